@@ -1,0 +1,84 @@
+/* myocds.h - the public face of the engine: load hooks/, answer CDS Hooks calls.
+ *
+ * The engine is request -> patient view -> rules -> cards. It knows nothing of HTTP:
+ * `myocds serve`, `myocds eval`, the tests and the fuzz targets all call it the same way.
+ */
+#ifndef MYOCDS_MYOCDS_H
+#define MYOCDS_MYOCDS_H
+
+#include <stddef.h>
+
+#define MYOCDS_VERSION "0.1.0"
+
+/* Statuses returned by every engine function: 0 is success. */
+enum myocds_status {
+    MYOCDS_OK = 0,
+    MYOCDS_E_BAD_REQUEST = -400,   /* malformed or invalid request */
+    MYOCDS_E_NOT_FOUND = -404,     /* unknown service */
+    MYOCDS_E_PRECONDITION = -412,  /* prefetch data missing and not obtainable */
+    MYOCDS_E_UNAVAILABLE = -503,   /* a dependency (FHIR server) failed */
+    MYOCDS_E_INTERNAL = -500,      /* a fault of the service itself */
+};
+
+/* An error for the client: an HTTP status and a message that never holds patient data. */
+struct myocds_err {
+    int http_status;
+    char msg[200];
+};
+
+/* Sets err (may be NULL) and returns -http_status. */
+int myocds_err_set(struct myocds_err *err, int http_status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+struct myocds_engine; /* opaque: services, terminology, rule settings (immutable once loaded) */
+
+/* Loads and validates every JSON file under hooks_dir. On failure *out is NULL and err
+ * names the file and the field. Caller owns *out: free with myocds_engine_free(). */
+int myocds_engine_load(const char *hooks_dir, struct myocds_engine **out, struct myocds_err *err);
+void myocds_engine_free(struct myocds_engine *engine);
+
+/* The discovery document {"services":[...]}, built once at load. Borrowed from engine. */
+const char *myocds_discovery_json(const struct myocds_engine *engine, size_t *len);
+
+/* 1 when a service with this id exists, else 0. */
+int myocds_service_exists(const struct myocds_engine *engine, const char *service_id);
+
+/* A fetcher resolves one missing prefetch key from the EHR's FHIR server.
+ * relative_url is the rendered template (e.g. "Condition?patient=123"). On success it
+ * stores an owned json-c object (a resource or a Bundle) in *out_json and returns 0; on
+ * failure it returns a negative myocds_status and fills err. */
+struct json_object;
+typedef int (*myocds_fetch_fn)(void *ctx, const char *fhir_server, const char *access_token,
+                               const char *relative_url, struct json_object **out_json,
+                               struct myocds_err *err);
+
+/* Called once per card issued, so a store can later join feedback to the rule. */
+typedef void (*myocds_card_fn)(void *ctx, const char *service_id, const char *card_uuid,
+                               const char *rule_id);
+
+struct myocds_eval_opts {
+    myocds_fetch_fn fetch; /* NULL: no fetching; a missing needed key answers 412 */
+    void *fetch_ctx;
+    myocds_card_fn on_card; /* NULL: nobody is told */
+    void *card_ctx;
+    long long now;          /* seconds since the epoch; 0 means the real clock */
+};
+
+/* Evaluates one CDS Hooks request body (not necessarily NUL-terminated) for service_id.
+ * On success *out_json is a malloc'd NUL-terminated {"cards":[...]} that the caller frees.
+ * On failure returns a negative status, *out_json is NULL and err says why. */
+int myocds_evaluate(const struct myocds_engine *engine, const char *service_id, const char *body,
+                    size_t len, const struct myocds_eval_opts *opts, char **out_json,
+                    size_t *out_len, struct myocds_err *err);
+
+/* Feedback: one parsed entry of {"feedback":[...]} (strings borrowed from the parse). */
+struct myocds_feedback {
+    const char *card_uuid;
+    const char *outcome;          /* "accepted" | "overridden" */
+    const char *accepted_json;    /* JSON array of accepted suggestion ids, or NULL */
+    const char *reason_system;    /* overrideReason.reason, or NULL */
+    const char *reason_code;
+    const char *outcome_timestamp;
+};
+
+#endif

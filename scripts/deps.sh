@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages the build and the tests need, only when missing.
+# Usage: scripts/deps.sh [run|test]
+set -euo pipefail
+mode=${1:-test}
+pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjson-c-dev libjwt-dev
+      libcurl4-openssl-dev libssl-dev libsqlite3-dev uuid-dev)
+if [ "$mode" = test ]; then
+    pkgs+=(libcmocka-dev python3 python3-jsonschema curl jq valgrind)
+    command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "deps: installing ${missing[*]}" >&2
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi

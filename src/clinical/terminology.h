@@ -1,0 +1,100 @@
+/* terminology.h - value sets, drug classes and potency factors, loaded from hooks/.
+ *
+ * Nothing clinical is a C literal: conditions, drugs, labs, allergies, units and
+ * thresholds all come from hooks/terminology.json (a site may add local codes there).
+ * The loaded terminology is immutable and shared by every request.
+ */
+#ifndef MYOCDS_CLINICAL_TERMINOLOGY_H
+#define MYOCDS_CLINICAL_TERMINOLOGY_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+
+#include "myocds/myocds.h"
+
+/* Drug classes: one drug may belong to several. */
+enum drug_class {
+    DC_GLUCOCORTICOID = 1u << 0,
+    DC_STEROID_SPARING = 1u << 1, /* methotrexate, azathioprine, MMF, ... and IVIG */
+    DC_IMMUNOSUPPRESSANT = 1u << 2, /* steroid-sparing agents except IVIG */
+    DC_PJP_PROPHYLAXIS = 1u << 3,
+    DC_IVIG = 1u << 4,
+    DC_STATIN = 1u << 5,
+    DC_TNF_INHIBITOR = 1u << 6,
+    DC_FOLIC_ACID = 1u << 7,
+    DC_CALCIUM = 1u << 8,
+    DC_VITAMIN_D = 1u << 9,
+    DC_BISPHOSPHONATE = 1u << 10,
+    DC_METHOTREXATE = 1u << 11,
+    DC_AZATHIOPRINE = 1u << 12,
+    DC_SULFONAMIDE = 1u << 13,
+};
+
+/* Subtypes of inflammatory myopathy, as bits. */
+enum iim_subtype {
+    IIM_PM = 1u << 0,
+    IIM_DM = 1u << 1,
+    IIM_JDM = 1u << 2,
+    IIM_IMNM = 1u << 3,
+    IIM_IBM = 1u << 4,
+    IIM_ANTISYNTHETASE = 1u << 5,
+    IIM_UNSPECIFIED = 1u << 6,
+};
+#define IIM_ANY 0x7fu
+#define IIM_NON_IBM (IIM_ANY & ~(unsigned)IIM_IBM)
+
+/* Other conditions the rules care about, as bits. */
+enum cond_flag {
+    COND_ILD = 1u << 0,
+    COND_IGA_DEFICIENCY = 1u << 1,
+    COND_OSTEOPOROSIS = 1u << 2,
+    COND_PREGNANCY = 1u << 3,
+};
+
+enum lab_kind { LAB_NONE = 0, LAB_IGA, LAB_WEIGHT, LAB_KIND_COUNT };
+
+struct term_drug {
+    char *id;          /* e.g. "prednisone" */
+    char *display;     /* e.g. "prednisone" */
+    unsigned classes;  /* enum drug_class bits */
+    double potency;    /* prednisone-equivalent factor; <= 0: unknown (dose counts as unknown) */
+    bool iv_only;      /* recognised by name only when the order is intravenous (IVIG) */
+    char **names;      /* lower-case names/brands matched on word boundaries in text */
+    int n_names;
+};
+
+struct terminology; /* opaque */
+
+/* Loads hooks_dir/terminology.json. Owned result, free with term_free(). */
+struct terminology *term_load(const char *path, struct myocds_err *err);
+void term_free(struct terminology *t);
+
+/* A drug by (system, code): an ingredient code or a clinical-drug code. For a clinical
+ * drug, *scd_mg gets its strength in mg per unit (else -1). NULL when unknown. */
+const struct term_drug *term_drug_by_code(const struct terminology *t, const char *system,
+                                          const char *code, double *scd_mg);
+/* A drug whose name occurs in text (case-insensitive, on word boundaries). */
+const struct term_drug *term_drug_by_text(const struct terminology *t, const char *text);
+
+/* IIM subtype bits / condition flag bits of a coded condition (0 when none). */
+unsigned term_condition_subtypes(const struct terminology *t, const char *system,
+                                 const char *code);
+unsigned term_condition_flags(const struct terminology *t, const char *system, const char *code);
+/* Condition by name (free text), for Condition.code.text with no known coding. */
+unsigned term_condition_subtypes_by_text(const struct terminology *t, const char *text);
+
+/* The kind of a LOINC (or site) lab code. */
+enum lab_kind term_lab_kind(const struct terminology *t, const char *system, const char *code);
+
+/* Factor to convert an IgA value in `unit` to mg/dL; < 0 when the unit is unknown. */
+double term_iga_factor(const struct terminology *t, const char *unit);
+
+/* True when a route text/code is systemic (oral, IV, IM, SC), false when topical,
+ * inhaled, ...; *known is false when the route is not recognised. */
+bool term_route_systemic(const struct terminology *t, const char *code_or_text, bool *known);
+
+/* True when an allergy code/text means a sulfonamide allergy. */
+bool term_is_sulfonamide_allergy(const struct terminology *t, const char *system,
+                                 const char *code, const char *text);
+
+#endif

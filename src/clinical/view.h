@@ -1,0 +1,81 @@
+/* view.h - the typed, read-only view of one patient that every rule reads.
+ *
+ * Built once per request from the prefetch data and the hook's draft orders. Rules never
+ * see JSON: all they know of the patient is in struct patient_view. Strings in the view
+ * are borrowed from the request's JSON tree or copied into fixed buffers.
+ */
+#ifndef MYOCDS_CLINICAL_VIEW_H
+#define MYOCDS_CLINICAL_VIEW_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+
+#include "clinical/terminology.h"
+
+enum cds_hook { HOOK_PATIENT_VIEW = 0, HOOK_ORDER_SELECT, HOOK_ORDER_SIGN, HOOK_COUNT };
+
+#define VIEW_LABEL_MAX 96
+
+struct view_med {
+    const char *id;                 /* MedicationRequest.id (borrowed) or NULL */
+    const struct term_drug *drug;   /* the recognised drug */
+    unsigned classes;               /* enum drug_class bits of all recognised ingredients */
+    char label[VIEW_LABEL_MAX];     /* what the clinician ordered, for cards */
+    bool ordered;                   /* in this hook's draft orders (being ordered now) */
+    bool trigger;                   /* a rule may fire on it: selected (order-select),
+                                       drafted (order-sign), active (patient-view) */
+    bool systemic;                  /* systemic route (oral, IV, IM, SC) or none stated */
+    bool intravenous;               /* IV route or IV form stated */
+    double mg_per_day;              /* of the drug; < 0 unknown */
+    double pred_mg_per_day;         /* prednisone-equivalent, glucocorticoids only; < 0 unknown */
+    double duration_days;           /* planned; < 0 open-ended */
+    long start_day;                 /* authoredOn / bounds start, days since epoch; -1 unknown */
+    const char *dose_why;           /* why mg_per_day is unknown (static text) */
+};
+
+struct view_lab {
+    bool present;
+    double value;                   /* normalised: IgA in mg/dL, weight in kg; < 0 unparseable */
+    double raw_value;
+    char unit[24];                  /* the unit as reported */
+    long day;                       /* effective date, days since epoch; -1 unknown */
+};
+
+struct patient_view {
+    enum cds_hook hook;
+    long today;                     /* days since epoch */
+    const char *patient_id;         /* from context (borrowed) */
+    double age_years;               /* < 0 unknown */
+    char sex;                       /* 'f', 'm' or 'u' */
+
+    unsigned iim;                   /* enum iim_subtype bits of active, confirmed conditions */
+    unsigned cond_flags;            /* enum cond_flag bits */
+    char iim_label[VIEW_LABEL_MAX]; /* display of the first myositis condition */
+
+    struct view_med *meds;          /* active (or being ordered) medications, owned */
+    int n_meds;
+    bool past_ivig;                 /* an earlier IVIG request or administration */
+
+    struct view_lab iga;            /* latest serum IgA */
+    struct view_lab weight;         /* latest body weight */
+    bool sulfonamide_allergy;
+};
+
+/* Builds the view. prefetch: the (possibly fetched) prefetch object, key -> resource or
+ * Bundle; draft_orders: context.draftOrders (or NULL); selections: context.selections
+ * (or NULL). All borrowed: the view borrows strings from them, so it must be freed before
+ * their root. Returns 0, or a negative status with err set. */
+int view_build(struct patient_view *v, const struct terminology *t, enum cds_hook hook,
+               const char *patient_id, json_object *prefetch, json_object *draft_orders,
+               json_object *selections, long today, struct myocds_err *err);
+void view_free(struct patient_view *v);
+
+/* Sums of the prednisone-equivalent dose of active systemic glucocorticoids.
+ * Returns < 0 when any of them has an unknown dose (the sum would be a guess). */
+double view_pred_total(const struct patient_view *v);
+
+/* First active med with any of the class bits (optionally only triggers), or NULL. */
+const struct view_med *view_find(const struct patient_view *v, unsigned classes,
+                                 bool trigger_only);
+
+#endif

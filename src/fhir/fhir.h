@@ -1,0 +1,41 @@
+/* fhir.h - small readers for FHIR R4 JSON: codings, references, Bundles, dates.
+ *
+ * All of them take borrowed json-c pointers and return borrowed pointers or values.
+ */
+#ifndef MYOCDS_FHIR_FHIR_H
+#define MYOCDS_FHIR_FHIR_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+
+#define FHIR_SYS_SNOMED "http://snomed.info/sct"
+#define FHIR_SYS_ICD10CM "http://hl7.org/fhir/sid/icd-10-cm"
+#define FHIR_SYS_RXNORM "http://www.nlm.nih.gov/research/umls/rxnorm"
+#define FHIR_SYS_LOINC "http://loinc.org"
+
+/* resourceType of a resource, or NULL. */
+const char *fhir_type(const json_object *res);
+
+/* Calls fn for each resource in v: v may be a single resource, a Bundle (entry[].resource),
+ * or NULL. Stops early when fn returns non-zero and returns that value. */
+typedef int (*fhir_each_fn)(json_object *res, void *ctx);
+int fhir_each_resource(json_object *v, fhir_each_fn fn, void *ctx);
+
+/* The code of the first coding of a CodeableConcept (member `key` of res) whose system
+ * is `system`; NULL when there is none. */
+const char *fhir_cc_first_code(const json_object *cc, const char *system);
+
+/* The first `code` in status-like CodeableConcept (e.g. Condition.clinicalStatus). */
+const char *fhir_status_code(const json_object *res, const char *key);
+
+/* Reads a FHIR date/dateTime's date part (YYYY, YYYY-MM, YYYY-MM-DD...) as days since
+ * 1970-01-01 (missing month/day count as the first). False when unparseable. */
+bool fhir_date_days(const char *s, long *days);
+
+/* Days since 1970-01-01 of a Unix time. */
+long fhir_days_from_epoch(long long t);
+
+/* The id part of a reference "Type/id" (or of "#id" for contained), or NULL. */
+const char *fhir_ref_id(const char *ref, const char *type);
+
+#endif

@@ -1,0 +1,108 @@
+/* json.c - strict, bounded JSON parsing and typed getters over json-c. */
+#include "fhir/json.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+json_object *json_parse_strict(const char *buf, size_t len, struct myocds_err *err)
+{
+    if (len >= INT_MAX) {
+        myocds_err_set(err, 413, "body too large");
+        return NULL;
+    }
+    if (memchr(buf, '\0', len) != NULL) {
+        myocds_err_set(err, 400, "body holds a NUL byte");
+        return NULL;
+    }
+    /* json-c wants the terminating NUL inside the length; buf may not have one. */
+    char *copy = malloc(len + 1);
+    if (copy == NULL) {
+        myocds_err_set(err, 500, "out of memory");
+        return NULL;
+    }
+    memcpy(copy, buf, len);
+    copy[len] = '\0';
+    json_tokener *tok = json_tokener_new_ex(JSON_MAX_DEPTH + 1);
+    if (tok == NULL) {
+        free(copy);
+        myocds_err_set(err, 500, "out of memory");
+        return NULL;
+    }
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    json_object *root = json_tokener_parse_ex(tok, copy, (int)len + 1);
+    enum json_tokener_error e = json_tokener_get_error(tok);
+    if (e != json_tokener_success) {
+        myocds_err_set(err, 400, "invalid JSON at byte %zu: %s", json_tokener_get_parse_end(tok),
+                       json_tokener_error_desc(e));
+        json_object_put(root);
+        root = NULL;
+    } else if (json_tokener_get_parse_end(tok) < len) {
+        myocds_err_set(err, 400, "invalid JSON: trailing data at byte %zu",
+                       json_tokener_get_parse_end(tok));
+        json_object_put(root);
+        root = NULL;
+    }
+    json_tokener_free(tok);
+    free(copy);
+    return root;
+}
+
+json_object *json_get(const json_object *obj, const char *key, json_type type)
+{
+    json_object *child = NULL;
+    if (obj == NULL || !json_object_is_type(obj, json_type_object))
+        return NULL;
+    if (!json_object_object_get_ex(obj, key, &child) || !json_object_is_type(child, type))
+        return NULL;
+    return child;
+}
+
+const char *json_get_str(const json_object *obj, const char *key)
+{
+    json_object *s = json_get(obj, key, json_type_string);
+    if (s == NULL || json_object_get_string_len(s) == 0)
+        return NULL;
+    return json_object_get_string(s);
+}
+
+json_object *json_get_obj(const json_object *obj, const char *key)
+{
+    return json_get(obj, key, json_type_object);
+}
+
+json_object *json_get_arr(const json_object *obj, const char *key)
+{
+    return json_get(obj, key, json_type_array);
+}
+
+bool json_get_num(const json_object *obj, const char *key, double *out)
+{
+    json_object *n = NULL;
+    if (obj == NULL || !json_object_is_type(obj, json_type_object) ||
+        !json_object_object_get_ex(obj, key, &n))
+        return false;
+    if (json_object_is_type(n, json_type_int)) {
+        *out = (double)json_object_get_int64(n);
+        return true;
+    }
+    if (json_object_is_type(n, json_type_double)) {
+        *out = json_object_get_double(n);
+        return *out == *out; /* NaN is not a number here */
+    }
+    return false;
+}
+
+char *json_dump(json_object *obj, size_t *len)
+{
+    size_t n = 0;
+    const char *s = json_object_to_json_string_length(
+        obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+    char *copy = malloc(n + 1);
+    if (copy == NULL)
+        return NULL;
+    memcpy(copy, s, n + 1);
+    if (len != NULL)
+        *len = n;
+    return copy;
+}

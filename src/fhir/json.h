@@ -1,0 +1,32 @@
+/* json.h - strict, bounded JSON parsing and typed getters over json-c.
+ *
+ * Every getter checks the JSON type first: json-c would silently turn "12" into 12.
+ * Returned pointers are borrowed from the tree and live as long as its root.
+ */
+#ifndef MYOCDS_FHIR_JSON_H
+#define MYOCDS_FHIR_JSON_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "myocds/myocds.h"
+
+#define JSON_MAX_DEPTH 64 /* FHIR Bundles nest about 12 levels */
+
+/* Parses buf[0..len) strictly (UTF-8 checked, no trailing data, no NUL bytes) under
+ * JSON_MAX_DEPTH. Returns an owned object (json_object_put it) or NULL with err set (400). */
+json_object *json_parse_strict(const char *buf, size_t len, struct myocds_err *err);
+
+/* Member of an object with the given type, or NULL (absent, null or another type). */
+json_object *json_get(const json_object *obj, const char *key, json_type type);
+const char *json_get_str(const json_object *obj, const char *key);   /* non-empty string */
+json_object *json_get_obj(const json_object *obj, const char *key);
+json_object *json_get_arr(const json_object *obj, const char *key);
+/* A JSON number (int or double) as a double; false when absent or not a number. */
+bool json_get_num(const json_object *obj, const char *key, double *out);
+
+/* Serializes compactly, without escaping '/'. Returns a malloc'd copy (caller frees). */
+char *json_dump(json_object *obj, size_t *len);
+
+#endif
