@@ -59,8 +59,6 @@ struct term_drug {
     unsigned classes;  /* enum drug_class bits */
     double potency;    /* prednisone-equivalent factor; <= 0: unknown (dose counts as unknown) */
     bool iv_only;      /* recognised by name only when the order is intravenous (IVIG) */
-    char **names;      /* lower-case names/brands matched on word boundaries in text */
-    int n_names;
 };
 
 struct terminology; /* opaque */
@@ -80,8 +78,10 @@ const struct term_drug *term_drug_by_text(const struct terminology *t, const cha
 unsigned term_condition_subtypes(const struct terminology *t, const char *system,
                                  const char *code);
 unsigned term_condition_flags(const struct terminology *t, const char *system, const char *code);
-/* Condition by name (free text), for Condition.code.text with no known coding. */
-unsigned term_condition_subtypes_by_text(const struct terminology *t, const char *text);
+/* Condition by name (free text), for Condition.code.text with no known coding: fills
+ * the subtype and flag bits of the best match (zero when none). */
+void term_condition_by_text(const struct terminology *t, const char *text, unsigned *subtypes,
+                            unsigned *flags);
 
 /* The kind of a LOINC (or site) lab code. */
 enum lab_kind term_lab_kind(const struct terminology *t, const char *system, const char *code);
@@ -89,9 +89,11 @@ enum lab_kind term_lab_kind(const struct terminology *t, const char *system, con
 /* Factor to convert an IgA value in `unit` to mg/dL; < 0 when the unit is unknown. */
 double term_iga_factor(const struct terminology *t, const char *unit);
 
-/* True when a route text/code is systemic (oral, IV, IM, SC), false when topical,
- * inhaled, ...; *known is false when the route is not recognised. */
-bool term_route_systemic(const struct terminology *t, const char *code_or_text, bool *known);
+/* False when a route text (or route code) names a non-systemic route (topical,
+ * inhaled, ...); true otherwise: oral, IV, IM, SC, unknown or none stated. */
+bool term_route_systemic(const struct terminology *t, const char *text);
+/* True when the text names the intravenous route or an IV form. */
+bool term_route_intravenous(const struct terminology *t, const char *text);
 
 /* True when an allergy code/text means a sulfonamide allergy. */
 bool term_is_sulfonamide_allergy(const struct terminology *t, const char *system,

@@ -1,0 +1,408 @@
+/* term_load.c - parse and validate hooks/terminology.json into struct terminology.
+ *
+ * A bad file stops start-up with a message naming the file and the field.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clinical/term_load.h"
+#include "clinical/textmatch.h"
+#include "fhir/json.h"
+#include "util/file.h"
+
+#define TERM_FILE_MAX (8u << 20)
+#define TERM_TABLE_SIZE 1024
+
+struct loader {
+    struct terminology *t;
+    const char *file;
+    struct myocds_err *err;
+};
+
+static const struct {
+    const char *name;
+    unsigned bit;
+} drug_classes[] = {
+    {"glucocorticoid", DC_GLUCOCORTICOID}, {"steroid_sparing", DC_STEROID_SPARING},
+    {"immunosuppressant", DC_IMMUNOSUPPRESSANT}, {"pjp_prophylaxis", DC_PJP_PROPHYLAXIS},
+    {"ivig", DC_IVIG}, {"statin", DC_STATIN}, {"tnf_inhibitor", DC_TNF_INHIBITOR},
+    {"folic_acid", DC_FOLIC_ACID}, {"calcium", DC_CALCIUM}, {"vitamin_d", DC_VITAMIN_D},
+    {"bisphosphonate", DC_BISPHOSPHONATE}, {"methotrexate", DC_METHOTREXATE},
+    {"azathioprine", DC_AZATHIOPRINE}, {"sulfonamide", DC_SULFONAMIDE},
+};
+
+static const struct {
+    const char *name;
+    unsigned bit;
+} subtypes[] = {
+    {"PM", IIM_PM}, {"DM", IIM_DM}, {"JDM", IIM_JDM}, {"IMNM", IIM_IMNM}, {"IBM", IIM_IBM},
+    {"ANTISYNTHETASE", IIM_ANTISYNTHETASE}, {"UNSPECIFIED", IIM_UNSPECIFIED},
+};
+
+static const struct {
+    const char *name;
+    unsigned bit;
+} cond_flags[] = {
+    {"ILD", COND_ILD}, {"IGA_DEFICIENCY", COND_IGA_DEFICIENCY},
+    {"OSTEOPOROSIS", COND_OSTEOPOROSIS}, {"PREGNANCY", COND_PREGNANCY},
+};
+
+#define FIND_BIT(table, s, out)                                                                 \
+    do {                                                                                        \
+        *(out) = 0;                                                                             \
+        for (size_t i_ = 0; (s) != NULL && i_ < sizeof(table) / sizeof((table)[0]); i_++)      \
+            if (strcmp((table)[i_].name, (s)) == 0)                                             \
+                *(out) = (table)[i_].bit;                                                       \
+    } while (0)
+
+static int fail(struct loader *l, const char *field, int idx, const char *what)
+{
+    if (idx >= 0)
+        return myocds_err_set(l->err, 500, "%s: %s[%d]: %s", l->file, field, idx, what);
+    return myocds_err_set(l->err, 500, "%s: %s: %s", l->file, field, what);
+}
+
+static void free_entry(struct lh_entry *e)
+{
+    free((void *)lh_entry_k(e));
+    free(lh_entry_v(e));
+}
+
+/* The entry for system|code, created when absent. NULL when out of memory or too long. */
+static struct code_entry *entry_for(struct terminology *t, const char *system, const char *code)
+{
+    char key[TERM_KEY_MAX];
+    void *v = NULL;
+    if ((size_t)snprintf(key, sizeof key, "%s|%s", system, code) >= sizeof key)
+        return NULL;
+    if (lh_table_lookup_ex(t->codes, key, &v))
+        return v;
+    struct code_entry *e = calloc(1, sizeof *e);
+    char *k = strdup(key);
+    if (e == NULL || k == NULL || lh_table_insert(t->codes, k, e) != 0) {
+        free(e);
+        free(k);
+        return NULL;
+    }
+    e->scd_mg = -1;
+    return e;
+}
+
+/* Calls fn on each {system, code} of arr; fails naming field when one is malformed. */
+static int each_code(struct loader *l, json_object *arr, const char *field,
+                     int (*fn)(struct code_entry *, const void *), const void *arg)
+{
+    size_t n = arr != NULL ? json_object_array_length(arr) : 0;
+    for (size_t i = 0; i < n; i++) {
+        json_object *c = json_object_array_get_idx(arr, i);
+        const char *sys = json_get_str(c, "system");
+        const char *code = json_get_str(c, "code");
+        if (sys == NULL || code == NULL)
+            return fail(l, field, (int)i, "needs string system and code");
+        struct code_entry *e = entry_for(l->t, sys, code);
+        if (e == NULL)
+            return fail(l, field, (int)i, "cannot be stored");
+        int rc = fn(e, arg);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Appends a name pattern (copied) to a list. */
+static int push_name(struct term_name **list, int *n, const char *pattern,
+                     const struct term_name *meaning)
+{
+    struct term_name *grown = realloc(*list, (size_t)(*n + 1) * sizeof **list);
+    if (grown == NULL)
+        return -1;
+    *list = grown;
+    grown[*n] = *meaning;
+    grown[*n].pattern = malloc(strlen(pattern) + 1);
+    if (grown[*n].pattern == NULL)
+        return -1;
+    text_lower(pattern, grown[*n].pattern, strlen(pattern) + 1);
+    (*n)++;
+    return 0;
+}
+
+static int push_names(struct loader *l, json_object *arr, const char *field,
+                      struct term_name **list, int *n, const struct term_name *meaning)
+{
+    size_t count = arr != NULL ? json_object_array_length(arr) : 0;
+    for (size_t i = 0; i < count; i++) {
+        json_object *s = json_object_array_get_idx(arr, i);
+        if (!json_object_is_type(s, json_type_string) || json_object_get_string_len(s) == 0)
+            return fail(l, field, (int)i, "must be a non-empty string");
+        if (push_name(list, n, json_object_get_string(s), meaning) != 0)
+            return fail(l, field, (int)i, "out of memory");
+    }
+    return 0;
+}
+
+static int set_condition(struct code_entry *e, const void *arg)
+{
+    const struct term_name *m = arg;
+    e->subtypes |= m->subtypes;
+    e->flags |= m->flags;
+    return 0;
+}
+
+static int load_conditions(struct loader *l, json_object *root, const char *key, bool flags)
+{
+    json_object *arr = json_get_arr(root, key);
+    if (arr == NULL)
+        return fail(l, key, -1, "must be an array");
+    for (size_t i = 0; i < json_object_array_length(arr); i++) {
+        json_object *c = json_object_array_get_idx(arr, i);
+        const char *name = json_get_str(c, flags ? "flag" : "subtype");
+        struct term_name m = {0};
+        if (flags)
+            FIND_BIT(cond_flags, name, &m.flags);
+        else
+            FIND_BIT(subtypes, name, &m.subtypes);
+        if (m.flags == 0 && m.subtypes == 0)
+            return fail(l, key, (int)i, flags ? "unknown flag" : "unknown subtype");
+        int rc = each_code(l, json_get_arr(c, "codes"), key, set_condition, &m);
+        if (rc == 0)
+            rc = push_names(l, json_get_arr(c, "names"), key, &l->t->cond_names,
+                            &l->t->n_cond_names, &m);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+struct drug_code {
+    const struct term_drug *drug;
+    double mg;
+};
+
+static int set_drug(struct code_entry *e, const void *arg)
+{
+    const struct drug_code *dc = arg;
+    e->drug = dc->drug;
+    e->scd_mg = dc->mg;
+    return 0;
+}
+
+static int load_drug_codes(struct loader *l, json_object *d, const struct term_drug *drug)
+{
+    json_object *rx = json_get_arr(d, "rxnorm");
+    for (size_t i = 0; rx != NULL && i < json_object_array_length(rx); i++) {
+        json_object *s = json_object_array_get_idx(rx, i);
+        struct code_entry *e = json_object_is_type(s, json_type_string)
+                                   ? entry_for(l->t, "http://www.nlm.nih.gov/research/umls/rxnorm",
+                                               json_object_get_string(s))
+                                   : NULL;
+        if (e == NULL)
+            return fail(l, "drugs.rxnorm", (int)i, "must be a code string");
+        e->drug = drug;
+    }
+    json_object *scd = json_get_arr(d, "clinical_drugs");
+    for (size_t i = 0; scd != NULL && i < json_object_array_length(scd); i++) {
+        json_object *c = json_object_array_get_idx(scd, i);
+        struct drug_code dc = {drug, -1};
+        const char *code = json_get_str(c, "code");
+        if (code == NULL || !json_get_num(c, "mg", &dc.mg) || dc.mg <= 0)
+            return fail(l, "drugs.clinical_drugs", (int)i, "needs code and a positive mg");
+        struct code_entry *e =
+            entry_for(l->t, "http://www.nlm.nih.gov/research/umls/rxnorm", code);
+        if (e == NULL)
+            return fail(l, "drugs.clinical_drugs", (int)i, "cannot be stored");
+        set_drug(e, &dc);
+    }
+    return each_code(l, json_get_arr(d, "codes"), "drugs.codes", set_drug,
+                     &(struct drug_code){drug, -1});
+}
+
+static int load_drug(struct loader *l, json_object *d, struct term_drug *drug, int idx)
+{
+    const char *id = json_get_str(d, "id");
+    json_object *classes = json_get_arr(d, "classes");
+    if (id == NULL || classes == NULL)
+        return fail(l, "drugs", idx, "needs id and classes");
+    drug->id = strdup(id);
+    drug->display = strdup(json_get_str(d, "display") ? json_get_str(d, "display") : id);
+    if (drug->id == NULL || drug->display == NULL)
+        return fail(l, "drugs", idx, "out of memory");
+    for (size_t i = 0; i < json_object_array_length(classes); i++) {
+        const char *c = json_object_get_string(json_object_array_get_idx(classes, i));
+        unsigned bit = 0;
+        FIND_BIT(drug_classes, c, &bit);
+        if (bit == 0)
+            return fail(l, "drugs.classes", idx, "unknown class");
+        drug->classes |= bit;
+    }
+    drug->potency = -1;
+    json_get_num(d, "potency", &drug->potency);
+    drug->iv_only = json_get(d, "iv_only", json_type_boolean) != NULL &&
+                    json_object_get_boolean(json_get(d, "iv_only", json_type_boolean));
+    return load_drug_codes(l, d, drug);
+}
+
+static int load_drugs(struct loader *l, json_object *root)
+{
+    json_object *arr = json_get_arr(root, "drugs");
+    if (arr == NULL || json_object_array_length(arr) == 0)
+        return fail(l, "drugs", -1, "must be a non-empty array");
+    size_t n = json_object_array_length(arr);
+    l->t->drugs = calloc(n, sizeof *l->t->drugs);
+    if (l->t->drugs == NULL)
+        return fail(l, "drugs", -1, "out of memory");
+    l->t->n_drugs = (int)n;
+    for (size_t i = 0; i < n; i++) {
+        json_object *d = json_object_array_get_idx(arr, i);
+        struct term_drug *drug = &l->t->drugs[i];
+        struct term_name m = {.drug = drug};
+        int rc = load_drug(l, d, drug, (int)i);
+        if (rc == 0)
+            rc = push_names(l, json_get_arr(d, "names"), "drugs.names", &l->t->drug_names,
+                            &l->t->n_drug_names, &m);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int set_lab(struct code_entry *e, const void *arg)
+{
+    e->lab = *(const enum lab_kind *)arg;
+    return 0;
+}
+
+static int set_sulfa(struct code_entry *e, const void *arg)
+{
+    (void)arg;
+    e->sulfa_allergy = true;
+    return 0;
+}
+
+static int load_labs(struct loader *l, json_object *root)
+{
+    json_object *arr = json_get_arr(root, "labs");
+    for (size_t i = 0; arr != NULL && i < json_object_array_length(arr); i++) {
+        json_object *lab = json_object_array_get_idx(arr, i);
+        const char *kind = json_get_str(lab, "kind");
+        enum lab_kind k = LAB_NONE;
+        if (kind != NULL && strcmp(kind, "iga") == 0)
+            k = LAB_IGA;
+        else if (kind != NULL && strcmp(kind, "weight") == 0)
+            k = LAB_WEIGHT;
+        else
+            return fail(l, "labs", (int)i, "kind must be iga or weight");
+        int rc = each_code(l, json_get_arr(lab, "codes"), "labs.codes", set_lab, &k);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int load_units(struct loader *l, json_object *root)
+{
+    json_object *units = json_get_obj(root, "iga_units_to_mg_dl");
+    if (units == NULL)
+        return fail(l, "iga_units_to_mg_dl", -1, "must be an object");
+    l->t->iga_units = calloc((size_t)json_object_object_length(units) + 1,
+                             sizeof *l->t->iga_units);
+    if (l->t->iga_units == NULL)
+        return fail(l, "iga_units_to_mg_dl", -1, "out of memory");
+    json_object_object_foreach(units, unit, factor)
+    {
+        struct iga_unit *u = &l->t->iga_units[l->t->n_iga_units];
+        if (!json_object_is_type(factor, json_type_int) &&
+            !json_object_is_type(factor, json_type_double))
+            return fail(l, "iga_units_to_mg_dl", -1, "factors must be numbers");
+        if ((size_t)snprintf(u->unit, sizeof u->unit, "%s", unit) >= sizeof u->unit)
+            return fail(l, "iga_units_to_mg_dl", -1, "unit too long");
+        u->factor = json_object_get_double(factor);
+        l->t->n_iga_units++;
+    }
+    return 0;
+}
+
+static int load_routes(struct loader *l, json_object *root)
+{
+    json_object *routes = json_get_obj(root, "routes");
+    json_object *allergy = json_get_obj(root, "sulfonamide_allergy");
+    struct term_name none = {0};
+    struct terminology *t = l->t;
+    if (routes == NULL || allergy == NULL)
+        return fail(l, "routes/sulfonamide_allergy", -1, "must be objects");
+    int rc = push_names(l, json_get_arr(routes, "not_systemic"), "routes.not_systemic",
+                        &t->route_local, &t->n_route_local, &none);
+    if (rc == 0)
+        rc = push_names(l, json_get_arr(routes, "intravenous"), "routes.intravenous",
+                        &t->route_iv, &t->n_route_iv, &none);
+    if (rc == 0)
+        rc = push_names(l, json_get_arr(allergy, "names"), "sulfonamide_allergy.names",
+                        &t->sulfa_names, &t->n_sulfa_names, &none);
+    if (rc == 0)
+        rc = each_code(l, json_get_arr(allergy, "codes"), "sulfonamide_allergy.codes",
+                       set_sulfa, NULL);
+    return rc;
+}
+
+struct terminology *term_load(const char *path, struct myocds_err *err)
+{
+    struct loader l = {calloc(1, sizeof(struct terminology)), path, err};
+    size_t len = 0;
+    char *text = file_read(path, TERM_FILE_MAX, &len, err);
+    json_object *root = text != NULL ? json_parse_strict(text, len, err) : NULL;
+    int rc = -1;
+    if (root != NULL && l.t != NULL) {
+        l.t->codes = lh_kchar_table_new(TERM_TABLE_SIZE, free_entry);
+        rc = l.t->codes == NULL ? fail(&l, "codes", -1, "out of memory") : 0;
+        if (rc == 0)
+            rc = load_conditions(&l, root, "conditions", false);
+        if (rc == 0)
+            rc = load_conditions(&l, root, "condition_flags", true);
+        if (rc == 0)
+            rc = load_drugs(&l, root);
+        if (rc == 0)
+            rc = load_labs(&l, root);
+        if (rc == 0)
+            rc = load_units(&l, root);
+        if (rc == 0)
+            rc = load_routes(&l, root);
+    } else if (text != NULL && root == NULL) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err != NULL ? err->msg : "invalid JSON");
+        myocds_err_set(err, 500, "%s: %s", path, why);
+    }
+    json_object_put(root);
+    free(text);
+    if (rc != 0) {
+        term_free(l.t);
+        return NULL;
+    }
+    return l.t;
+}
+
+static void free_names(struct term_name *names, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(names[i].pattern);
+    free(names);
+}
+
+void term_free(struct terminology *t)
+{
+    if (t == NULL)
+        return;
+    if (t->codes != NULL)
+        lh_table_free(t->codes);
+    for (int i = 0; i < t->n_drugs; i++) {
+        free(t->drugs[i].id);
+        free(t->drugs[i].display);
+    }
+    free(t->drugs);
+    free_names(t->drug_names, t->n_drug_names);
+    free_names(t->cond_names, t->n_cond_names);
+    free_names(t->route_local, t->n_route_local);
+    free_names(t->route_iv, t->n_route_iv);
+    free_names(t->sulfa_names, t->n_sulfa_names);
+    free(t->iga_units);
+    free(t);
+}

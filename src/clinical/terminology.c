@@ -1,0 +1,121 @@
+/* terminology.c - load hooks/terminology.json into lookup tables.
+ *
+ * Codes go into one json-c hash table keyed "system|code"; names into small lists
+ * scanned with whole-word matching. Everything is immutable after term_load().
+ */
+#include "clinical/terminology.h"
+
+#include <json-c/linkhash.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clinical/term_load.h"
+#include "clinical/textmatch.h"
+#include "fhir/json.h"
+
+static struct code_entry *lookup(const struct terminology *t, const char *system,
+                                 const char *code)
+{
+    char key[TERM_KEY_MAX];
+    void *v = NULL;
+    if (system == NULL || code == NULL)
+        return NULL;
+    if ((size_t)snprintf(key, sizeof key, "%s|%s", system, code) >= sizeof key)
+        return NULL;
+    if (!lh_table_lookup_ex(t->codes, key, &v))
+        return NULL;
+    return v;
+}
+
+const struct term_drug *term_drug_by_code(const struct terminology *t, const char *system,
+                                          const char *code, double *scd_mg)
+{
+    const struct code_entry *e = lookup(t, system, code);
+    if (scd_mg != NULL)
+        *scd_mg = e != NULL && e->drug != NULL ? e->scd_mg : -1;
+    return e != NULL ? e->drug : NULL;
+}
+
+/* The best whole-word match of any pattern in the list, or -1. */
+static int best_name(const struct term_name *names, int n, const char *text)
+{
+    char low[TEXT_MATCH_MAX];
+    long best_pos = -1;
+    size_t best_len = 0;
+    int best = -1;
+    if (text == NULL || n == 0)
+        return -1;
+    text_lower(text, low, sizeof low);
+    for (int i = 0; i < n; i++) {
+        long pos = text_find(low, names[i].pattern);
+        size_t len = strlen(names[i].pattern);
+        if (text_better(pos, len, best_pos, best_len)) {
+            best_pos = pos;
+            best_len = len;
+            best = i;
+        }
+    }
+    return best;
+}
+
+const struct term_drug *term_drug_by_text(const struct terminology *t, const char *text)
+{
+    int i = best_name(t->drug_names, t->n_drug_names, text);
+    return i >= 0 ? t->drug_names[i].drug : NULL;
+}
+
+unsigned term_condition_subtypes(const struct terminology *t, const char *system,
+                                 const char *code)
+{
+    const struct code_entry *e = lookup(t, system, code);
+    return e != NULL ? e->subtypes : 0;
+}
+
+unsigned term_condition_flags(const struct terminology *t, const char *system, const char *code)
+{
+    const struct code_entry *e = lookup(t, system, code);
+    return e != NULL ? e->flags : 0;
+}
+
+void term_condition_by_text(const struct terminology *t, const char *text, unsigned *subtypes,
+                            unsigned *flags)
+{
+    int i = best_name(t->cond_names, t->n_cond_names, text);
+    *subtypes = i >= 0 ? t->cond_names[i].subtypes : 0;
+    *flags = i >= 0 ? t->cond_names[i].flags : 0;
+}
+
+enum lab_kind term_lab_kind(const struct terminology *t, const char *system, const char *code)
+{
+    const struct code_entry *e = lookup(t, system, code);
+    return e != NULL ? e->lab : LAB_NONE;
+}
+
+double term_iga_factor(const struct terminology *t, const char *unit)
+{
+    for (int i = 0; unit != NULL && i < t->n_iga_units; i++) {
+        if (strcmp(t->iga_units[i].unit, unit) == 0)
+            return t->iga_units[i].factor;
+    }
+    return -1;
+}
+
+bool term_route_systemic(const struct terminology *t, const char *text)
+{
+    return best_name(t->route_local, t->n_route_local, text) < 0;
+}
+
+bool term_route_intravenous(const struct terminology *t, const char *text)
+{
+    return best_name(t->route_iv, t->n_route_iv, text) >= 0;
+}
+
+bool term_is_sulfonamide_allergy(const struct terminology *t, const char *system,
+                                 const char *code, const char *text)
+{
+    const struct code_entry *e = lookup(t, system, code);
+    if (e != NULL && e->sulfa_allergy)
+        return true;
+    return best_name(t->sulfa_names, t->n_sulfa_names, text) >= 0;
+}

@@ -1,0 +1,25 @@
+/* textmatch.h - whole-word, case-insensitive name matching for free-text FHIR fields.
+ *
+ * EHRs send "predniSONE 20 mg tablet" with no coding; terminology names are matched on
+ * word boundaries so "prednisolone" never matches inside "methylprednisolone".
+ * A pattern ending in '*' matches any word that starts with it ("inhal*").
+ */
+#ifndef MYOCDS_CLINICAL_TEXTMATCH_H
+#define MYOCDS_CLINICAL_TEXTMATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define TEXT_MATCH_MAX 512 /* longer texts are matched on their first 512 bytes */
+
+/* Lower-cases src (ASCII) into dst[cap]. Returns dst. */
+char *text_lower(const char *src, char *dst, size_t cap);
+
+/* Position of the first whole-word occurrence of pattern in lowered text, or -1.
+ * pattern is lower-case; a trailing '*' allows the word to continue. */
+long text_find(const char *lowered, const char *pattern);
+
+/* Better match: earlier position wins, then the longer pattern. */
+bool text_better(long pos, size_t len, long best_pos, size_t best_len);
+
+#endif

@@ -1,0 +1,303 @@
+/* view.c - build the typed patient view from prefetch data and draft orders.
+ *
+ * Two passes over the resources: the first indexes Medication resources and the ids of
+ * the draft orders; the second classifies everything the rules read.
+ */
+#include "clinical/view.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clinical/dose.h"
+#include "clinical/view_build.h"
+#include "fhir/fhir.h"
+#include "fhir/json.h"
+
+#define VIEW_INDEX_SIZE 64
+#define DAYS_PER_YEAR 365.25
+
+struct builder {
+    struct patient_view *v;
+    const struct terminology *t;
+    struct lh_table *meds_by_id;   /* Medication id -> resource (borrowed) */
+    struct lh_table *draft_ids;    /* MedicationRequest ids in the draft orders */
+    json_object *selections;
+    bool drafts;                   /* the pass over draft orders */
+    int failed;
+};
+
+static bool is_type(const json_object *res, const char *type)
+{
+    const char *t = fhir_type(res);
+    return t != NULL && strcmp(t, type) == 0;
+}
+
+static bool status_in(const char *status, const char *const *list)
+{
+    for (; status != NULL && *list != NULL; list++)
+        if (strcmp(status, *list) == 0)
+            return true;
+    return false;
+}
+
+static const char *const active_med_status[] = {"active", "on-hold", "draft", NULL};
+static const char *const past_ivig_status[] = {"active", "on-hold", "completed", "stopped",
+                                               "unknown", NULL};
+static const char *const dead_draft_status[] = {"entered-in-error", "cancelled", "stopped",
+                                                "completed", NULL};
+
+static int push_med(struct builder *b, const struct view_med *med)
+{
+    struct patient_view *v = b->v;
+    if ((v->n_meds & (v->n_meds - 1)) == 0) { /* grow at powers of two */
+        size_t cap = v->n_meds == 0 ? 8 : (size_t)v->n_meds * 2;
+        struct view_med *grown = realloc(v->meds, cap * sizeof *grown);
+        if (grown == NULL)
+            return -1;
+        v->meds = grown;
+    }
+    v->meds[v->n_meds++] = *med;
+    return 0;
+}
+
+static bool selected(const struct builder *b, const char *id)
+{
+    char ref[VIEW_LABEL_MAX];
+    size_t n = b->selections != NULL ? json_object_array_length(b->selections) : 0;
+    if (id == NULL || snprintf(ref, sizeof ref, "MedicationRequest/%s", id) >= (int)sizeof ref)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        json_object *s = json_object_array_get_idx(b->selections, i);
+        if (json_object_is_type(s, json_type_string) && strcmp(json_object_get_string(s), ref) == 0)
+            return true;
+    }
+    return false;
+}
+
+static int add_request(struct builder *b, json_object *mr)
+{
+    struct view_med med;
+    const char *status = json_get_str(mr, "status");
+    const char *id = json_get_str(mr, "id");
+    if (!b->drafts && id != NULL && lh_table_lookup_entry(b->draft_ids, id) != NULL)
+        return 0; /* the same order is in the draft orders: counted there */
+    if (view_med_classify(b->t, mr, b->meds_by_id, &med) != 0)
+        return 0;
+    if (!b->drafts && !status_in(status, active_med_status)) {
+        if ((med.classes & DC_IVIG) && status_in(status, past_ivig_status))
+            b->v->past_ivig = true;
+        return 0;
+    }
+    if (b->drafts && status_in(status, dead_draft_status))
+        return 0;
+    med.ordered = b->drafts;
+    if (b->v->hook == HOOK_PATIENT_VIEW)
+        med.trigger = true;
+    else if (b->v->hook == HOOK_ORDER_SIGN)
+        med.trigger = b->drafts;
+    else
+        med.trigger = b->drafts && selected(b, id);
+    return push_med(b, &med);
+}
+
+static void add_condition(struct builder *b, const json_object *cond)
+{
+    static const char *const live[] = {"active", "recurrence", "relapse", NULL};
+    static const char *const dead[] = {"refuted", "entered-in-error", NULL};
+    const char *clinical = fhir_status_code(cond, "clinicalStatus");
+    if ((clinical != NULL && !status_in(clinical, live)) ||
+        status_in(fhir_status_code(cond, "verificationStatus"), dead))
+        return;
+    json_object *code = json_get_obj(cond, "code");
+    json_object *codings = json_get_arr(code, "coding");
+    unsigned sub = 0;
+    unsigned flags = 0;
+    const char *label = json_get_str(code, "text");
+    for (size_t i = 0; codings != NULL && i < json_object_array_length(codings); i++) {
+        json_object *c = json_object_array_get_idx(codings, i);
+        const char *sys = json_get_str(c, "system");
+        const char *cd = json_get_str(c, "code");
+        unsigned s = term_condition_subtypes(b->t, sys, cd);
+        sub |= s;
+        flags |= term_condition_flags(b->t, sys, cd);
+        if (s != 0 && label == NULL)
+            label = json_get_str(c, "display");
+    }
+    if (sub == 0 && flags == 0)
+        term_condition_by_text(b->t, label, &sub, &flags);
+    if (sub != 0 && b->v->iim == 0)
+        snprintf(b->v->iim_label, sizeof b->v->iim_label, "%s",
+                 label != NULL ? label : "inflammatory myopathy");
+    b->v->iim |= sub;
+    b->v->cond_flags |= flags;
+}
+
+static void add_observation(struct builder *b, const json_object *obs)
+{
+    static const char *const final[] = {"final", "amended", "corrected", NULL};
+    enum lab_kind kind = LAB_NONE;
+    json_object *codings = json_get_arr(json_get_obj(obs, "code"), "coding");
+    for (size_t i = 0; kind == LAB_NONE && codings != NULL && i < json_object_array_length(codings);
+         i++) {
+        json_object *c = json_object_array_get_idx(codings, i);
+        kind = term_lab_kind(b->t, json_get_str(c, "system"), json_get_str(c, "code"));
+    }
+    if (kind == LAB_NONE || !status_in(json_get_str(obs, "status"), final))
+        return;
+    struct view_lab lab = {.present = true, .value = -1, .raw_value = -1, .day = -1};
+    const char *when = json_get_str(obs, "effectiveDateTime");
+    if (when == NULL)
+        when = json_get_str(json_get_obj(obs, "effectivePeriod"), "start");
+    if (when == NULL)
+        when = json_get_str(obs, "issued");
+    fhir_date_days(when, &lab.day);
+    json_object *q = json_get_obj(obs, "valueQuantity");
+    const char *unit = json_get_str(q, "code") ? json_get_str(q, "code") : json_get_str(q, "unit");
+    snprintf(lab.unit, sizeof lab.unit, "%s", unit != NULL ? unit : "");
+    if (json_get_num(q, "value", &lab.raw_value) && lab.raw_value >= 0) {
+        double f = kind == LAB_IGA ? term_iga_factor(b->t, unit) : -1;
+        lab.value = kind == LAB_IGA ? (f > 0 ? lab.raw_value * f : -1) : dose_weight_kg(q);
+    }
+    struct view_lab *slot = kind == LAB_IGA ? &b->v->iga : &b->v->weight;
+    if (!slot->present || lab.day > slot->day)
+        *slot = lab;
+}
+
+static void add_allergy(struct builder *b, const json_object *ai)
+{
+    static const char *const dead[] = {"refuted", "entered-in-error", NULL};
+    static const char *const gone[] = {"inactive", "resolved", NULL};
+    if (status_in(fhir_status_code(ai, "verificationStatus"), dead) ||
+        status_in(fhir_status_code(ai, "clinicalStatus"), gone))
+        return;
+    json_object *code = json_get_obj(ai, "code");
+    json_object *codings = json_get_arr(code, "coding");
+    bool sulfa = term_is_sulfonamide_allergy(b->t, NULL, NULL, json_get_str(code, "text"));
+    for (size_t i = 0; !sulfa && codings != NULL && i < json_object_array_length(codings); i++) {
+        json_object *c = json_object_array_get_idx(codings, i);
+        sulfa = term_is_sulfonamide_allergy(b->t, json_get_str(c, "system"),
+                                            json_get_str(c, "code"), json_get_str(c, "display"));
+    }
+    b->v->sulfonamide_allergy |= sulfa;
+}
+
+static void add_patient(struct builder *b, const json_object *p)
+{
+    long born = 0;
+    const char *gender = json_get_str(p, "gender");
+    if (fhir_date_days(json_get_str(p, "birthDate"), &born) && born <= b->v->today)
+        b->v->age_years = (double)(b->v->today - born) / DAYS_PER_YEAR;
+    if (gender != NULL)
+        b->v->sex = strcmp(gender, "female") == 0 ? 'f' : strcmp(gender, "male") == 0 ? 'm' : 'u';
+}
+
+static int index_pass(json_object *res, void *ctx)
+{
+    struct builder *b = ctx;
+    const char *id = json_get_str(res, "id");
+    if (id == NULL)
+        return 0;
+    if (is_type(res, "Medication"))
+        lh_table_insert(b->meds_by_id, id, res);
+    else if (b->drafts && is_type(res, "MedicationRequest"))
+        lh_table_insert(b->draft_ids, id, res);
+    return 0;
+}
+
+static int fact_pass(json_object *res, void *ctx)
+{
+    struct builder *b = ctx;
+    if (is_type(res, "MedicationRequest"))
+        return add_request(b, res);
+    if (b->drafts)
+        return 0; /* draft orders add orders, never facts */
+    if (is_type(res, "Condition"))
+        add_condition(b, res);
+    else if (is_type(res, "Observation"))
+        add_observation(b, res);
+    else if (is_type(res, "AllergyIntolerance"))
+        add_allergy(b, res);
+    else if (is_type(res, "Patient"))
+        add_patient(b, res);
+    return 0;
+}
+
+/* Runs fn over the draft orders and over every prefetch value. */
+static int both_passes(struct builder *b, json_object *prefetch, json_object *drafts,
+                       fhir_each_fn fn)
+{
+    b->drafts = true;
+    if (fhir_each_resource(drafts, fn, b) != 0)
+        return -1;
+    b->drafts = false;
+    if (prefetch == NULL)
+        return 0;
+    json_object_object_foreach(prefetch, key, value)
+    {
+        (void)key;
+        if (fhir_each_resource(value, fn, b) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int view_build(struct patient_view *v, const struct terminology *t, enum cds_hook hook,
+               const char *patient_id, json_object *prefetch, json_object *draft_orders,
+               json_object *selections, long today, struct myocds_err *err)
+{
+    memset(v, 0, sizeof *v);
+    v->hook = hook;
+    v->today = today;
+    v->patient_id = patient_id;
+    v->age_years = -1;
+    v->sex = 'u';
+    struct builder b = {v, t, lh_kchar_table_new(VIEW_INDEX_SIZE, NULL),
+                        lh_kchar_table_new(VIEW_INDEX_SIZE, NULL), selections, false, 0};
+    int rc = b.meds_by_id != NULL && b.draft_ids != NULL ? 0 : -1;
+    if (rc == 0)
+        rc = both_passes(&b, prefetch, draft_orders, index_pass);
+    if (rc == 0)
+        rc = both_passes(&b, prefetch, draft_orders, fact_pass);
+    if (b.meds_by_id != NULL)
+        lh_table_free(b.meds_by_id);
+    if (b.draft_ids != NULL)
+        lh_table_free(b.draft_ids);
+    if (rc != 0) {
+        view_free(v);
+        return myocds_err_set(err, 500, "out of memory building the patient view");
+    }
+    return 0;
+}
+
+void view_free(struct patient_view *v)
+{
+    free(v->meds);
+    v->meds = NULL;
+    v->n_meds = 0;
+}
+
+double view_pred_total(const struct patient_view *v)
+{
+    double sum = 0;
+    for (int i = 0; i < v->n_meds; i++) {
+        const struct view_med *m = &v->meds[i];
+        if (!(m->classes & DC_GLUCOCORTICOID) || !m->systemic)
+            continue;
+        if (m->pred_mg_per_day < 0)
+            return -1;
+        sum += m->pred_mg_per_day;
+    }
+    return sum;
+}
+
+const struct view_med *view_find(const struct patient_view *v, unsigned classes,
+                                 bool trigger_only)
+{
+    for (int i = 0; i < v->n_meds; i++) {
+        const struct view_med *m = &v->meds[i];
+        if ((m->classes & classes) && (!trigger_only || m->trigger))
+            return m;
+    }
+    return NULL;
+}
