@@ -1,0 +1,340 @@
+/* config.c - the JSON config file -> struct cfg, through one table of scalar options. */
+#include "util/config.h"
+
+#include "fhir/json.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef MYOCDS_DEFAULT_HOOKS
+#define MYOCDS_DEFAULT_HOOKS CFG_LOCAL_HOOKS
+#endif
+
+#define CFG_MAX_ITEMS 64 /* entries of auth.issuers or fhir.allowed_servers */
+#define CFG_KEY_MAX 64   /* longest dotted key of the table */
+
+enum cfg_type { CFG_T_STR, CFG_T_URL, CFG_T_UINT, CFG_T_SIZE, CFG_T_LONG, CFG_T_LEVEL };
+
+/* One scalar option: its dotted path in the file, its field in struct cfg, its bounds. */
+struct cfg_option {
+    const char *key;
+    enum cfg_type type;
+    size_t offset;
+    long long min;
+    long long max;
+};
+
+#define OPT(k, t, field, lo, hi)                                                                   \
+    {                                                                                              \
+        (k), (t), offsetof(struct cfg, field), (lo), (hi)                                          \
+    }
+
+static const struct cfg_option cfg_options[] = {
+    OPT("public_base_url", CFG_T_URL, public_base_url, 0, 0),
+    OPT("data_dir", CFG_T_STR, data_dir, 0, 0),
+    OPT("hooks_dir", CFG_T_STR, hooks_dir, 0, 0),
+    OPT("feedback.postgres_url", CFG_T_STR, postgres_url, 0, 0),
+    OPT("fhir.timeout_ms", CFG_T_LONG, fhir_timeout_ms, 1, 600000),
+    OPT("http.max_body_bytes", CFG_T_SIZE, http_max_body_bytes, 1024, 256LL << 20),
+    OPT("http.threads", CFG_T_UINT, http_threads, 1, 1024),
+    OPT("http.connection_limit", CFG_T_UINT, http_connection_limit, 1, 65536),
+    OPT("http.timeout_s", CFG_T_UINT, http_timeout_s, 1, 3600),
+    OPT("log_level", CFG_T_LEVEL, log_level, 0, 0),
+};
+
+static unsigned online_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1U : (n > 1024 ? 1024U : (unsigned)n);
+}
+
+static char *default_hooks_dir(void)
+{
+    struct stat st;
+    const char *env = getenv(CFG_HOOKS_ENV);
+    if (env != NULL && env[0] != '\0')
+        return strdup(env);
+    if (stat(CFG_LOCAL_HOOKS, &st) == 0 && S_ISDIR(st.st_mode))
+        return strdup(CFG_LOCAL_HOOKS);
+    return strdup(MYOCDS_DEFAULT_HOOKS);
+}
+
+static int set_defaults(struct cfg *c, struct myocds_err *err)
+{
+    memset(c, 0, sizeof *c);
+    c->fhir_timeout_ms = CFG_DEFAULT_FHIR_TIMEOUT_MS;
+    c->http_max_body_bytes = CFG_DEFAULT_MAX_BODY;
+    c->http_threads = online_cpus();
+    c->http_connection_limit = CFG_DEFAULT_CONN_LIMIT;
+    c->http_timeout_s = CFG_DEFAULT_TIMEOUT_S;
+    c->log_level = LOG_LEVEL_INFO;
+    c->data_dir = strdup(CFG_DEFAULT_DATA_DIR);
+    c->hooks_dir = default_hooks_dir();
+    if (c->data_dir == NULL || c->hooks_dir == NULL)
+        return myocds_err_set(err, 500, "out of memory");
+    return 0;
+}
+
+/* The member at a dotted path, or NULL when absent; err when a parent is not an object. */
+static int lookup(json_object *root, const char *key, json_object **out, struct myocds_err *err)
+{
+    char path[CFG_KEY_MAX];
+    json_object *cur = root;
+    snprintf(path, sizeof path, "%s", key);
+    *out = NULL;
+    for (char *seg = path, *dot; seg != NULL; seg = dot) {
+        dot = strchr(seg, '.');
+        if (dot != NULL)
+            *dot++ = '\0';
+        if (!json_object_is_type(cur, json_type_object)) {
+            return myocds_err_set(err, 400, "config: %.*s must be an object", (int)(seg - path - 1),
+                                  key);
+        }
+        if (!json_object_object_get_ex(cur, seg, &cur) || cur == NULL)
+            return 0; /* absent, or null: keep the default */
+    }
+    *out = cur;
+    return 0;
+}
+
+static bool is_http_url(const char *s)
+{
+    return strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0;
+}
+
+static int set_string(struct cfg *c, const struct cfg_option *o, json_object *v,
+                      struct myocds_err *err)
+{
+    void *field = (char *)c + o->offset;
+    const char *s = json_object_get_string(v);
+    if (!json_object_is_type(v, json_type_string) || s[0] == '\0')
+        return myocds_err_set(err, 400, "config: %s must be a non-empty string", o->key);
+    if (o->type == CFG_T_URL && !is_http_url(s))
+        return myocds_err_set(err, 400, "config: %s must be an http(s) URL", o->key);
+    if (o->type == CFG_T_LEVEL) {
+        if (!log_level_parse(s, (enum log_level *)field))
+            return myocds_err_set(err, 400, "config: %s must be debug, info, warn or error",
+                                  o->key);
+        return 0;
+    }
+    char *copy = strdup(s);
+    if (copy == NULL)
+        return myocds_err_set(err, 500, "out of memory");
+    if (o->type == CFG_T_URL) {
+        for (size_t n = strlen(copy); n > 0 && copy[n - 1] == '/'; n--)
+            copy[n - 1] = '\0';
+    }
+    free(*(char **)field);
+    *(char **)field = copy;
+    return 0;
+}
+
+static int set_number(struct cfg *c, const struct cfg_option *o, json_object *v,
+                      struct myocds_err *err)
+{
+    void *field = (char *)c + o->offset;
+    int64_t n = json_object_get_int64(v);
+    if (!json_object_is_type(v, json_type_int) || n < o->min || n > o->max)
+        return myocds_err_set(err, 400, "config: %s must be an integer in %lld..%lld", o->key,
+                              o->min, o->max);
+    if (o->type == CFG_T_UINT)
+        *(unsigned *)field = (unsigned)n;
+    else if (o->type == CFG_T_SIZE)
+        *(size_t *)field = (size_t)n;
+    else
+        *(long *)field = (long)n;
+    return 0;
+}
+
+/* A string member of issuer i, or NULL; err when present and not a non-empty string. */
+static int issuer_str(json_object *it, size_t i, const char *name, char **out,
+                      struct myocds_err *err)
+{
+    json_object *v = NULL;
+    if (!json_object_object_get_ex(it, name, &v) || v == NULL)
+        return 0;
+    if (!json_object_is_type(v, json_type_string) || json_object_get_string_len(v) == 0)
+        return myocds_err_set(err, 400, "config: auth.issuers[%zu].%s must be a non-empty string",
+                              i, name);
+    *out = strdup(json_object_get_string(v));
+    return *out == NULL ? myocds_err_set(err, 500, "out of memory") : 0;
+}
+
+/* The array at key, checked for type and size; *arr NULL when absent. */
+static int get_list(json_object *root, const char *key, json_object **arr, struct myocds_err *err)
+{
+    int rc = lookup(root, key, arr, err);
+    if (rc != 0 || *arr == NULL)
+        return rc;
+    if (!json_object_is_type(*arr, json_type_array) ||
+        json_object_array_length(*arr) > CFG_MAX_ITEMS)
+        return myocds_err_set(err, 400, "config: %s must be an array of at most %d entries", key,
+                              CFG_MAX_ITEMS);
+    return 0;
+}
+
+static int load_issuers(struct cfg *c, json_object *root, struct myocds_err *err)
+{
+    json_object *arr = NULL;
+    int rc = get_list(root, "auth.issuers", &arr, err);
+    if (rc != 0 || arr == NULL)
+        return rc;
+    size_t n = json_object_array_length(arr);
+    c->issuers = calloc(n + 1, sizeof *c->issuers);
+    if (c->issuers == NULL)
+        return myocds_err_set(err, 500, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        json_object *it = json_object_array_get_idx(arr, i);
+        struct cfg_issuer *is = &c->issuers[i];
+        c->n_issuers = i + 1; /* so cfg_free releases what is filled so far */
+        if (!json_object_is_type(it, json_type_object))
+            return myocds_err_set(err, 400, "config: auth.issuers[%zu] must be an object", i);
+        if ((rc = issuer_str(it, i, "iss", &is->iss, err)) != 0 ||
+            (rc = issuer_str(it, i, "jwks_uri", &is->jwks_uri, err)) != 0 ||
+            (rc = issuer_str(it, i, "jwks_file", &is->jwks_file, err)) != 0)
+            return rc;
+        if (is->iss == NULL)
+            return myocds_err_set(err, 400, "config: auth.issuers[%zu].iss is required", i);
+        if (is->jwks_uri == NULL && is->jwks_file == NULL)
+            return myocds_err_set(err, 400, "config: auth.issuers[%zu] needs jwks_uri or jwks_file",
+                                  i);
+        if (is->jwks_uri != NULL && strncmp(is->jwks_uri, "https://", 8) != 0)
+            return myocds_err_set(err, 400,
+                                  "config: auth.issuers[%zu].jwks_uri must be an https URL", i);
+    }
+    return 0;
+}
+
+static int load_servers(struct cfg *c, json_object *root, struct myocds_err *err)
+{
+    json_object *arr = NULL;
+    int rc = get_list(root, "fhir.allowed_servers", &arr, err);
+    if (rc != 0 || arr == NULL)
+        return rc;
+    size_t n = json_object_array_length(arr);
+    c->fhir_allowed_servers = calloc(n + 1, sizeof *c->fhir_allowed_servers);
+    if (c->fhir_allowed_servers == NULL)
+        return myocds_err_set(err, 500, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        json_object *it = json_object_array_get_idx(arr, i);
+        const char *s = json_object_get_string(it);
+        if (!json_object_is_type(it, json_type_string) || !is_http_url(s))
+            return myocds_err_set(err, 400,
+                                  "config: fhir.allowed_servers[%zu] must be an http(s) URL", i);
+        c->fhir_allowed_servers[i] = strdup(s);
+        if (c->fhir_allowed_servers[i] == NULL)
+            return myocds_err_set(err, 500, "out of memory");
+        c->n_fhir_allowed_servers = i + 1;
+    }
+    return 0;
+}
+
+static int apply(struct cfg *c, json_object *root, struct myocds_err *err)
+{
+    if (!json_object_is_type(root, json_type_object))
+        return myocds_err_set(err, 400, "config: the top level must be a JSON object");
+    for (size_t i = 0; i < sizeof cfg_options / sizeof cfg_options[0]; i++) {
+        const struct cfg_option *o = &cfg_options[i];
+        json_object *v = NULL;
+        int rc = lookup(root, o->key, &v, err);
+        if (rc == 0 && v != NULL) {
+            if (o->type == CFG_T_STR || o->type == CFG_T_URL || o->type == CFG_T_LEVEL)
+                rc = set_string(c, o, v, err);
+            else
+                rc = set_number(c, o, v, err);
+        }
+        if (rc != 0)
+            return rc;
+    }
+    int rc = load_issuers(c, root, err);
+    return rc != 0 ? rc : load_servers(c, root, err);
+}
+
+int cfg_parse(const char *json, size_t len, struct cfg *out, struct myocds_err *err)
+{
+    struct cfg c;
+    json_object *root = NULL;
+    int rc = set_defaults(&c, err);
+    if (rc == 0 && json != NULL) {
+        root = json_parse_strict(json, len, err);
+        if (root == NULL) {
+            char why[sizeof err->msg];
+            snprintf(why, sizeof why, "%s", err != NULL ? err->msg : "");
+            rc = myocds_err_set(err, 400, "config: %s", why);
+        } else {
+            rc = apply(&c, root, err);
+        }
+    }
+    json_object_put(root);
+    if (rc != 0) {
+        cfg_free(&c);
+        memset(out, 0, sizeof *out);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+/* Reads a whole file of at most CFG_FILE_MAX bytes; caller frees *buf. */
+static int read_file(const char *path, char **buf, size_t *len, struct myocds_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return myocds_err_set(err, 400, "config %s: cannot open", path);
+    char *b = malloc(CFG_FILE_MAX + 1);
+    size_t n = b != NULL ? fread(b, 1, CFG_FILE_MAX + 1, f) : 0;
+    int bad = b == NULL || ferror(f) || n > CFG_FILE_MAX;
+    fclose(f);
+    if (bad) {
+        free(b);
+        return myocds_err_set(err, 400, "config %s: unreadable or larger than %d bytes", path,
+                              CFG_FILE_MAX);
+    }
+    *buf = b;
+    *len = n;
+    return 0;
+}
+
+int cfg_load(const char *path, struct cfg *out, struct myocds_err *err)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    if (path == NULL)
+        return cfg_parse(NULL, 0, out, err);
+    int rc = read_file(path, &buf, &len, err);
+    if (rc == 0)
+        rc = cfg_parse(buf, len, out, err);
+    free(buf);
+    if (rc != 0 && err != NULL && strncmp(err->msg, "config: ", 8) == 0) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg + 8);
+        myocds_err_set(err, err->http_status, "config %s: %s", path, why);
+    }
+    if (rc != 0)
+        memset(out, 0, sizeof *out);
+    return rc;
+}
+
+void cfg_free(struct cfg *cfg)
+{
+    if (cfg == NULL)
+        return;
+    for (size_t i = 0; i < cfg->n_issuers; i++) {
+        free(cfg->issuers[i].iss);
+        free(cfg->issuers[i].jwks_uri);
+        free(cfg->issuers[i].jwks_file);
+    }
+    for (size_t i = 0; i < cfg->n_fhir_allowed_servers; i++)
+        free(cfg->fhir_allowed_servers[i]);
+    free(cfg->issuers);
+    free(cfg->fhir_allowed_servers);
+    free(cfg->public_base_url);
+    free(cfg->data_dir);
+    free(cfg->postgres_url);
+    free(cfg->hooks_dir);
+    memset(cfg, 0, sizeof *cfg);
+}

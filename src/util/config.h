@@ -1,0 +1,57 @@
+/* config.h - struct cfg, loaded once at start-up from the JSON config file.
+ *
+ * Every key is optional; unknown keys are ignored; a key of the wrong type or out of range
+ * is an error naming the key. The loaded struct is immutable afterwards.
+ */
+#ifndef MYOCDS_UTIL_CONFIG_H
+#define MYOCDS_UTIL_CONFIG_H
+
+#include "myocds/myocds.h"
+#include "util/log.h"
+
+#include <stddef.h>
+
+#define CFG_FILE_MAX (1 << 20) /* a config file larger than this is refused */
+#define CFG_DEFAULT_DATA_DIR "./data"
+#define CFG_DEFAULT_FHIR_TIMEOUT_MS 3000L
+#define CFG_DEFAULT_MAX_BODY ((size_t)1 << 20)
+#define CFG_DEFAULT_CONN_LIMIT 256U
+#define CFG_DEFAULT_TIMEOUT_S 15U
+#define CFG_LOCAL_HOOKS "./hooks"
+#define CFG_HOOKS_ENV "MYOCDS_HOOKS"
+
+/* One trusted JWT issuer: jwks_uri, jwks_file or both (the other is NULL). */
+struct cfg_issuer {
+    char *iss;
+    char *jwks_uri;
+    char *jwks_file;
+};
+
+struct cfg {
+    char *public_base_url; /* no trailing '/'; NULL: http://ADDR:PORT of the listener */
+    struct cfg_issuer *issuers;
+    size_t n_issuers;
+    char **fhir_allowed_servers; /* FHIR base URLs the service may call */
+    size_t n_fhir_allowed_servers;
+    long fhir_timeout_ms;
+    char *data_dir;     /* SQLite feedback store directory */
+    char *postgres_url; /* NULL unless feedback.postgres_url */
+    char *hooks_dir;    /* key hooks_dir, else $MYOCDS_HOOKS, else ./hooks, else built-in */
+    size_t http_max_body_bytes;
+    unsigned http_threads; /* default: online CPUs */
+    unsigned http_connection_limit;
+    unsigned http_timeout_s; /* idle connection timeout */
+    enum log_level log_level;
+};
+
+/* Fills *out with the defaults, then the file at path (NULL: defaults only). On failure
+ * *out holds nothing to free and err names the file and key. Free with cfg_free(). */
+int cfg_load(const char *path, struct cfg *out, struct myocds_err *err);
+
+/* Same from a JSON text of len bytes (the file's content). */
+int cfg_parse(const char *json, size_t len, struct cfg *out, struct myocds_err *err);
+
+/* Frees what cfg owns and zeroes it; cfg_free on a zeroed struct is a no-op. */
+void cfg_free(struct cfg *cfg);
+
+#endif
