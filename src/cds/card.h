@@ -1,0 +1,17 @@
+/* card.h - cards (from the rules) to the CDS Hooks 2.0 response JSON. */
+#ifndef MYOCDS_CDS_CARD_H
+#define MYOCDS_CDS_CARD_H
+
+#include <json-c/json.h>
+
+#include "rules/rule.h"
+#include "rules/rules_conf.h"
+
+/* Builds {"cards":[...]}: cards sorted critical > warning > info, each with a random v4
+ * uuid, its source and topic, suggestions (uuid'd, {patientId} filled in) and coded
+ * override reasons. Returns an owned json-c object (NULL when out of memory). The uuid of
+ * card i is written to uuids[i] (37 bytes each) when uuids is not NULL. */
+json_object *cards_to_json(struct card_list *cards, const struct rules_conf *rc,
+                           const char *patient_id, char (*uuids)[37]);
+
+#endif

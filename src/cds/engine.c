@@ -1,0 +1,139 @@
+/* engine.c - the engine: request -> patient view -> rules -> cards.
+ *
+ * Loaded once (immutable afterwards) and shared by every thread; each evaluation owns
+ * its request tree, its view and its cards, and frees them before returning.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cds/card.h"
+#include "cds/request.h"
+#include "cds/services.h"
+#include "clinical/terminology.h"
+#include "clinical/view.h"
+#include "fhir/fhir.h"
+#include "fhir/json.h"
+#include "myocds/myocds.h"
+#include "rules/rule.h"
+#include "rules/rules_conf.h"
+
+#define ENGINE_PATH_MAX 1024
+
+struct myocds_engine {
+    struct terminology *term;
+    struct rules_conf *rules;
+    struct service_registry *services;
+};
+
+int myocds_engine_load(const char *hooks_dir, struct myocds_engine **out,
+                       struct myocds_err *err)
+{
+    char path[ENGINE_PATH_MAX];
+    struct myocds_engine *e = calloc(1, sizeof *e);
+    *out = NULL;
+    if (e == NULL)
+        return myocds_err_set(err, 500, "out of memory");
+    snprintf(path, sizeof path, "%s/terminology.json", hooks_dir);
+    e->term = term_load(path, err);
+    if (e->term != NULL) {
+        snprintf(path, sizeof path, "%s/rules.json", hooks_dir);
+        e->rules = rules_conf_load(path, err);
+    }
+    if (e->rules != NULL) {
+        snprintf(path, sizeof path, "%s/services", hooks_dir);
+        e->services = services_load(path, err);
+    }
+    if (e->services == NULL) {
+        myocds_engine_free(e);
+        return MYOCDS_E_INTERNAL;
+    }
+    *out = e;
+    return MYOCDS_OK;
+}
+
+void myocds_engine_free(struct myocds_engine *e)
+{
+    if (e == NULL)
+        return;
+    term_free(e->term);
+    rules_conf_free(e->rules);
+    services_free(e->services);
+    free(e);
+}
+
+const char *myocds_discovery_json(const struct myocds_engine *e, size_t *len)
+{
+    if (len != NULL)
+        *len = e->services->discovery_len;
+    return e->services->discovery;
+}
+
+int myocds_service_exists(const struct myocds_engine *e, const char *service_id)
+{
+    return services_find(e->services, service_id) != NULL;
+}
+
+/* Runs every enabled rule of the hook over the view. */
+static int run_rules(const struct myocds_engine *e, const struct patient_view *v,
+                     struct card_list *cards)
+{
+    for (int i = 0; i < rules_count; i++) {
+        const struct rule_ctx ctx = {v, &e->rules->rules[i], &e->rules->th};
+        if (!ctx.conf->enabled || !(rules_table[i].hooks & (1u << v->hook)))
+            continue;
+        if (rules_table[i].fn(&ctx, cards) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int respond(const struct myocds_engine *e, const char *service_id,
+                   struct card_list *cards, const char *patient_id,
+                   const struct myocds_eval_opts *opts, char **out, size_t *len)
+{
+    char(*uuids)[37] = cards->n > 0 ? calloc((size_t)cards->n, sizeof *uuids) : NULL;
+    json_object *doc = cards->n == 0 || uuids != NULL
+                           ? cards_to_json(cards, e->rules, patient_id, uuids)
+                           : NULL;
+    *out = doc != NULL ? json_dump(doc, len) : NULL;
+    json_object_put(doc);
+    for (int i = 0; *out != NULL && opts != NULL && opts->on_card != NULL && i < cards->n; i++)
+        opts->on_card(opts->card_ctx, service_id, uuids[i], cards->v[i].rule_id);
+    free(uuids);
+    return *out != NULL ? 0 : -1;
+}
+
+int myocds_evaluate(const struct myocds_engine *e, const char *service_id, const char *body,
+                    size_t len, const struct myocds_eval_opts *opts, char **out_json,
+                    size_t *out_len, struct myocds_err *err)
+{
+    struct cds_request req;
+    struct patient_view view;
+    struct card_list cards = {NULL, 0, 0};
+    size_t n = 0;
+    *out_json = NULL;
+    const struct cds_service *svc = services_find(e->services, service_id);
+    if (svc == NULL)
+        return myocds_err_set(err, 404, "unknown service");
+    int rc = cds_request_parse(body, len, svc, &req, err);
+    if (rc != 0)
+        return rc;
+    rc = cds_request_resolve(&req, svc, opts, err);
+    long long now = opts != NULL && opts->now != 0 ? opts->now : (long long)time(NULL);
+    if (rc == 0)
+        rc = view_build(&view, e->term, svc->hook, req.patient_id, req.prefetch,
+                        req.draft_orders, req.selections, fhir_days_from_epoch(now), err);
+    if (rc == 0) {
+        if (run_rules(e, &view, &cards) != 0 ||
+            respond(e, service_id, &cards, req.patient_id, opts, out_json, &n) != 0)
+            rc = myocds_err_set(err, 500, "out of memory");
+        view_free(&view);
+    }
+    card_list_free(&cards);
+    cds_request_free(&req);
+    if (out_len != NULL)
+        *out_len = n;
+    return rc;
+}

@@ -1,0 +1,40 @@
+/* request.h - parse and validate one CDS Hooks 2.0 service call. */
+#ifndef MYOCDS_CDS_REQUEST_H
+#define MYOCDS_CDS_REQUEST_H
+
+#include <json-c/json.h>
+
+#include "cds/services.h"
+#include "myocds/myocds.h"
+
+struct cds_request {
+    json_object *root;          /* the parsed body, owned */
+    enum cds_hook hook;
+    const char *hook_instance;  /* borrowed from root, like every pointer below */
+    const char *fhir_server;    /* NULL when absent */
+    const char *access_token;   /* fhirAuthorization.access_token, NULL when absent */
+    const char *patient_id;
+    const char *user_id;
+    json_object *context;
+    json_object *prefetch;      /* the prefetch object (created empty when absent) */
+    json_object *draft_orders;  /* context.draftOrders, or NULL on patient-view */
+    json_object *selections;    /* context.selections, or NULL unless order-select */
+};
+
+/* Parses body and checks it against svc: 400 naming the field when invalid.
+ * On success req->root is owned by req: free with cds_request_free(). */
+int cds_request_parse(const char *body, size_t len, const struct cds_service *svc,
+                      struct cds_request *req, struct myocds_err *err);
+void cds_request_free(struct cds_request *req);
+
+/* Makes sure every prefetch key of svc has data: an absent key, or one holding an
+ * OperationOutcome, is fetched through opts->fetch from the request's fhirServer.
+ * Without a fetcher or a FHIR server, answers 412 naming the key. */
+int cds_request_resolve(struct cds_request *req, const struct cds_service *svc,
+                        const struct myocds_eval_opts *opts, struct myocds_err *err);
+
+/* Renders a prefetch template ({{context.x}}, {{userPractitionerId}}...) into buf with
+ * URL-encoded values. Returns 0, or -1 when a token has no value or buf is too small. */
+int cds_render_template(const struct cds_request *req, const char *tmpl, char *buf, size_t cap);
+
+#endif

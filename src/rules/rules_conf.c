@@ -1,0 +1,138 @@
+/* rules_conf.c - load and validate hooks/rules.json against the rule table. */
+#include "rules/rules_conf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fhir/json.h"
+#include "util/file.h"
+
+#define RULES_FILE_MAX (4u << 20)
+
+static int bad(struct myocds_err *err, const char *path, const char *rule, const char *field,
+               const char *what)
+{
+    return myocds_err_set(err, 500, "%s: rules.%s.%s: %s", path, rule, field, what);
+}
+
+static bool valid_indicator(const char *s)
+{
+    return s != NULL && (strcmp(s, "info") == 0 || strcmp(s, "warning") == 0 ||
+                         strcmp(s, "critical") == 0);
+}
+
+static int check_actions(json_object *sugg, const char *path, const char *id,
+                         struct myocds_err *err)
+{
+    json_object_object_foreach(sugg, key, s)
+    {
+        json_object *actions = json_get_arr(s, "actions");
+        if (json_get_str(s, "label") == NULL || actions == NULL ||
+            json_object_array_length(actions) == 0)
+            return bad(err, path, id, key, "a suggestion needs a label and actions");
+        for (size_t i = 0; i < json_object_array_length(actions); i++) {
+            json_object *a = json_object_array_get_idx(actions, i);
+            if (json_get_str(a, "type") == NULL || json_get_str(a, "description") == NULL ||
+                json_get_str(json_get_obj(a, "resource"), "resourceType") == NULL)
+                return bad(err, path, id, key, "an action needs type, description, resource");
+        }
+    }
+    return 0;
+}
+
+/* Checks one rule's entry: indicators valid, texts present, suggestions and reasons whole. */
+static int check_rule(json_object *r, const char *path, const char *id, struct myocds_err *err)
+{
+    if (r == NULL)
+        return bad(err, path, id, "", "missing");
+    json_object_object_foreach(r, key, val)
+    {
+        if (strncmp(key, "indicator", 9) == 0 &&
+            !valid_indicator(json_object_get_string(val)))
+            return bad(err, path, id, key, "must be info, warning or critical");
+        if (strncmp(key, "override_reasons", 16) == 0) {
+            for (size_t i = 0; json_object_is_type(val, json_type_array) &&
+                               i < json_object_array_length(val); i++) {
+                json_object *o = json_object_array_get_idx(val, i);
+                if (json_get_str(o, "code") == NULL || json_get_str(o, "display") == NULL)
+                    return bad(err, path, id, key, "each reason needs code and display");
+            }
+        }
+    }
+    static const char *const required[] = {"indicator", "summary", "detail", "source"};
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
+        if (json_get_str(r, required[i]) == NULL)
+            return bad(err, path, id, required[i], "must be a non-empty string");
+    json_object *sugg = json_get_obj(r, "suggestions");
+    return sugg != NULL ? check_actions(sugg, path, id, err) : 0;
+}
+
+static int load_thresholds(struct rules_conf *rc, const char *path, struct myocds_err *err)
+{
+    json_object *t = json_get_obj(rc->root, "thresholds");
+    const struct {
+        const char *key;
+        double *field;
+    } fields[] = {
+        {"pjp_pred_mg_per_day", &rc->th.pjp_pred_mg_per_day},
+        {"pjp_min_days", &rc->th.pjp_min_days},
+        {"ibm_taper_above_mg_per_day", &rc->th.ibm_taper_above_mg_per_day},
+        {"iga_deficiency_mg_dl", &rc->th.iga_deficiency_mg_dl},
+        {"adult_age_years", &rc->th.adult_age_years},
+        {"childbearing_age_min_years", &rc->th.childbearing_age_min_years},
+        {"childbearing_age_max_years", &rc->th.childbearing_age_max_years},
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        if (!json_get_num(t, fields[i].key, fields[i].field) || *fields[i].field <= 0)
+            return myocds_err_set(err, 500, "%s: thresholds.%s: must be a positive number",
+                                  path, fields[i].key);
+    return 0;
+}
+
+struct rules_conf *rules_conf_load(const char *path, struct myocds_err *err)
+{
+    size_t len = 0;
+    char *text = file_read(path, RULES_FILE_MAX, &len, err);
+    struct rules_conf *rc = calloc(1, sizeof *rc);
+    int status = text != NULL && rc != NULL ? 0 : -1;
+    if (status == 0) {
+        rc->root = json_parse_strict(text, len, err);
+        rc->rules = calloc((size_t)rules_count, sizeof *rc->rules);
+        status = rc->root != NULL && rc->rules != NULL ? 0 : -1;
+        if (rc->root == NULL)
+            myocds_err_set(err, 500, "%s: not valid JSON", path);
+    }
+    if (status == 0) {
+        rc->topic_system = json_get_str(rc->root, "topic_system");
+        rc->override_system = json_get_str(rc->root, "override_system");
+        if (rc->topic_system == NULL || rc->override_system == NULL)
+            status = myocds_err_set(err, 500, "%s: topic_system and override_system needed",
+                                    path);
+    }
+    if (status == 0)
+        status = load_thresholds(rc, path, err);
+    json_object *rules = json_get_obj(rc != NULL ? rc->root : NULL, "rules");
+    for (int i = 0; status == 0 && i < rules_count; i++) {
+        json_object *r = json_get_obj(rules, rules_table[i].id);
+        json_object *enabled = json_get(r, "enabled", json_type_boolean);
+        status = check_rule(r, path, rules_table[i].id, err);
+        rc->rules[i] = (struct rule_conf){rules_table[i].id,
+                                          enabled == NULL || json_object_get_boolean(enabled), r};
+    }
+    free(text);
+    if (status != 0) {
+        rules_conf_free(rc);
+        return NULL;
+    }
+    return rc;
+}
+
+void rules_conf_free(struct rules_conf *rc)
+{
+    if (rc == NULL)
+        return;
+    json_object_put(rc->root);
+    free(rc->rules);
+    free(rc);
+}

@@ -1,0 +1,20 @@
+/* rules_conf.h - hooks/rules.json: thresholds, card texts, suggestions, override reasons. */
+#ifndef MYOCDS_RULES_RULES_CONF_H
+#define MYOCDS_RULES_RULES_CONF_H
+
+#include "myocds/myocds.h"
+#include "rules/rule.h"
+
+struct rules_conf {
+    json_object *root;            /* the parsed file, owned */
+    struct rule_thresholds th;
+    const char *topic_system;     /* source.topic.system of every card */
+    const char *override_system;  /* system of every override reason */
+    struct rule_conf *rules;      /* one per rules_table row, same order */
+};
+
+/* Loads and validates path. Owned result: free with rules_conf_free(). */
+struct rules_conf *rules_conf_load(const char *path, struct myocds_err *err);
+void rules_conf_free(struct rules_conf *rc);
+
+#endif
