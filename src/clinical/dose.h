@@ -19,7 +19,12 @@ struct dose_result {
  * strength_mg: mg in one tablet/capsule/unit of the product, or mg per mL for liquids
  * (<= 0 when not known; then a dose counted in tablets or mL is unknown).
  * Sums concurrent dosageInstruction entries (same or no `sequence`); when entries carry
- * different `sequence` numbers, only the lowest (the current step) counts.
+ * different `sequence` numbers, only the lowest (the current step) counts, and an entry
+ * without a `sequence` joins that step. out->duration_days is dose_duration_days(mr): the
+ * whole schedule, not the current step (see dose_current_step_days).
+ * Taper example: step 1 "40 mg daily for 2 wk", step 2 "30 mg daily" (no bound) gives
+ * mg_per_day 40 and, without a dispenseRequest bound, an open-ended duration (< 0): the
+ * order runs on after step 1. dose_current_step_days() gives that step's 14 days.
  * doseQuantity, else doseRange.high; units mg, g, ug/mcg; tablets/capsules/mL x strength.
  * Frequency from timing.repeat (frequency/period/periodUnit, dayOfWeek, when) or
  * timing.code (QD, BID, TID, QID, QOD, AM, PM, HS, Q4H, Q6H, Q8H, Q12H, WK, MO...).
@@ -28,8 +33,18 @@ int dose_evaluate(const json_object *mr, double strength_mg, struct dose_result 
 
 /* Planned duration in days from timing.repeat.boundsDuration / boundsPeriod / count,
  * dispenseRequest.expectedSupplyDuration x (1 + numberOfRepeatsAllowed), or
- * dispenseRequest.validityPeriod. Returns < 0 when open-ended. */
+ * dispenseRequest.validityPeriod. Returns < 0 when open-ended.
+ * Timing bounds: a step lasts as long as its longest entry; the steps of a schedule
+ * (taper) add up. When any step has no timing bound, the dispenseRequest decides. */
 double dose_duration_days(const json_object *mr);
+
+/* Number of dosageInstruction steps (distinct `sequence` values; entries without one join
+ * the first). > 1 means a stepped schedule such as a taper; 0 without any entry. */
+int dose_step_count(const json_object *mr);
+
+/* Days of the current (first) step alone; < 0 when it has no timing bound. With a single
+ * step this is dose_duration_days(mr) (the dispenseRequest may bound it). */
+double dose_current_step_days(const json_object *mr);
 
 /* Strength in mg per unit parsed from a clinical-drug text such as
  * "prednisone 20 MG Oral Tablet" (20), "predniSONE 5 mg tab" (5),
