@@ -358,9 +358,12 @@ class Server:
         os.makedirs(data, exist_ok=True)
         with open(cfg, "w") as f:
             json.dump({"data_dir": data}, f)
-        self.proc = subprocess.Popen([self.binary, "serve", "--dev", "--port", "0", "--config", cfg],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, cwd=self.tmp.name)
+        try:
+            self.proc = subprocess.Popen([self.binary, "serve", "--dev", "--port", "0", "--config", cfg],
+                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.PIPE, cwd=self.tmp.name)
+        except OSError as e:
+            return "cannot start %s serve: %s" % (self.binary, e)
         threading.Thread(target=self._drain, daemon=True).start()
         deadline = time.time() + self.timeout
         while time.time() < deadline:
@@ -547,7 +550,8 @@ def main(argv=None):
     if not args.fixtures or not os.path.isdir(args.fixtures):
         print("error: --fixtures %r is not a directory" % args.fixtures, file=sys.stderr)
         return 2
-    cases = load_cases(args.fixtures, args.only)
+    args.bin = os.path.abspath(args.bin)
+    cases = load_cases(os.path.abspath(args.fixtures), args.only)
     if not cases:
         print("error: no *.expect.json in %s" % args.fixtures, file=sys.stderr)
         return 2
