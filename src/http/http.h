@@ -1,0 +1,98 @@
+/* http.h - what the HTTP pieces share: a request and an answer without MHD in them, the
+ * application context, the router, the auth seam and the metrics.
+ *
+ * server.c turns MHD calls into struct http_req and struct http_resp into MHD answers;
+ * everything else here is testable without sockets.
+ */
+#ifndef MYOCDS_HTTP_HTTP_H
+#define MYOCDS_HTTP_HTTP_H
+
+#include "myocds/myocds.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define HTTP_REQ_ID_MAX 64      /* an X-Request-Id we echo: at most this many safe chars */
+#define HTTP_BASE_URL_MAX 512   /* public base URL, http://ADDR:PORT by default */
+#define HTTP_SERVICE_ID_MAX 128 /* longest {id} segment we route */
+#define HTTP_LABEL_MAX HTTP_SERVICE_ID_MAX /* metric label values */
+#define HTTP_CT_JSON "application/json"
+
+struct cfg;
+struct store;
+struct http_metrics;
+
+/* One request, all strings borrowed from the server for the duration of the call. */
+struct http_req {
+    const char *method;
+    const char *path;          /* decoded, without the query */
+    const char *content_type;  /* NULL when absent */
+    const char *authorization; /* NULL when absent; never logged */
+    const char *body;          /* NUL-terminated; NULL when empty */
+    size_t body_len;
+    bool body_too_large; /* the body went over http.max_body_bytes and was dropped */
+    const char *req_id;
+};
+
+/* One answer: the router fills it, the server sends it. */
+struct http_resp {
+    int status;
+    char *body; /* owned, malloc'd; NULL for no body */
+    size_t len;
+    const char *content_type;     /* NULL: application/json */
+    const char *allow;            /* the Allow header of a 405 */
+    bool www_authenticate;        /* add WWW-Authenticate: Bearer (401) */
+    bool preflight;               /* add the CORS preflight headers */
+    const char *endpoint;         /* metric label: discovery, service, feedback, ... */
+    char service[HTTP_LABEL_MAX]; /* metric label: a known service id, or empty */
+};
+
+/* Everything a handler may use; immutable while the server runs (store and metrics are
+ * thread-safe themselves). */
+struct http_app {
+    const struct cfg *cfg;
+    const struct myocds_engine *engine;
+    struct store *store;
+    struct http_metrics *metrics;
+    bool dev; /* accept calls without a JWT */
+    char base_url[HTTP_BASE_URL_MAX];
+};
+
+/* Routes req and fills resp (resp->body owned by the caller afterwards). */
+void http_route(const struct http_app *app, const struct http_req *req, struct http_resp *resp);
+
+/* Sets resp to the JSON error {"error": msg, "status": status}. msg must hold no value
+ * taken from the request. */
+void http_resp_error(struct http_resp *resp, int status, const char *msg);
+
+/* Sets resp to status with a copy of the JSON text json. */
+void http_resp_json(struct http_resp *resp, int status, const char *json, size_t len);
+
+/* The service call and feedback handlers (handlers.c); id is a known service id. */
+void http_handle_service(const struct http_app *app, const struct http_req *req, const char *id,
+                         struct http_resp *resp);
+void http_handle_feedback(const struct http_app *app, const struct http_req *req, const char *id,
+                          struct http_resp *resp);
+
+/* Who is calling: filled by http_auth_check (empty strings in --dev mode). */
+struct http_identity {
+    char iss[256];
+    char tenant[128];
+};
+
+/* The auth seam: may the caller of req use the endpoint of service id (its feedback
+ * endpoint when feedback)? Returns 0 and fills *who, or -401 with err set. Without --dev
+ * every call is refused until JWT verification lands. */
+int http_auth_check(const struct http_app *app, const struct http_req *req, const char *id,
+                    bool feedback, struct http_identity *who, struct myocds_err *err);
+
+/* Request counters for /metrics (metrics.c). */
+struct http_metrics *http_metrics_new(void);
+void http_metrics_free(struct http_metrics *m);
+void http_metrics_count(struct http_metrics *m, const char *endpoint, const char *service,
+                        int status);
+void http_metrics_in_flight(struct http_metrics *m, int delta);
+/* Prometheus text; malloc'd, caller frees. NULL when out of memory. */
+char *http_metrics_render(struct http_metrics *m, size_t *len);
+
+#endif

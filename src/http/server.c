@@ -1,0 +1,392 @@
+/* server.c - libmicrohttpd glue ONLY: bytes <-> struct http_req / struct http_resp.
+ *
+ * Per request: headers (first call: request id, early 413), body chunks (accumulated up
+ * to http.max_body_bytes, then dropped), final call (route and answer, never earlier:
+ * answering on the first call costs keep-alive), completion (access log, free).
+ */
+#include "http/server.h"
+
+#include "http/http.h"
+#include "util/config.h"
+#include "util/log.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <uuid/uuid.h>
+
+#define HTTP_CONN_MEMORY ((size_t)64 * 1024) /* headers incl. a 4 KB JWT fit easily */
+#define HTTP_LOG_PATH_MAX 256                /* the path as logged, cut beyond */
+#define HTTP_METHOD_MAX 16
+#define HTTP_BODY_INITIAL 4096
+#define HTTP_DRAIN_STEP_MS 10
+#define HTTP_MHD_MSG_MAX 512
+
+struct http_server {
+    struct MHD_Daemon *d;
+    struct http_app app;
+    struct sockaddr_storage addr;
+    char url[HTTP_BASE_URL_MAX];
+    atomic_long in_flight;
+};
+
+/* One request's state, from its first handler call to its completion. */
+struct conn_state {
+    struct http_server *srv;
+    struct timespec start;
+    char req_id[HTTP_REQ_ID_MAX + 1];
+    char method[HTTP_METHOD_MAX];
+    char path[HTTP_LOG_PATH_MAX]; /* printable copy for the access log */
+    char *body;
+    size_t len;
+    size_t cap;
+    bool too_large;
+    int status; /* 0 until answered */
+};
+
+/* Copies src, cut to cap, with anything but printable ASCII shown as '?'. */
+static void copy_printable(char *dst, size_t cap, const char *src)
+{
+    size_t i = 0;
+    for (; src != NULL && src[i] != '\0' && i + 1 < cap; i++)
+        dst[i] = (src[i] > 0x20 && src[i] < 0x7f) ? src[i] : '?';
+    dst[i] = '\0';
+}
+
+/* Echoes a sane client X-Request-Id (<= 64 chars of [A-Za-z0-9._-]), else makes one. */
+static void set_req_id(struct conn_state *cs, struct MHD_Connection *c)
+{
+    const char *id = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-Id");
+    size_t n = id != NULL ? strlen(id) : 0;
+    if (n > 0 && n <= HTTP_REQ_ID_MAX &&
+        strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n) {
+        memcpy(cs->req_id, id, n + 1);
+        return;
+    }
+    uuid_t u;
+    uuid_generate_random(u);
+    uuid_unparse_lower(u, cs->req_id);
+}
+
+static long elapsed_ms(const struct timespec *since)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long)(now.tv_sec - since->tv_sec) * 1000L + (now.tv_nsec - since->tv_nsec) / 1000000L;
+}
+
+static void add_headers(struct MHD_Response *r, const struct conn_state *cs,
+                        const struct http_resp *resp)
+{
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            resp->content_type != NULL ? resp->content_type : HTTP_CT_JSON);
+    MHD_add_response_header(r, "X-Request-Id", cs->req_id);
+    MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
+    MHD_add_response_header(r, "Access-Control-Expose-Headers", "X-Request-Id");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (resp->allow != NULL)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
+    if (resp->www_authenticate)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    if (resp->preflight) {
+        MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+        MHD_add_response_header(r, "Access-Control-Allow-Headers",
+                                "Authorization, Content-Type, X-Request-Id");
+        MHD_add_response_header(r, "Access-Control-Max-Age", "86400");
+    }
+}
+
+/* Queues resp (taking its body) on c; close_after asks MHD to drop the connection. */
+static enum MHD_Result send_resp(struct conn_state *cs, struct MHD_Connection *c,
+                                 struct http_resp *resp, bool close_after)
+{
+    struct MHD_Response *r;
+    if (resp->body != NULL) {
+        r = MHD_create_response_from_buffer_with_free_callback(resp->len, resp->body, &free);
+        if (r == NULL)
+            free(resp->body);
+    } else {
+        r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    }
+    resp->body = NULL;
+    if (r == NULL)
+        return MHD_NO;
+    add_headers(r, cs, resp);
+    if (close_after)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result rc = MHD_queue_response(c, (unsigned)resp->status, r);
+    MHD_destroy_response(r);
+    cs->status = resp->status;
+    http_metrics_count(cs->srv->app.metrics, resp->endpoint != NULL ? resp->endpoint : "other",
+                       resp->service, resp->status);
+    return rc;
+}
+
+static bool declared_too_large(struct MHD_Connection *c, size_t max)
+{
+    const char *cl =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return cl != NULL && strtoull(cl, NULL, 10) > max;
+}
+
+/* Keeps a body chunk, or drops the whole body once it passes max. */
+static void body_append(struct conn_state *cs, const char *data, size_t size, size_t max)
+{
+    if (cs->too_large)
+        return;
+    if (size > max - cs->len) {
+        cs->too_large = true;
+        free(cs->body);
+        cs->body = NULL;
+        cs->len = cs->cap = 0;
+        return;
+    }
+    if (cs->len + size + 1 > cs->cap) {
+        size_t cap = cs->cap == 0 ? HTTP_BODY_INITIAL : cs->cap;
+        while (cap < cs->len + size + 1)
+            cap *= 2;
+        char *b = realloc(cs->body, cap);
+        if (b == NULL) {
+            cs->too_large = true; /* best effort when out of memory: refuse the body */
+            return;
+        }
+        cs->body = b;
+        cs->cap = cap;
+    }
+    memcpy(cs->body + cs->len, data, size);
+    cs->len += size;
+    cs->body[cs->len] = '\0';
+}
+
+static struct conn_state *conn_begin(struct http_server *srv, struct MHD_Connection *c,
+                                     const char *url, const char *method)
+{
+    struct conn_state *cs = calloc(1, sizeof *cs);
+    if (cs == NULL)
+        return NULL;
+    cs->srv = srv;
+    clock_gettime(CLOCK_MONOTONIC, &cs->start);
+    set_req_id(cs, c);
+    copy_printable(cs->method, sizeof cs->method, method);
+    copy_printable(cs->path, sizeof cs->path, url);
+    atomic_fetch_add(&srv->in_flight, 1);
+    http_metrics_in_flight(srv->app.metrics, 1);
+    return cs;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
+{
+    struct http_server *srv = cls;
+    struct conn_state *cs = *req_cls;
+    struct http_resp resp = {.status = 500};
+    (void)version;
+    if (cs == NULL) {
+        *req_cls = cs = conn_begin(srv, c, url, method);
+        if (cs == NULL)
+            return MHD_NO;
+        if (!declared_too_large(c, srv->app.cfg->http_max_body_bytes))
+            return MHD_YES; /* answer on the final call, not now */
+        /* The one early answer: do not read a body we will refuse, and close. */
+        cs->too_large = true;
+        resp.endpoint = "other";
+        http_resp_error(&resp, 413, "request body too large");
+        return send_resp(cs, c, &resp, true);
+    }
+    if (*upload_data_size != 0) {
+        if (cs->status == 0)
+            body_append(cs, upload_data, *upload_data_size, srv->app.cfg->http_max_body_bytes);
+        *upload_data_size = 0; /* consumed, or MHD calls again with the same bytes */
+        return MHD_YES;
+    }
+    if (cs->status != 0)
+        return MHD_YES;
+    struct http_req req = {
+        .method = method,
+        .path = url,
+        .content_type =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
+        .authorization =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+        .body = cs->body,
+        .body_len = cs->len,
+        .body_too_large = cs->too_large,
+        .req_id = cs->req_id,
+    };
+    http_route(&srv->app, &req, &resp);
+    return send_resp(cs, c, &resp, false);
+}
+
+/* The only reliable cleanup point: runs for completed and aborted requests alike. */
+static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct http_server *srv = cls;
+    struct conn_state *cs = *req_cls;
+    (void)c;
+    if (cs == NULL)
+        return;
+    struct log_field f[] = {
+        LOG_STR("method", cs->method),
+        LOG_STR("path", cs->path),
+        LOG_NUM("status", cs->status),
+        LOG_NUM("ms", elapsed_ms(&cs->start)),
+        LOG_STR("end", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "ok" : "aborted"),
+    };
+    log_fields(LOG_LEVEL_INFO, cs->req_id, "request", f, sizeof f / sizeof f[0]);
+    http_metrics_in_flight(srv->app.metrics, -1);
+    atomic_fetch_sub(&srv->in_flight, 1);
+    free(cs->body);
+    free(cs);
+    *req_cls = NULL;
+}
+
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[HTTP_MHD_MSG_MAX];
+    (void)cls;
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    msg[strcspn(msg, "\r\n")] = '\0';
+    log_warnx("libmicrohttpd: %s", msg);
+}
+
+bool http_is_loopback(const char *addr)
+{
+    struct in_addr v4;
+    struct in6_addr v6;
+    if (strcmp(addr, "localhost") == 0)
+        return true;
+    if (inet_pton(AF_INET, addr, &v4) == 1)
+        return (ntohl(v4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, addr, &v6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&v6) || (IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127);
+    return false;
+}
+
+/* bind (numeric, or "localhost" meaning 127.0.0.1) + port -> srv->addr. */
+static int resolve_bind(struct http_server *srv, const char *bind, unsigned port,
+                        struct myocds_err *err)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE};
+    struct addrinfo *res = NULL;
+    char service[16];
+    if (port > 65535)
+        return myocds_err_set(err, 400, "port must be 0..65535");
+    snprintf(service, sizeof service, "%u", port);
+    const char *host = strcmp(bind, "localhost") == 0 ? "127.0.0.1" : bind;
+    if (getaddrinfo(host, service, &hints, &res) != 0 || res == NULL)
+        return myocds_err_set(err, 400,
+                              "cannot use bind address %s (numeric IPv4/IPv6 or localhost)", bind);
+    memcpy(&srv->addr, res->ai_addr, res->ai_addrlen);
+    freeaddrinfo(res);
+    return 0;
+}
+
+/* srv->url = http://ADDR:PORT with the port the kernel gave. */
+static int set_url(struct http_server *srv, struct myocds_err *err)
+{
+    char host[INET6_ADDRSTRLEN];
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->d, MHD_DAEMON_INFO_BIND_PORT);
+    socklen_t len =
+        srv->addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    if (info == NULL || getnameinfo((struct sockaddr *)&srv->addr, len, host, sizeof host, NULL, 0,
+                                    NI_NUMERICHOST) != 0)
+        return myocds_err_set(err, 500, "cannot read the listening address");
+    bool v6 = srv->addr.ss_family == AF_INET6;
+    snprintf(srv->url, sizeof srv->url, "http://%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "",
+             (unsigned)info->port);
+    const char *base = srv->app.cfg->public_base_url;
+    snprintf(srv->app.base_url, sizeof srv->app.base_url, "%s", base != NULL ? base : srv->url);
+    return 0;
+}
+
+static struct MHD_Daemon *start_daemon(struct http_server *srv)
+{
+    const struct cfg *cfg = srv->app.cfg;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    if (srv->addr.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    /* One caller (an EHR behind one gateway IP) may take half the slots, not all. */
+    unsigned per_ip = cfg->http_connection_limit / 2 > 0 ? cfg->http_connection_limit / 2 : 1;
+    /* The logger goes first, or MHD prints early messages itself. */
+    return MHD_start_daemon(
+        flags, 0, NULL, NULL, &on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, srv,
+        MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&srv->addr, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)cfg->http_threads, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)cfg->http_connection_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->http_timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
+        &on_completed, srv, MHD_OPTION_END);
+}
+
+int http_server_start(const struct http_server_opts *opts, struct http_server **out,
+                      struct myocds_err *err)
+{
+    struct http_server *srv = calloc(1, sizeof *srv);
+    int rc = 0;
+    *out = NULL;
+    if (srv == NULL)
+        return myocds_err_set(err, 500, "out of memory");
+    srv->app = (struct http_app){.cfg = opts->cfg,
+                                 .engine = opts->engine,
+                                 .store = opts->store,
+                                 .metrics = http_metrics_new(),
+                                 .dev = opts->dev};
+    atomic_init(&srv->in_flight, 0);
+    if (srv->app.metrics == NULL) {
+        rc = myocds_err_set(err, 500, "out of memory");
+        goto fail;
+    }
+    if ((rc = resolve_bind(srv, opts->bind, opts->port, err)) != 0)
+        goto fail;
+    srv->d = start_daemon(srv);
+    if (srv->d == NULL) {
+        rc = myocds_err_set(err, 500, "cannot listen on %s port %u (in use, or not local?)",
+                            opts->bind, opts->port);
+        goto fail;
+    }
+    if ((rc = set_url(srv, err)) != 0)
+        goto fail;
+    *out = srv;
+    return 0;
+fail:
+    http_server_stop(srv, 0);
+    return rc;
+}
+
+const char *http_server_url(const struct http_server *s)
+{
+    return s->url;
+}
+
+void http_server_stop(struct http_server *s, unsigned drain_ms)
+{
+    if (s == NULL)
+        return;
+    if (s->d != NULL) {
+        MHD_socket ls = MHD_quiesce_daemon(s->d); /* no new connections from here on */
+        struct timespec start;
+        const struct timespec step = {.tv_sec = 0, .tv_nsec = HTTP_DRAIN_STEP_MS * 1000000L};
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        while (atomic_load(&s->in_flight) > 0 && elapsed_ms(&start) < (long)drain_ms)
+            nanosleep(&step, NULL);
+        long left = atomic_load(&s->in_flight);
+        if (left > 0)
+            log_warnx("stopping with %ld request(s) still in flight", left);
+        MHD_stop_daemon(s->d);
+        if (ls != MHD_INVALID_SOCKET)
+            close(ls); /* only after MHD_stop_daemon in threaded modes */
+    }
+    http_metrics_free(s->app.metrics);
+    free(s);
+}

@@ -1,0 +1,37 @@
+/* server.h - the HTTP server of `myocds serve` (libmicrohttpd, thread pool). */
+#ifndef MYOCDS_HTTP_SERVER_H
+#define MYOCDS_HTTP_SERVER_H
+
+#include "myocds/myocds.h"
+
+#include <stdbool.h>
+
+#define HTTP_DRAIN_MS 5000 /* how long a stop waits for requests in flight */
+
+struct cfg;
+struct store;
+struct http_server;
+
+struct http_server_opts {
+    const struct cfg *cfg;              /* borrowed; outlives the server */
+    const struct myocds_engine *engine; /* borrowed; outlives the server */
+    struct store *store;                /* borrowed; outlives the server */
+    const char *bind;                   /* numeric address or "localhost" */
+    unsigned port;                      /* 0: a free port */
+    bool dev;                           /* accept calls without a JWT */
+};
+
+/* Starts listening and serving. Caller owns *out: http_server_stop() it. */
+int http_server_start(const struct http_server_opts *opts, struct http_server **out,
+                      struct myocds_err *err);
+
+/* "http://ADDR:PORT" of the listener with the real port (borrowed from s). */
+const char *http_server_url(const struct http_server *s);
+
+/* Stops accepting, waits up to drain_ms for requests in flight, stops and frees. */
+void http_server_stop(struct http_server *s, unsigned drain_ms);
+
+/* True when addr (numeric or "localhost") is a loopback address: 127.0.0.0/8 or ::1. */
+bool http_is_loopback(const char *addr);
+
+#endif
