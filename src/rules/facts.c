@@ -7,7 +7,7 @@
 
 const char *facts_action(const struct patient_view *v)
 {
-    return v->hook == HOOK_PATIENT_VIEW ? "is on" : "is being ordered";
+    return v->hook == HOOK_PATIENT_VIEW ? "Active:" : "Being ordered:";
 }
 
 const struct view_med *facts_trigger_gc(const struct patient_view *v)

@@ -9,7 +9,7 @@
 
 #define FACT_MAX 200
 
-/* "is being ordered" (order hooks) or "is on" (patient-view). Static text. */
+/* "Being ordered:" (order hooks) or "Active:" (patient-view). Static text. */
 const char *facts_action(const struct patient_view *v);
 
 /* The first systemic glucocorticoid a rule may fire on, or NULL. */

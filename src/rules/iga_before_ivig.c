@@ -22,10 +22,10 @@ static bool other_ivig_on_record(const struct patient_view *v, const struct view
 static void iga_fact(const struct patient_view *v, bool low, char *buf, size_t cap)
 {
     if (low)
-        snprintf(buf, cap, "latest serum IgA **%g %s**, below the deficiency threshold",
+        snprintf(buf, cap, "Latest serum IgA **%g %s**, below the deficiency threshold",
                  v->iga.raw_value, v->iga.unit);
     else
-        snprintf(buf, cap, "**selective IgA deficiency** is on the problem list");
+        snprintf(buf, cap, "**Selective IgA deficiency** is on the problem list");
 }
 
 int rule_iga_before_ivig(const struct rule_ctx *ctx, struct card_list *out)

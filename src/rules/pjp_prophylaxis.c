@@ -56,9 +56,11 @@ int rule_pjp_prophylaxis(const struct rule_ctx *ctx, struct card_list *out)
     if (!r.ordered || (!by_dose && !by_combo))
         return 0;
 
-    char pred[48], duration[48], dose_detail[FACT_MAX], mg[16], weeks[16], facts[FACT_MAX * 2];
+    char pred[48], duration[48], dur_short[32], dose_detail[FACT_MAX], mg[16], weeks[16];
+    char facts[FACT_MAX * 2];
     rule_fmt_dose(r.pred, pred, sizeof pred);
     facts_duration(r.days, duration, sizeof duration);
+    snprintf(dur_short, sizeof dur_short, r.days < 0 ? "long-term" : "%.0f days", r.days);
     facts_dose_detail(r.gc, dose_detail, sizeof dose_detail);
     snprintf(mg, sizeof mg, "%g", ctx->th->pjp_pred_mg_per_day);
     snprintf(weeks, sizeof weeks, "%g", ctx->th->pjp_min_days / 7);
@@ -68,13 +70,14 @@ int rule_pjp_prophylaxis(const struct rule_ctx *ctx, struct card_list *out)
              r.other != NULL ? " together with " : "", other);
     struct tvar vars[] = {
         {"pred_dose", pred},  {"duration", duration},       {"drug", r.gc->drug->display},
+        {"duration_short", dur_short},
         {"other", other},     {"condition", v->iim_label}, {"facts", facts},
         {"pjp_mg", mg},       {"pjp_weeks", weeks},         {"why_short", NULL},
         {"extra", v->sulfonamide_allergy ? rule_text(ctx->conf, "extra_sulfa") : ""},
     };
     int n = (int)(sizeof vars / sizeof vars[0]);
     char *why = tmpl_fill(rule_text(ctx->conf, by_dose ? "why_dose" : "why_combo"), vars, n);
-    vars[8].value = why;
+    vars[9].value = why;
     struct card *c = why != NULL ? card_add(out, ctx, "indicator", "summary", "detail", vars, n)
                                  : NULL;
     free(why);

@@ -1,0 +1,194 @@
+/* test_engine.c - the engine end to end in-process: validation answers, prefetch seam,
+ * and the shape of the cards for a real request. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fhir/json.h"
+#include "myocds/myocds.h"
+
+static struct myocds_engine *engine;
+
+#define PATIENT "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"birthDate\":\"1970-05-01\"}"
+#define PM_CONDITIONS                                                                           \
+    "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":[{\"resource\":{"            \
+    "\"resourceType\":\"Condition\",\"id\":\"c1\",\"code\":{\"coding\":[{\"system\":"           \
+    "\"http://snomed.info/sct\",\"code\":\"31384009\",\"display\":\"Polymyositis\"}]}}}]}"
+#define PRED60                                                                                  \
+    "{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":{\"resourceType\":"                  \
+    "\"MedicationRequest\",\"id\":\"d1\",\"status\":\"draft\",\"intent\":\"order\","            \
+    "\"medicationCodeableConcept\":{\"coding\":[{\"system\":"                                   \
+    "\"http://www.nlm.nih.gov/research/umls/rxnorm\",\"code\":\"8640\"}],\"text\":"             \
+    "\"prednisone 60 mg daily\"},\"dosageInstruction\":[{\"timing\":{\"repeat\":{"              \
+    "\"frequency\":1,\"period\":1,\"periodUnit\":\"d\"}},\"doseAndRate\":[{\"doseQuantity\":{"  \
+    "\"value\":60,\"unit\":\"mg\"}}]}]}}]}"
+
+static char *request(const char *hook, const char *extra_prefetch, bool with_conditions)
+{
+    static char buf[8192];
+    snprintf(buf, sizeof buf,
+             "{\"hook\":\"%s\",\"hookInstance\":\"6a7c1f3e-0d5b-4c8e-9a53-2f4a7d1c6e01\","
+             "\"context\":{\"userId\":\"Practitioner/u1\",\"patientId\":\"p1\","
+             "\"draftOrders\":" PRED60 "},\"prefetch\":{\"patient\":" PATIENT
+             ",%s\"medications\":null,\"observations\":null,\"allergies\":null%s}}",
+             hook, with_conditions ? "\"conditions\":" PM_CONDITIONS "," : "", extra_prefetch);
+    return buf;
+}
+
+static int eval(const char *service, const char *body, char **out, struct myocds_err *err)
+{
+    memset(err, 0, sizeof *err);
+    return myocds_evaluate(engine, service, body, strlen(body), NULL, out, NULL, err);
+}
+
+static void test_prednisone_alone_gives_two_cards(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    struct myocds_err err;
+    assert_int_equal(eval("myositis-order-sign", request("order-sign", "", true), &out, &err), 0);
+    json_object *doc = json_parse_strict(out, strlen(out), &err);
+    json_object *cards = json_get_arr(doc, "cards");
+    assert_non_null(cards);
+    assert_int_equal(json_object_array_length(cards), 2);
+    json_object *card = json_object_array_get_idx(cards, 0);
+    assert_string_equal(json_get_str(json_get_obj(json_get_obj(card, "source"), "topic"), "code"),
+                        "steroid-monotherapy");
+    assert_int_equal(strlen(json_get_str(card, "uuid")), 36);
+    assert_string_equal(json_get_str(card, "selectionBehavior"), "at-most-one");
+    json_object *s = json_object_array_get_idx(json_get_arr(card, "suggestions"), 0);
+    json_object *res = json_get_obj(json_object_array_get_idx(json_get_arr(s, "actions"), 0),
+                                    "resource");
+    assert_string_equal(json_get_str(json_get_obj(res, "subject"), "reference"), "Patient/p1");
+    json_object_put(doc);
+    free(out);
+}
+
+static void test_invalid_requests_name_the_field(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *body;
+        int status;
+        const char *field;
+    } cases[] = {
+        {"{\"hook\":\"order-sign\"}", 400, "hookInstance"},
+        {"{\"hookInstance\":\"x\",\"hook\":\"order-sign\",\"context\":[]}", 400, "context"},
+        {"{\"hookInstance\":\"x\",\"hook\":\"order-sign\",\"context\":{\"userId\":\"a\"}}", 400,
+         "patientId"},
+        {"{\"hookInstance\":\"x\",\"hook\":\"order-sign\",\"context\":{\"userId\":\"a\","
+         "\"patientId\":\"p\"}}",
+         400, "draftOrders"},
+        {"[1,2]", 400, "object"},
+        {"{\"a\":1} x", 400, "invalid JSON"},
+        {"{\"hook\":\"order-sign\",\"hookInstance\":\"x\",\"fhirAuthorization\":{}}", 400,
+         "fhirServer"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *out = NULL;
+        struct myocds_err err;
+        print_message("case %zu\n", i);
+        assert_int_equal(eval("myositis-order-sign", cases[i].body, &out, &err), -cases[i].status);
+        assert_null(out);
+        assert_int_equal(err.http_status, cases[i].status);
+        assert_non_null(strstr(err.msg, cases[i].field));
+    }
+}
+
+static void test_hook_mismatch_and_unknown_service(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    struct myocds_err err;
+    assert_int_equal(eval("myositis-order-sign", request("order-select", "", true), &out, &err),
+                     -400);
+    assert_non_null(strstr(err.msg, "hook"));
+    assert_int_equal(eval("no-such-service", request("order-sign", "", true), &out, &err), -404);
+}
+
+static void test_missing_prefetch_without_server_is_412(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    struct myocds_err err;
+    assert_int_equal(eval("myositis-order-sign", request("order-sign", "", false), &out, &err),
+                     -412);
+    assert_non_null(strstr(err.msg, "conditions"));
+}
+
+/* A fetcher that serves the conditions Bundle, recording what it was asked. */
+static char asked[256];
+static int fake_fetch(void *ctx, const char *server, const char *token, const char *url,
+                      json_object **out, struct myocds_err *err)
+{
+    (void)ctx;
+    (void)token;
+    snprintf(asked, sizeof asked, "%s %s", server, url);
+    *out = json_parse_strict(PM_CONDITIONS, strlen(PM_CONDITIONS), err);
+    return 0;
+}
+
+static void test_missing_prefetch_goes_through_the_fetcher(void **state)
+{
+    (void)state;
+    char body[8192];
+    char *out = NULL;
+    struct myocds_err err = {0};
+    const struct myocds_eval_opts opts = {fake_fetch, NULL, NULL, NULL, 0};
+    snprintf(body, sizeof body, "{\"fhirServer\":\"https://ehr.example.org/r4\",%s",
+             request("order-sign", "", false) + 1);
+    assert_int_equal(
+        myocds_evaluate(engine, "myositis-order-sign", body, strlen(body), &opts, &out, NULL, &err),
+        0);
+    assert_string_equal(asked, "https://ehr.example.org/r4 Condition?patient=p1");
+    assert_non_null(strstr(out, "steroid-monotherapy"));
+    free(out);
+}
+
+static void test_operation_outcome_counts_as_missing(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    struct myocds_err err;
+    const char *oo = ",\"conditions\":{\"resourceType\":\"OperationOutcome\",\"issue\":[]}";
+    assert_int_equal(eval("myositis-order-sign", request("order-sign", oo, false), &out, &err),
+                     -412);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    struct myocds_err err = {0};
+    int rc = myocds_engine_load(MYOCDS_SOURCE_DIR "/hooks", &engine, &err);
+    if (rc != 0)
+        fprintf(stderr, "%s\n", err.msg);
+    return rc;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    myocds_engine_free(engine);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_prednisone_alone_gives_two_cards),
+        cmocka_unit_test(test_invalid_requests_name_the_field),
+        cmocka_unit_test(test_hook_mismatch_and_unknown_service),
+        cmocka_unit_test(test_missing_prefetch_without_server_is_412),
+        cmocka_unit_test(test_missing_prefetch_goes_through_the_fetcher),
+        cmocka_unit_test(test_operation_outcome_counts_as_missing),
+    };
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
+    return cmocka_run_group_tests_name("engine", tests, setup, teardown);
+}
