@@ -46,8 +46,8 @@ struct args {
 
 static int usage_error(const char *cmd, const char *what, const char *arg)
 {
-    fprintf(stderr, "myocds %s: %s%s%s\n%s", cmd, what, arg != NULL ? " " : "",
-            arg != NULL ? arg : "", usage);
+    fprintf(stderr, "myocds %s: %s%s%s (see myocds --help)\n", cmd, what, arg != NULL ? " " : "",
+            arg != NULL ? arg : "");
     return EXIT_USAGE;
 }
 
@@ -145,7 +145,7 @@ static int run_server(const struct args *a, const struct cfg *cfg,
     struct http_server *srv = NULL;
     sigset_t set;
     int sig = 0;
-    block_signals(&set);
+    block_signals(&set); /* again: cmd_serve blocked them already, this fills set */
     struct http_server_opts o = {.cfg = cfg,
                                  .engine = engine,
                                  .store = store,
@@ -175,9 +175,11 @@ static int cmd_serve(int argc, char **argv)
     struct myocds_engine *engine = NULL;
     struct store *store = NULL;
     struct myocds_err err = {0};
+    sigset_t set;
     int rc = parse_args("serve", argc, argv, &a);
     if (rc != 0)
         return rc;
+    block_signals(&set); /* a SIGTERM during start-up waits for sigwait: a clean stop */
     if (a.service != NULL || a.input != NULL || a.fetch)
         return usage_error("serve", "takes only --bind, --port, --config, --dev", NULL);
     if (a.dev && !http_is_loopback(a.bind)) {

@@ -10,6 +10,7 @@
 
 #include "store/store.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,6 +178,53 @@ static void test_newer_schema_refused(void **state)
     assert_non_null(strstr(err.msg, "newer"));
 }
 
+#define THREADS 4
+#define PER_THREAD 50
+
+struct worker {
+    struct store *st;
+    int id;
+    int failures;
+};
+
+static void *put_many(void *arg)
+{
+    struct worker *w = arg;
+    for (int i = 0; i < PER_THREAD; i++) {
+        char uuid[48];
+        struct myocds_err err = {0};
+        struct myocds_feedback fb = fb_overridden;
+        struct store_card card = {uuid, "pjp-prophylaxis"};
+        snprintf(uuid, sizeof uuid, "card-%d-%d", w->id, i);
+        fb.card_uuid = uuid;
+        if (store_cards_issued(w->st, "svc", &card, 1, &err) != 0 ||
+            store_put_feedback(w->st, "svc", &fb, 1, NULL, NULL, &err) != 0)
+            w->failures++;
+    }
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    struct fixture *f = *state;
+    struct store *st = NULL;
+    struct myocds_err err = {0};
+    pthread_t t[THREADS];
+    struct worker w[THREADS];
+    assert_int_equal(store_sqlite_open(f->data_dir, &st, &err), 0);
+    for (int i = 0; i < THREADS; i++) {
+        w[i] = (struct worker){.st = st, .id = i};
+        assert_int_equal(pthread_create(&t[i], NULL, put_many, &w[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(w[i].failures, 0);
+    }
+    store_close(st);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM feedback"), THREADS * PER_THREAD);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM cards_issued"), THREADS * PER_THREAD);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -185,6 +233,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_cards_issued_and_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
