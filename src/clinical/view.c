@@ -101,6 +101,26 @@ static int add_request(struct builder *b, json_object *mr)
     return push_med(b, &med);
 }
 
+/* Subtype and flags named in the text or a display of a CodeableConcept; keeps what the
+ * codes said when the words name nothing more specific. */
+static void by_text(const struct terminology *t, const json_object *code, unsigned *sub,
+                    unsigned *flags)
+{
+    json_object *codings = json_get_arr(code, "coding");
+    unsigned s = 0;
+    unsigned f = 0;
+    term_condition_by_text(t, json_get_str(code, "text"), &s, &f);
+    for (size_t i = 0; s == 0 && f == 0 && codings != NULL && i < json_object_array_length(codings);
+         i++)
+        term_condition_by_text(t, json_get_str(json_object_array_get_idx(codings, i), "display"),
+                               &s, &f);
+    if (s != 0 && s != IIM_UNSPECIFIED)
+        *sub = s;
+    else if (*sub == 0)
+        *sub = s;
+    *flags |= f;
+}
+
 static void add_condition(struct builder *b, const json_object *cond)
 {
     static const char *const live[] = {"active", "recurrence", "relapse", NULL};
@@ -124,8 +144,8 @@ static void add_condition(struct builder *b, const json_object *cond)
         if (s != 0 && label == NULL)
             label = json_get_str(c, "display");
     }
-    if (sub == 0 && flags == 0)
-        term_condition_by_text(b->t, label, &sub, &flags);
+    if ((sub == 0 && flags == 0) || sub == IIM_UNSPECIFIED)
+        by_text(b->t, code, &sub, &flags); /* free text, or a subtype behind a generic code */
     if (sub != 0 && b->v->iim == 0)
         snprintf(b->v->iim_label, sizeof b->v->iim_label, "%s",
                  label != NULL ? label : "inflammatory myopathy");
