@@ -137,7 +137,7 @@ static int fake_fetch(void *ctx, const char *server, const char *token, const ch
 static void test_missing_prefetch_goes_through_the_fetcher(void **state)
 {
     (void)state;
-    char body[8192];
+    char body[16384];
     char *out = NULL;
     struct myocds_err err = {0};
     const struct myocds_eval_opts opts = {fake_fetch, NULL, NULL, NULL, 0};
