@@ -188,6 +188,7 @@ int feedback_parse(const char *body, size_t len, struct feedback_batch *out, str
 {
     struct feedback_batch b = {0};
     int rc = 0;
+    *out = b; /* nothing to free on any failure */
     b.root = json_parse_strict(body, len, err);
     if (b.root == NULL)
         return err != NULL ? -err->http_status : -400;
