@@ -1,5 +1,9 @@
 /* test_engine.c - the engine end to end in-process: validation answers, prefetch seam,
  * and the shape of the cards for a real request. */
+#include "fhir/json.h"
+#include "myocds/myocds.h"
+
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,25 +12,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
-
-#include "fhir/json.h"
-#include "myocds/myocds.h"
-
 static struct myocds_engine *engine;
 
 #define PATIENT "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"birthDate\":\"1970-05-01\"}"
-#define PM_CONDITIONS                                                                           \
-    "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":[{\"resource\":{"            \
-    "\"resourceType\":\"Condition\",\"id\":\"c1\",\"code\":{\"coding\":[{\"system\":"           \
+#define PM_CONDITIONS                                                                              \
+    "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":[{\"resource\":{"               \
+    "\"resourceType\":\"Condition\",\"id\":\"c1\",\"code\":{\"coding\":[{\"system\":"              \
     "\"http://snomed.info/sct\",\"code\":\"31384009\",\"display\":\"Polymyositis\"}]}}}]}"
-#define PRED60                                                                                  \
-    "{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":{\"resourceType\":"                  \
-    "\"MedicationRequest\",\"id\":\"d1\",\"status\":\"draft\",\"intent\":\"order\","            \
-    "\"medicationCodeableConcept\":{\"coding\":[{\"system\":"                                   \
-    "\"http://www.nlm.nih.gov/research/umls/rxnorm\",\"code\":\"8640\"}],\"text\":"             \
-    "\"prednisone 60 mg daily\"},\"dosageInstruction\":[{\"timing\":{\"repeat\":{"              \
-    "\"frequency\":1,\"period\":1,\"periodUnit\":\"d\"}},\"doseAndRate\":[{\"doseQuantity\":{"  \
+#define PRED60                                                                                     \
+    "{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":{\"resourceType\":"                     \
+    "\"MedicationRequest\",\"id\":\"d1\",\"status\":\"draft\",\"intent\":\"order\","               \
+    "\"medicationCodeableConcept\":{\"coding\":[{\"system\":"                                      \
+    "\"http://www.nlm.nih.gov/research/umls/rxnorm\",\"code\":\"8640\"}],\"text\":"                \
+    "\"prednisone 60 mg daily\"},\"dosageInstruction\":[{\"timing\":{\"repeat\":{"                 \
+    "\"frequency\":1,\"period\":1,\"periodUnit\":\"d\"}},\"doseAndRate\":[{\"doseQuantity\":{"     \
     "\"value\":60,\"unit\":\"mg\"}}]}]}}]}"
 
 static char *request(const char *hook, const char *extra_prefetch, bool with_conditions)
@@ -63,8 +62,8 @@ static void test_prednisone_alone_gives_two_cards(void **state)
     assert_int_equal(strlen(json_get_str(card, "uuid")), 36);
     assert_string_equal(json_get_str(card, "selectionBehavior"), "at-most-one");
     json_object *s = json_object_array_get_idx(json_get_arr(card, "suggestions"), 0);
-    json_object *res = json_get_obj(json_object_array_get_idx(json_get_arr(s, "actions"), 0),
-                                    "resource");
+    json_object *res =
+        json_get_obj(json_object_array_get_idx(json_get_arr(s, "actions"), 0), "resource");
     assert_string_equal(json_get_str(json_get_obj(res, "subject"), "reference"), "Patient/p1");
     json_object_put(doc);
     free(out);
@@ -122,32 +121,90 @@ static void test_missing_prefetch_without_server_is_412(void **state)
     assert_non_null(strstr(err.msg, "conditions"));
 }
 
-/* A fetcher that serves the conditions Bundle, recording what it was asked. */
+/* A fetcher that serves the conditions Bundle (or fails as told), recording the call. */
 static char asked[256];
-static int fake_fetch(void *ctx, const char *server, const char *token, const char *url,
-                      json_object **out, struct myocds_err *err)
+static int fetch_outcome;
+static int fake_fetch(void *ctx, struct myocds_fetch_batch *batch, struct myocds_err *err)
 {
     (void)ctx;
-    (void)token;
-    snprintf(asked, sizeof asked, "%s %s", server, url);
-    *out = json_parse_strict(PM_CONDITIONS, strlen(PM_CONDITIONS), err);
+    snprintf(asked, sizeof asked, "%s %zu %s", batch->fhir_server, batch->n,
+             batch->items[0].relative_url);
+    for (size_t i = 0; i < batch->n; i++) {
+        batch->items[i].status = fetch_outcome;
+        if (fetch_outcome == 0)
+            batch->items[i].result = json_parse_strict(PM_CONDITIONS, strlen(PM_CONDITIONS), err);
+    }
     return 0;
+}
+
+static int eval_with_server(const char *auth, char **out, struct myocds_err *err)
+{
+    static char body[16384];
+    const struct myocds_eval_opts opts = {fake_fetch, NULL, NULL, NULL, 0};
+    snprintf(body, sizeof body, "{\"fhirServer\":\"https://ehr.example.org/r4\",%s%s", auth,
+             request("order-sign", "", false) + 1);
+    memset(err, 0, sizeof *err);
+    asked[0] = '\0';
+    return myocds_evaluate(engine, "myositis-order-sign", body, strlen(body), &opts, out, NULL,
+                           err);
 }
 
 static void test_missing_prefetch_goes_through_the_fetcher(void **state)
 {
     (void)state;
+    char *out = NULL;
+    struct myocds_err err;
+    fetch_outcome = 0;
+    assert_int_equal(eval_with_server("", &out, &err), 0);
+    assert_string_equal(asked, "https://ehr.example.org/r4 1 Condition?patient=p1");
+    assert_non_null(strstr(out, "steroid-monotherapy"));
+    free(out);
+}
+
+static void test_fetch_failures_answer_412_or_503(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    struct myocds_err err;
+    fetch_outcome = MYOCDS_E_UNAVAILABLE;
+    assert_int_equal(eval_with_server("", &out, &err), -503);
+    assert_non_null(strstr(err.msg, "conditions"));
+    fetch_outcome = MYOCDS_E_PRECONDITION;
+    assert_int_equal(eval_with_server("", &out, &err), -412);
+    assert_null(out);
+}
+
+static void test_expired_token_is_not_used(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    struct myocds_err err;
+    fetch_outcome = 0;
+    assert_int_equal(eval_with_server("\"fhirAuthorization\":{\"access_token\":\"t\","
+                                      "\"token_type\":\"Bearer\",\"expires_in\":0,"
+                                      "\"scope\":\"s\",\"subject\":\"c\"},",
+                                      &out, &err),
+                     -412);
+    assert_string_equal(asked, "");
+    assert_non_null(strstr(err.msg, "expired"));
+}
+
+/* Without allergies pjp-prophylaxis cannot choose its suggestion: it does not run, and
+ * the rules that can do without allergies still answer. */
+static void test_rules_without_their_data_stay_silent(void **state)
+{
+    (void)state;
     char body[16384];
     char *out = NULL;
     struct myocds_err err = {0};
-    const struct myocds_eval_opts opts = {fake_fetch, NULL, NULL, NULL, 0};
-    snprintf(body, sizeof body, "{\"fhirServer\":\"https://ehr.example.org/r4\",%s",
-             request("order-sign", "", false) + 1);
-    assert_int_equal(
-        myocds_evaluate(engine, "myositis-order-sign", body, strlen(body), &opts, &out, NULL, &err),
-        0);
-    assert_string_equal(asked, "https://ehr.example.org/r4 Condition?patient=p1");
+    snprintf(body, sizeof body, "%s", request("order-sign", "", true));
+    char *allergies = strstr(body, ",\"allergies\":null");
+    assert_non_null(allergies);
+    memmove(allergies, allergies + strlen(",\"allergies\":null"),
+            strlen(allergies + strlen(",\"allergies\":null")) + 1);
+    assert_int_equal(eval("myositis-order-sign", body, &out, &err), 0);
     assert_non_null(strstr(out, "steroid-monotherapy"));
+    assert_null(strstr(out, "pjp-prophylaxis"));
     free(out);
 }
 
@@ -186,6 +243,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_hook_mismatch_and_unknown_service),
         cmocka_unit_test(test_missing_prefetch_without_server_is_412),
         cmocka_unit_test(test_missing_prefetch_goes_through_the_fetcher),
+        cmocka_unit_test(test_fetch_failures_answer_412_or_503),
+        cmocka_unit_test(test_expired_token_is_not_used),
+        cmocka_unit_test(test_rules_without_their_data_stay_silent),
         cmocka_unit_test(test_operation_outcome_counts_as_missing),
     };
     if (argc > 1)

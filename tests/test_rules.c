@@ -1,16 +1,15 @@
 /* test_rules.c - each rule on hand-built patient views: fires on its case, silent on its
  * near-misses. Texts and thresholds come from the real hooks/rules.json. */
+#include "rules/rules.h"
+#include "rules/rules_conf.h"
+
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-
-#include <cmocka.h>
-
-#include "rules/rules.h"
-#include "rules/rules_conf.h"
 
 static struct rules_conf *rc;
 
@@ -253,8 +252,9 @@ static void test_summaries_stay_under_140_characters(void **state)
     struct card_list cards = {0};
     /* A very long order text reaches the summary only through {drug}: keep it bounded. */
     static const struct term_drug longname = {
-        "x", "prednisone with an extraordinarily long product name that an EHR might send "
-             "for a compounded oral solution in a pediatric strength",
+        "x",
+        "prednisone with an extraordinarily long product name that an EHR might send "
+        "for a compounded oral solution in a pediatric strength",
         DC_GLUCOCORTICOID, 1.0, false};
     m[0].drug = &longname;
     patient(&v, IIM_IMNM, m, 1);

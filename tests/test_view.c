@@ -1,18 +1,17 @@
 /* test_view.c - the patient view from FHIR JSON: conditions, medications, labs, allergies,
  * with the real hooks/terminology.json. */
+#include "clinical/terminology.h"
+#include "clinical/view.h"
+#include "fhir/fhir.h"
+#include "fhir/json.h"
+
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-
-#include <cmocka.h>
-
-#include "clinical/terminology.h"
-#include "clinical/view.h"
-#include "fhir/fhir.h"
-#include "fhir/json.h"
 
 static struct terminology *term;
 static long today;

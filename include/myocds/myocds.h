@@ -13,11 +13,11 @@
 /* Statuses returned by every engine function: 0 is success. */
 enum myocds_status {
     MYOCDS_OK = 0,
-    MYOCDS_E_BAD_REQUEST = -400,   /* malformed or invalid request */
-    MYOCDS_E_NOT_FOUND = -404,     /* unknown service */
-    MYOCDS_E_PRECONDITION = -412,  /* prefetch data missing and not obtainable */
-    MYOCDS_E_UNAVAILABLE = -503,   /* a dependency (FHIR server) failed */
-    MYOCDS_E_INTERNAL = -500,      /* a fault of the service itself */
+    MYOCDS_E_BAD_REQUEST = -400,  /* malformed or invalid request */
+    MYOCDS_E_NOT_FOUND = -404,    /* unknown service */
+    MYOCDS_E_PRECONDITION = -412, /* prefetch data missing and not obtainable */
+    MYOCDS_E_UNAVAILABLE = -503,  /* a dependency (FHIR server) failed */
+    MYOCDS_E_INTERNAL = -500,     /* a fault of the service itself */
 };
 
 /* An error for the client: an HTTP status and a message that never holds patient data. */
@@ -43,14 +43,29 @@ const char *myocds_discovery_json(const struct myocds_engine *engine, size_t *le
 /* 1 when a service with this id exists, else 0. */
 int myocds_service_exists(const struct myocds_engine *engine, const char *service_id);
 
-/* A fetcher resolves one missing prefetch key from the EHR's FHIR server.
- * relative_url is the rendered template (e.g. "Condition?patient=123"). On success it
- * stores an owned json-c object (a resource or a Bundle) in *out_json and returns 0; on
- * failure it returns a negative myocds_status and fills err. */
+/* One prefetch key the EHR did not send (or sent as an OperationOutcome). */
 struct json_object;
-typedef int (*myocds_fetch_fn)(void *ctx, const char *fhir_server, const char *access_token,
-                               const char *relative_url, struct json_object **out_json,
-                               struct myocds_err *err);
+struct myocds_fetch_item {
+    const char *key;            /* the prefetch key, e.g. "conditions" */
+    const char *relative_url;   /* the rendered template, e.g. "Condition?patient=123" */
+    struct json_object *result; /* set by the fetcher: an owned resource or Bundle */
+    int status;                 /* set by the fetcher: 0, or MYOCDS_E_PRECONDITION (the
+                                   server refused: 401/403/404, not allowed, no token) or
+                                   MYOCDS_E_UNAVAILABLE (5xx, timeout, network) */
+};
+
+/* What the fetcher needs from the request. Strings are borrowed for the call only. */
+struct myocds_fetch_batch {
+    const char *fhir_server;  /* the request's fhirServer */
+    const char *access_token; /* fhirAuthorization.access_token, or NULL */
+    long long expires_in;     /* fhirAuthorization.expires_in (seconds), -1 when absent */
+    struct myocds_fetch_item *items;
+    size_t n;
+};
+
+/* Fetches every item of the batch (concurrently), filling result or status of each.
+ * Returns 0 when it ran (items carry their own outcome), negative on its own failure. */
+typedef int (*myocds_fetch_fn)(void *ctx, struct myocds_fetch_batch *batch, struct myocds_err *err);
 
 /* Called once per card issued, so a store can later join feedback to the rule. */
 typedef void (*myocds_card_fn)(void *ctx, const char *service_id, const char *card_uuid,
@@ -61,7 +76,7 @@ struct myocds_eval_opts {
     void *fetch_ctx;
     myocds_card_fn on_card; /* NULL: nobody is told */
     void *card_ctx;
-    long long now;          /* seconds since the epoch; 0 means the real clock */
+    long long now; /* seconds since the epoch; 0 means the real clock */
 };
 
 /* Evaluates one CDS Hooks request body (not necessarily NUL-terminated) for service_id.
@@ -74,9 +89,9 @@ int myocds_evaluate(const struct myocds_engine *engine, const char *service_id, 
 /* Feedback: one parsed entry of {"feedback":[...]} (strings borrowed from the parse). */
 struct myocds_feedback {
     const char *card_uuid;
-    const char *outcome;          /* "accepted" | "overridden" */
-    const char *accepted_json;    /* JSON array of accepted suggestion ids, or NULL */
-    const char *reason_system;    /* overrideReason.reason, or NULL */
+    const char *outcome;       /* "accepted" | "overridden" */
+    const char *accepted_json; /* JSON array of accepted suggestion ids, or NULL */
+    const char *reason_system; /* overrideReason.reason, or NULL */
     const char *reason_code;
     const char *outcome_timestamp;
 };

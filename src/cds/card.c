@@ -4,12 +4,12 @@
  */
 #include "cds/card.h"
 
+#include "fhir/json.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uuid/uuid.h>
-
-#include "fhir/json.h"
 
 #define UUID_TEXT 37
 

@@ -2,10 +2,10 @@
 #ifndef MYOCDS_CDS_CARD_H
 #define MYOCDS_CDS_CARD_H
 
-#include <json-c/json.h>
-
 #include "rules/rule.h"
 #include "rules/rules_conf.h"
+
+#include <json-c/json.h>
 
 /* Builds {"cards":[...]}: cards sorted critical > warning > info, each with a random v4
  * uuid, its source and topic, suggestions (uuid'd, {patientId} filled in) and coded

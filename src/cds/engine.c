@@ -3,11 +3,6 @@
  * Loaded once (immutable afterwards) and shared by every thread; each evaluation owns
  * its request tree, its view and its cards, and frees them before returning.
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
 #include "cds/card.h"
 #include "cds/request.h"
 #include "cds/services.h"
@@ -19,6 +14,11 @@
 #include "rules/rule.h"
 #include "rules/rules_conf.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
 #define ENGINE_PATH_MAX 1024
 
 struct myocds_engine {
@@ -27,8 +27,7 @@ struct myocds_engine {
     struct service_registry *services;
 };
 
-int myocds_engine_load(const char *hooks_dir, struct myocds_engine **out,
-                       struct myocds_err *err)
+int myocds_engine_load(const char *hooks_dir, struct myocds_engine **out, struct myocds_err *err)
 {
     char path[ENGINE_PATH_MAX];
     struct myocds_engine *e = calloc(1, sizeof *e);
@@ -75,28 +74,32 @@ int myocds_service_exists(const struct myocds_engine *e, const char *service_id)
     return services_find(e->services, service_id) != NULL;
 }
 
-/* Runs every enabled rule of the hook over the view. */
+/* Runs every enabled rule of the hook over the view. A rule whose data is missing does
+ * not run: it would guess. Sets *ran to the number of rules that ran. */
 static int run_rules(const struct myocds_engine *e, const struct patient_view *v,
-                     struct card_list *cards)
+                     struct card_list *cards, int *ran)
 {
+    *ran = 0;
     for (int i = 0; i < rules_count; i++) {
         const struct rule_ctx ctx = {v, &e->rules->rules[i], &e->rules->th};
         if (!ctx.conf->enabled || !(rules_table[i].hooks & (1u << v->hook)))
             continue;
+        if (rules_table[i].needs & v->missing)
+            continue;
         if (rules_table[i].fn(&ctx, cards) != 0)
             return -1;
+        (*ran)++;
     }
     return 0;
 }
 
-static int respond(const struct myocds_engine *e, const char *service_id,
-                   struct card_list *cards, const char *patient_id,
-                   const struct myocds_eval_opts *opts, char **out, size_t *len)
+static int respond(const struct myocds_engine *e, const char *service_id, struct card_list *cards,
+                   const char *patient_id, const struct myocds_eval_opts *opts, char **out,
+                   size_t *len)
 {
     char(*uuids)[37] = cards->n > 0 ? calloc((size_t)cards->n, sizeof *uuids) : NULL;
-    json_object *doc = cards->n == 0 || uuids != NULL
-                           ? cards_to_json(cards, e->rules, patient_id, uuids)
-                           : NULL;
+    json_object *doc =
+        cards->n == 0 || uuids != NULL ? cards_to_json(cards, e->rules, patient_id, uuids) : NULL;
     *out = doc != NULL ? json_dump(doc, len) : NULL;
     json_object_put(doc);
     for (int i = 0; *out != NULL && opts != NULL && opts->on_card != NULL && i < cards->n; i++)
@@ -123,11 +126,16 @@ int myocds_evaluate(const struct myocds_engine *e, const char *service_id, const
     rc = cds_request_resolve(&req, svc, opts, err);
     long long now = opts != NULL && opts->now != 0 ? opts->now : (long long)time(NULL);
     if (rc == 0)
-        rc = view_build(&view, e->term, svc->hook, req.patient_id, req.prefetch,
-                        req.draft_orders, req.selections, fhir_days_from_epoch(now), err);
+        rc = view_build(&view, e->term, svc->hook, req.patient_id, req.prefetch, req.draft_orders,
+                        req.selections, fhir_days_from_epoch(now), err);
     if (rc == 0) {
-        if (run_rules(e, &view, &cards) != 0 ||
-            respond(e, service_id, &cards, req.patient_id, opts, out_json, &n) != 0)
+        int ran = 0;
+        view.missing = req.missing;
+        if (run_rules(e, &view, &cards, &ran) != 0)
+            rc = myocds_err_set(err, 500, "out of memory");
+        else if (ran == 0 && req.missing != 0)
+            rc = myocds_err_set(err, req.missing_err.http_status, "%s", req.missing_err.msg);
+        else if (respond(e, service_id, &cards, req.patient_id, opts, out_json, &n) != 0)
             rc = myocds_err_set(err, 500, "out of memory");
         view_free(&view);
     }

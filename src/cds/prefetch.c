@@ -4,15 +4,16 @@
  * missing. null means "no data" and is fine. Missing keys go through the fetcher seam
  * (opts->fetch); without one, or without a fhirServer, the answer is 412.
  */
-#include <curl/curl.h>
-#include <stdio.h>
-#include <string.h>
-
 #include "cds/request.h"
 #include "fhir/fhir.h"
 #include "fhir/json.h"
 
+#include <curl/curl.h>
+#include <stdio.h>
+#include <string.h>
+
 #define PREFETCH_URL_MAX 2048
+#define PREFETCH_KEYS_MAX 16
 
 /* The value of one template token, or NULL. */
 static const char *token_value(const struct cds_request *req, const char *name, size_t n)
@@ -76,26 +77,93 @@ static bool has_data(json_object *prefetch, const char *key)
     return type == NULL || strcmp(type, "OperationOutcome") != 0;
 }
 
+/* The kind of data a template asks for, from the resource type it starts with. */
+static unsigned template_kind(const char *tmpl)
+{
+    static const struct {
+        const char *prefix;
+        unsigned kind;
+    } kinds[] = {{"Patient/", DATA_PATIENT},
+                 {"Condition?", DATA_CONDITIONS},
+                 {"MedicationRequest?", DATA_MEDICATIONS},
+                 {"Observation?", DATA_OBSERVATIONS},
+                 {"AllergyIntolerance?", DATA_ALLERGIES}};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strncmp(tmpl, kinds[i].prefix, strlen(kinds[i].prefix)) == 0)
+            return kinds[i].kind;
+    return 0;
+}
+
+/* Records that key stays without data; the first reason is kept for the answer. */
+static void mark_missing(struct cds_request *req, const char *tmpl, int status, const char *key,
+                         const char *why)
+{
+    if (req->missing == 0 || (status == 503 && req->missing_err.http_status != 503))
+        myocds_err_set(&req->missing_err, status, "prefetch '%.40s' %s", key, why);
+    req->missing |= template_kind(tmpl);
+}
+
+/* Why nothing can be fetched for this request, or NULL when a fetch may be tried. */
+static const char *no_fetch_reason(const struct cds_request *req,
+                                   const struct myocds_eval_opts *opts)
+{
+    if (opts == NULL || opts->fetch == NULL)
+        return "is missing and this run does not fetch";
+    if (req->fhir_server == NULL)
+        return "is missing and the request names no fhirServer";
+    if (req->access_token != NULL && req->expires_in <= 0)
+        return "is missing and the access token has expired";
+    return NULL;
+}
+
+static void take_results(struct cds_request *req, const struct cds_service *svc,
+                         struct myocds_fetch_item *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        json_object *tmpl = json_get(svc->prefetch, items[i].key, json_type_string);
+        if (items[i].status == 0 && items[i].result != NULL) {
+            json_object_object_add(req->prefetch, items[i].key, items[i].result);
+            items[i].result = NULL;
+            continue;
+        }
+        json_object_put(items[i].result);
+        bool down = items[i].status == MYOCDS_E_UNAVAILABLE;
+        mark_missing(req, json_object_get_string(tmpl), down ? 503 : 412, items[i].key,
+                     down ? "could not be fetched: the FHIR server failed"
+                          : "could not be fetched: the FHIR server refused");
+    }
+}
+
 int cds_request_resolve(struct cds_request *req, const struct cds_service *svc,
                         const struct myocds_eval_opts *opts, struct myocds_err *err)
 {
+    struct myocds_fetch_item items[PREFETCH_KEYS_MAX];
+    char urls[PREFETCH_KEYS_MAX][PREFETCH_URL_MAX];
+    size_t n = 0;
+    const char *no_fetch = no_fetch_reason(req, opts);
     json_object_object_foreach(svc->prefetch, key, tmpl)
     {
-        char url[PREFETCH_URL_MAX];
-        json_object *fetched = NULL;
+        const char *t = json_object_get_string(tmpl);
         if (has_data(req->prefetch, key))
             continue;
-        if (opts == NULL || opts->fetch == NULL || req->fhir_server == NULL)
-            return myocds_err_set(err, 412,
-                                  "prefetch '%.40s' is missing and no FHIR server can be asked",
-                                  key);
-        if (cds_render_template(req, json_object_get_string(tmpl), url, sizeof url) != 0)
-            return myocds_err_set(err, 412, "prefetch '%.40s' cannot be rendered", key);
-        int rc = opts->fetch(opts->fetch_ctx, req->fhir_server, req->access_token, url,
-                             &fetched, err);
-        if (rc != 0)
-            return rc;
-        json_object_object_add(req->prefetch, key, fetched);
+        if (no_fetch != NULL || n == PREFETCH_KEYS_MAX)
+            mark_missing(req, t, 412, key, no_fetch != NULL ? no_fetch : "is one too many");
+        else if (cds_render_template(req, t, urls[n], sizeof urls[n]) != 0)
+            mark_missing(req, t, 412, key, "cannot be rendered from the context");
+        else {
+            items[n] = (struct myocds_fetch_item){key, urls[n], NULL, 0};
+            n++;
+        }
     }
+    if (n == 0)
+        return 0;
+    struct myocds_fetch_batch batch = {req->fhir_server, req->access_token, req->expires_in, items,
+                                       n};
+    if (opts->fetch(opts->fetch_ctx, &batch, err) != 0) {
+        for (size_t i = 0; i < n; i++)
+            json_object_put(items[i].result);
+        return err != NULL && err->http_status != 0 ? -err->http_status : MYOCDS_E_INTERNAL;
+    }
+    take_results(req, svc, items, n);
     return 0;
 }

@@ -4,11 +4,11 @@
  */
 #include "cds/request.h"
 
-#include <string.h>
-#include <strings.h>
-
 #include "fhir/fhir.h"
 #include "fhir/json.h"
+
+#include <string.h>
+#include <strings.h>
 
 #define HOOK_INSTANCE_MAX 128
 
@@ -17,8 +17,8 @@ static int need_str(json_object *obj, const char *key, const char *where, const 
 {
     *out = json_get_str(obj, key);
     if (*out == NULL)
-        return myocds_err_set(err, 400, "%s%s is required and must be a non-empty string",
-                              where, key);
+        return myocds_err_set(err, 400, "%s%s is required and must be a non-empty string", where,
+                              key);
     return 0;
 }
 
@@ -41,6 +41,7 @@ static int check_auth(struct cds_request *req, struct myocds_err *err)
     if (json_get(auth, "expires_in", json_type_int) == NULL)
         return myocds_err_set(err, 400, "fhirAuthorization.expires_in must be an integer");
     req->access_token = json_get_str(auth, "access_token");
+    req->expires_in = json_object_get_int64(json_get(auth, "expires_in", json_type_int));
     return 0;
 }
 
@@ -66,8 +67,7 @@ static int check_context(struct cds_request *req, struct myocds_err *err)
     if (n == 0)
         return myocds_err_set(err, 400, "context.selections is required: a non-empty array");
     for (size_t i = 0; i < n; i++)
-        if (!json_object_is_type(json_object_array_get_idx(req->selections, i),
-                                 json_type_string))
+        if (!json_object_is_type(json_object_array_get_idx(req->selections, i), json_type_string))
             return myocds_err_set(err, 400, "context.selections[%zu] must be a string", i);
     (void)s;
     return 0;
@@ -120,6 +120,7 @@ int cds_request_parse(const char *body, size_t len, const struct cds_service *sv
                       struct cds_request *req, struct myocds_err *err)
 {
     memset(req, 0, sizeof *req);
+    req->expires_in = -1;
     req->root = json_parse_strict(body, len, err);
     if (req->root == NULL)
         return err != NULL ? -err->http_status : MYOCDS_E_BAD_REQUEST;

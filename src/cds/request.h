@@ -2,23 +2,26 @@
 #ifndef MYOCDS_CDS_REQUEST_H
 #define MYOCDS_CDS_REQUEST_H
 
-#include <json-c/json.h>
-
 #include "cds/services.h"
 #include "myocds/myocds.h"
 
+#include <json-c/json.h>
+
 struct cds_request {
-    json_object *root;          /* the parsed body, owned */
+    json_object *root; /* the parsed body, owned */
     enum cds_hook hook;
-    const char *hook_instance;  /* borrowed from root, like every pointer below */
-    const char *fhir_server;    /* NULL when absent */
-    const char *access_token;   /* fhirAuthorization.access_token, NULL when absent */
+    const char *hook_instance; /* borrowed from root, like every pointer below */
+    const char *fhir_server;   /* NULL when absent */
+    const char *access_token;  /* fhirAuthorization.access_token, NULL when absent */
     const char *patient_id;
     const char *user_id;
     json_object *context;
-    json_object *prefetch;      /* the prefetch object (created empty when absent) */
-    json_object *draft_orders;  /* context.draftOrders, or NULL on patient-view */
-    json_object *selections;    /* context.selections, or NULL unless order-select */
+    json_object *prefetch;         /* the prefetch object (created empty when absent) */
+    json_object *draft_orders;     /* context.draftOrders, or NULL on patient-view */
+    json_object *selections;       /* context.selections, or NULL unless order-select */
+    long long expires_in;          /* fhirAuthorization.expires_in, -1 when absent */
+    unsigned missing;              /* enum data_kind bits still missing after resolve */
+    struct myocds_err missing_err; /* why the first of them is missing (412 or 503) */
 };
 
 /* Parses body and checks it against svc: 400 naming the field when invalid.
@@ -27,9 +30,11 @@ int cds_request_parse(const char *body, size_t len, const struct cds_service *sv
                       struct cds_request *req, struct myocds_err *err);
 void cds_request_free(struct cds_request *req);
 
-/* Makes sure every prefetch key of svc has data: an absent key, or one holding an
- * OperationOutcome, is fetched through opts->fetch from the request's fhirServer.
- * Without a fetcher or a FHIR server, answers 412 naming the key. */
+/* Gives every prefetch key of svc data where it can: an absent key, or one holding an
+ * OperationOutcome, is fetched (all at once) through opts->fetch from the request's
+ * fhirServer. A key that stays without data sets its data kind in req->missing and
+ * req->missing_err says why (412: not obtainable; 503: the FHIR server failed).
+ * Returns 0, or negative only on the service's own failure. */
 int cds_request_resolve(struct cds_request *req, const struct cds_service *svc,
                         const struct myocds_eval_opts *opts, struct myocds_err *err);
 

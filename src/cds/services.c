@@ -1,13 +1,13 @@
 /* services.c - load the JSON files in hooks/services/ and build the discovery document once. */
 #include "cds/services.h"
 
+#include "fhir/json.h"
+#include "util/file.h"
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "fhir/json.h"
-#include "util/file.h"
 
 #define SERVICE_FILE_MAX (1u << 20)
 #define SERVICES_MAX 64
@@ -65,8 +65,10 @@ static int check_def(json_object *def, const char *file, struct cds_service *s,
         return myocds_err_set(err, 500, "%s: id: must be [a-z0-9_-], at most 64", file);
     int hook = cds_hook_from_name(json_get_str(def, "hook"));
     if (hook < 0)
-        return myocds_err_set(err, 500, "%s: hook: must be patient-view, order-select or "
-                                        "order-sign", file);
+        return myocds_err_set(err, 500,
+                              "%s: hook: must be patient-view, order-select or "
+                              "order-sign",
+                              file);
     s->hook = (enum cds_hook)hook;
     if (json_get_str(def, "title") == NULL || json_get_str(def, "description") == NULL)
         return myocds_err_set(err, 500, "%s: title and description: non-empty strings", file);

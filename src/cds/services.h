@@ -2,14 +2,14 @@
 #ifndef MYOCDS_CDS_SERVICES_H
 #define MYOCDS_CDS_SERVICES_H
 
-#include <json-c/json.h>
-#include <stddef.h>
-
 #include "clinical/view.h"
 #include "myocds/myocds.h"
 
+#include <json-c/json.h>
+#include <stddef.h>
+
 struct cds_service {
-    const char *id;        /* borrowed from def */
+    const char *id; /* borrowed from def */
     enum cds_hook hook;
     json_object *def;      /* the whole definition, owned */
     json_object *prefetch; /* key -> template (borrowed from def), or NULL */
@@ -18,7 +18,7 @@ struct cds_service {
 struct service_registry {
     struct cds_service *v;
     int n;
-    char *discovery;       /* {"services":[...]}, owned */
+    char *discovery; /* {"services":[...]}, owned */
     size_t discovery_len;
 };
 

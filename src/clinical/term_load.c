@@ -2,14 +2,15 @@
  *
  * A bad file stops start-up with a message naming the file and the field.
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "clinical/term_load.h"
+
 #include "clinical/textmatch.h"
 #include "fhir/json.h"
 #include "util/file.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define TERM_FILE_MAX (8u << 20)
 #define TERM_TABLE_SIZE 1024
@@ -24,36 +25,51 @@ static const struct {
     const char *name;
     unsigned bit;
 } drug_classes[] = {
-    {"glucocorticoid", DC_GLUCOCORTICOID}, {"steroid_sparing", DC_STEROID_SPARING},
-    {"immunosuppressant", DC_IMMUNOSUPPRESSANT}, {"pjp_prophylaxis", DC_PJP_PROPHYLAXIS},
-    {"ivig", DC_IVIG}, {"statin", DC_STATIN}, {"tnf_inhibitor", DC_TNF_INHIBITOR},
-    {"folic_acid", DC_FOLIC_ACID}, {"calcium", DC_CALCIUM}, {"vitamin_d", DC_VITAMIN_D},
-    {"bisphosphonate", DC_BISPHOSPHONATE}, {"methotrexate", DC_METHOTREXATE},
-    {"azathioprine", DC_AZATHIOPRINE}, {"sulfonamide", DC_SULFONAMIDE},
+    {"glucocorticoid", DC_GLUCOCORTICOID},
+    {"steroid_sparing", DC_STEROID_SPARING},
+    {"immunosuppressant", DC_IMMUNOSUPPRESSANT},
+    {"pjp_prophylaxis", DC_PJP_PROPHYLAXIS},
+    {"ivig", DC_IVIG},
+    {"statin", DC_STATIN},
+    {"tnf_inhibitor", DC_TNF_INHIBITOR},
+    {"folic_acid", DC_FOLIC_ACID},
+    {"calcium", DC_CALCIUM},
+    {"vitamin_d", DC_VITAMIN_D},
+    {"bisphosphonate", DC_BISPHOSPHONATE},
+    {"methotrexate", DC_METHOTREXATE},
+    {"azathioprine", DC_AZATHIOPRINE},
+    {"sulfonamide", DC_SULFONAMIDE},
 };
 
 static const struct {
     const char *name;
     unsigned bit;
 } subtypes[] = {
-    {"PM", IIM_PM}, {"DM", IIM_DM}, {"JDM", IIM_JDM}, {"IMNM", IIM_IMNM}, {"IBM", IIM_IBM},
-    {"ANTISYNTHETASE", IIM_ANTISYNTHETASE}, {"UNSPECIFIED", IIM_UNSPECIFIED},
+    {"PM", IIM_PM},
+    {"DM", IIM_DM},
+    {"JDM", IIM_JDM},
+    {"IMNM", IIM_IMNM},
+    {"IBM", IIM_IBM},
+    {"ANTISYNTHETASE", IIM_ANTISYNTHETASE},
+    {"UNSPECIFIED", IIM_UNSPECIFIED},
 };
 
 static const struct {
     const char *name;
     unsigned bit;
 } cond_flags[] = {
-    {"ILD", COND_ILD}, {"IGA_DEFICIENCY", COND_IGA_DEFICIENCY},
-    {"OSTEOPOROSIS", COND_OSTEOPOROSIS}, {"PREGNANCY", COND_PREGNANCY},
+    {"ILD", COND_ILD},
+    {"IGA_DEFICIENCY", COND_IGA_DEFICIENCY},
+    {"OSTEOPOROSIS", COND_OSTEOPOROSIS},
+    {"PREGNANCY", COND_PREGNANCY},
 };
 
-#define FIND_BIT(table, s, out)                                                                 \
-    do {                                                                                        \
-        *(out) = 0;                                                                             \
-        for (size_t i_ = 0; (s) != NULL && i_ < sizeof(table) / sizeof((table)[0]); i_++)      \
-            if (strcmp((table)[i_].name, (s)) == 0)                                             \
-                *(out) = (table)[i_].bit;                                                       \
+#define FIND_BIT(table, s, out)                                                                    \
+    do {                                                                                           \
+        *(out) = 0;                                                                                \
+        for (size_t i_ = 0; (s) != NULL && i_ < sizeof(table) / sizeof((table)[0]); i_++)          \
+            if (strcmp((table)[i_].name, (s)) == 0)                                                \
+                *(out) = (table)[i_].bit;                                                          \
     } while (0)
 
 static int fail(struct loader *l, const char *field, int idx, const char *what)
@@ -207,8 +223,7 @@ static int load_drug_codes(struct loader *l, json_object *d, const struct term_d
         const char *code = json_get_str(c, "code");
         if (code == NULL || !json_get_num(c, "mg", &dc.mg) || dc.mg <= 0)
             return fail(l, "drugs.clinical_drugs", (int)i, "needs code and a positive mg");
-        struct code_entry *e =
-            entry_for(l->t, "http://www.nlm.nih.gov/research/umls/rxnorm", code);
+        struct code_entry *e = entry_for(l->t, "http://www.nlm.nih.gov/research/umls/rxnorm", code);
         if (e == NULL)
             return fail(l, "drugs.clinical_drugs", (int)i, "cannot be stored");
         set_drug(e, &dc);
@@ -304,8 +319,7 @@ static int load_units(struct loader *l, json_object *root)
     json_object *units = json_get_obj(root, "iga_units_to_mg_dl");
     if (units == NULL)
         return fail(l, "iga_units_to_mg_dl", -1, "must be an object");
-    l->t->iga_units = calloc((size_t)json_object_object_length(units) + 1,
-                             sizeof *l->t->iga_units);
+    l->t->iga_units = calloc((size_t)json_object_object_length(units) + 1, sizeof *l->t->iga_units);
     if (l->t->iga_units == NULL)
         return fail(l, "iga_units_to_mg_dl", -1, "out of memory");
     json_object_object_foreach(units, unit, factor)
@@ -333,14 +347,14 @@ static int load_routes(struct loader *l, json_object *root)
     int rc = push_names(l, json_get_arr(routes, "not_systemic"), "routes.not_systemic",
                         &t->route_local, &t->n_route_local, &none);
     if (rc == 0)
-        rc = push_names(l, json_get_arr(routes, "intravenous"), "routes.intravenous",
-                        &t->route_iv, &t->n_route_iv, &none);
+        rc = push_names(l, json_get_arr(routes, "intravenous"), "routes.intravenous", &t->route_iv,
+                        &t->n_route_iv, &none);
     if (rc == 0)
         rc = push_names(l, json_get_arr(allergy, "names"), "sulfonamide_allergy.names",
                         &t->sulfa_names, &t->n_sulfa_names, &none);
     if (rc == 0)
-        rc = each_code(l, json_get_arr(allergy, "codes"), "sulfonamide_allergy.codes",
-                       set_sulfa, NULL);
+        rc = each_code(l, json_get_arr(allergy, "codes"), "sulfonamide_allergy.codes", set_sulfa,
+                       NULL);
     return rc;
 }
 

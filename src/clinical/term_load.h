@@ -2,18 +2,18 @@
 #ifndef MYOCDS_CLINICAL_TERM_LOAD_H
 #define MYOCDS_CLINICAL_TERM_LOAD_H
 
-#include <json-c/linkhash.h>
-
 #include "clinical/terminology.h"
+
+#include <json-c/linkhash.h>
 
 #define TERM_KEY_MAX 256
 
 /* What one "system|code" means; a code may be a drug and an allergen at once. */
 struct code_entry {
     const struct term_drug *drug;
-    double scd_mg;      /* strength of a clinical-drug code, -1 for an ingredient */
-    unsigned subtypes;  /* enum iim_subtype bits */
-    unsigned flags;     /* enum cond_flag bits */
+    double scd_mg;     /* strength of a clinical-drug code, -1 for an ingredient */
+    unsigned subtypes; /* enum iim_subtype bits */
+    unsigned flags;    /* enum cond_flag bits */
     enum lab_kind lab;
     bool sulfa_allergy;
 };

@@ -5,17 +5,16 @@
  */
 #include "clinical/terminology.h"
 
+#include "clinical/term_load.h"
+#include "clinical/textmatch.h"
+#include "fhir/json.h"
+
 #include <json-c/linkhash.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "clinical/term_load.h"
-#include "clinical/textmatch.h"
-#include "fhir/json.h"
-
-static struct code_entry *lookup(const struct terminology *t, const char *system,
-                                 const char *code)
+static struct code_entry *lookup(const struct terminology *t, const char *system, const char *code)
 {
     char key[TERM_KEY_MAX];
     void *v = NULL;
@@ -65,8 +64,7 @@ const struct term_drug *term_drug_by_text(const struct terminology *t, const cha
     return i >= 0 ? t->drug_names[i].drug : NULL;
 }
 
-unsigned term_condition_subtypes(const struct terminology *t, const char *system,
-                                 const char *code)
+unsigned term_condition_subtypes(const struct terminology *t, const char *system, const char *code)
 {
     const struct code_entry *e = lookup(t, system, code);
     return e != NULL ? e->subtypes : 0;
@@ -111,8 +109,8 @@ bool term_route_intravenous(const struct terminology *t, const char *text)
     return best_name(t->route_iv, t->n_route_iv, text) >= 0;
 }
 
-bool term_is_sulfonamide_allergy(const struct terminology *t, const char *system,
-                                 const char *code, const char *text)
+bool term_is_sulfonamide_allergy(const struct terminology *t, const char *system, const char *code,
+                                 const char *text)
 {
     const struct code_entry *e = lookup(t, system, code);
     if (e != NULL && e->sulfa_allergy)

@@ -7,15 +7,15 @@
 #ifndef MYOCDS_CLINICAL_TERMINOLOGY_H
 #define MYOCDS_CLINICAL_TERMINOLOGY_H
 
+#include "myocds/myocds.h"
+
 #include <json-c/json.h>
 #include <stdbool.h>
-
-#include "myocds/myocds.h"
 
 /* Drug classes: one drug may belong to several. */
 enum drug_class {
     DC_GLUCOCORTICOID = 1u << 0,
-    DC_STEROID_SPARING = 1u << 1, /* methotrexate, azathioprine, MMF, ... and IVIG */
+    DC_STEROID_SPARING = 1u << 1,   /* methotrexate, azathioprine, MMF, ... and IVIG */
     DC_IMMUNOSUPPRESSANT = 1u << 2, /* steroid-sparing agents except IVIG */
     DC_PJP_PROPHYLAXIS = 1u << 3,
     DC_IVIG = 1u << 4,
@@ -54,11 +54,11 @@ enum cond_flag {
 enum lab_kind { LAB_NONE = 0, LAB_IGA, LAB_WEIGHT, LAB_KIND_COUNT };
 
 struct term_drug {
-    char *id;          /* e.g. "prednisone" */
-    char *display;     /* e.g. "prednisone" */
-    unsigned classes;  /* enum drug_class bits */
-    double potency;    /* prednisone-equivalent factor; <= 0: unknown (dose counts as unknown) */
-    bool iv_only;      /* recognised by name only when the order is intravenous (IVIG) */
+    char *id;         /* e.g. "prednisone" */
+    char *display;    /* e.g. "prednisone" */
+    unsigned classes; /* enum drug_class bits */
+    double potency;   /* prednisone-equivalent factor; <= 0: unknown (dose counts as unknown) */
+    bool iv_only;     /* recognised by name only when the order is intravenous (IVIG) */
 };
 
 struct terminology; /* opaque */
@@ -75,8 +75,7 @@ const struct term_drug *term_drug_by_code(const struct terminology *t, const cha
 const struct term_drug *term_drug_by_text(const struct terminology *t, const char *text);
 
 /* IIM subtype bits / condition flag bits of a coded condition (0 when none). */
-unsigned term_condition_subtypes(const struct terminology *t, const char *system,
-                                 const char *code);
+unsigned term_condition_subtypes(const struct terminology *t, const char *system, const char *code);
 unsigned term_condition_flags(const struct terminology *t, const char *system, const char *code);
 /* Condition by name (free text), for Condition.code.text with no known coding: fills
  * the subtype and flag bits of the best match (zero when none). */
@@ -96,7 +95,7 @@ bool term_route_systemic(const struct terminology *t, const char *text);
 bool term_route_intravenous(const struct terminology *t, const char *text);
 
 /* True when an allergy code/text means a sulfonamide allergy. */
-bool term_is_sulfonamide_allergy(const struct terminology *t, const char *system,
-                                 const char *code, const char *text);
+bool term_is_sulfonamide_allergy(const struct terminology *t, const char *system, const char *code,
+                                 const char *text);
 
 #endif

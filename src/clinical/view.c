@@ -5,14 +5,14 @@
  */
 #include "clinical/view.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "clinical/dose.h"
 #include "clinical/view_build.h"
 #include "fhir/fhir.h"
 #include "fhir/json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define VIEW_INDEX_SIZE 64
 #define DAYS_PER_YEAR 365.25
@@ -20,10 +20,10 @@
 struct builder {
     struct patient_view *v;
     const struct terminology *t;
-    struct lh_table *meds_by_id;   /* Medication id -> resource (borrowed) */
-    struct lh_table *draft_ids;    /* MedicationRequest ids in the draft orders */
+    struct lh_table *meds_by_id; /* Medication id -> resource (borrowed) */
+    struct lh_table *draft_ids;  /* MedicationRequest ids in the draft orders */
     json_object *selections;
-    bool drafts;                   /* the pass over draft orders */
+    bool drafts; /* the pass over draft orders */
     int failed;
 };
 
@@ -42,8 +42,8 @@ static bool status_in(const char *status, const char *const *list)
 }
 
 static const char *const active_med_status[] = {"active", "on-hold", "draft", NULL};
-static const char *const past_ivig_status[] = {"active", "on-hold", "completed", "stopped",
-                                               "unknown", NULL};
+static const char *const past_ivig_status[] = {"active",  "on-hold", "completed",
+                                               "stopped", "unknown", NULL};
 static const char *const dead_draft_status[] = {"entered-in-error", "cancelled", "stopped",
                                                 "completed", NULL};
 
@@ -272,8 +272,13 @@ int view_build(struct patient_view *v, const struct terminology *t, enum cds_hoo
     v->patient_id = patient_id;
     v->age_years = -1;
     v->sex = 'u';
-    struct builder b = {v, t, lh_kchar_table_new(VIEW_INDEX_SIZE, NULL),
-                        lh_kchar_table_new(VIEW_INDEX_SIZE, NULL), selections, false, 0};
+    struct builder b = {v,
+                        t,
+                        lh_kchar_table_new(VIEW_INDEX_SIZE, NULL),
+                        lh_kchar_table_new(VIEW_INDEX_SIZE, NULL),
+                        selections,
+                        false,
+                        0};
     int rc = b.meds_by_id != NULL && b.draft_ids != NULL ? 0 : -1;
     if (rc == 0)
         rc = both_passes(&b, prefetch, draft_orders, index_pass);
@@ -311,8 +316,7 @@ double view_pred_total(const struct patient_view *v)
     return sum;
 }
 
-const struct view_med *view_find(const struct patient_view *v, unsigned classes,
-                                 bool trigger_only)
+const struct view_med *view_find(const struct patient_view *v, unsigned classes, bool trigger_only)
 {
     for (int i = 0; i < v->n_meds; i++) {
         const struct view_med *m = &v->meds[i];

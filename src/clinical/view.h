@@ -7,58 +7,69 @@
 #ifndef MYOCDS_CLINICAL_VIEW_H
 #define MYOCDS_CLINICAL_VIEW_H
 
+#include "clinical/terminology.h"
+
 #include <json-c/json.h>
 #include <stdbool.h>
 
-#include "clinical/terminology.h"
-
 enum cds_hook { HOOK_PATIENT_VIEW = 0, HOOK_ORDER_SELECT, HOOK_ORDER_SIGN, HOOK_COUNT };
+
+/* The kinds of record data a rule may need; a prefetch key carries one kind. */
+enum data_kind {
+    DATA_PATIENT = 1u << 0,
+    DATA_CONDITIONS = 1u << 1,
+    DATA_MEDICATIONS = 1u << 2,
+    DATA_OBSERVATIONS = 1u << 3,
+    DATA_ALLERGIES = 1u << 4,
+};
 
 #define VIEW_LABEL_MAX 96
 
 struct view_med {
-    const char *id;                 /* MedicationRequest.id (borrowed) or NULL */
-    const struct term_drug *drug;   /* the recognised drug */
-    unsigned classes;               /* enum drug_class bits of all recognised ingredients */
-    char label[VIEW_LABEL_MAX];     /* what the clinician ordered, for cards */
-    bool ordered;                   /* in this hook's draft orders (being ordered now) */
-    bool trigger;                   /* a rule may fire on it: selected (order-select),
-                                       drafted (order-sign), active (patient-view) */
-    bool systemic;                  /* systemic route (oral, IV, IM, SC) or none stated */
-    bool intravenous;               /* IV route or IV form stated */
-    double mg_per_day;              /* of the drug; < 0 unknown */
-    double pred_mg_per_day;         /* prednisone-equivalent, glucocorticoids only; < 0 unknown */
-    double duration_days;           /* planned; < 0 open-ended */
-    long start_day;                 /* authoredOn / bounds start, days since epoch; -1 unknown */
-    const char *dose_why;           /* why mg_per_day is unknown (static text) */
+    const char *id;               /* MedicationRequest.id (borrowed) or NULL */
+    const struct term_drug *drug; /* the recognised drug */
+    unsigned classes;             /* enum drug_class bits of all recognised ingredients */
+    char label[VIEW_LABEL_MAX];   /* what the clinician ordered, for cards */
+    bool ordered;                 /* in this hook's draft orders (being ordered now) */
+    bool trigger;                 /* a rule may fire on it: selected (order-select),
+                                     drafted (order-sign), active (patient-view) */
+    bool systemic;                /* systemic route (oral, IV, IM, SC) or none stated */
+    bool intravenous;             /* IV route or IV form stated */
+    double mg_per_day;            /* of the drug; < 0 unknown */
+    double pred_mg_per_day;       /* prednisone-equivalent, glucocorticoids only; < 0 unknown */
+    double duration_days;         /* planned; < 0 open-ended */
+    long start_day;               /* authoredOn / bounds start, days since epoch; -1 unknown */
+    const char *dose_why;         /* why mg_per_day is unknown (static text) */
 };
 
 struct view_lab {
     bool present;
-    double value;                   /* normalised: IgA in mg/dL, weight in kg; < 0 unparseable */
+    double value; /* normalised: IgA in mg/dL, weight in kg; < 0 unparseable */
     double raw_value;
-    char unit[24];                  /* the unit as reported */
-    long day;                       /* effective date, days since epoch; -1 unknown */
+    char unit[24]; /* the unit as reported */
+    long day;      /* effective date, days since epoch; -1 unknown */
 };
 
 struct patient_view {
     enum cds_hook hook;
-    long today;                     /* days since epoch */
-    const char *patient_id;         /* from context (borrowed) */
-    double age_years;               /* < 0 unknown */
-    char sex;                       /* 'f', 'm' or 'u' */
+    long today;             /* days since epoch */
+    const char *patient_id; /* from context (borrowed) */
+    double age_years;       /* < 0 unknown */
+    char sex;               /* 'f', 'm' or 'u' */
 
     unsigned iim;                   /* enum iim_subtype bits of active, confirmed conditions */
     unsigned cond_flags;            /* enum cond_flag bits */
     char iim_label[VIEW_LABEL_MAX]; /* display of the first myositis condition */
 
-    struct view_med *meds;          /* active (or being ordered) medications, owned */
+    struct view_med *meds; /* active (or being ordered) medications, owned */
     int n_meds;
-    bool past_ivig;                 /* an earlier IVIG request or administration */
+    bool past_ivig; /* an earlier IVIG request or administration */
 
-    struct view_lab iga;            /* latest serum IgA */
-    struct view_lab weight;         /* latest body weight */
+    struct view_lab iga;    /* latest serum IgA */
+    struct view_lab weight; /* latest body weight */
     bool sulfonamide_allergy;
+    unsigned missing; /* enum data_kind bits the EHR could not provide: rules
+                         needing them do not run (they would guess) */
 };
 
 /* Builds the view. prefetch: the (possibly fetched) prefetch object, key -> resource or
@@ -75,7 +86,6 @@ void view_free(struct patient_view *v);
 double view_pred_total(const struct patient_view *v);
 
 /* First active med with any of the class bits (optionally only triggers), or NULL. */
-const struct view_med *view_find(const struct patient_view *v, unsigned classes,
-                                 bool trigger_only);
+const struct view_med *view_find(const struct patient_view *v, unsigned classes, bool trigger_only);
 
 #endif

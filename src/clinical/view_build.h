@@ -2,10 +2,10 @@
 #ifndef MYOCDS_CLINICAL_VIEW_BUILD_H
 #define MYOCDS_CLINICAL_VIEW_BUILD_H
 
+#include "clinical/view.h"
+
 #include <json-c/json.h>
 #include <json-c/linkhash.h>
-
-#include "clinical/view.h"
 
 /* Recognises the drug of a MedicationRequest and fills med (borrowing strings from mr).
  * meds_by_id: Medication resources by id (borrowed keys and values), or NULL.

@@ -3,13 +3,13 @@
  * A drug is found by RxNorm ingredient or clinical-drug code, by its (contained or
  * referenced) Medication's code and ingredients, or last by name in the text.
  */
-#include <stdio.h>
-#include <string.h>
-
 #include "clinical/dose.h"
 #include "clinical/view_build.h"
 #include "fhir/fhir.h"
 #include "fhir/json.h"
+
+#include <stdio.h>
+#include <string.h>
 
 struct drug_match {
     const struct term_drug *drug;

@@ -1,11 +1,11 @@
 /* fhir.c - small readers for FHIR R4 JSON: resources, Bundles, codings, dates. */
 #include "fhir/fhir.h"
 
+#include "fhir/json.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "fhir/json.h"
 
 #define FHIR_MAX_BUNDLE_DEPTH 2 /* a Bundle inside a Bundle entry, no deeper */
 

@@ -1,10 +1,10 @@
 /* card_build.c - how rules make cards: templates filled with the patient's own facts. */
+#include "fhir/json.h"
+#include "rules/rule.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "fhir/json.h"
-#include "rules/rule.h"
 
 #define TMPL_NAME_MAX 32
 
@@ -91,9 +91,9 @@ static void cut_chars(char *s, int max)
     }
 }
 
-struct card *card_add(struct card_list *out, const struct rule_ctx *ctx,
-                      const char *indicator_key, const char *summary_key,
-                      const char *detail_key, const struct tvar *vars, int n)
+struct card *card_add(struct card_list *out, const struct rule_ctx *ctx, const char *indicator_key,
+                      const char *summary_key, const char *detail_key, const struct tvar *vars,
+                      int n)
 {
     if (out->n == out->cap) {
         int cap = out->cap == 0 ? 4 : out->cap * 2;

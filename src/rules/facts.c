@@ -3,8 +3,6 @@
 
 #include <stdio.h>
 
-
-
 const char *facts_action(const struct patient_view *v)
 {
     return v->hook == HOOK_PATIENT_VIEW ? "Active:" : "Being ordered:";

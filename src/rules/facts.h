@@ -2,10 +2,10 @@
 #ifndef MYOCDS_RULES_FACTS_H
 #define MYOCDS_RULES_FACTS_H
 
-#include <stddef.h>
-
 #include "clinical/view.h"
 #include "rules/rule.h"
+
+#include <stddef.h>
 
 #define FACT_MAX 200
 

@@ -4,11 +4,11 @@
  * 10 mg/day prednisone-equivalent the card adds the rapid 4-8 week taper. A trial with
  * methotrexate is offered as an override reason, not as a suggestion.
  */
-#include <stdio.h>
-#include <stdlib.h>
-
 #include "rules/facts.h"
 #include "rules/rules.h"
+
+#include <stdio.h>
+#include <stdlib.h>
 
 int rule_ibm_steroid(const struct rule_ctx *ctx, struct card_list *out)
 {

@@ -4,10 +4,10 @@
  * first and no serum IgA is on record; critical when the patient is IgA deficient (latest
  * IgA below the threshold, or an IgA-deficiency condition).
  */
-#include <stdio.h>
-
 #include "rules/facts.h"
 #include "rules/rules.h"
+
+#include <stdio.h>
 
 static bool other_ivig_on_record(const struct patient_view *v, const struct view_med *ivig)
 {
@@ -50,9 +50,9 @@ int rule_iga_before_ivig(const struct rule_ctx *ctx, struct card_list *out)
         snprintf(iga_short, sizeof iga_short, "IgA deficiency on problem list");
     snprintf(limit, sizeof limit, "%g", ctx->th->iga_deficiency_mg_dl);
     const struct tvar vars[] = {
-        {"order", ivig->label},  {"order_short", ivig->drug->display},
+        {"order", ivig->label},      {"order_short", ivig->drug->display},
         {"action", facts_action(v)}, {"iga_fact", fact},
-        {"iga_short", iga_short}, {"iga_limit", limit},
+        {"iga_short", iga_short},    {"iga_limit", limit},
     };
     int n = (int)(sizeof vars / sizeof vars[0]);
     struct card *c = deficient ? card_add(out, ctx, "indicator_deficient", "summary_deficient",

@@ -5,18 +5,18 @@
  * or being ordered. A glucocorticoid of unknown dose adds nothing to the sum (no guessing).
  * On order hooks it fires only when an order being placed creates the risk.
  */
-#include <stdio.h>
-#include <stdlib.h>
-
 #include "rules/facts.h"
 #include "rules/rules.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+
 struct pjp_risk {
-    double pred;                     /* long-course prednisone-equivalent mg/day */
-    double days;                     /* longest planned course among them; < 0 open-ended */
-    const struct view_med *gc;       /* the glucocorticoid named on the card */
-    const struct view_med *other;    /* another immunosuppressant, or NULL */
-    bool ordered;                    /* an order being placed creates the risk */
+    double pred;                  /* long-course prednisone-equivalent mg/day */
+    double days;                  /* longest planned course among them; < 0 open-ended */
+    const struct view_med *gc;    /* the glucocorticoid named on the card */
+    const struct view_med *other; /* another immunosuppressant, or NULL */
+    bool ordered;                 /* an order being placed creates the risk */
 };
 
 static void assess(const struct patient_view *v, const struct rule_thresholds *th,
@@ -69,17 +69,23 @@ int rule_pjp_prophylaxis(const struct rule_ctx *ctx, struct card_list *out)
              dose_detail, by_dose ? ", planned: " : "", by_dose ? duration : "",
              r.other != NULL ? " together with " : "", other);
     struct tvar vars[] = {
-        {"pred_dose", pred},  {"duration", duration},       {"drug", r.gc->drug->display},
+        {"pred_dose", pred},
+        {"duration", duration},
+        {"drug", r.gc->drug->display},
         {"duration_short", dur_short},
-        {"other", other},     {"condition", v->iim_label}, {"facts", facts},
-        {"pjp_mg", mg},       {"pjp_weeks", weeks},         {"why_short", NULL},
+        {"other", other},
+        {"condition", v->iim_label},
+        {"facts", facts},
+        {"pjp_mg", mg},
+        {"pjp_weeks", weeks},
+        {"why_short", NULL},
         {"extra", v->sulfonamide_allergy ? rule_text(ctx->conf, "extra_sulfa") : ""},
     };
     int n = (int)(sizeof vars / sizeof vars[0]);
     char *why = tmpl_fill(rule_text(ctx->conf, by_dose ? "why_dose" : "why_combo"), vars, n);
     vars[9].value = why;
-    struct card *c = why != NULL ? card_add(out, ctx, "indicator", "summary", "detail", vars, n)
-                                 : NULL;
+    struct card *c =
+        why != NULL ? card_add(out, ctx, "indicator", "summary", "detail", vars, n) : NULL;
     free(why);
     if (c == NULL)
         return -1;

@@ -8,10 +8,10 @@
 #ifndef MYOCDS_RULES_RULE_H
 #define MYOCDS_RULES_RULE_H
 
+#include "clinical/view.h"
+
 #include <json-c/json.h>
 #include <stdbool.h>
-
-#include "clinical/view.h"
 
 #define CARD_SUMMARY_MAX_CHARS 139 /* CDS Hooks: "<140 characters"; counted in characters */
 #define CARD_SUMMARY_BYTES 600
@@ -37,14 +37,14 @@ struct rule_conf {
 
 struct card {
     const char *rule_id;
-    const char *indicator;                           /* "info" | "warning" | "critical" */
+    const char *indicator; /* "info" | "warning" | "critical" */
     char summary[CARD_SUMMARY_BYTES];
-    char *detail;                                    /* owned markdown */
-    const char *source_label;                        /* borrowed from the rule's conf */
-    const char *suggestions[CARD_MAX_SUGGESTIONS];   /* keys of the rule's "suggestions" */
+    char *detail;                                  /* owned markdown */
+    const char *source_label;                      /* borrowed from the rule's conf */
+    const char *suggestions[CARD_MAX_SUGGESTIONS]; /* keys of the rule's "suggestions" */
     int n_suggestions;
-    int recommended;                                 /* index into suggestions, or -1 */
-    const char *override_key;                        /* key of the override reasons list */
+    int recommended;          /* index into suggestions, or -1 */
+    const char *override_key; /* key of the override reasons list */
     const struct rule_conf *conf;
 };
 
@@ -66,10 +66,12 @@ typedef int (*rule_fn)(const struct rule_ctx *ctx, struct card_list *out);
 struct rule {
     const char *id;
     unsigned hooks; /* bits (1u << enum cds_hook) of the hooks it runs on */
+    unsigned needs; /* enum data_kind bits without which it must not run */
     rule_fn fn;
 };
 
-#define RULE_ALL_HOOKS ((1u << HOOK_PATIENT_VIEW) | (1u << HOOK_ORDER_SELECT) | (1u << HOOK_ORDER_SIGN))
+#define RULE_ALL_HOOKS                                                                             \
+    ((1u << HOOK_PATIENT_VIEW) | (1u << HOOK_ORDER_SELECT) | (1u << HOOK_ORDER_SIGN))
 
 extern const struct rule rules_table[];
 extern const int rules_count;
@@ -89,9 +91,9 @@ char *tmpl_fill(const char *tmpl, const struct tvar *vars, int n);
 /* Appends a card for ctx's rule with the indicator stored under indicator_key in its conf,
  * the summary and detail filled from the templates under summary_key and detail_key.
  * Returns the card (owned by out) or NULL when out of memory. */
-struct card *card_add(struct card_list *out, const struct rule_ctx *ctx,
-                      const char *indicator_key, const char *summary_key,
-                      const char *detail_key, const struct tvar *vars, int n);
+struct card *card_add(struct card_list *out, const struct rule_ctx *ctx, const char *indicator_key,
+                      const char *summary_key, const char *detail_key, const struct tvar *vars,
+                      int n);
 
 /* Adds a suggestion key to a card; recommended marks it isRecommended. */
 void card_suggest(struct card *c, const char *key, bool recommended);

@@ -1,12 +1,12 @@
 /* rules_conf.c - load and validate hooks/rules.json against the rule table. */
 #include "rules/rules_conf.h"
 
+#include "fhir/json.h"
+#include "util/file.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "fhir/json.h"
-#include "util/file.h"
 
 #define RULES_FILE_MAX (4u << 20)
 
@@ -18,8 +18,8 @@ static int bad(struct myocds_err *err, const char *path, const char *rule, const
 
 static bool valid_indicator(const char *s)
 {
-    return s != NULL && (strcmp(s, "info") == 0 || strcmp(s, "warning") == 0 ||
-                         strcmp(s, "critical") == 0);
+    return s != NULL &&
+           (strcmp(s, "info") == 0 || strcmp(s, "warning") == 0 || strcmp(s, "critical") == 0);
 }
 
 static int check_actions(json_object *sugg, const char *path, const char *id,
@@ -48,12 +48,12 @@ static int check_rule(json_object *r, const char *path, const char *id, struct m
         return bad(err, path, id, "", "missing");
     json_object_object_foreach(r, key, val)
     {
-        if (strncmp(key, "indicator", 9) == 0 &&
-            !valid_indicator(json_object_get_string(val)))
+        if (strncmp(key, "indicator", 9) == 0 && !valid_indicator(json_object_get_string(val)))
             return bad(err, path, id, key, "must be info, warning or critical");
         if (strncmp(key, "override_reasons", 16) == 0) {
-            for (size_t i = 0; json_object_is_type(val, json_type_array) &&
-                               i < json_object_array_length(val); i++) {
+            for (size_t i = 0;
+                 json_object_is_type(val, json_type_array) && i < json_object_array_length(val);
+                 i++) {
                 json_object *o = json_object_array_get_idx(val, i);
                 if (json_get_str(o, "code") == NULL || json_get_str(o, "display") == NULL)
                     return bad(err, path, id, key, "each reason needs code and display");
@@ -85,8 +85,8 @@ static int load_thresholds(struct rules_conf *rc, const char *path, struct myocd
     };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         if (!json_get_num(t, fields[i].key, fields[i].field) || *fields[i].field <= 0)
-            return myocds_err_set(err, 500, "%s: thresholds.%s: must be a positive number",
-                                  path, fields[i].key);
+            return myocds_err_set(err, 500, "%s: thresholds.%s: must be a positive number", path,
+                                  fields[i].key);
     return 0;
 }
 
@@ -107,8 +107,7 @@ struct rules_conf *rules_conf_load(const char *path, struct myocds_err *err)
         rc->topic_system = json_get_str(rc->root, "topic_system");
         rc->override_system = json_get_str(rc->root, "override_system");
         if (rc->topic_system == NULL || rc->override_system == NULL)
-            status = myocds_err_set(err, 500, "%s: topic_system and override_system needed",
-                                    path);
+            status = myocds_err_set(err, 500, "%s: topic_system and override_system needed", path);
     }
     if (status == 0)
         status = load_thresholds(rc, path, err);

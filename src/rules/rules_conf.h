@@ -6,11 +6,11 @@
 #include "rules/rule.h"
 
 struct rules_conf {
-    json_object *root;            /* the parsed file, owned */
+    json_object *root; /* the parsed file, owned */
     struct rule_thresholds th;
-    const char *topic_system;     /* source.topic.system of every card */
-    const char *override_system;  /* system of every override reason */
-    struct rule_conf *rules;      /* one per rules_table row, same order */
+    const char *topic_system;    /* source.topic.system of every card */
+    const char *override_system; /* system of every override reason */
+    struct rule_conf *rules;     /* one per rules_table row, same order */
 };
 
 /* Loads and validates path. Owned result: free with rules_conf_free(). */

@@ -4,9 +4,8 @@
  * for a non-IBM IIM patient and no steroid-sparing agent is active or being ordered.
  * Critical for IMNM / anti-HMGCR ("never attempt corticosteroid monotherapy").
  */
-#include "rules/rules.h"
-
 #include "rules/facts.h"
+#include "rules/rules.h"
 
 /* Picks the suggestions: methotrexate first, except for children (SC dosing per m2),
  * ILD (mycophenolate) and women of child-bearing age (azathioprine: not teratogenic). */
@@ -36,20 +35,23 @@ int rule_steroid_monotherapy(const struct rule_ctx *ctx, struct card_list *out)
     char dose_detail[FACT_MAX];
     rule_fmt_dose(gc->mg_per_day, dose, sizeof dose);
     facts_dose_detail(gc, dose_detail, sizeof dose_detail);
-    const char *extra = imnm                                     ? "extra_imnm"
-                        : facts_is_child(v, ctx->th)             ? "extra_child"
-                        : (v->cond_flags & COND_ILD)             ? "extra_ild"
+    const char *extra = imnm                                    ? "extra_imnm"
+                        : facts_is_child(v, ctx->th)            ? "extra_child"
+                        : (v->cond_flags & COND_ILD)            ? "extra_ild"
                         : facts_female_childbearing(v, ctx->th) ? "extra_female"
-                                                                 : NULL;
+                                                                : NULL;
     const struct tvar vars[] = {
-        {"drug", gc->drug->display},   {"dose", dose},
-        {"order", gc->label},          {"dose_detail", dose_detail},
-        {"condition", v->iim_label},   {"action", facts_action(v)},
+        {"drug", gc->drug->display},
+        {"dose", dose},
+        {"order", gc->label},
+        {"dose_detail", dose_detail},
+        {"condition", v->iim_label},
+        {"action", facts_action(v)},
         {"extra", extra != NULL ? rule_text(ctx->conf, extra) : ""},
     };
-    struct card *c = card_add(out, ctx, imnm ? "indicator_imnm" : "indicator",
-                              imnm ? "summary_imnm" : "summary", "detail", vars,
-                              (int)(sizeof vars / sizeof vars[0]));
+    struct card *c =
+        card_add(out, ctx, imnm ? "indicator_imnm" : "indicator", imnm ? "summary_imnm" : "summary",
+                 "detail", vars, (int)(sizeof vars / sizeof vars[0]));
     if (c == NULL)
         return -1;
     suggest(c, v, ctx->th);

@@ -1,8 +1,8 @@
 /* err.c - the error struct every layer fills for the one that answers the client. */
+#include "myocds/myocds.h"
+
 #include <stdarg.h>
 #include <stdio.h>
-
-#include "myocds/myocds.h"
 
 int myocds_err_set(struct myocds_err *err, int http_status, const char *fmt, ...)
 {

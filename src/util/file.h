@@ -2,9 +2,9 @@
 #ifndef MYOCDS_UTIL_FILE_H
 #define MYOCDS_UTIL_FILE_H
 
-#include <stddef.h>
-
 #include "myocds/myocds.h"
+
+#include <stddef.h>
 
 /* Reads path (or stdin for "-") into a malloc'd NUL-terminated buffer the caller frees.
  * Fails (NULL, err set) when it cannot be read or is larger than max bytes. */
