@@ -1,13 +1,17 @@
 /* test_engine.c - the engine end to end in-process: validation answers, prefetch seam,
  * and the shape of the cards for a real request. */
-#include "fhir/json.h"
-#include "myocds/myocds.h"
-
-#include <cmocka.h>
+/* cmocka.h needs these four first. */
+/* clang-format off */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <cmocka.h>
+/* clang-format on */
+
+#include "fhir/json.h"
+#include "myocds/myocds.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

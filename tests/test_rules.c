@@ -1,13 +1,17 @@
 /* test_rules.c - each rule on hand-built patient views: fires on its case, silent on its
  * near-misses. Texts and thresholds come from the real hooks/rules.json. */
-#include "rules/rules.h"
-#include "rules/rules_conf.h"
-
-#include <cmocka.h>
+/* cmocka.h needs these four first. */
+/* clang-format off */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <cmocka.h>
+/* clang-format on */
+
+#include "rules/rules.h"
+#include "rules/rules_conf.h"
+
 #include <stdio.h>
 #include <string.h>
 

@@ -1,15 +1,19 @@
 /* test_view.c - the patient view from FHIR JSON: conditions, medications, labs, allergies,
  * with the real hooks/terminology.json. */
+/* cmocka.h needs these four first. */
+/* clang-format off */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+/* clang-format on */
+
 #include "clinical/terminology.h"
 #include "clinical/view.h"
 #include "fhir/fhir.h"
 #include "fhir/json.h"
 
-#include <cmocka.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
