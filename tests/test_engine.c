@@ -39,7 +39,8 @@ static char *request(const char *hook, const char *extra_prefetch, bool with_con
              "{\"hook\":\"%s\",\"hookInstance\":\"6a7c1f3e-0d5b-4c8e-9a53-2f4a7d1c6e01\","
              "\"context\":{\"userId\":\"Practitioner/u1\",\"patientId\":\"p1\","
              "\"draftOrders\":" PRED60 "},\"prefetch\":{\"patient\":" PATIENT
-             ",%s\"medications\":null,\"observations\":null,\"allergies\":null%s}}",
+             ",%s\"medications\":null,\"observations\":null,\"allergies\":null,"
+             "\"procedures\":null,\"serviceRequests\":null%s}}",
              hook, with_conditions ? "\"conditions\":" PM_CONDITIONS "," : "", extra_prefetch);
     return buf;
 }
@@ -50,7 +51,7 @@ static int eval(const char *service, const char *body, char **out, struct myocds
     return myocds_evaluate(engine, service, body, strlen(body), NULL, out, NULL, err);
 }
 
-static void test_prednisone_alone_gives_two_cards(void **state)
+static void test_prednisone_alone_gives_three_cards(void **state)
 {
     (void)state;
     char *out = NULL;
@@ -59,7 +60,8 @@ static void test_prednisone_alone_gives_two_cards(void **state)
     json_object *doc = json_parse_strict(out, strlen(out), &err);
     json_object *cards = json_get_arr(doc, "cards");
     assert_non_null(cards);
-    assert_int_equal(json_object_array_length(cards), 2);
+    /* steroid-monotherapy and pjp-prophylaxis (warnings), then bone-protection (info). */
+    assert_int_equal(json_object_array_length(cards), 3);
     json_object *card = json_object_array_get_idx(cards, 0);
     assert_string_equal(json_get_str(json_get_obj(json_get_obj(card, "source"), "topic"), "code"),
                         "steroid-monotherapy");
@@ -242,7 +244,7 @@ static int teardown(void **state)
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_prednisone_alone_gives_two_cards),
+        cmocka_unit_test(test_prednisone_alone_gives_three_cards),
         cmocka_unit_test(test_invalid_requests_name_the_field),
         cmocka_unit_test(test_hook_mismatch_and_unknown_service),
         cmocka_unit_test(test_missing_prefetch_without_server_is_412),

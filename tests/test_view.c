@@ -174,9 +174,9 @@ static void test_labs_latest_and_units(void **state)
     struct patient_view v;
     json_object *keep = NULL;
     build(&v, HOOK_PATIENT_VIEW, record, NULL, &keep);
-    assert_true(v.iga.present);
-    assert_true(v.iga.value > 4.99 && v.iga.value < 5.01); /* 0.05 g/L = 5 mg/dL */
-    assert_true(v.weight.value > 69.8 && v.weight.value < 69.9);
+    assert_true(v.labs[LAB_IGA].present);
+    assert_true(v.labs[LAB_IGA].value > 4.99 && v.labs[LAB_IGA].value < 5.01); /* 0.05 g/L = 5 mg/dL */
+    assert_true(v.labs[LAB_WEIGHT].value > 69.8 && v.labs[LAB_WEIGHT].value < 69.9);
     assert_true(v.sulfonamide_allergy);
     assert_int_equal(v.sex, 'f');
     assert_true(v.age_years > 9 && v.age_years < 12);
@@ -205,7 +205,7 @@ static void test_hostile_shapes_do_not_count(void **state)
     assert_int_equal(v.n_meds, 1);
     assert_true(v.meds[0].mg_per_day < 0);
     assert_true(v.meds[0].pred_mg_per_day < 0);
-    assert_false(v.iga.present);
+    assert_false(v.labs[LAB_IGA].present);
     assert_int_equal(v.iim, 0); /* nesting past the limit is not read */
     view_free(&v);
     json_object_put(keep);

@@ -74,7 +74,9 @@ static json_object *suggestions(const struct card *c, const char *patient_id)
         fill_patient(s, patient_id);
         new_uuid(uuid);
         json_object_object_add(s, "uuid", json_object_new_string(uuid));
-        json_object_object_add(s, "isRecommended", json_object_new_boolean(i == c->recommended));
+        bool any = strcmp(c->selection, "any") == 0; /* every suggestion stands on its own */
+        json_object_object_add(s, "isRecommended",
+                               json_object_new_boolean(any || i == c->recommended));
         json_object_array_add(arr, s);
     }
     return arr;
@@ -114,7 +116,7 @@ static json_object *card_json(const struct card *c, const struct rules_conf *rc,
         json_object *s = suggestions(c, patient_id);
         if (json_object_array_length(s) > 0) {
             json_object_object_add(o, "suggestions", s);
-            add_str(o, "selectionBehavior", "at-most-one");
+            add_str(o, "selectionBehavior", c->selection);
         } else {
             json_object_put(s);
         }

@@ -87,7 +87,9 @@ static unsigned template_kind(const char *tmpl)
                  {"Condition?", DATA_CONDITIONS},
                  {"MedicationRequest?", DATA_MEDICATIONS},
                  {"Observation?", DATA_OBSERVATIONS},
-                 {"AllergyIntolerance?", DATA_ALLERGIES}};
+                 {"AllergyIntolerance?", DATA_ALLERGIES},
+                 {"Procedure?", DATA_PROCEDURES},
+                 {"ServiceRequest?", DATA_PROCEDURES}};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (strncmp(tmpl, kinds[i].prefix, strlen(kinds[i].prefix)) == 0)
             return kinds[i].kind;

@@ -294,20 +294,56 @@ static int set_sulfa(struct code_entry *e, const void *arg)
     return 0;
 }
 
+static const struct {
+    const char *name;
+    unsigned bit;
+} lab_kinds[] = {
+    {"iga", LAB_IGA}, {"weight", LAB_WEIGHT}, {"tpmt", LAB_TPMT}, {"hbv", LAB_HBV},
+    {"hcv", LAB_HCV}, {"liver", LAB_LIVER},   {"dxa", LAB_DXA},
+};
+
+static const struct {
+    const char *name;
+    unsigned bit;
+} proc_kinds[] = {{"plasmapheresis", PROC_PLASMAPHERESIS}, {"dxa", PROC_DXA}};
+
 static int load_labs(struct loader *l, json_object *root)
 {
     json_object *arr = json_get_arr(root, "labs");
     for (size_t i = 0; arr != NULL && i < json_object_array_length(arr); i++) {
         json_object *lab = json_object_array_get_idx(arr, i);
-        const char *kind = json_get_str(lab, "kind");
-        enum lab_kind k = LAB_NONE;
-        if (kind != NULL && strcmp(kind, "iga") == 0)
-            k = LAB_IGA;
-        else if (kind != NULL && strcmp(kind, "weight") == 0)
-            k = LAB_WEIGHT;
-        else
-            return fail(l, "labs", (int)i, "kind must be iga or weight");
-        int rc = each_code(l, json_get_arr(lab, "codes"), "labs.codes", set_lab, &k);
+        unsigned k = 0;
+        FIND_BIT(lab_kinds, json_get_str(lab, "kind"), &k);
+        if (k == 0)
+            return fail(l, "labs", (int)i, "unknown kind");
+        enum lab_kind kind = (enum lab_kind)k;
+        int rc = each_code(l, json_get_arr(lab, "codes"), "labs.codes", set_lab, &kind);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int set_proc(struct code_entry *e, const void *arg)
+{
+    e->proc = *(const enum proc_kind *)arg;
+    return 0;
+}
+
+static int load_procedures(struct loader *l, json_object *root)
+{
+    json_object *arr = json_get_arr(root, "procedures");
+    for (size_t i = 0; arr != NULL && i < json_object_array_length(arr); i++) {
+        json_object *p = json_object_array_get_idx(arr, i);
+        unsigned k = 0;
+        FIND_BIT(proc_kinds, json_get_str(p, "kind"), &k);
+        if (k == 0)
+            return fail(l, "procedures", (int)i, "unknown kind");
+        struct term_name m = {.proc = (enum proc_kind)k};
+        int rc = each_code(l, json_get_arr(p, "codes"), "procedures.codes", set_proc, &m.proc);
+        if (rc == 0)
+            rc = push_names(l, json_get_arr(p, "names"), "procedures.names", &l->t->proc_names,
+                            &l->t->n_proc_names, &m);
         if (rc != 0)
             return rc;
     }
@@ -377,6 +413,8 @@ struct terminology *term_load(const char *path, struct myocds_err *err)
         if (rc == 0)
             rc = load_labs(&l, root);
         if (rc == 0)
+            rc = load_procedures(&l, root);
+        if (rc == 0)
             rc = load_units(&l, root);
         if (rc == 0)
             rc = load_routes(&l, root);
@@ -417,6 +455,7 @@ void term_free(struct terminology *t)
     free_names(t->route_local, t->n_route_local);
     free_names(t->route_iv, t->n_route_iv);
     free_names(t->sulfa_names, t->n_sulfa_names);
+    free_names(t->proc_names, t->n_proc_names);
     free(t->iga_units);
     free(t);
 }

@@ -15,6 +15,7 @@ struct code_entry {
     unsigned subtypes; /* enum iim_subtype bits */
     unsigned flags;    /* enum cond_flag bits */
     enum lab_kind lab;
+    enum proc_kind proc;
     bool sulfa_allergy;
 };
 
@@ -24,6 +25,7 @@ struct term_name {
     const struct term_drug *drug;
     unsigned subtypes;
     unsigned flags;
+    enum proc_kind proc;
 };
 
 struct iga_unit {
@@ -35,8 +37,8 @@ struct terminology {
     struct lh_table *codes; /* "system|code" -> struct code_entry (both owned) */
     struct term_drug *drugs;
     int n_drugs;
-    struct term_name *drug_names, *cond_names, *route_local, *route_iv, *sulfa_names;
-    int n_drug_names, n_cond_names, n_route_local, n_route_iv, n_sulfa_names;
+    struct term_name *drug_names, *cond_names, *route_local, *route_iv, *sulfa_names, *proc_names;
+    int n_drug_names, n_cond_names, n_route_local, n_route_iv, n_sulfa_names, n_proc_names;
     struct iga_unit *iga_units;
     int n_iga_units;
 };

@@ -84,6 +84,16 @@ void term_condition_by_text(const struct terminology *t, const char *text, unsig
     *flags = i >= 0 ? t->cond_names[i].flags : 0;
 }
 
+enum proc_kind term_proc_kind(const struct terminology *t, const char *system, const char *code,
+                              const char *text)
+{
+    const struct code_entry *e = lookup(t, system, code);
+    if (e != NULL && e->proc != PROC_NONE)
+        return e->proc;
+    int i = best_name(t->proc_names, t->n_proc_names, text);
+    return i >= 0 ? t->proc_names[i].proc : PROC_NONE;
+}
+
 enum lab_kind term_lab_kind(const struct terminology *t, const char *system, const char *code)
 {
     const struct code_entry *e = lookup(t, system, code);

@@ -51,7 +51,20 @@ enum cond_flag {
     COND_PREGNANCY = 1u << 3,
 };
 
-enum lab_kind { LAB_NONE = 0, LAB_IGA, LAB_WEIGHT, LAB_KIND_COUNT };
+enum lab_kind {
+    LAB_NONE = 0,
+    LAB_IGA,    /* serum IgA */
+    LAB_WEIGHT, /* body weight */
+    LAB_TPMT,   /* TPMT activity or genotype */
+    LAB_HBV,    /* hepatitis B screening */
+    LAB_HCV,    /* hepatitis C screening */
+    LAB_LIVER,  /* ALT / AST */
+    LAB_DXA,    /* bone density (DXA T-score) */
+    LAB_KIND_COUNT
+};
+
+/* Procedures and service requests the rules look for. */
+enum proc_kind { PROC_NONE = 0, PROC_PLASMAPHERESIS, PROC_DXA, PROC_KIND_COUNT };
 
 struct term_drug {
     char *id;         /* e.g. "prednisone" */
@@ -81,6 +94,10 @@ unsigned term_condition_flags(const struct terminology *t, const char *system, c
  * the subtype and flag bits of the best match (zero when none). */
 void term_condition_by_text(const struct terminology *t, const char *text, unsigned *subtypes,
                             unsigned *flags);
+
+/* The kind of a procedure / service request, by code or by name in its text. */
+enum proc_kind term_proc_kind(const struct terminology *t, const char *system, const char *code,
+                              const char *text);
 
 /* The kind of a LOINC (or site) lab code. */
 enum lab_kind term_lab_kind(const struct terminology *t, const char *system, const char *code);

@@ -61,11 +61,11 @@ static int push_med(struct builder *b, const struct view_med *med)
     return 0;
 }
 
-static bool selected(const struct builder *b, const char *id)
+static bool selected(const struct builder *b, const char *id, const char *type)
 {
     char ref[VIEW_LABEL_MAX];
     size_t n = b->selections != NULL ? json_object_array_length(b->selections) : 0;
-    if (id == NULL || snprintf(ref, sizeof ref, "MedicationRequest/%s", id) >= (int)sizeof ref)
+    if (id == NULL || snprintf(ref, sizeof ref, "%s/%s", type, id) >= (int)sizeof ref)
         return false;
     for (size_t i = 0; i < n; i++) {
         json_object *s = json_object_array_get_idx(b->selections, i);
@@ -97,7 +97,7 @@ static int add_request(struct builder *b, json_object *mr)
     else if (b->v->hook == HOOK_ORDER_SIGN)
         med.trigger = b->drafts;
     else
-        med.trigger = b->drafts && selected(b, id);
+        med.trigger = b->drafts && selected(b, id, "MedicationRequest");
     return push_med(b, &med);
 }
 
@@ -177,11 +177,47 @@ static void add_observation(struct builder *b, const json_object *obs)
     snprintf(lab.unit, sizeof lab.unit, "%s", unit != NULL ? unit : "");
     if (json_get_num(q, "value", &lab.raw_value) && lab.raw_value >= 0) {
         double f = kind == LAB_IGA ? term_iga_factor(b->t, unit) : -1;
-        lab.value = kind == LAB_IGA ? (f > 0 ? lab.raw_value * f : -1) : dose_weight_kg(q);
+        if (kind == LAB_IGA)
+            lab.value = f > 0 ? lab.raw_value * f : -1;
+        else if (kind == LAB_WEIGHT)
+            lab.value = dose_weight_kg(q);
+        else
+            lab.value = lab.raw_value;
     }
-    struct view_lab *slot = kind == LAB_IGA ? &b->v->iga : &b->v->weight;
+    struct view_lab *slot = &b->v->labs[kind];
     if (!slot->present || lab.day > slot->day)
         *slot = lab;
+}
+
+/* A Procedure or ServiceRequest the rules look for (plasmapheresis, DXA). */
+static void add_procedure(struct builder *b, const json_object *res, bool request)
+{
+    static const char *const planned[] = {"draft",       "active",      "on-hold",
+                                          "preparation", "in-progress", NULL};
+    json_object *code = json_get_obj(res, "code");
+    json_object *codings = json_get_arr(code, "coding");
+    enum proc_kind kind = term_proc_kind(b->t, NULL, NULL, json_get_str(code, "text"));
+    for (size_t i = 0;
+         kind == PROC_NONE && codings != NULL && i < json_object_array_length(codings); i++) {
+        json_object *c = json_object_array_get_idx(codings, i);
+        kind = term_proc_kind(b->t, json_get_str(c, "system"), json_get_str(c, "code"),
+                              json_get_str(c, "display"));
+    }
+    const char *status = json_get_str(res, "status");
+    unsigned bit = 1u << kind;
+    if (kind == PROC_NONE)
+        return;
+    if (b->drafts && request) {
+        bool live = !status_in(status, dead_draft_status);
+        bool trig = b->v->hook != HOOK_ORDER_SELECT ||
+                    selected(b, json_get_str(res, "id"), "ServiceRequest");
+        b->v->proc_ordered |= live && trig ? bit : 0;
+        b->v->proc_active |= live && !trig ? bit : 0;
+    } else if (status_in(status, planned)) {
+        b->v->proc_active |= bit;
+    } else if (status != NULL && strcmp(status, "completed") == 0) {
+        b->v->proc_done |= bit;
+    }
 }
 
 static void add_allergy(struct builder *b, const json_object *ai)
@@ -230,6 +266,10 @@ static int fact_pass(json_object *res, void *ctx)
     struct builder *b = ctx;
     if (is_type(res, "MedicationRequest"))
         return add_request(b, res);
+    if (is_type(res, "ServiceRequest") || is_type(res, "Procedure")) {
+        add_procedure(b, res, is_type(res, "ServiceRequest"));
+        return 0;
+    }
     if (b->drafts)
         return 0; /* draft orders add orders, never facts */
     if (is_type(res, "Condition"))

@@ -21,6 +21,7 @@ enum data_kind {
     DATA_MEDICATIONS = 1u << 2,
     DATA_OBSERVATIONS = 1u << 3,
     DATA_ALLERGIES = 1u << 4,
+    DATA_PROCEDURES = 1u << 5, /* Procedure and ServiceRequest history */
 };
 
 #define VIEW_LABEL_MAX 96
@@ -38,6 +39,7 @@ struct view_med {
     double mg_per_day;            /* of the drug; < 0 unknown */
     double pred_mg_per_day;       /* prednisone-equivalent, glucocorticoids only; < 0 unknown */
     double duration_days;         /* planned; < 0 open-ended */
+    int steps;                    /* dosage steps: > 1 is a stepped schedule (a taper) */
     long start_day;               /* authoredOn / bounds start, days since epoch; -1 unknown */
     const char *dose_why;         /* why mg_per_day is unknown (static text) */
 };
@@ -65,8 +67,11 @@ struct patient_view {
     int n_meds;
     bool past_ivig; /* an earlier IVIG request or administration */
 
-    struct view_lab iga;    /* latest serum IgA */
-    struct view_lab weight; /* latest body weight */
+    struct view_lab labs[LAB_KIND_COUNT]; /* latest of each kind: IgA in mg/dL, weight in kg,
+                                             the others as reported */
+    unsigned proc_ordered;                /* (1u << enum proc_kind): being ordered in this hook */
+    unsigned proc_active;                 /* planned or under way in the record */
+    unsigned proc_done;                   /* completed in the record */
     bool sulfonamide_allergy;
     unsigned missing; /* enum data_kind bits the EHR could not provide: rules
                          needing them do not run (they would guess) */

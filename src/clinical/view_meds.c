@@ -128,6 +128,7 @@ static void fill_dose(struct view_med *med, const json_object *mr, const json_ob
     dose_evaluate(mr, strength, &dose);
     med->mg_per_day = dose.mg_per_day;
     med->duration_days = dose.duration_days;
+    med->steps = dose_step_count(mr);
     med->dose_why = dose.why;
     med->pred_mg_per_day = -1;
     if ((med->classes & DC_GLUCOCORTICOID) && med->drug->potency > 0 && dose.mg_per_day >= 0)

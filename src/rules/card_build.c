@@ -119,6 +119,7 @@ struct card *card_add(struct card_list *out, const struct rule_ctx *ctx, const c
     c->indicator = rule_text(ctx->conf, indicator_key);
     c->source_label = rule_text(ctx->conf, "source");
     c->override_key = "override_reasons";
+    c->selection = "at-most-one";
     c->recommended = -1;
     c->conf = ctx->conf;
     out->n++;

@@ -1,7 +1,10 @@
 /* facts.c - phrases about the patient's own facts, shared by the rules' cards. */
 #include "rules/facts.h"
 
+#include "fhir/json.h"
+
 #include <stdio.h>
+#include <string.h>
 
 const char *facts_action(const struct patient_view *v)
 {
@@ -56,4 +59,39 @@ bool facts_female_childbearing(const struct patient_view *v, const struct rule_t
 {
     return v->sex == 'f' && v->age_years >= th->childbearing_age_min_years &&
            v->age_years <= th->childbearing_age_max_years;
+}
+
+const struct view_med *facts_trigger(const struct patient_view *v, unsigned classes)
+{
+    return view_find(v, classes, true);
+}
+
+void facts_join(const struct rule_conf *conf, const char *member, const char *const *keys, int n,
+                char *buf, size_t cap)
+{
+    json_object *names = json_get_obj(conf->obj, member);
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n && len < cap; i++) {
+        const char *name = json_get_str(names, keys[i]);
+        int w = snprintf(buf + len, cap - len, "%s%s", i > 0 ? ", " : "",
+                         name != NULL ? name : keys[i]);
+        if (w < 0)
+            break;
+        len += (size_t)w;
+    }
+}
+
+void facts_date(long days, char *buf, size_t cap)
+{
+    /* Civil date from a day count (proleptic Gregorian, H. Hinnant's algorithm). */
+    long z = days + 719468;
+    long era = (z >= 0 ? z : z - 146096) / 146097;
+    long doe = z - era * 146097;
+    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    long mp = (5 * doy + 2) / 153;
+    long day = doy - (153 * mp + 2) / 5 + 1;
+    long month = mp < 10 ? mp + 3 : mp - 9;
+    snprintf(buf, cap, "%04ld-%02ld-%02ld", yoe + era * 400 + (month <= 2), month, day);
 }

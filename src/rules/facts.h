@@ -28,4 +28,15 @@ bool facts_is_child(const struct patient_view *v, const struct rule_thresholds *
 /* Female aged 12-50 (child-bearing potential as the guidance puts it). */
 bool facts_female_childbearing(const struct patient_view *v, const struct rule_thresholds *th);
 
+/* First active medication with any of the classes that a rule may fire on, or NULL. */
+const struct view_med *facts_trigger(const struct patient_view *v, unsigned classes);
+
+/* Joins the texts of the named keys of a JSON object member of the rule's conf
+ * ("names": {"hbv": "...", ...}) with ", " into buf. */
+void facts_join(const struct rule_conf *conf, const char *member, const char *const *keys, int n,
+                char *buf, size_t cap);
+
+/* A day count since 1970-01-01 as YYYY-MM-DD. */
+void facts_date(long days, char *buf, size_t cap);
+
 #endif

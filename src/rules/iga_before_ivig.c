@@ -23,7 +23,7 @@ static void iga_fact(const struct patient_view *v, bool low, char *buf, size_t c
 {
     if (low)
         snprintf(buf, cap, "Latest serum IgA **%g %s**, below the deficiency threshold",
-                 v->iga.raw_value, v->iga.unit);
+                 v->labs[LAB_IGA].raw_value, v->labs[LAB_IGA].unit);
     else
         snprintf(buf, cap, "**Selective IgA deficiency** is on the problem list");
 }
@@ -34,9 +34,10 @@ int rule_iga_before_ivig(const struct rule_ctx *ctx, struct card_list *out)
     const struct view_med *ivig = view_find(v, DC_IVIG, true);
     if (ivig == NULL)
         return 0;
-    bool low = v->iga.present && v->iga.value >= 0 && v->iga.value < ctx->th->iga_deficiency_mg_dl;
+    bool low = v->labs[LAB_IGA].present && v->labs[LAB_IGA].value >= 0 &&
+               v->labs[LAB_IGA].value < ctx->th->iga_deficiency_mg_dl;
     bool deficient = low || (v->cond_flags & COND_IGA_DEFICIENCY);
-    bool first_unscreened = !v->iga.present && !other_ivig_on_record(v, ivig);
+    bool first_unscreened = !v->labs[LAB_IGA].present && !other_ivig_on_record(v, ivig);
     if (!deficient && !first_unscreened)
         return 0;
 
@@ -45,7 +46,8 @@ int rule_iga_before_ivig(const struct rule_ctx *ctx, struct card_list *out)
     char limit[16];
     iga_fact(v, low, fact, sizeof fact);
     if (low)
-        snprintf(iga_short, sizeof iga_short, "IgA %g %s", v->iga.raw_value, v->iga.unit);
+        snprintf(iga_short, sizeof iga_short, "IgA %g %s", v->labs[LAB_IGA].raw_value,
+                 v->labs[LAB_IGA].unit);
     else
         snprintf(iga_short, sizeof iga_short, "IgA deficiency on problem list");
     snprintf(limit, sizeof limit, "%g", ctx->th->iga_deficiency_mg_dl);

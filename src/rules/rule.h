@@ -26,6 +26,15 @@ struct rule_thresholds {
     double adult_age_years;
     double childbearing_age_min_years;
     double childbearing_age_max_years;
+    double dose_adult_min_mg_kg;
+    double dose_adult_max_mg_kg;
+    double dose_adult_max_mg;
+    double dose_child_max_mg_kg;
+    double dose_child_max_mg;
+    double pulse_max_days;
+    double bone_min_days;
+    double high_dose_mg_per_day;
+    double high_dose_max_days;
 };
 
 /* One rule's settings: its entry in hooks/rules.json (borrowed from the loaded tree). */
@@ -45,6 +54,7 @@ struct card {
     int n_suggestions;
     int recommended;          /* index into suggestions, or -1 */
     const char *override_key; /* key of the override reasons list */
+    const char *selection;    /* selectionBehavior: at-most-one | any */
     const struct rule_conf *conf;
 };
 

@@ -8,5 +8,14 @@ int rule_steroid_monotherapy(const struct rule_ctx *ctx, struct card_list *out);
 int rule_pjp_prophylaxis(const struct rule_ctx *ctx, struct card_list *out);
 int rule_iga_before_ivig(const struct rule_ctx *ctx, struct card_list *out);
 int rule_ibm_steroid(const struct rule_ctx *ctx, struct card_list *out);
+int rule_steroid_dose_range(const struct rule_ctx *ctx, struct card_list *out);
+int rule_mtx_folic_acid(const struct rule_ctx *ctx, struct card_list *out);
+int rule_mtx_baseline(const struct rule_ctx *ctx, struct card_list *out);
+int rule_aza_tpmt(const struct rule_ctx *ctx, struct card_list *out);
+int rule_statin_imnm(const struct rule_ctx *ctx, struct card_list *out);
+int rule_anti_tnf_myositis(const struct rule_ctx *ctx, struct card_list *out);
+int rule_bone_protection(const struct rule_ctx *ctx, struct card_list *out);
+int rule_ivig_plasmapheresis(const struct rule_ctx *ctx, struct card_list *out);
+int rule_high_dose_duration(const struct rule_ctx *ctx, struct card_list *out);
 
 #endif

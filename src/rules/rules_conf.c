@@ -82,6 +82,15 @@ static int load_thresholds(struct rules_conf *rc, const char *path, struct myocd
         {"adult_age_years", &rc->th.adult_age_years},
         {"childbearing_age_min_years", &rc->th.childbearing_age_min_years},
         {"childbearing_age_max_years", &rc->th.childbearing_age_max_years},
+        {"dose_adult_min_mg_kg", &rc->th.dose_adult_min_mg_kg},
+        {"dose_adult_max_mg_kg", &rc->th.dose_adult_max_mg_kg},
+        {"dose_adult_max_mg", &rc->th.dose_adult_max_mg},
+        {"dose_child_max_mg_kg", &rc->th.dose_child_max_mg_kg},
+        {"dose_child_max_mg", &rc->th.dose_child_max_mg},
+        {"pulse_max_days", &rc->th.pulse_max_days},
+        {"bone_min_days", &rc->th.bone_min_days},
+        {"high_dose_mg_per_day", &rc->th.high_dose_mg_per_day},
+        {"high_dose_max_days", &rc->th.high_dose_max_days},
     };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         if (!json_get_num(t, fields[i].key, fields[i].field) || *fields[i].field <= 0)

@@ -1,0 +1,65 @@
+/* med_checks.c - the one-order checks: a drug being ordered that the myositis guidance
+ * says needs something else first or should not be given at all.
+ *
+ * mtx-folic-acid (warning): methotrexate without folic acid.
+ * aza-tpmt (warning): azathioprine with no TPMT result on record.
+ * statin-imnm (critical): a statin for IMNM / anti-HMGCR myopathy.
+ * anti-tnf-myositis (warning): a TNF inhibitor for PM / DM (may worsen ILD and myositis).
+ */
+#include "rules/facts.h"
+#include "rules/rules.h"
+
+/* The common card: the order, the condition, and optionally one suggestion. */
+static int order_card(const struct rule_ctx *ctx, struct card_list *out, const struct view_med *m,
+                      const char *suggestion)
+{
+    const struct tvar vars[] = {
+        {"drug", m->drug->display},
+        {"order", m->label},
+        {"condition", ctx->view->iim_label},
+        {"action", facts_action(ctx->view)},
+    };
+    struct card *c = card_add(out, ctx, "indicator", "summary", "detail", vars,
+                              (int)(sizeof vars / sizeof vars[0]));
+    if (c == NULL)
+        return -1;
+    if (suggestion != NULL)
+        card_suggest(c, suggestion, true);
+    return 0;
+}
+
+int rule_mtx_folic_acid(const struct rule_ctx *ctx, struct card_list *out)
+{
+    const struct patient_view *v = ctx->view;
+    const struct view_med *mtx = facts_trigger(v, DC_METHOTREXATE);
+    if (v->iim == 0 || mtx == NULL || view_find(v, DC_FOLIC_ACID, false) != NULL)
+        return 0;
+    return order_card(ctx, out, mtx, "folic_acid");
+}
+
+int rule_aza_tpmt(const struct rule_ctx *ctx, struct card_list *out)
+{
+    const struct patient_view *v = ctx->view;
+    const struct view_med *aza = facts_trigger(v, DC_AZATHIOPRINE);
+    if (v->iim == 0 || aza == NULL || v->labs[LAB_TPMT].present)
+        return 0;
+    return order_card(ctx, out, aza, "tpmt");
+}
+
+int rule_statin_imnm(const struct rule_ctx *ctx, struct card_list *out)
+{
+    const struct patient_view *v = ctx->view;
+    const struct view_med *statin = facts_trigger(v, DC_STATIN);
+    if ((v->iim & IIM_IMNM) == 0 || statin == NULL)
+        return 0;
+    return order_card(ctx, out, statin, NULL);
+}
+
+int rule_anti_tnf_myositis(const struct rule_ctx *ctx, struct card_list *out)
+{
+    const struct patient_view *v = ctx->view;
+    const struct view_med *tnf = facts_trigger(v, DC_TNF_INHIBITOR);
+    if ((v->iim & (IIM_PM | IIM_DM | IIM_JDM)) == 0 || tnf == NULL)
+        return 0;
+    return order_card(ctx, out, tnf, NULL);
+}
