@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static struct myocds_engine *engine;
 
@@ -224,6 +225,67 @@ static void test_operation_outcome_counts_as_missing(void **state)
                      -412);
 }
 
+/* hooks/ with one change to rules.json, in a temporary folder (caller frees the engine). */
+static struct myocds_engine *engine_with_switch(const char *rule, const char *service,
+                                                const char *switch_json)
+{
+    char dir[] = "/tmp/myocds-hooks-XXXXXX";
+    char path[512];
+    struct myocds_err err = {0};
+    struct myocds_engine *e = NULL;
+    assert_non_null(mkdtemp(dir));
+    json_object *rules = json_object_from_file(MYOCDS_SOURCE_DIR "/hooks/rules.json");
+    json_object *sw = json_object_new_object();
+    json_object_object_add(sw, service, json_tokener_parse(switch_json));
+    json_object_object_add(json_get_obj(json_get_obj(rules, "rules"), rule), "services", sw);
+    snprintf(path, sizeof path, "%s/rules.json", dir);
+    assert_int_equal(json_object_to_file(path, rules), 0);
+    json_object_put(rules);
+    snprintf(path, sizeof path, "%s/terminology.json", dir);
+    assert_int_equal(symlink(MYOCDS_SOURCE_DIR "/hooks/terminology.json", path), 0);
+    snprintf(path, sizeof path, "%s/services", dir);
+    assert_int_equal(symlink(MYOCDS_SOURCE_DIR "/hooks/services", path), 0);
+    int rc = myocds_engine_load(dir, &e, &err);
+    snprintf(path, sizeof path, "rm -rf '%s'", dir);
+    assert_int_equal(system(path), 0);
+    if (rc != 0)
+        fail_msg("%s", err.msg);
+    return e;
+}
+
+static void test_rules_switch_per_service(void **state)
+{
+    (void)state;
+    const char *body = request("order-sign", "", true);
+    char *out = NULL;
+    struct myocds_err err = {0};
+    struct myocds_engine *off =
+        engine_with_switch("bone-protection", "myositis-order-sign", "{\"enabled\":false}");
+    assert_int_equal(
+        myocds_evaluate(off, "myositis-order-sign", body, strlen(body), NULL, &out, NULL, &err), 0);
+    assert_null(strstr(out, "bone-protection"));
+    assert_non_null(strstr(out, "steroid-monotherapy"));
+    free(out);
+    myocds_engine_free(off);
+
+    struct myocds_engine *info = engine_with_switch("steroid-monotherapy", "myositis-order-sign",
+                                                    "{\"indicator\":\"info\"}");
+    assert_int_equal(
+        myocds_evaluate(info, "myositis-order-sign", body, strlen(body), NULL, &out, NULL, &err),
+        0);
+    json_object *doc = json_tokener_parse(out);
+    json_object *cards = json_get_arr(doc, "cards");
+    for (size_t i = 0; i < json_object_array_length(cards); i++) {
+        json_object *c = json_object_array_get_idx(cards, i);
+        const char *rule = json_get_str(json_get_obj(json_get_obj(c, "source"), "topic"), "code");
+        if (strcmp(rule, "steroid-monotherapy") == 0)
+            assert_string_equal(json_get_str(c, "indicator"), "info");
+    }
+    json_object_put(doc);
+    free(out);
+    myocds_engine_free(info);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -252,6 +314,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_fetch_failures_answer_412_or_503),
         cmocka_unit_test(test_expired_token_is_not_used),
         cmocka_unit_test(test_rules_without_their_data_stay_silent),
+        cmocka_unit_test(test_rules_switch_per_service),
         cmocka_unit_test(test_operation_outcome_counts_as_missing),
     };
     if (argc > 1)

@@ -9,65 +9,10 @@
 #include <cmocka.h>
 /* clang-format on */
 
-#include "rules/rules.h"
-#include "rules/rules_conf.h"
+#include "rule_views.h"
 
 #include <stdio.h>
 #include <string.h>
-
-static struct rules_conf *rc;
-
-static const struct term_drug prednisone = {"prednisone", "prednisone", DC_GLUCOCORTICOID, 1.0,
-                                            false};
-static const struct term_drug mtx = {"methotrexate", "methotrexate",
-                                     DC_STEROID_SPARING | DC_IMMUNOSUPPRESSANT | DC_METHOTREXATE,
-                                     -1, false};
-static const struct term_drug ivig = {"immune globulin (IVIG)", "IVIG",
-                                      DC_STEROID_SPARING | DC_IVIG, -1, true};
-static const struct term_drug tmp_smx = {"sulfamethoxazole-trimethoprim", "TMP-SMX",
-                                         DC_PJP_PROPHYLAXIS | DC_SULFONAMIDE, -1, false};
-
-static struct view_med med(const struct term_drug *d, double mg, double days, bool trigger)
-{
-    struct view_med m = {0};
-    m.drug = d;
-    m.classes = d->classes;
-    snprintf(m.label, sizeof m.label, "%s order", d->display);
-    m.trigger = trigger;
-    m.ordered = trigger;
-    m.systemic = true;
-    m.mg_per_day = mg;
-    m.pred_mg_per_day = (d->classes & DC_GLUCOCORTICOID) && mg >= 0 ? mg * d->potency : -1;
-    m.duration_days = days;
-    m.start_day = -1;
-    return m;
-}
-
-static void patient(struct patient_view *v, unsigned iim, struct view_med *meds, int n)
-{
-    memset(v, 0, sizeof *v);
-    v->hook = HOOK_ORDER_SIGN;
-    v->age_years = 55;
-    v->sex = 'm';
-    v->iim = iim;
-    snprintf(v->iim_label, sizeof v->iim_label, "Polymyositis");
-    v->meds = meds;
-    v->n_meds = n;
-}
-
-/* Runs the rule with this id; returns how many cards it made; *first gets the first. */
-static int run(const char *id, const struct patient_view *v, struct card_list *cards)
-{
-    for (int i = 0; i < rules_count; i++) {
-        if (strcmp(rules_table[i].id, id) != 0)
-            continue;
-        const struct rule_ctx ctx = {v, &rc->rules[i], &rc->th};
-        assert_int_equal(rules_table[i].fn(&ctx, cards), 0);
-        return cards->n;
-    }
-    fail_msg("no rule %s", id);
-    return -1;
-}
 
 static void test_monotherapy_fires_on_prednisone_alone(void **state)
 {
@@ -268,23 +213,6 @@ static void test_summaries_stay_under_140_characters(void **state)
         chars += ((unsigned char)*p & 0xC0) != 0x80;
     assert_true(chars < 140);
     card_list_free(&cards);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    struct myocds_err err = {0};
-    rc = rules_conf_load(MYOCDS_SOURCE_DIR "/hooks/rules.json", &err);
-    if (rc == NULL)
-        fprintf(stderr, "%s\n", err.msg);
-    return rc == NULL;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    rules_conf_free(rc);
-    return 0;
 }
 
 int main(int argc, char **argv)

@@ -74,20 +74,37 @@ int myocds_service_exists(const struct myocds_engine *e, const char *service_id)
     return services_find(e->services, service_id) != NULL;
 }
 
+/* A rule's switch for one service: hooks/rules.json rules.<id>.services.<service id>
+ * {enabled, indicator}. Fills *enabled and *indicator (NULL: the rule's own). */
+static void service_switch(const struct rule_conf *conf, const char *service_id, bool *enabled,
+                           const char **indicator)
+{
+    json_object *sw = json_get_obj(json_get_obj(conf->obj, "services"), service_id);
+    json_object *on = json_get(sw, "enabled", json_type_boolean);
+    *enabled = on != NULL ? json_object_get_boolean(on) : conf->enabled;
+    *indicator = json_get_str(sw, "indicator");
+}
+
 /* Runs every enabled rule of the hook over the view. A rule whose data is missing does
  * not run: it would guess. Sets *ran to the number of rules that ran. */
-static int run_rules(const struct myocds_engine *e, const struct patient_view *v,
-                     struct card_list *cards, int *ran)
+static int run_rules(const struct myocds_engine *e, const char *service_id,
+                     const struct patient_view *v, struct card_list *cards, int *ran)
 {
     *ran = 0;
     for (int i = 0; i < rules_count; i++) {
         const struct rule_ctx ctx = {v, &e->rules->rules[i], &e->rules->th};
-        if (!ctx.conf->enabled || !(rules_table[i].hooks & (1u << v->hook)))
+        bool enabled = false;
+        const char *indicator = NULL;
+        service_switch(ctx.conf, service_id, &enabled, &indicator);
+        if (!enabled || !(rules_table[i].hooks & (1u << v->hook)))
             continue;
         if (rules_table[i].needs & v->missing)
             continue;
+        int before = cards->n;
         if (rules_table[i].fn(&ctx, cards) != 0)
             return -1;
+        for (int c = before; indicator != NULL && c < cards->n; c++)
+            cards->v[c].indicator = indicator;
         (*ran)++;
     }
     return 0;
@@ -131,7 +148,7 @@ int myocds_evaluate(const struct myocds_engine *e, const char *service_id, const
     if (rc == 0) {
         int ran = 0;
         view.missing = req.missing;
-        if (run_rules(e, &view, &cards, &ran) != 0)
+        if (run_rules(e, service_id, &view, &cards, &ran) != 0)
             rc = myocds_err_set(err, 500, "out of memory");
         else if (ran == 0 && req.missing != 0)
             rc = myocds_err_set(err, req.missing_err.http_status, "%s", req.missing_err.msg);

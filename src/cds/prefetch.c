@@ -143,6 +143,8 @@ int cds_request_resolve(struct cds_request *req, const struct cds_service *svc,
     char urls[PREFETCH_KEYS_MAX][PREFETCH_URL_MAX];
     size_t n = 0;
     const char *no_fetch = no_fetch_reason(req, opts);
+    if (svc->prefetch == NULL)
+        return 0; /* json-c's foreach must not see NULL */
     json_object_object_foreach(svc->prefetch, key, tmpl)
     {
         const char *t = json_object_get_string(tmpl);

@@ -77,6 +77,11 @@ static int check_def(json_object *def, const char *file, struct cds_service *s,
         json_get_str(def, "usageRequirements") == NULL)
         return myocds_err_set(err, 500, "%s: usageRequirements: must be a string", file);
     s->prefetch = json_get_obj(def, "prefetch");
+    json_object *any = NULL;
+    if (s->prefetch == NULL && json_object_object_get_ex(def, "prefetch", &any))
+        return myocds_err_set(err, 500, "%s: prefetch: must be an object", file);
+    if (s->prefetch == NULL)
+        return 0; /* json-c's foreach must not see NULL */
     json_object_object_foreach(s->prefetch, key, tmpl)
     {
         if (!json_object_is_type(tmpl, json_type_string) ||

@@ -41,6 +41,26 @@ static int check_actions(json_object *sugg, const char *path, const char *id,
     return 0;
 }
 
+/* Checks the per-service switches: {"<service id>": {enabled: bool, indicator}}. */
+static int check_services(json_object *services, const char *path, const char *id,
+                          struct myocds_err *err)
+{
+    if (services == NULL)
+        return 0; /* json-c's foreach must not see NULL */
+    json_object_object_foreach(services, svc, sw)
+    {
+        json_object *ind = NULL;
+        json_object *on = NULL;
+        if (!json_object_is_type(sw, json_type_object) ||
+            (json_object_object_get_ex(sw, "indicator", &ind) &&
+             !valid_indicator(json_object_get_string(ind))) ||
+            (json_object_object_get_ex(sw, "enabled", &on) &&
+             !json_object_is_type(on, json_type_boolean)))
+            return bad(err, path, id, svc, "services: {enabled: bool, indicator}");
+    }
+    return 0;
+}
+
 /* Checks one rule's entry: indicators valid, texts present, suggestions and reasons whole. */
 static int check_rule(json_object *r, const char *path, const char *id, struct myocds_err *err)
 {
@@ -60,6 +80,9 @@ static int check_rule(json_object *r, const char *path, const char *id, struct m
             }
         }
     }
+    int rc = check_services(json_get(r, "services", json_type_object), path, id, err);
+    if (rc != 0)
+        return rc;
     static const char *const required[] = {"indicator", "summary", "detail", "source"};
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
         if (json_get_str(r, required[i]) == NULL)

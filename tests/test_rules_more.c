@@ -1,0 +1,202 @@
+/* test_rules_more.c - the "beyond the three" rules on hand-built patient views: each fires
+ * on its case and stays silent on its near-miss. */
+/* cmocka.h needs these four first. */
+/* clang-format off */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+/* clang-format on */
+
+#include "rule_views.h"
+
+#define TODAY 20414 /* 2025-11-22 as days since 1970-01-01 */
+
+static void test_dose_range(void **state)
+{
+    (void)state;
+    struct patient_view v;
+    struct view_med m[] = {med(&prednisone, 30, -1, true)};
+    struct card_list cards = {0};
+    patient(&v, IIM_PM, m, 1);
+    v.labs[LAB_WEIGHT] = (struct view_lab){true, 80, 80, "kg", 1};
+    assert_int_equal(run("steroid-dose-range", &v, &cards), 1); /* 0.375 mg/kg */
+    assert_non_null(strstr(cards.v[0].summary, "below"));
+    assert_string_equal(cards.v[0].indicator, "info");
+    card_list_free(&cards);
+
+    m[0] = med(&prednisone, 60, -1, true); /* 0.75 mg/kg: within */
+    assert_int_equal(run("steroid-dose-range", &v, &cards), 0);
+    m[0] = med(&methylpred, 1000, 3, true); /* an IV pulse is not an initial oral dose */
+    assert_int_equal(run("steroid-dose-range", &v, &cards), 0);
+
+    v.labs[LAB_WEIGHT] = (struct view_lab){0}; /* no weight: only the ceiling */
+    m[0] = med(&prednisone, 30, -1, true);
+    assert_int_equal(run("steroid-dose-range", &v, &cards), 0);
+    m[0] = med(&prednisone, 100, -1, true);
+    assert_int_equal(run("steroid-dose-range", &v, &cards), 1);
+    assert_non_null(strstr(cards.v[0].detail, "No body weight on record"));
+    card_list_free(&cards);
+}
+
+static void test_dose_range_child_and_not_initial(void **state)
+{
+    (void)state;
+    struct patient_view v;
+    struct view_med m[] = {med(&prednisone, 60, -1, true), med(&prednisone, 20, -1, false)};
+    struct card_list cards = {0};
+    patient(&v, IIM_JDM, m, 1);
+    v.age_years = 9;
+    v.labs[LAB_WEIGHT] = (struct view_lab){true, 25, 25, "kg", 1};
+    assert_int_equal(run("steroid-dose-range", &v, &cards), 1); /* 2.4 mg/kg */
+    assert_non_null(strstr(cards.v[0].summary, "above 2 mg/kg/day"));
+    card_list_free(&cards);
+    m[0].ordered = false; /* prednisone already active: a change, not an initial dose */
+    v.n_meds = 2;
+    assert_int_equal(run("steroid-dose-range", &v, &cards), 0);
+}
+
+static void test_methotrexate_checks(void **state)
+{
+    (void)state;
+    struct patient_view v;
+    struct view_med m[] = {med(&mtx, 15.0 / 7, -1, true), med(&folic, 1, -1, false)};
+    struct card_list cards = {0};
+    patient(&v, IIM_DM, m, 1);
+    assert_int_equal(run("mtx-folic-acid", &v, &cards), 1);
+    assert_string_equal(cards.v[0].suggestions[0], "folic_acid");
+    card_list_free(&cards);
+    v.n_meds = 2;
+    assert_int_equal(run("mtx-folic-acid", &v, &cards), 0);
+
+    assert_int_equal(run("mtx-baseline", &v, &cards), 1);
+    assert_int_equal(cards.v[0].n_suggestions, 3);
+    assert_string_equal(cards.v[0].selection, "any");
+    card_list_free(&cards);
+    v.labs[LAB_HBV].present = v.labs[LAB_HCV].present = v.labs[LAB_LIVER].present = true;
+    assert_int_equal(run("mtx-baseline", &v, &cards), 0);
+    v.sex = 'f';
+    v.age_years = 30;
+    assert_int_equal(run("mtx-baseline", &v, &cards), 1);
+    assert_non_null(strstr(cards.v[0].detail, "contraception"));
+    assert_int_equal(cards.v[0].n_suggestions, 0);
+    card_list_free(&cards);
+}
+
+static void test_aza_statin_tnf(void **state)
+{
+    (void)state;
+    struct patient_view v;
+    struct view_med a[] = {med(&aza, 50, -1, true)};
+    struct view_med s[] = {med(&statin, 20, -1, true)};
+    struct view_med t[] = {med(&tnf, -1, -1, true)};
+    struct card_list cards = {0};
+    patient(&v, IIM_PM, a, 1);
+    assert_int_equal(run("aza-tpmt", &v, &cards), 1);
+    card_list_free(&cards);
+    v.labs[LAB_TPMT].present = true;
+    assert_int_equal(run("aza-tpmt", &v, &cards), 0);
+
+    patient(&v, IIM_IMNM, s, 1);
+    assert_int_equal(run("statin-imnm", &v, &cards), 1);
+    assert_string_equal(cards.v[0].indicator, "critical");
+    card_list_free(&cards);
+    patient(&v, IIM_DM, s, 1);
+    assert_int_equal(run("statin-imnm", &v, &cards), 0);
+
+    patient(&v, IIM_DM, t, 1);
+    assert_int_equal(run("anti-tnf-myositis", &v, &cards), 1);
+    card_list_free(&cards);
+    patient(&v, IIM_IBM, t, 1);
+    assert_int_equal(run("anti-tnf-myositis", &v, &cards), 0);
+}
+
+static void test_bone_protection(void **state)
+{
+    (void)state;
+    struct patient_view v;
+    struct view_med m[] = {med(&prednisone, 20, -1, true), med(&calcium, 1000, -1, false),
+                           med(&vit_d, 1, -1, false)};
+    struct card_list cards = {0};
+    patient(&v, IIM_PM, m, 1);
+    assert_int_equal(run("bone-protection", &v, &cards), 1);
+    assert_int_equal(cards.v[0].n_suggestions, 2); /* supplements and DXA */
+    card_list_free(&cards);
+    v.n_meds = 3;
+    v.labs[LAB_DXA].present = true;
+    assert_int_equal(run("bone-protection", &v, &cards), 0);
+    v.cond_flags = COND_OSTEOPOROSIS; /* no bisphosphonate */
+    assert_int_equal(run("bone-protection", &v, &cards), 1);
+    assert_non_null(strstr(cards.v[0].detail, "bisphosphonate"));
+    card_list_free(&cards);
+    v.cond_flags = 0;
+    v.labs[LAB_DXA].present = false;
+    v.proc_done = 1u << PROC_DXA; /* a DXA procedure counts as well */
+    assert_int_equal(run("bone-protection", &v, &cards), 0);
+    m[0] = med(&prednisone, 20, 30, true); /* a 30-day course is not long-term */
+    v.proc_done = 0;
+    assert_int_equal(run("bone-protection", &v, &cards), 0);
+}
+
+static void test_ivig_plasmapheresis(void **state)
+{
+    (void)state;
+    struct patient_view v;
+    struct view_med m[] = {med(&ivig, -1, -1, true)};
+    struct card_list cards = {0};
+    patient(&v, IIM_DM, m, 1);
+    assert_int_equal(run("ivig-plasmapheresis", &v, &cards), 0);
+    v.proc_ordered = 1u << PROC_PLASMAPHERESIS;
+    assert_int_equal(run("ivig-plasmapheresis", &v, &cards), 1);
+    assert_non_null(strstr(cards.v[0].detail, "both being ordered"));
+    card_list_free(&cards);
+    m[0].trigger = m[0].ordered = false; /* IVIG active, exchange ordered now */
+    assert_int_equal(run("ivig-plasmapheresis", &v, &cards), 1);
+    card_list_free(&cards);
+    v.proc_ordered = 0;
+    v.proc_active = 1u << PROC_PLASMAPHERESIS; /* neither is being ordered now */
+    assert_int_equal(run("ivig-plasmapheresis", &v, &cards), 0);
+}
+
+static void test_high_dose_duration(void **state)
+{
+    (void)state;
+    struct patient_view v;
+    struct view_med m[] = {med(&prednisone, 60, -1, false)};
+    struct card_list cards = {0};
+    patient(&v, IIM_PM, m, 1);
+    v.hook = HOOK_PATIENT_VIEW;
+    v.today = TODAY;
+    m[0].trigger = true;
+    m[0].steps = 1;
+    m[0].start_day = TODAY - 42;
+    assert_int_equal(run("high-dose-duration", &v, &cards), 1);
+    assert_non_null(strstr(cards.v[0].summary, "42 days"));
+    assert_non_null(strstr(cards.v[0].detail, "2025-10-11"));
+    card_list_free(&cards);
+    m[0].start_day = TODAY - 20; /* under 4 weeks */
+    assert_int_equal(run("high-dose-duration", &v, &cards), 0);
+    m[0].start_day = TODAY - 42;
+    m[0].steps = 3; /* a taper is written */
+    assert_int_equal(run("high-dose-duration", &v, &cards), 0);
+    m[0].steps = 1;
+    m[0].start_day = -1; /* unknown start: cannot tell */
+    assert_int_equal(run("high-dose-duration", &v, &cards), 0);
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dose_range),
+        cmocka_unit_test(test_dose_range_child_and_not_initial),
+        cmocka_unit_test(test_methotrexate_checks),
+        cmocka_unit_test(test_aza_statin_tnf),
+        cmocka_unit_test(test_bone_protection),
+        cmocka_unit_test(test_ivig_plasmapheresis),
+        cmocka_unit_test(test_high_dose_duration),
+    };
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
+    return cmocka_run_group_tests_name("rules_more", tests, setup, teardown);
+}
