@@ -4,9 +4,11 @@
 set -euo pipefail
 mode=${1:-test}
 pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjson-c-dev libjwt-dev
-      libcurl4-openssl-dev libssl-dev libsqlite3-dev uuid-dev)
+      libcurl4-openssl-dev libssl-dev libsqlite3-dev uuid-dev libpq-dev)
 if [ "$mode" = test ]; then
     pkgs+=(libcmocka-dev python3 python3-jsonschema curl jq valgrind)
+    # Feedback store tests (a throw-away PostgreSQL cluster), the compose file check, wrk.
+    pkgs+=(postgresql docker-compose wrk)
     command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi
 missing=()

@@ -1,4 +1,5 @@
-/* test_store.c - the SQLite feedback store in a fresh temporary directory. */
+/* test_store.c - what is SQLite's own (file, mode, data_dir), the card queue, and the
+ * report's date range and formats. The suite both backends share is test_store_pg.c. */
 /* cmocka.h needs these four first. */
 /* clang-format off */
 #include <setjmp.h>
@@ -8,9 +9,9 @@
 #include <cmocka.h>
 /* clang-format on */
 
+#include "store/report.h"
 #include "store/store.h"
 
-#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,21 +66,6 @@ static long long query_int(const struct fixture *f, const char *sql)
     return v;
 }
 
-static const struct myocds_feedback fb_accepted = {
-    .card_uuid = "card-1",
-    .outcome = "accepted",
-    .accepted_json = "[\"s-1\"]",
-    .outcome_timestamp = "2025-01-15T14:02:11Z",
-};
-
-static const struct myocds_feedback fb_overridden = {
-    .card_uuid = "card-1",
-    .outcome = "overridden",
-    .reason_system = "http://example.org/r",
-    .reason_code = "pt-preference",
-    .outcome_timestamp = "2025-01-15T14:03:40Z",
-};
-
 static void test_open_creates(void **state)
 {
     struct fixture *f = *state;
@@ -95,53 +81,6 @@ static void test_open_creates(void **state)
     store_close(st);
     assert_int_equal(query_int(f, "SELECT max(version) FROM schema_version"), STORE_SCHEMA_VERSION);
     assert_int_equal(query_int(f, "SELECT count(*) FROM feedback"), 0);
-}
-
-static void test_feedback_idempotent(void **state)
-{
-    struct fixture *f = *state;
-    struct store *st = NULL;
-    struct myocds_err err = {0};
-    const struct myocds_feedback both[] = {fb_accepted, fb_overridden};
-    assert_int_equal(store_sqlite_open(f->data_dir, &st, &err), 0);
-    assert_int_equal(store_put_feedback(st, "svc", both, 2, "https://ehr", NULL, &err), 0);
-    /* A resend of the same card uuid + outcome is the same row. */
-    assert_int_equal(store_put_feedback(st, "svc", &fb_accepted, 1, NULL, NULL, &err), 0);
-    assert_int_equal(store_put_feedback(st, "svc", both, 2, NULL, "t1", &err), 0);
-    store_close(st);
-    assert_int_equal(query_int(f, "SELECT count(*) FROM feedback"), 2);
-    assert_int_equal(query_int(f, "SELECT count(*) FROM feedback WHERE outcome = 'overridden' "
-                                  "AND reason_code = 'pt-preference' AND iss = 'https://ehr' "
-                                  "AND tenant IS NULL AND accepted_suggestions IS NULL"),
-                     1);
-    assert_int_equal(query_int(f, "SELECT count(*) FROM feedback WHERE accepted_suggestions = "
-                                  "'[\"s-1\"]' AND received_at LIKE '20%Z'"),
-                     1);
-}
-
-static void test_cards_issued_and_reopen(void **state)
-{
-    struct fixture *f = *state;
-    struct store *st = NULL;
-    struct myocds_err err = {0};
-    const struct store_card cards[] = {{"card-1", "steroid-monotherapy"},
-                                       {"card-2", "pjp-prophylaxis"}};
-    assert_int_equal(store_sqlite_open(f->data_dir, &st, &err), 0);
-    assert_int_equal(store_cards_issued(st, "svc", cards, 2, &err), 0);
-    assert_int_equal(store_cards_issued(st, "svc", cards, 1, &err), 0);
-    assert_int_equal(store_cards_issued(st, "svc", NULL, 0, &err), 0);
-    store_close(st);
-
-    /* Reopening keeps rows and schema; new writes still land. */
-    assert_int_equal(store_sqlite_open(f->data_dir, &st, &err), 0);
-    assert_int_equal(store_put_feedback(st, "svc", &fb_overridden, 1, NULL, NULL, &err), 0);
-    store_close(st);
-    assert_int_equal(query_int(f, "SELECT count(*) FROM cards_issued"), 2);
-    assert_int_equal(query_int(f, "SELECT count(*) FROM schema_version"), 1);
-    assert_int_equal(query_int(f, "SELECT count(*) FROM feedback f JOIN cards_issued c "
-                                  "ON c.card_uuid = f.card_uuid "
-                                  "WHERE c.rule_id = 'steroid-monotherapy'"),
-                     1);
 }
 
 static void test_bad_dir(void **state)
@@ -160,80 +99,117 @@ static void test_bad_dir(void **state)
     store_close(NULL);
 }
 
-static void test_newer_schema_refused(void **state)
+/* A card the store cannot keep (its uuid is not one of ours) is dropped and counted. */
+static void test_queue_refuses_foreign_rows(void **state)
 {
     struct fixture *f = *state;
     struct store *st = NULL;
     struct myocds_err err = {0};
-    char path[160];
-    sqlite3 *db = NULL;
+    char long_uuid[STORE_UUID_MAX + 8];
+    memset(long_uuid, 'a', sizeof long_uuid - 1);
+    long_uuid[sizeof long_uuid - 1] = '\0';
+    const struct store_card cards[] = {
+        {"card-ok", "pjp-prophylaxis"}, {long_uuid, "pjp-prophylaxis"}, {"card-no-rule", NULL}};
     assert_int_equal(store_sqlite_open(f->data_dir, &st, &err), 0);
+    assert_int_equal(store_cards_issued(st, "svc", cards, 3, &err), -503);
+    assert_int_equal(store_dropped(st), 2);
+    store_flush(st);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM cards_issued"), 1);
+    /* Stamped at issue time, in UTC with milliseconds. */
+    assert_int_equal(query_int(f, "SELECT count(*) FROM cards_issued WHERE issued_at "
+                                  "GLOB '20[0-9][0-9]-[01][0-9]-[0-3][0-9]T*.[0-9][0-9][0-9]Z'"),
+                     1);
     store_close(st);
-    snprintf(path, sizeof path, "%s/%s", f->data_dir, STORE_SQLITE_FILE);
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "INSERT INTO schema_version VALUES (99)", NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(db);
-    assert_int_equal(store_sqlite_open(f->data_dir, &st, &err), -500);
-    assert_non_null(strstr(err.msg, "newer"));
 }
 
-#define THREADS 4
-#define PER_THREAD 50
-
-struct worker {
-    struct store *st;
-    int id;
-    int failures;
+struct range_case {
+    const char *since;
+    const char *until;
+    int rc;
+    const char *want_since;
+    const char *want_until;
 };
 
-static void *put_many(void *arg)
+static const struct range_case range_cases[] = {
+    {NULL, NULL, 0, "", ""},
+    {"2025-01-01", "2025-03-31", 0, "2025-01-01T00:00:00.000Z", "2025-04-01T00:00:00.000Z"},
+    {"2024-02-29", NULL, 0, "2024-02-29T00:00:00.000Z", ""},
+    {NULL, "2025-06-30T12:00:00Z", 0, "", "2025-06-30T12:00:00.000Z"},
+    {"2025-02-30", NULL, -400, NULL, NULL},
+    {"2025-1-01", NULL, -400, NULL, NULL},
+    {"yesterday", NULL, -400, NULL, NULL},
+    {NULL, "2025-01-01T24:00:00Z", -400, NULL, NULL},
+    {"2025-03-01", "2025-02-01", -400, NULL, NULL},
+    {"2025-01-01T00:00:00+01:00", NULL, -400, NULL, NULL},
+};
+
+static void test_report_range(void **state)
 {
-    struct worker *w = arg;
-    for (int i = 0; i < PER_THREAD; i++) {
-        char uuid[48];
+    (void)state;
+    for (size_t i = 0; i < sizeof range_cases / sizeof range_cases[0]; i++) {
+        const struct range_case *c = &range_cases[i];
+        struct store_range r;
         struct myocds_err err = {0};
-        struct myocds_feedback fb = fb_overridden;
-        struct store_card card = {uuid, "pjp-prophylaxis"};
-        snprintf(uuid, sizeof uuid, "card-%d-%d", w->id, i);
-        fb.card_uuid = uuid;
-        if (store_cards_issued(w->st, "svc", &card, 1, &err) != 0 ||
-            store_put_feedback(w->st, "svc", &fb, 1, NULL, NULL, &err) != 0)
-            w->failures++;
+        print_message("case %zu: %s .. %s\n", i, c->since ? c->since : "-",
+                      c->until ? c->until : "-");
+        assert_int_equal(store_report_range(c->since, c->until, &r, &err), c->rc);
+        if (c->rc != 0) {
+            assert_non_null(strstr(err.msg, "--"));
+            continue;
+        }
+        assert_string_equal(r.since, c->want_since);
+        assert_string_equal(r.until, c->want_until);
     }
-    return NULL;
 }
 
-static void test_threads(void **state)
+/* Text, CSV and JSON of a hand-made report: hostile reason codes stay harmless. */
+static void test_report_render(void **state)
 {
-    struct fixture *f = *state;
-    struct store *st = NULL;
-    struct myocds_err err = {0};
-    pthread_t t[THREADS];
-    struct worker w[THREADS];
-    assert_int_equal(store_sqlite_open(f->data_dir, &st, &err), 0);
-    for (int i = 0; i < THREADS; i++) {
-        w[i] = (struct worker){.st = st, .id = i};
-        assert_int_equal(pthread_create(&t[i], NULL, put_many, &w[i]), 0);
-    }
-    for (int i = 0; i < THREADS; i++) {
-        pthread_join(t[i], NULL);
-        assert_int_equal(w[i].failures, 0);
-    }
-    store_close(st);
-    assert_int_equal(query_int(f, "SELECT count(*) FROM feedback"), THREADS * PER_THREAD);
-    assert_int_equal(query_int(f, "SELECT count(*) FROM cards_issued"), THREADS * PER_THREAD);
+    (void)state;
+    struct report_reason reasons[] = {{"=HYPERLINK(\"x\")", 2}, {"line\nbreak", 1}};
+    struct report_rule rules[] = {
+        {.rule = "ibm-steroid", .issued = 0},
+        {.rule = "pjp-prophylaxis",
+         .issued = 4,
+         .accepted = 1,
+         .overridden = 3,
+         .reasons = reasons,
+         .n_reasons = 2},
+    };
+    struct store_report rep = {
+        .rules = rules, .n = 2, .feedback_total = 5, .feedback_unmatched = 1};
+    size_t len = 0;
+    char *text = store_report_render(&rep, REPORT_TEXT, &len);
+    assert_non_null(text);
+    assert_int_equal(strlen(text), len);
+    assert_non_null(strstr(text, "25.0%"));
+    assert_non_null(strstr(text, "line?break (1)"));
+    assert_non_null(strstr(text, "Feedback entries received: 5 (1 "));
+    free(text);
+    char *csv = store_report_render(&rep, REPORT_CSV, &len);
+    assert_non_null(csv);
+    assert_non_null(strstr(csv, "rule,issued,accepted,overridden,acceptance_rate,"
+                                "top_override_reasons\r\n"));
+    assert_non_null(strstr(csv, "\"ibm-steroid\",0,0,0,,\"\"\r\n"));
+    assert_non_null(strstr(csv, "\"pjp-prophylaxis\",4,1,3,0.25,"
+                                "\"'=HYPERLINK(\"\"x\"\")=2;line\nbreak=1\"\r\n"));
+    free(csv);
+    char *json = store_report_render(&rep, REPORT_JSON, &len);
+    assert_non_null(json);
+    assert_non_null(strstr(json, "\"acceptance_rate\":null"));
+    assert_non_null(strstr(json, "\"acceptance_rate\":0.25"));
+    assert_non_null(strstr(json, "{\"code\":\"=HYPERLINK(\\\"x\\\")\",\"count\":2}"));
+    free(json);
 }
 
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_creates, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_feedback_idempotent, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cards_issued_and_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_dir, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_queue_refuses_foreign_rows, setup, teardown),
+        cmocka_unit_test(test_report_range),
+        cmocka_unit_test(test_report_render),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);

@@ -1,19 +1,32 @@
-/* store.h - the feedback store: cards issued and feedback received, durably.
+/* store.h - the feedback store: cards issued and feedback received.
  *
- * One interface, several backends (SQLite now, PostgreSQL later): a backend embeds
- * struct store as its first member and fills ops. Every function is thread-safe and
- * returns only after a durable commit. Nothing stored identifies a patient, and no
- * free-text comment is kept.
+ * One interface, two backends (SQLite, PostgreSQL): a backend embeds struct store as its
+ * first member, fills ops and calls store_base_init() / store_base_close(). Every
+ * function is thread-safe. Feedback returns only after a durable commit. Cards issued are
+ * stamped with the time of issue and queued in memory; a background thread writes them
+ * in batches (every STORE_FLUSH_MS or STORE_FLUSH_ROWS rows) and store_close() writes
+ * what is left, so counting a card costs no disk write on the request path. Nothing
+ * stored identifies a patient, and no free-text comment is kept.
  */
 #ifndef MYOCDS_STORE_STORE_H
 #define MYOCDS_STORE_STORE_H
 
 #include "myocds/myocds.h"
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #define STORE_SQLITE_FILE "myocds.sqlite"
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
+#define STORE_UUID_MAX 64     /* a card uuid we record (longer ones are not ours) */
+#define STORE_RULE_MAX 64     /* a rule id */
+#define STORE_SERVICE_MAX 128 /* a service id */
+#define STORE_TS_MAX 32       /* "YYYY-MM-DDTHH:MM:SS.mmmZ" */
+#define STORE_FLUSH_MS 200    /* queued cards reach the store at least this often */
+#define STORE_FLUSH_ROWS 512  /* ... or as soon as this many are queued */
+#define STORE_QUEUE_MAX 16384 /* queued cards beyond this are dropped (and counted) */
+#define STORE_TOP_REASONS 3   /* override reasons listed per rule in a report */
 
 struct cfg;
 
@@ -23,39 +36,104 @@ struct store_card {
     const char *rule_id;
 };
 
+/* One queued card issue, a self-contained copy. */
+struct store_issue {
+    char service_id[STORE_SERVICE_MAX];
+    char card_uuid[STORE_UUID_MAX];
+    char rule_id[STORE_RULE_MAX];
+    char issued_at[STORE_TS_MAX]; /* UTC, stamped when the card was issued */
+};
+
+/* A report's time range: [since, until) as UTC timestamps; "" is unbounded (report.h). */
+struct store_range {
+    char since[STORE_TS_MAX];
+    char until[STORE_TS_MAX];
+};
+
 struct store;
+
+#define STORE_ROW_COLS 3 /* columns of a report query row */
+
+/* One row of a report query; 0 to go on, negative to stop with that status. */
+typedef int (*store_row_fn)(void *ctx, const char *const col[STORE_ROW_COLS]);
 
 struct store_ops {
     int (*put_feedback)(struct store *st, const char *service_id,
                         const struct myocds_feedback *items, size_t n, const char *iss,
                         const char *tenant, struct myocds_err *err);
-    int (*cards_issued)(struct store *st, const char *service_id, const struct store_card *cards,
-                        size_t n, struct myocds_err *err);
+    /* Writes n queued issues in one durable transaction; a known uuid is kept as is. */
+    int (*put_issues)(struct store *st, const struct store_issue *rows, size_t n,
+                      struct myocds_err *err);
+    /* Runs one read-only query of report.c whose parameters $1 and $2 are bound to p1
+     * and p2, calling fn for each row (columns as text, NULL for SQL NULL). */
+    int (*query)(struct store *st, const char *sql, const char *p1, const char *p2, store_row_fn fn,
+                 void *ctx, struct myocds_err *err);
     void (*close)(struct store *st);
+};
+
+/* The issue queue: filled by request threads, drained by the flusher thread. */
+struct store_queue {
+    pthread_mutex_t lock;
+    pthread_cond_t wake;         /* the flusher waits here */
+    pthread_cond_t done;         /* store_flush() waits here for completed rounds */
+    struct store_issue *pending; /* STORE_QUEUE_MAX slots */
+    size_t n;
+    struct store_issue *writing; /* the batch being written (owned by the flusher) */
+    size_t n_writing;
+    unsigned long long dropped; /* issues lost: queue full, or the store failed on close */
+    bool stop;
+    bool flush_now;
+    bool running;
+    unsigned long long flushes; /* completed flush rounds, for store_flush() */
+    pthread_t thread;
 };
 
 struct store {
     const struct store_ops *ops;
+    struct store_queue q;
 };
 
-/* Opens the backend the config asks for. Caller owns *out: store_close() it. */
+/* Opens the backend the config asks for: PostgreSQL when feedback.postgres_url is set,
+ * else SQLite under data_dir. Caller owns *out: store_close() it. */
 int store_open(const struct cfg *cfg, struct store **out, struct myocds_err *err);
 
 /* Opens (creating data_dir and the schema when needed) data_dir/STORE_SQLITE_FILE in WAL
  * mode with synchronous=FULL. Caller owns *out: store_close() it. */
 int store_sqlite_open(const char *data_dir, struct store **out, struct myocds_err *err);
 
-/* Stores n feedback entries in one transaction. Idempotent on (card uuid, outcome): a
- * resend is the same row. iss and tenant (of the caller's JWT) may be NULL. All borrowed. */
+/* Connects to the PostgreSQL server of url (a libpq URI or key=value string, borrowed),
+ * creating or migrating the schema. Caller owns *out: store_close() it. The url, which
+ * may hold a password, is never logged. */
+int store_pg_open(const char *url, struct store **out, struct myocds_err *err);
+
+/* Stores n feedback entries in one transaction, durably, before returning. Idempotent on
+ * (card uuid, outcome): a resend is the same row. iss and tenant (of the caller's JWT)
+ * may be NULL. All borrowed. */
 int store_put_feedback(struct store *st, const char *service_id,
                        const struct myocds_feedback *items, size_t n, const char *iss,
                        const char *tenant, struct myocds_err *err);
 
-/* Records n cards issued by service_id in one transaction (a known uuid is kept as is). */
+/* Counts n cards issued by service_id now: stamps and queues them (no disk write here).
+ * Returns 0, or -503 when some were dropped because the queue is full. Borrowed. */
 int store_cards_issued(struct store *st, const char *service_id, const struct store_card *cards,
                        size_t n, struct myocds_err *err);
 
-/* Closes and frees; store_close(NULL) is a no-op. */
+/* Writes every card queued before the call; returns once they are committed (or failed). */
+void store_flush(struct store *st);
+
+/* Cards issued that never reached the store (queue full, store down at close). */
+unsigned long long store_dropped(struct store *st);
+
+/* Flushes the queue, closes and frees; store_close(NULL) is a no-op. */
 void store_close(struct store *st);
+
+/* For backends: sets ops and starts the flusher. 0, or -500 with err set. */
+int store_base_init(struct store *st, const struct store_ops *ops, struct myocds_err *err);
+
+/* For backends' close: stops the flusher after a last flush (no-op when not started). */
+void store_base_close(struct store *st);
+
+/* Formats the current UTC time as "YYYY-MM-DDTHH:MM:SS.mmmZ" into out[STORE_TS_MAX]. */
+void store_now(char *out);
 
 #endif

@@ -1,7 +1,8 @@
 /* store_sqlite.c - the feedback store in one SQLite file (WAL, synchronous=FULL).
  *
- * One connection guarded by a mutex: every call is one IMMEDIATE transaction whose COMMIT
- * has reached the disk (fsync of the WAL) before the call returns.
+ * One connection guarded by a mutex: every write is one IMMEDIATE transaction whose COMMIT
+ * has reached the disk (fsync of the WAL) before the call returns. Cards issued arrive
+ * here in batches from the queue of store.c, one transaction per batch.
  */
 #include "store/store.h"
 #include "util/log.h"
@@ -43,6 +44,8 @@ static const char *const migrations[] = {
     " accepted_suggestions TEXT, reason_system TEXT, reason_code TEXT,"
     " outcome_timestamp TEXT NOT NULL, iss TEXT, tenant TEXT, received_at TEXT NOT NULL);"
     "CREATE UNIQUE INDEX feedback_card_outcome ON feedback(card_uuid, outcome);",
+    /* 1 -> 2: the report selects feedback by the time it was received. */
+    "CREATE INDEX feedback_received ON feedback(received_at);",
 };
 
 static const char sql_ins_feedback[] =
@@ -52,7 +55,7 @@ static const char sql_ins_feedback[] =
 
 static const char sql_ins_card[] =
     "INSERT OR IGNORE INTO cards_issued (service_id, card_uuid, rule_id, issued_at)"
-    " VALUES (?1, ?2, ?3, " NOW_SQL ")";
+    " VALUES (?1, ?2, ?3, ?4)";
 
 /* Logs the SQLite error once and answers the client with a message free of details. */
 static int db_fail(sqlite3 *db, const char *what, struct myocds_err *err)
@@ -223,8 +226,8 @@ static int sqlite_put_feedback(struct store *base, const char *service_id,
     return finish(st, rc, err);
 }
 
-static int sqlite_cards_issued(struct store *base, const char *service_id,
-                               const struct store_card *cards, size_t n, struct myocds_err *err)
+static int sqlite_put_issues(struct store *base, const struct store_issue *rows, size_t n,
+                             struct myocds_err *err)
 {
     struct sqlite_store *st = (struct sqlite_store *)base;
     if (n == 0)
@@ -232,17 +235,47 @@ static int sqlite_cards_issued(struct store *base, const char *service_id,
     pthread_mutex_lock(&st->lock);
     int rc = db_exec(st->db, "BEGIN IMMEDIATE", err);
     for (size_t i = 0; i < n && rc == 0; i++) {
-        bind_text(st->ins_card, 1, service_id);
-        bind_text(st->ins_card, 2, cards[i].card_uuid);
-        bind_text(st->ins_card, 3, cards[i].rule_id);
+        bind_text(st->ins_card, 1, rows[i].service_id);
+        bind_text(st->ins_card, 2, rows[i].card_uuid);
+        bind_text(st->ins_card, 3, rows[i].rule_id);
+        bind_text(st->ins_card, 4, rows[i].issued_at);
         rc = step_insert(st, st->ins_card, err);
     }
     return finish(st, rc, err);
 }
 
+static int sqlite_query(struct store *base, const char *sql, const char *p1, const char *p2,
+                        store_row_fn fn, void *ctx, struct myocds_err *err)
+{
+    struct sqlite_store *st = (struct sqlite_store *)base;
+    sqlite3_stmt *q = NULL;
+    int rc = 0;
+    int step = SQLITE_ROW;
+    pthread_mutex_lock(&st->lock);
+    if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK) {
+        rc = db_fail(st->db, "prepare report", err);
+        goto out;
+    }
+    bind_text(q, 1, p1);
+    bind_text(q, 2, p2);
+    while (rc == 0 && (step = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *col[STORE_ROW_COLS];
+        for (int k = 0; k < STORE_ROW_COLS; k++)
+            col[k] = (const char *)sqlite3_column_text(q, k);
+        rc = fn(ctx, col);
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = db_fail(st->db, "report", err);
+out:
+    sqlite3_finalize(q);
+    pthread_mutex_unlock(&st->lock);
+    return rc;
+}
+
 static const struct store_ops sqlite_ops = {
     .put_feedback = sqlite_put_feedback,
-    .cards_issued = sqlite_cards_issued,
+    .put_issues = sqlite_put_issues,
+    .query = sqlite_query,
     .close = sqlite_close,
 };
 
@@ -252,7 +285,7 @@ int store_sqlite_open(const char *data_dir, struct store **out, struct myocds_er
     struct sqlite_store *st = calloc(1, sizeof *st);
     if (st == NULL)
         return myocds_err_set(err, 500, "out of memory");
-    st->base.ops = &sqlite_ops;
+    st->base.ops = &sqlite_ops; /* for sqlite_close on failure; store_base_init sets it too */
     pthread_mutex_init(&st->lock, NULL);
     int rc = make_dirs(data_dir, err);
     if (rc == 0)
@@ -263,6 +296,8 @@ int store_sqlite_open(const char *data_dir, struct store **out, struct myocds_er
         (sqlite3_prepare_v2(st->db, sql_ins_feedback, -1, &st->ins_feedback, NULL) != SQLITE_OK ||
          sqlite3_prepare_v2(st->db, sql_ins_card, -1, &st->ins_card, NULL) != SQLITE_OK))
         rc = db_fail(st->db, "prepare", err);
+    if (rc == 0)
+        rc = store_base_init(&st->base, &sqlite_ops, err);
     if (rc != 0) {
         sqlite_close(&st->base);
         return rc;

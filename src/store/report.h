@@ -1,0 +1,64 @@
+/* report.h - what the CDS governance committee asks: per rule, cards issued, accepted,
+ * overridden, acceptance rate and top override reasons, over a date range.
+ *
+ * The range selects cards by the time they were issued; accepted and overridden count
+ * the feedback on those cards, so acceptance_rate = accepted / issued is the share of the
+ * cards issued in the range that were accepted. feedback_total counts every feedback
+ * entry received in the range, including entries for cards this store never issued
+ * (feedback_unmatched).
+ */
+#ifndef MYOCDS_STORE_REPORT_H
+#define MYOCDS_STORE_REPORT_H
+
+#include "store/store.h"
+
+#include <stddef.h>
+
+#define REPORT_DATE_MAX 64 /* longest --since / --until value */
+
+enum report_format {
+    REPORT_TEXT = 0,
+    REPORT_JSON,
+    REPORT_CSV,
+};
+
+struct report_reason {
+    char *code; /* owned */
+    long long count;
+};
+
+struct report_rule {
+    char rule[STORE_RULE_MAX];
+    long long issued;
+    long long accepted;
+    long long overridden;
+    struct report_reason *reasons; /* owned, sorted by count (desc) then code */
+    size_t n_reasons;
+};
+
+struct store_report {
+    struct store_range range;
+    struct report_rule *rules; /* owned, sorted by rule id */
+    size_t n;
+    long long feedback_total;
+    long long feedback_unmatched;
+};
+
+/* since/until (NULL: unbounded) -> range. A DATE is YYYY-MM-DD (until includes that whole
+ * day) or YYYY-MM-DDTHH:MM:SSZ (UTC; until is exclusive). -400 with err naming the bad
+ * option otherwise. */
+int store_report_range(const char *since, const char *until, struct store_range *out,
+                       struct myocds_err *err);
+
+/* Flushes queued cards, then fills *out for range. Free with store_report_free(). */
+int store_report(struct store *st, const struct store_range *range, struct store_report *out,
+                 struct myocds_err *err);
+
+/* Frees what rep owns and zeroes it. */
+void store_report_free(struct store_report *rep);
+
+/* The report as text (a table), JSON or CSV: malloc'd, NUL-terminated, caller frees.
+ * NULL when out of memory. */
+char *store_report_render(const struct store_report *rep, enum report_format fmt, size_t *len);
+
+#endif

@@ -1,0 +1,198 @@
+/* report_fmt.c - a report as a text table, JSON or CSV.
+ *
+ * Override reason codes come from clients: the table shows them printable-only and cut,
+ * the CSV quotes every field and defuses spreadsheet formulas.
+ */
+#include "fhir/json.h"
+#include "store/report.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RATE_TEXT_MAX 32
+#define TABLE_CODE_MAX 40 /* a reason code as shown in the table */
+#define RULE_COL_WIDTH 24
+
+/* The rate as text ("0.4" style, 4 decimals at most), or NULL when nothing was issued. */
+static const char *rate_text(const struct report_rule *r, char *buf, size_t cap)
+{
+    if (r->issued <= 0)
+        return NULL;
+    snprintf(buf, cap, "%.4f", (double)r->accepted / (double)r->issued);
+    size_t n = strlen(buf);
+    while (n > 1 && buf[n - 1] == '0' && buf[n - 2] != '.')
+        buf[--n] = '\0';
+    return buf;
+}
+
+static json_object *rule_json(const struct report_rule *r)
+{
+    char rate[RATE_TEXT_MAX];
+    const char *rt = rate_text(r, rate, sizeof rate);
+    json_object *o = json_object_new_object();
+    json_object *top = json_object_new_array();
+    if (o == NULL || top == NULL) {
+        json_object_put(o);
+        json_object_put(top);
+        return NULL;
+    }
+    json_object_object_add(o, "rule", json_object_new_string(r->rule));
+    json_object_object_add(o, "issued", json_object_new_int64(r->issued));
+    json_object_object_add(o, "accepted", json_object_new_int64(r->accepted));
+    json_object_object_add(o, "overridden", json_object_new_int64(r->overridden));
+    json_object_object_add(o, "acceptance_rate",
+                           rt != NULL ? json_object_new_double_s(strtod(rt, NULL), rt) : NULL);
+    for (size_t k = 0; k < r->n_reasons && k < STORE_TOP_REASONS; k++) {
+        json_object *e = json_object_new_object();
+        if (e == NULL)
+            continue;
+        json_object_object_add(e, "code", json_object_new_string(r->reasons[k].code));
+        json_object_object_add(e, "count", json_object_new_int64(r->reasons[k].count));
+        json_object_array_add(top, e);
+    }
+    json_object_object_add(o, "top_override_reasons", top);
+    return o;
+}
+
+static char *render_json(const struct store_report *rep, size_t *len)
+{
+    json_object *doc = json_object_new_object();
+    json_object *rules = json_object_new_array();
+    json_object *range = json_object_new_object();
+    char *out = NULL;
+    if (doc == NULL || rules == NULL || range == NULL)
+        goto out;
+    for (size_t i = 0; i < rep->n; i++)
+        json_object_array_add(rules, rule_json(&rep->rules[i]));
+    json_object_object_add(range, "since",
+                           rep->range.since[0] != '\0' ? json_object_new_string(rep->range.since)
+                                                       : NULL);
+    json_object_object_add(range, "until",
+                           rep->range.until[0] != '\0' ? json_object_new_string(rep->range.until)
+                                                       : NULL);
+    json_object_object_add(doc, "range", range);
+    json_object_object_add(doc, "rules", rules);
+    json_object_object_add(doc, "feedback_total", json_object_new_int64(rep->feedback_total));
+    json_object_object_add(doc, "feedback_unmatched",
+                           json_object_new_int64(rep->feedback_unmatched));
+    rules = range = NULL;
+    out = json_dump(doc, len);
+out:
+    json_object_put(rules);
+    json_object_put(range);
+    json_object_put(doc);
+    return out;
+}
+
+/* Writes s cut to cap - 1 bytes with anything but printable ASCII shown as '?'. */
+static void put_printable(FILE *f, const char *s, size_t cap)
+{
+    for (size_t i = 0; s[i] != '\0' && i + 1 < cap; i++)
+        fputc(s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?', f);
+}
+
+static void table_row(FILE *f, const struct report_rule *r)
+{
+    char rate[RATE_TEXT_MAX];
+    char pct[RATE_TEXT_MAX] = "-";
+    if (rate_text(r, rate, sizeof rate) != NULL)
+        snprintf(pct, sizeof pct, "%.1f%%", 100.0 * (double)r->accepted / (double)r->issued);
+    fprintf(f, "%-*s %8lld %9lld %11lld %11s  ", RULE_COL_WIDTH, r->rule, r->issued, r->accepted,
+            r->overridden, pct);
+    for (size_t k = 0; k < r->n_reasons && k < STORE_TOP_REASONS; k++) {
+        fputs(k > 0 ? ", " : "", f);
+        put_printable(f, r->reasons[k].code, TABLE_CODE_MAX);
+        fprintf(f, " (%lld)", r->reasons[k].count);
+    }
+    fputs(r->n_reasons == 0 ? "-\n" : "\n", f);
+}
+
+static void render_table(FILE *f, const struct store_report *rep)
+{
+    fprintf(f, "Cards issued from %s to %s (UTC)\n\n",
+            rep->range.since[0] != '\0' ? rep->range.since : "the start",
+            rep->range.until[0] != '\0' ? rep->range.until : "now");
+    fprintf(f, "%-*s %8s %9s %11s %11s  %s\n", RULE_COL_WIDTH, "rule", "issued", "accepted",
+            "overridden", "acceptance", "top override reasons");
+    for (size_t i = 0; i < rep->n; i++)
+        table_row(f, &rep->rules[i]);
+    if (rep->n == 0)
+        fputs("(no cards issued in this range)\n", f);
+    fprintf(f, "\nFeedback entries received: %lld (%lld for cards this store did not issue)\n",
+            rep->feedback_total, rep->feedback_unmatched);
+}
+
+/* One CSV field, always quoted; a leading = + - @ is defused with a quote mark. */
+static void csv_field(FILE *f, const char *s)
+{
+    fputc('"', f);
+    if (s[0] != '\0' && strchr("=+-@", s[0]) != NULL)
+        fputc('\'', f);
+    for (; *s != '\0'; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+/* "code=count;code=count" of the top reasons; malloc'd, NULL when out of memory. */
+static char *reasons_text(const struct report_rule *r)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    if (f == NULL)
+        return NULL;
+    for (size_t k = 0; k < r->n_reasons && k < STORE_TOP_REASONS; k++)
+        fprintf(f, "%s%s=%lld", k > 0 ? ";" : "", r->reasons[k].code, r->reasons[k].count);
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+static int render_csv(FILE *f, const struct store_report *rep)
+{
+    fputs("rule,issued,accepted,overridden,acceptance_rate,top_override_reasons\r\n", f);
+    for (size_t i = 0; i < rep->n; i++) {
+        const struct report_rule *r = &rep->rules[i];
+        char rate[RATE_TEXT_MAX];
+        const char *rt = rate_text(r, rate, sizeof rate);
+        char *reasons = reasons_text(r);
+        if (reasons == NULL)
+            return -1;
+        csv_field(f, r->rule);
+        fprintf(f, ",%lld,%lld,%lld,%s,", r->issued, r->accepted, r->overridden,
+                rt != NULL ? rt : "");
+        csv_field(f, reasons);
+        fputs("\r\n", f);
+        free(reasons);
+    }
+    return 0;
+}
+
+char *store_report_render(const struct store_report *rep, enum report_format fmt, size_t *len)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    if (fmt == REPORT_JSON)
+        return render_json(rep, len);
+    FILE *f = open_memstream(&buf, &n);
+    if (f == NULL)
+        return NULL;
+    int rc = 0;
+    if (fmt == REPORT_CSV)
+        rc = render_csv(f, rep);
+    else
+        render_table(f, rep);
+    if (fclose(f) != 0 || rc != 0) {
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}

@@ -1,0 +1,366 @@
+/* store_pg.c - the feedback store on PostgreSQL (libpq), for several replicas.
+ *
+ * A small pool of connections (opened on first need, reopened when the server dropped
+ * them); one thread uses a connection at a time. Every write is one transaction with
+ * synchronous_commit on, so COMMIT has reached the server's disk before the call
+ * returns. Writes are idempotent (ON CONFLICT DO NOTHING), so a transaction cut by a lost
+ * connection is simply run again on a fresh one. The schema is created or migrated at
+ * open under an advisory lock, so replicas starting together do not race. The URL may
+ * hold a password: it is never logged.
+ */
+#include "store/store.h"
+#include "util/log.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PG_POOL_SIZE 4
+#define PG_CONNECT_TIMEOUT_S "5"
+#define PG_APP_NAME "myocds"
+#define PG_MIGRATION_LOCK 727360001 /* pg_advisory_xact_lock key of the schema migration */
+#define PG_CARD_CHUNK 100           /* rows of one multi-row INSERT of cards issued */
+#define PG_CARD_COLS 4
+#define PG_SQL_MAX 8192
+#define PG_MSG_MAX 300
+#define PG_ATTEMPTS 2 /* a write cut by a lost connection runs once more */
+
+struct pg_slot {
+    PGconn *conn;
+    bool busy;
+};
+
+struct pg_store {
+    struct store base; /* first: a struct store * is a struct pg_store * */
+    char *url;
+    pthread_mutex_t lock;
+    pthread_cond_t slot_free;
+    struct pg_slot slots[PG_POOL_SIZE];
+};
+
+static const char session_sql[] = "SET synchronous_commit = on; SET statement_timeout = '10s';"
+                                  " SET client_min_messages = warning";
+
+/* migrations[k] takes the schema from version k to k + 1 (as in store_sqlite.c). */
+static const char *const migrations[] = {
+    "CREATE TABLE cards_issued ("
+    " id bigserial PRIMARY KEY, service_id text NOT NULL, card_uuid text NOT NULL,"
+    " rule_id text NOT NULL, issued_at timestamptz NOT NULL);"
+    "CREATE UNIQUE INDEX cards_issued_uuid ON cards_issued(card_uuid);"
+    "CREATE INDEX cards_issued_rule ON cards_issued(rule_id, issued_at);"
+    "CREATE TABLE feedback ("
+    " id bigserial PRIMARY KEY, service_id text NOT NULL, card_uuid text NOT NULL,"
+    " outcome text NOT NULL CHECK (outcome IN ('accepted', 'overridden')),"
+    " accepted_suggestions text, reason_system text, reason_code text,"
+    " outcome_timestamp text NOT NULL, iss text, tenant text,"
+    " received_at timestamptz NOT NULL DEFAULT now());"
+    "CREATE UNIQUE INDEX feedback_card_outcome ON feedback(card_uuid, outcome);",
+    "CREATE INDEX feedback_received ON feedback(received_at);",
+};
+
+static const char sql_ins_feedback[] =
+    "INSERT INTO feedback (service_id, card_uuid, outcome, accepted_suggestions,"
+    " reason_system, reason_code, outcome_timestamp, iss, tenant)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (card_uuid, outcome) DO NOTHING";
+
+/* Logs libpq's message (first line only) and answers the client without details:
+ * 503 when the server cannot be reached, else 500. */
+static int pg_fail(PGconn *c, const char *what, struct myocds_err *err)
+{
+    char msg[PG_MSG_MAX];
+    snprintf(msg, sizeof msg, "%s", c != NULL ? PQerrorMessage(c) : "out of memory");
+    msg[strcspn(msg, "\r\n")] = '\0';
+    log_error("store: postgres %s: %s", what, msg);
+    if (c == NULL || PQstatus(c) != CONNECTION_OK)
+        return myocds_err_set(err, 503, "feedback store unavailable");
+    return myocds_err_set(err, 500, "feedback store failure");
+}
+
+static void on_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message; /* client_min_messages = warning: nothing worth a log line */
+}
+
+/* Runs sql (no parameters) expecting no rows or rows; 0 or negative with err set. */
+static int pg_exec(PGconn *c, const char *sql, struct myocds_err *err)
+{
+    PGresult *r = PQexec(c, sql);
+    ExecStatusType s = PQresultStatus(r);
+    PQclear(r);
+    if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
+        return 0;
+    return pg_fail(c, "exec", err);
+}
+
+/* A new session on url with our settings; NULL with *rc and err set on failure. */
+static PGconn *pg_connect(const char *url, int *rc, struct myocds_err *err)
+{
+    /* Later keywords win: the URL's own connect_timeout or application_name stay. */
+    const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
+    const char *const vals[] = {PG_CONNECT_TIMEOUT_S, PG_APP_NAME, url, NULL};
+    PGconn *c = PQconnectdbParams(keys, vals, 1);
+    if (c == NULL || PQstatus(c) != CONNECTION_OK) {
+        *rc = pg_fail(c, "connect", err);
+        PQfinish(c);
+        return NULL;
+    }
+    PQsetNoticeProcessor(c, on_notice, NULL);
+    if ((*rc = pg_exec(c, session_sql, err)) != 0) {
+        PQfinish(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* Takes a free connection (waiting for one), opening it when needed. NULL with *rc and
+ * err set when the server cannot be reached. Give it back with release(). */
+static struct pg_slot *acquire(struct pg_store *st, int *rc, struct myocds_err *err)
+{
+    struct pg_slot *s = NULL;
+    pthread_mutex_lock(&st->lock);
+    while (s == NULL) {
+        for (size_t i = 0; i < PG_POOL_SIZE && s == NULL; i++)
+            s = st->slots[i].busy ? NULL : &st->slots[i];
+        if (s == NULL)
+            pthread_cond_wait(&st->slot_free, &st->lock);
+    }
+    s->busy = true;
+    pthread_mutex_unlock(&st->lock);
+    if (s->conn != NULL && PQstatus(s->conn) != CONNECTION_OK) {
+        PQfinish(s->conn);
+        s->conn = NULL;
+    }
+    if (s->conn == NULL)
+        s->conn = pg_connect(st->url, rc, err);
+    if (s->conn != NULL)
+        return s;
+    pthread_mutex_lock(&st->lock);
+    s->busy = false;
+    pthread_cond_signal(&st->slot_free);
+    pthread_mutex_unlock(&st->lock);
+    return NULL;
+}
+
+/* Gives s back; a connection in an unknown state (failed mid-transaction) is closed. */
+static void release(struct pg_store *st, struct pg_slot *s, bool failed)
+{
+    if (failed && s->conn != NULL && PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
+        PQfinish(s->conn);
+        s->conn = NULL;
+    }
+    pthread_mutex_lock(&st->lock);
+    s->busy = false;
+    pthread_cond_signal(&st->slot_free);
+    pthread_mutex_unlock(&st->lock);
+}
+
+/* One transaction body: runs on c inside BEGIN .. COMMIT. */
+typedef int (*tx_fn)(PGconn *c, const void *arg, struct myocds_err *err);
+
+/* Runs fn in a transaction, once more on a fresh connection when the first one was lost
+ * (every write here is idempotent). */
+static int run_tx(struct pg_store *st, tx_fn fn, const void *arg, struct myocds_err *err)
+{
+    int rc = -1;
+    for (int attempt = 0; attempt < PG_ATTEMPTS; attempt++) {
+        struct pg_slot *s = acquire(st, &rc, err);
+        if (s == NULL)
+            return rc;
+        rc = pg_exec(s->conn, "BEGIN", err);
+        if (rc == 0)
+            rc = fn(s->conn, arg, err);
+        if (rc == 0)
+            rc = pg_exec(s->conn, "COMMIT", err);
+        if (rc != 0 && PQstatus(s->conn) == CONNECTION_OK)
+            PQclear(PQexec(s->conn, "ROLLBACK"));
+        bool lost = rc != 0 && PQstatus(s->conn) != CONNECTION_OK;
+        release(st, s, rc != 0);
+        if (!lost)
+            break;
+    }
+    return rc;
+}
+
+struct feedback_args {
+    const char *service_id;
+    const struct myocds_feedback *items;
+    size_t n;
+    const char *iss;
+    const char *tenant;
+};
+
+static int tx_feedback(PGconn *c, const void *arg, struct myocds_err *err)
+{
+    const struct feedback_args *a = arg;
+    for (size_t i = 0; i < a->n; i++) {
+        const struct myocds_feedback *f = &a->items[i];
+        const char *p[] = {a->service_id,        f->card_uuid,     f->outcome,
+                           f->accepted_json,     f->reason_system, f->reason_code,
+                           f->outcome_timestamp, a->iss,           a->tenant};
+        PGresult *r = PQexecParams(c, sql_ins_feedback, 9, NULL, p, NULL, NULL, 0);
+        bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        PQclear(r);
+        if (!ok)
+            return pg_fail(c, "insert feedback", err);
+    }
+    return 0;
+}
+
+static int pg_put_feedback(struct store *base, const char *service_id,
+                           const struct myocds_feedback *items, size_t n, const char *iss,
+                           const char *tenant, struct myocds_err *err)
+{
+    const struct feedback_args a = {service_id, items, n, iss, tenant};
+    return run_tx((struct pg_store *)base, tx_feedback, &a, err);
+}
+
+struct issue_args {
+    const struct store_issue *rows;
+    size_t n;
+};
+
+/* INSERT of rows[0..n) (n <= PG_CARD_CHUNK) as one multi-row statement. */
+static int insert_chunk(PGconn *c, const struct store_issue *rows, size_t n, struct myocds_err *err)
+{
+    char sql[PG_SQL_MAX];
+    const char *p[PG_CARD_CHUNK * PG_CARD_COLS];
+    int len = snprintf(sql, sizeof sql,
+                       "INSERT INTO cards_issued"
+                       " (service_id, card_uuid, rule_id, issued_at) VALUES ");
+    for (size_t i = 0; i < n; i++) {
+        int k = (int)i * PG_CARD_COLS;
+        len += snprintf(sql + len, sizeof sql - (size_t)len, "%s($%d, $%d, $%d, $%d)",
+                        i > 0 ? ", " : "", k + 1, k + 2, k + 3, k + 4);
+        p[k] = rows[i].service_id;
+        p[k + 1] = rows[i].card_uuid;
+        p[k + 2] = rows[i].rule_id;
+        p[k + 3] = rows[i].issued_at;
+    }
+    snprintf(sql + len, sizeof sql - (size_t)len, " ON CONFLICT (card_uuid) DO NOTHING");
+    PGresult *r = PQexecParams(c, sql, (int)n * PG_CARD_COLS, NULL, p, NULL, NULL, 0);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    return ok ? 0 : pg_fail(c, "insert cards", err);
+}
+
+static int tx_issues(PGconn *c, const void *arg, struct myocds_err *err)
+{
+    const struct issue_args *a = arg;
+    int rc = 0;
+    for (size_t i = 0; i < a->n && rc == 0; i += PG_CARD_CHUNK)
+        rc = insert_chunk(c, a->rows + i, a->n - i < PG_CARD_CHUNK ? a->n - i : PG_CARD_CHUNK, err);
+    return rc;
+}
+
+static int pg_put_issues(struct store *base, const struct store_issue *rows, size_t n,
+                         struct myocds_err *err)
+{
+    const struct issue_args a = {rows, n};
+    return n == 0 ? 0 : run_tx((struct pg_store *)base, tx_issues, &a, err);
+}
+
+struct query_args {
+    const char *sql;
+    const char *params[2];
+    store_row_fn fn;
+    void *ctx;
+};
+
+static int tx_query(PGconn *c, const void *arg, struct myocds_err *err)
+{
+    const struct query_args *a = arg;
+    int rc = 0;
+    PGresult *r = PQexecParams(c, a->sql, 2, NULL, a->params, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQnfields(r) < STORE_ROW_COLS) {
+        PQclear(r);
+        return pg_fail(c, "report", err);
+    }
+    for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
+        const char *col[STORE_ROW_COLS];
+        for (int k = 0; k < STORE_ROW_COLS; k++)
+            col[k] = PQgetisnull(r, i, k) ? NULL : PQgetvalue(r, i, k);
+        rc = a->fn(a->ctx, col);
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pg_query(struct store *base, const char *sql, const char *p1, const char *p2,
+                    store_row_fn fn, void *ctx, struct myocds_err *err)
+{
+    const struct query_args a = {sql, {p1, p2}, fn, ctx};
+    return run_tx((struct pg_store *)base, tx_query, &a, err);
+}
+
+static int tx_migrate(PGconn *c, const void *arg, struct myocds_err *err)
+{
+    const int latest = (int)(sizeof migrations / sizeof migrations[0]);
+    char sql[PG_MSG_MAX];
+    (void)arg;
+    snprintf(sql, sizeof sql,
+             "SELECT pg_advisory_xact_lock(%d);"
+             " CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)",
+             PG_MIGRATION_LOCK);
+    int rc = pg_exec(c, sql, err);
+    if (rc != 0)
+        return rc;
+    PGresult *r = PQexec(c, "SELECT coalesce(max(version), 0) FROM schema_version");
+    int version = PQresultStatus(r) == PGRES_TUPLES_OK ? atoi(PQgetvalue(r, 0, 0)) : -1;
+    PQclear(r);
+    if (version < 0)
+        return pg_fail(c, "read schema_version", err);
+    if (version > latest) {
+        log_error("store: schema version %d is newer than this build (%d)", version, latest);
+        return myocds_err_set(err, 500, "feedback store schema is newer than this build");
+    }
+    for (int k = version; k < latest && rc == 0; k++) {
+        snprintf(sql, sizeof sql, "INSERT INTO schema_version VALUES (%d)", k + 1);
+        rc = pg_exec(c, migrations[k], err);
+        if (rc == 0)
+            rc = pg_exec(c, sql, err);
+    }
+    return rc;
+}
+
+static void pg_close(struct store *base)
+{
+    struct pg_store *st = (struct pg_store *)base;
+    for (size_t i = 0; i < PG_POOL_SIZE; i++)
+        PQfinish(st->slots[i].conn);
+    pthread_cond_destroy(&st->slot_free);
+    pthread_mutex_destroy(&st->lock);
+    free(st->url);
+    free(st);
+}
+
+static const struct store_ops pg_ops = {
+    .put_feedback = pg_put_feedback,
+    .put_issues = pg_put_issues,
+    .query = pg_query,
+    .close = pg_close,
+};
+
+int store_pg_open(const char *url, struct store **out, struct myocds_err *err)
+{
+    *out = NULL;
+    struct pg_store *st = calloc(1, sizeof *st);
+    if (st == NULL)
+        return myocds_err_set(err, 500, "out of memory");
+    st->base.ops = &pg_ops; /* for pg_close on failure; store_base_init sets it too */
+    pthread_mutex_init(&st->lock, NULL);
+    pthread_cond_init(&st->slot_free, NULL);
+    st->url = strdup(url);
+    int rc = st->url != NULL ? 0 : myocds_err_set(err, 500, "out of memory");
+    if (rc == 0)
+        rc = run_tx(st, tx_migrate, NULL, err);
+    if (rc == 0)
+        rc = store_base_init(&st->base, &pg_ops, err);
+    if (rc != 0) {
+        pg_close(&st->base);
+        return rc;
+    }
+    *out = &st->base;
+    return 0;
+}

@@ -1,0 +1,489 @@
+/* test_store_pg.c - one suite, both feedback store backends: SQLite in a fresh temporary
+ * directory, and PostgreSQL in a fresh database of the throw-away cluster that CTest
+ * starts (tests/pg_cluster.sh; its URL is in the file named by MYOCDS_TEST_PG_URL_FILE). */
+/* cmocka.h needs these four first. */
+/* clang-format off */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+/* clang-format on */
+
+#include "store/report.h"
+#include "store/store.h"
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define URL_MAX 512
+
+struct fixture;
+
+/* What differs between the backends: how to make an empty store and look inside it. */
+struct backend {
+    const char *name;
+    int (*setup)(struct fixture *f);
+    void (*teardown)(struct fixture *f);
+    int (*open)(struct fixture *f, struct store **st, struct myocds_err *err);
+    long long (*count)(struct fixture *f, const char *sql); /* first column of the first row */
+    void (*exec)(struct fixture *f, const char *sql);
+    const char *index_sql; /* counts the index feedback_received (schema version 2) */
+};
+
+struct fixture {
+    const struct backend *be;
+    char dir[64];
+    char data_dir[96];
+    char base[URL_MAX]; /* postgresql://user@host:port, no database */
+    char db[64];
+};
+
+/* ---- SQLite ---- */
+
+static int lite_setup(struct fixture *f)
+{
+    snprintf(f->dir, sizeof f->dir, "/tmp/myocds-stpg-XXXXXX");
+    if (mkdtemp(f->dir) == NULL)
+        return -1;
+    snprintf(f->data_dir, sizeof f->data_dir, "%s/data", f->dir);
+    return 0;
+}
+
+static void lite_teardown(struct fixture *f)
+{
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static int lite_open(struct fixture *f, struct store **st, struct myocds_err *err)
+{
+    return store_sqlite_open(f->data_dir, st, err);
+}
+
+static sqlite3 *lite_db(struct fixture *f)
+{
+    char path[160];
+    sqlite3 *db = NULL;
+    snprintf(path, sizeof path, "%s/%s", f->data_dir, STORE_SQLITE_FILE);
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    return db;
+}
+
+static long long lite_count(struct fixture *f, const char *sql)
+{
+    sqlite3 *db = lite_db(f);
+    sqlite3_stmt *q = NULL;
+    long long v = -1;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+    if (sqlite3_step(q) == SQLITE_ROW)
+        v = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return v;
+}
+
+static void lite_exec(struct fixture *f, const char *sql)
+{
+    sqlite3 *db = lite_db(f);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static const struct backend sqlite_backend = {
+    "sqlite",
+    lite_setup,
+    lite_teardown,
+    lite_open,
+    lite_count,
+    lite_exec,
+    "SELECT count(*) FROM sqlite_master WHERE name = 'feedback_received'",
+};
+
+/* ---- PostgreSQL ---- */
+
+static PGconn *pg_conn(const struct fixture *f, const char *db)
+{
+    char url[URL_MAX + 64];
+    snprintf(url, sizeof url, "%s/%s", f->base, db);
+    PGconn *c = PQconnectdb(url);
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("cannot connect to the test cluster: %s", PQerrorMessage(c));
+    return c;
+}
+
+static void pg_admin(const struct fixture *f, const char *sql)
+{
+    PGconn *c = pg_conn(f, "postgres");
+    PGresult *r = PQexec(c, sql);
+    ExecStatusType s = PQresultStatus(r);
+    if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+}
+
+static int pg_setup(struct fixture *f)
+{
+    static int serial;
+    char sql[128];
+    const char *file = getenv("MYOCDS_TEST_PG_URL_FILE");
+    FILE *fp = file != NULL ? fopen(file, "r") : NULL;
+    if (fp == NULL) {
+        print_error("MYOCDS_TEST_PG_URL_FILE is not set or unreadable: run under CTest\n");
+        return -1;
+    }
+    bool got = fgets(f->base, sizeof f->base, fp) != NULL;
+    fclose(fp);
+    if (!got)
+        return -1;
+    f->base[strcspn(f->base, "\r\n")] = '\0';
+    snprintf(f->db, sizeof f->db, "t_%ld_%d", (long)getpid(), ++serial);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", f->db);
+    pg_admin(f, sql);
+    return 0;
+}
+
+static void pg_teardown(struct fixture *f)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", f->db);
+    pg_admin(f, sql);
+}
+
+static int pg_open(struct fixture *f, struct store **st, struct myocds_err *err)
+{
+    char url[URL_MAX + 64];
+    snprintf(url, sizeof url, "%s/%s", f->base, f->db);
+    return store_pg_open(url, st, err);
+}
+
+static long long pg_count(struct fixture *f, const char *sql)
+{
+    PGconn *c = pg_conn(f, f->db);
+    PGresult *r = PQexec(c, sql);
+    long long v = -1;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+        v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    PQfinish(c);
+    return v;
+}
+
+static void pg_exec_sql(struct fixture *f, const char *sql)
+{
+    PGconn *c = pg_conn(f, f->db);
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+}
+
+static const struct backend pg_backend = {
+    "postgres",
+    pg_setup,
+    pg_teardown,
+    pg_open,
+    pg_count,
+    pg_exec_sql,
+    "SELECT count(*) FROM pg_indexes WHERE indexname = 'feedback_received'",
+};
+
+/* ---- the suite ---- */
+
+static int setup(void **state)
+{
+    const struct backend *be = *state;
+    struct fixture *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return -1;
+    f->be = be;
+    if (be->setup(f) != 0) {
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    f->be->teardown(f);
+    free(f);
+    return 0;
+}
+
+static struct store *open_ok(struct fixture *f)
+{
+    struct store *st = NULL;
+    struct myocds_err err = {0};
+    if (f->be->open(f, &st, &err) != 0)
+        fail_msg("%s store open: %s", f->be->name, err.msg);
+    assert_non_null(st);
+    return st;
+}
+
+static const struct myocds_feedback fb_accepted = {
+    .card_uuid = "card-1",
+    .outcome = "accepted",
+    .accepted_json = "[\"s-1\"]",
+    .outcome_timestamp = "2025-01-15T14:02:11Z",
+};
+
+static const struct myocds_feedback fb_overridden = {
+    .card_uuid = "card-1",
+    .outcome = "overridden",
+    .reason_system = "urn:myocds:override-reason",
+    .reason_code = "pt-preference",
+    .outcome_timestamp = "2025-01-15T14:03:40Z",
+};
+
+static void test_migrate_empty(void **state)
+{
+    struct fixture *f = *state;
+    store_close(open_ok(f));
+    assert_int_equal(f->be->count(f, "SELECT max(version) FROM schema_version"),
+                     STORE_SCHEMA_VERSION);
+    assert_int_equal(f->be->count(f, "SELECT count(*) FROM feedback"), 0);
+    assert_int_equal(f->be->count(f, "SELECT count(*) FROM cards_issued"), 0);
+    store_close(open_ok(f)); /* a second open migrates nothing */
+    assert_int_equal(f->be->count(f, "SELECT count(*) FROM schema_version"), STORE_SCHEMA_VERSION);
+}
+
+static void test_migrate_from_v1(void **state)
+{
+    struct fixture *f = *state;
+    store_close(open_ok(f));
+    f->be->exec(f, "DROP INDEX feedback_received");
+    f->be->exec(f, "DELETE FROM schema_version WHERE version = 2");
+    assert_int_equal(f->be->count(f, f->be->index_sql), 0);
+    store_close(open_ok(f));
+    assert_int_equal(f->be->count(f, "SELECT max(version) FROM schema_version"), 2);
+    assert_int_equal(f->be->count(f, f->be->index_sql), 1);
+}
+
+static void test_newer_schema_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct store *st = NULL;
+    struct myocds_err err = {0};
+    store_close(open_ok(f));
+    f->be->exec(f, "INSERT INTO schema_version VALUES (99)");
+    assert_int_equal(f->be->open(f, &st, &err), -500);
+    assert_null(st);
+    assert_non_null(strstr(err.msg, "newer"));
+}
+
+static void test_feedback_idempotent(void **state)
+{
+    struct fixture *f = *state;
+    struct myocds_err err = {0};
+    const struct myocds_feedback both[] = {fb_accepted, fb_overridden};
+    struct store *st = open_ok(f);
+    assert_int_equal(store_put_feedback(st, "svc", both, 2, "https://ehr", NULL, &err), 0);
+    /* A resend of the same card uuid + outcome is the same row. */
+    assert_int_equal(store_put_feedback(st, "svc", &fb_accepted, 1, NULL, NULL, &err), 0);
+    assert_int_equal(store_put_feedback(st, "svc", both, 2, NULL, "t1", &err), 0);
+    assert_int_equal(f->be->count(f, "SELECT count(*) FROM feedback"), 2); /* committed */
+    store_close(st);
+    assert_int_equal(f->be->count(f, "SELECT count(*) FROM feedback WHERE outcome = 'overridden'"
+                                     " AND reason_code = 'pt-preference' AND iss = 'https://ehr'"
+                                     " AND tenant IS NULL AND accepted_suggestions IS NULL"),
+                     1);
+    assert_int_equal(f->be->count(f, "SELECT count(*) FROM feedback WHERE accepted_suggestions"
+                                     " = '[\"s-1\"]' AND service_id = 'svc'"),
+                     1);
+}
+
+static void test_cards_issued_and_reopen(void **state)
+{
+    struct fixture *f = *state;
+    struct myocds_err err = {0};
+    const struct store_card cards[] = {{"card-1", "steroid-monotherapy"},
+                                       {"card-2", "pjp-prophylaxis"}};
+    struct store *st = open_ok(f);
+    assert_int_equal(store_cards_issued(st, "svc", cards, 2, &err), 0);
+    assert_int_equal(store_cards_issued(st, "svc", cards, 1, &err), 0); /* known uuid */
+    assert_int_equal(store_cards_issued(st, "svc", NULL, 0, &err), 0);
+    store_flush(st);
+    assert_int_equal(f->be->count(f, "SELECT count(*) FROM cards_issued"), 2);
+    store_close(st);
+
+    /* Reopening keeps rows and schema; new writes still land. */
+    st = open_ok(f);
+    assert_int_equal(store_put_feedback(st, "svc", &fb_overridden, 1, NULL, NULL, &err), 0);
+    store_close(st);
+    assert_int_equal(f->be->count(f, "SELECT count(*) FROM cards_issued"), 2);
+    assert_int_equal(f->be->count(f, "SELECT count(*) FROM feedback f JOIN cards_issued c"
+                                     " ON c.card_uuid = f.card_uuid"
+                                     " WHERE c.rule_id = 'steroid-monotherapy'"),
+                     1);
+}
+
+static void put_one(struct store *st, const char *uuid, const char *outcome, const char *reason)
+{
+    struct myocds_err err = {0};
+    struct myocds_feedback fb = {.card_uuid = uuid,
+                                 .outcome = outcome,
+                                 .reason_code = reason,
+                                 .outcome_timestamp = "2025-01-15T14:03:40Z"};
+    assert_int_equal(store_put_feedback(st, "svc", &fb, 1, NULL, NULL, &err), 0);
+}
+
+/* 3 steroid-monotherapy cards (1 accepted, 2 overridden for pt-preference), 2 pjp cards
+ * (1 overridden, other-agent), and an accepted card the store never issued. */
+static void fill(struct store *st)
+{
+    struct myocds_err err = {0};
+    const struct store_card cards[] = {{"c1", "steroid-monotherapy"},
+                                       {"c2", "steroid-monotherapy"},
+                                       {"c3", "steroid-monotherapy"},
+                                       {"p1", "pjp-prophylaxis"},
+                                       {"p2", "pjp-prophylaxis"}};
+    assert_int_equal(store_cards_issued(st, "svc", cards, 5, &err), 0);
+    put_one(st, "c1", "accepted", NULL);
+    put_one(st, "c2", "overridden", "pt-preference");
+    put_one(st, "c3", "overridden", "pt-preference");
+    put_one(st, "p1", "overridden", "other-agent");
+    put_one(st, "x1", "accepted", NULL);
+}
+
+static void test_report(void **state)
+{
+    struct fixture *f = *state;
+    struct myocds_err err = {0};
+    struct store_range all;
+    struct store_report rep;
+    struct store *st = open_ok(f);
+    fill(st);
+    assert_int_equal(store_report_range(NULL, NULL, &all, &err), 0);
+    assert_int_equal(store_report(st, &all, &rep, &err), 0);
+    assert_int_equal(rep.n, 2);
+    assert_string_equal(rep.rules[0].rule, "pjp-prophylaxis");
+    assert_int_equal(rep.rules[0].issued, 2);
+    assert_int_equal(rep.rules[0].accepted, 0);
+    assert_int_equal(rep.rules[0].overridden, 1);
+    assert_string_equal(rep.rules[1].rule, "steroid-monotherapy");
+    assert_int_equal(rep.rules[1].issued, 3);
+    assert_int_equal(rep.rules[1].accepted, 1);
+    assert_int_equal(rep.rules[1].overridden, 2);
+    assert_int_equal(rep.rules[1].n_reasons, 1);
+    assert_string_equal(rep.rules[1].reasons[0].code, "pt-preference");
+    assert_int_equal(rep.rules[1].reasons[0].count, 2);
+    assert_int_equal(rep.feedback_total, 5);
+    assert_int_equal(rep.feedback_unmatched, 1);
+    size_t len = 0;
+    char *json = store_report_render(&rep, REPORT_JSON, &len);
+    assert_non_null(strstr(json, "\"acceptance_rate\":0.3333"));
+    assert_non_null(strstr(json, "\"feedback_total\":5"));
+    free(json);
+    store_report_free(&rep);
+
+    /* Cards issued in another range count nowhere; feedback received in it neither. */
+    struct store_range later;
+    assert_int_equal(store_report_range("2999-01-01", NULL, &later, &err), 0);
+    assert_int_equal(store_report(st, &later, &rep, &err), 0);
+    assert_int_equal(rep.n, 0);
+    assert_int_equal(rep.feedback_total, 0);
+    store_report_free(&rep);
+    store_close(st);
+}
+
+#define THREADS 4
+#define PER_THREAD 40
+
+struct worker {
+    struct store *st;
+    int id;
+    int failures;
+};
+
+static void *put_many(void *arg)
+{
+    struct worker *w = arg;
+    for (int i = 0; i < PER_THREAD; i++) {
+        char uuid[48];
+        struct myocds_err err = {0};
+        struct myocds_feedback fb = fb_overridden;
+        struct store_card card = {uuid, "pjp-prophylaxis"};
+        snprintf(uuid, sizeof uuid, "card-%d-%d", w->id, i);
+        fb.card_uuid = uuid;
+        if (store_cards_issued(w->st, "svc", &card, 1, &err) != 0 ||
+            store_put_feedback(w->st, "svc", &fb, 1, NULL, NULL, &err) != 0)
+            w->failures++;
+    }
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    struct fixture *f = *state;
+    pthread_t t[THREADS];
+    struct worker w[THREADS];
+    struct store *st = open_ok(f);
+    for (int i = 0; i < THREADS; i++) {
+        w[i] = (struct worker){.st = st, .id = i};
+        assert_int_equal(pthread_create(&t[i], NULL, put_many, &w[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(w[i].failures, 0);
+    }
+    store_close(st);
+    assert_int_equal(f->be->count(f, "SELECT count(*) FROM feedback"), THREADS * PER_THREAD);
+    assert_int_equal(f->be->count(f, "SELECT count(*) FROM cards_issued"), THREADS * PER_THREAD);
+}
+
+/* PostgreSQL only: the server drops every session; the next write reconnects. */
+static void test_pg_reconnect(void **state)
+{
+    struct fixture *f = *state;
+    struct myocds_err err = {0};
+    char sql[256];
+    struct store *st = open_ok(f);
+    put_one(st, "r1", "accepted", NULL);
+    snprintf(sql, sizeof sql,
+             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s'", f->db);
+    pg_admin(f, sql);
+    put_one(st, "r2", "accepted", NULL);
+    const struct store_card card = {"r2", "ibm-steroid"};
+    assert_int_equal(store_cards_issued(st, "svc", &card, 1, &err), 0);
+    store_close(st);
+    assert_int_equal(f->be->count(f, "SELECT count(*) FROM feedback"), 2);
+    assert_int_equal(f->be->count(f, "SELECT count(*) FROM cards_issued"), 1);
+}
+
+/* The test on each backend, named sqlite/test_x and postgres/test_x. */
+#define BOTH(fn)                                                                                   \
+    {"sqlite/" #fn, fn, setup, teardown, (void *)&sqlite_backend},                                 \
+    {                                                                                              \
+        "postgres/" #fn, fn, setup, teardown, (void *)&pg_backend                                  \
+    }
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        BOTH(test_migrate_empty),
+        BOTH(test_migrate_from_v1),
+        BOTH(test_newer_schema_refused),
+        BOTH(test_feedback_idempotent),
+        BOTH(test_cards_issued_and_reopen),
+        BOTH(test_report),
+        BOTH(test_threads),
+        {"postgres/test_pg_reconnect", test_pg_reconnect, setup, teardown, (void *)&pg_backend},
+    };
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
+    return cmocka_run_group_tests_name("store_backends", tests, NULL, NULL);
+}
