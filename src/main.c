@@ -2,6 +2,7 @@
  *
  * argv -> struct cfg, engine, store; start and stop; signal handling. Nothing else.
  */
+#include "fhir/client.h"
 #include "http/server.h"
 #include "myocds/myocds.h"
 #include "store/store.h"
@@ -24,13 +25,15 @@
 
 static const char usage[] =
     "usage: myocds serve [--bind ADDR] [--port N] [--config FILE] [--dev]\n"
-    "       myocds eval --service ID [--config FILE] [FILE|-]\n"
+    "       myocds eval --service ID [--config FILE] [--fetch] [FILE|-]\n"
     "       myocds services [--config FILE]\n"
     "       myocds --help | --version\n"
     "\n"
     "  serve     answer CDS Hooks calls over HTTP (default 127.0.0.1:8080; --port 0 takes a\n"
     "            free port). --dev accepts calls without a JWT, on a loopback address only.\n"
-    "  eval      evaluate one CDS Hooks request (a file, or stdin) offline; print the cards\n"
+    "  eval      evaluate one CDS Hooks request (a file, or stdin) offline; print the cards.\n"
+    "            --fetch reads the prefetch keys it lacks from its fhirServer (only servers\n"
+    "            listed in the config's fhir.allowed_servers)\n"
     "  services  print the discovery document\n";
 
 /* Command-line options of every command; each command reads the ones it knows. */
@@ -128,6 +131,23 @@ static int load(const char *cmd, const struct args *a, struct cfg *cfg,
     return 0;
 }
 
+/* The FHIR client of cfg (allow list, timeouts); prints why and returns EXIT_USAGE on
+ * failure. Caller owns *out: fhir_client_free() it. */
+static int fhir_open(const char *cmd, const struct cfg *cfg, struct fhir_client **out)
+{
+    struct myocds_err err = {0};
+    const struct fhir_client_opts o = {.allowed_servers =
+                                           (const char *const *)cfg->fhir_allowed_servers,
+                                       .n_allowed = cfg->n_fhir_allowed_servers,
+                                       .timeout_ms = cfg->fhir_timeout_ms,
+                                       .deadline_ms = cfg->fhir_deadline_ms};
+    if (fhir_client_new(&o, out, &err) != 0) {
+        fprintf(stderr, "myocds %s: config: %s\n", cmd, err.msg);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
 /* Blocks SIGINT/SIGTERM here and in every thread started later, so sigwait gets them. */
 static void block_signals(sigset_t *set)
 {
@@ -139,7 +159,8 @@ static void block_signals(sigset_t *set)
 }
 
 static int run_server(const struct args *a, const struct cfg *cfg,
-                      const struct myocds_engine *engine, struct store *store)
+                      const struct myocds_engine *engine, struct store *store,
+                      struct fhir_client *fhir)
 {
     struct myocds_err err = {0};
     struct http_server *srv = NULL;
@@ -149,6 +170,7 @@ static int run_server(const struct args *a, const struct cfg *cfg,
     struct http_server_opts o = {.cfg = cfg,
                                  .engine = engine,
                                  .store = store,
+                                 .fhir = fhir,
                                  .bind = a->bind,
                                  .port = a->port,
                                  .dev = a->dev};
@@ -174,6 +196,7 @@ static int cmd_serve(int argc, char **argv)
     struct cfg cfg;
     struct myocds_engine *engine = NULL;
     struct store *store = NULL;
+    struct fhir_client *fhir = NULL;
     struct myocds_err err = {0};
     sigset_t set;
     int rc = parse_args("serve", argc, argv, &a);
@@ -191,13 +214,15 @@ static int cmd_serve(int argc, char **argv)
     }
     if ((rc = load("serve", &a, &cfg, &engine)) != 0)
         return rc;
-    if (store_open(&cfg, &store, &err) != 0) {
+    rc = fhir_open("serve", &cfg, &fhir);
+    if (rc == 0 && store_open(&cfg, &store, &err) != 0) {
         fprintf(stderr, "myocds serve: feedback store in %s: %s\n", cfg.data_dir, err.msg);
         rc = EXIT_FAILURE;
-    } else {
-        rc = run_server(&a, &cfg, engine, store);
+    } else if (rc == 0) {
+        rc = run_server(&a, &cfg, engine, store, fhir);
     }
     store_close(store);
+    fhir_client_free(fhir);
     myocds_engine_free(engine);
     cfg_free(&cfg);
     return rc;
@@ -234,6 +259,7 @@ static int cmd_eval(int argc, char **argv)
     struct myocds_engine *engine = NULL;
     struct myocds_err err = {0};
     struct myocds_eval_opts opts = {0};
+    struct fhir_call call = {NULL, NULL};
     char *in = NULL;
     char *out = NULL;
     size_t in_len = 0;
@@ -243,13 +269,13 @@ static int cmd_eval(int argc, char **argv)
         return rc;
     if (a.service == NULL)
         return usage_error("eval", "--service ID is required", NULL);
-    if (a.fetch) {
-        fprintf(stderr, "myocds eval: --fetch is not available yet\n");
-        return EXIT_USAGE;
-    }
     if ((rc = load("eval", &a, &cfg, &engine)) != 0)
         return rc;
-    if ((rc = read_input(a.input, &in, &in_len)) == 0) {
+    if (a.fetch && (rc = fhir_open("eval", &cfg, &call.client)) == 0) {
+        opts.fetch = fhir_fetch;
+        opts.fetch_ctx = &call;
+    }
+    if (rc == 0 && (rc = read_input(a.input, &in, &in_len)) == 0) {
         if (myocds_evaluate(engine, a.service, in, in_len, &opts, &out, &out_len, &err) != 0) {
             fprintf(stderr, "myocds eval: %s (HTTP %d)\n", err.msg, err.http_status);
             rc = err.http_status >= 500 ? EXIT_FAILURE : EXIT_USAGE;
@@ -261,6 +287,7 @@ static int cmd_eval(int argc, char **argv)
     }
     free(out);
     free(in);
+    fhir_client_free(call.client);
     myocds_engine_free(engine);
     cfg_free(&cfg);
     return rc;

@@ -4,6 +4,7 @@
  * then the engine or the feedback parser decides, and the store records.
  */
 #include "cds/feedback.h"
+#include "fhir/client.h"
 #include "http/http.h"
 #include "store/store.h"
 #include "util/log.h"
@@ -138,7 +139,11 @@ void http_handle_service(const struct http_app *app, const struct http_req *req,
     struct http_identity who;
     struct card_log cards = {0};
     struct myocds_err err = {0};
-    struct myocds_eval_opts opts = {.on_card = on_card, .card_ctx = &cards};
+    struct fhir_call call = {app->fhir, req->req_id};
+    struct myocds_eval_opts opts = {.fetch = app->fhir != NULL ? fhir_fetch : NULL,
+                                    .fetch_ctx = &call,
+                                    .on_card = on_card,
+                                    .card_ctx = &cards};
     char *out = NULL;
     size_t len = 0;
     if (precheck(app, req, id, false, &who, resp) != 0)

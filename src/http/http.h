@@ -20,6 +20,7 @@
 
 struct cfg;
 struct store;
+struct fhir_client;
 struct http_metrics;
 
 /* One request, all strings borrowed from the server for the duration of the call. */
@@ -53,6 +54,7 @@ struct http_app {
     const struct cfg *cfg;
     const struct myocds_engine *engine;
     struct store *store;
+    struct fhir_client *fhir; /* fetches missing prefetch keys; NULL: none (412) */
     struct http_metrics *metrics;
     bool dev; /* accept calls without a JWT */
     char base_url[HTTP_BASE_URL_MAX];

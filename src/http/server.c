@@ -340,6 +340,7 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
     srv->app = (struct http_app){.cfg = opts->cfg,
                                  .engine = opts->engine,
                                  .store = opts->store,
+                                 .fhir = opts->fhir,
                                  .metrics = http_metrics_new(),
                                  .dev = opts->dev};
     atomic_init(&srv->in_flight, 0);

@@ -10,12 +10,14 @@
 
 struct cfg;
 struct store;
+struct fhir_client;
 struct http_server;
 
 struct http_server_opts {
     const struct cfg *cfg;              /* borrowed; outlives the server */
     const struct myocds_engine *engine; /* borrowed; outlives the server */
     struct store *store;                /* borrowed; outlives the server */
+    struct fhir_client *fhir;           /* borrowed; outlives the server; NULL: no fetching */
     const char *bind;                   /* numeric address or "localhost" */
     unsigned port;                      /* 0: a free port */
     bool dev;                           /* accept calls without a JWT */

@@ -39,6 +39,7 @@ static const struct cfg_option cfg_options[] = {
     OPT("hooks_dir", CFG_T_STR, hooks_dir, 0, 0),
     OPT("feedback.postgres_url", CFG_T_STR, postgres_url, 0, 0),
     OPT("fhir.timeout_ms", CFG_T_LONG, fhir_timeout_ms, 1, 600000),
+    OPT("fhir.deadline_ms", CFG_T_LONG, fhir_deadline_ms, 1, 600000),
     OPT("http.max_body_bytes", CFG_T_SIZE, http_max_body_bytes, 1024, 256LL << 20),
     OPT("http.threads", CFG_T_UINT, http_threads, 1, 1024),
     OPT("http.connection_limit", CFG_T_UINT, http_connection_limit, 1, 65536),
@@ -67,6 +68,7 @@ static int set_defaults(struct cfg *c, struct myocds_err *err)
 {
     memset(c, 0, sizeof *c);
     c->fhir_timeout_ms = CFG_DEFAULT_FHIR_TIMEOUT_MS;
+    c->fhir_deadline_ms = CFG_DEFAULT_FHIR_DEADLINE_MS;
     c->http_max_body_bytes = CFG_DEFAULT_MAX_BODY;
     c->http_threads = online_cpus();
     c->http_connection_limit = CFG_DEFAULT_CONN_LIMIT;

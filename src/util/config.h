@@ -14,6 +14,7 @@
 #define CFG_FILE_MAX (1 << 20) /* a config file larger than this is refused */
 #define CFG_DEFAULT_DATA_DIR "./data"
 #define CFG_DEFAULT_FHIR_TIMEOUT_MS 3000L
+#define CFG_DEFAULT_FHIR_DEADLINE_MS 1500L /* the whole fetch of one request */
 #define CFG_DEFAULT_MAX_BODY ((size_t)1 << 20)
 #define CFG_DEFAULT_CONN_LIMIT 256U
 #define CFG_DEFAULT_TIMEOUT_S 15U
@@ -33,7 +34,9 @@ struct cfg {
     size_t n_issuers;
     char **fhir_allowed_servers; /* FHIR base URLs the service may call */
     size_t n_fhir_allowed_servers;
+    /* One FHIR transfer; every FHIR transfer of one request together. */
     long fhir_timeout_ms;
+    long fhir_deadline_ms;
     char *data_dir;     /* SQLite feedback store directory */
     char *postgres_url; /* NULL unless feedback.postgres_url */
     char *hooks_dir;    /* key hooks_dir, else $MYOCDS_HOOKS, else ./hooks, else built-in */

@@ -1,0 +1,415 @@
+#!/usr/bin/python3
+"""run_fetch.py - fetching what the prefetch left out, against real FHIR test servers.
+
+For every 200 fixture case, through `myocds eval --fetch --config CFG` and a live
+`myocds serve --dev`, the same request is evaluated with
+  (a) its full prefetch,
+  (b) every prefetch key removed, fhirServer pointing at tests/fhir_server.py (which
+      serves the same resources by search URL) and a fhirAuthorization token,
+  (c) every prefetch key replaced by an OperationOutcome (the EHR's own fetch failed),
+and (a), (b), (c) must give the fixture's exact rule-id set; (b) again with Bundles paged
+one entry per page. Then the safety and failure cases: a null key is not fetched; a
+fhirServer outside fhir.allowed_servers is never contacted (412); a wrong token gives
+412, a failing server 503; an answer past the deadline is not waited for and gives no
+wrong card; a next link to another host is not followed (the token never goes there).
+Last, the figure: five missing keys from a server that answers each after 300 ms.
+
+Standard library only. Usage:
+    run_fetch.py --bin build/myocds --fixtures fixtures/cases [--services hooks/services]
+Prints one line per check and, last, exactly "N passed, M failed"; exits 1 on failure.
+"""
+import argparse
+import concurrent.futures
+import copy
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOKEN = "test-token.abc-123_x"
+LISTEN_RE = re.compile(r"listening on http://([0-9.]+):(\d+)")
+PERF_DELAY_MS = 300
+PERF_LIMIT_MS = 600
+DEADLINE_MS = 400      # the short-deadline server's fhir.deadline_ms
+DEADLINE_SLACK_MS = 400
+PERF_CASE = "order-sign-pm-pred60-alone"
+PERF_KEYS = ("patient", "conditions", "medications", "observations", "allergies")
+NULL_CASE = "order-sign-pm-medications-null"
+PAGED_CASE = "patient-view-pm-well-managed"  # six medications: pages when paged by one
+JOBS = 3
+
+
+class Results:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+        self.lock = threading.Lock()
+
+    def check(self, name, ok, detail=""):
+        with self.lock:
+            if ok:
+                self.passed += 1
+                print(f"ok   - {name}")
+            else:
+                self.failed += 1
+                print(f"FAIL - {name}" + (f": {detail}" if detail else ""))
+            sys.stdout.flush()
+        return ok
+
+
+class FhirServer:
+    """One tests/fhir_server.py process; its counters are read from its stats file."""
+
+    def __init__(self, tmp, name, fixtures, services, *args):
+        self.stats_path = os.path.join(tmp, name + ".stats.json")
+        cmd = [sys.executable, os.path.join(HERE, "fhir_server.py"), "--fixtures", fixtures,
+               "--services", services, "--stats", self.stats_path] + [str(a) for a in args]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+        line = self.proc.stdout.readline().decode()
+        m = re.match(r"port (\d+)", line)
+        if not m:
+            raise RuntimeError(f"fhir_server.py {name} did not start: {line!r}")
+        self.port = int(m.group(1))
+        self.base = f"http://127.0.0.1:{self.port}/fhir"
+
+    def stats(self):
+        with open(self.stats_path) as f:
+            return json.load(f)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class Myocds:
+    """One `myocds serve --dev` with a config; its stderr is drained on a thread."""
+
+    def __init__(self, binary, config):
+        self.lines = []
+        self.port = None
+        ready = threading.Event()
+        self.proc = subprocess.Popen([binary, "serve", "--dev", "--port", "0", "--config", config],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE)
+
+        def drain():
+            for raw in self.proc.stderr:
+                line = raw.decode("utf-8", "replace").rstrip("\n")
+                self.lines.append(line)
+                m = LISTEN_RE.search(line)
+                if m and self.port is None:
+                    self.port = int(m.group(2))
+                    ready.set()
+            ready.set()
+        threading.Thread(target=drain, daemon=True).start()
+        ready.wait(30)
+        if self.port is None:
+            raise RuntimeError("myocds serve did not start: " + " | ".join(self.lines[-5:]))
+
+    def post(self, service, body):
+        """(status, sorted rule ids or None, elapsed ms, error text)."""
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        data = json.dumps(body).encode()
+        t0 = time.monotonic()
+        try:
+            c.request("POST", "/cds-services/" + service, body=data,
+                      headers={"Content-Type": "application/json"})
+            r = c.getresponse()
+            raw = r.read()
+            ms = (time.monotonic() - t0) * 1000
+        finally:
+            c.close()
+        doc = json.loads(raw) if raw else {}
+        return r.status, rule_ids(doc) if r.status == 200 else None, ms, doc.get("error", "")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def rule_ids(doc):
+    return sorted(c.get("source", {}).get("topic", {}).get("code", "") for c in doc["cards"])
+
+
+def run_eval(binary, config, service, body):
+    """(HTTP-like status, sorted rule ids or None, stderr): exit 0 -> 200."""
+    p = subprocess.run([binary, "eval", "--service", service, "--fetch", "--config", config, "-"],
+                       input=json.dumps(body).encode(), capture_output=True, timeout=60)
+    err = p.stderr.decode("utf-8", "replace")
+    if p.returncode == 0:
+        return 200, rule_ids(json.loads(p.stdout)), err
+    m = re.search(r"\(HTTP (\d+)\)", err)
+    return int(m.group(1)) if m else -p.returncode, None, err
+
+
+def auth():
+    return {"access_token": TOKEN, "token_type": "Bearer", "expires_in": 300,
+            "scope": "patient/*.read", "subject": "myocds-test"}
+
+
+def without_prefetch(request, base, case):
+    r = copy.deepcopy(request)
+    r.pop("prefetch", None)
+    r["fhirServer"] = f"{base}/{case}"
+    r["fhirAuthorization"] = auth()
+    return r
+
+
+def with_outcomes(request, base, case):
+    r = without_prefetch(request, base, case)
+    r["prefetch"] = {k: {"resourceType": "OperationOutcome",
+                         "issue": [{"severity": "error", "code": "timeout"}]}
+                     for k in request.get("prefetch", {})}
+    return r
+
+
+def load_cases(fixtures):
+    cases = []
+    for name in sorted(os.listdir(fixtures)):
+        if not name.endswith(".expect.json"):
+            continue
+        case = name[: -len(".expect.json")]
+        with open(os.path.join(fixtures, name)) as f:
+            expect = json.load(f)
+        if expect.get("status") != 200:
+            continue
+        with open(os.path.join(fixtures, case + ".json")) as f:
+            cases.append((case, expect, json.load(f)))
+    return cases
+
+
+def write_config(tmp, name, servers, **fhir):
+    path = os.path.join(tmp, name + ".json")
+    data = os.path.join(tmp, name + "-data")
+    with open(path, "w") as f:
+        json.dump({"data_dir": data, "fhir": dict(allowed_servers=servers, **fhir)}, f)
+    return path
+
+
+def fixture_checks(ctx, case, expect, request):
+    """(a), (b), (c) through eval and serve, and (b) paged: one result line per case."""
+    want = sorted(expect["fire"])
+    svc = expect["service"]
+    base, paged = ctx["main"].base, ctx["paged"].base
+    variants = {"a": request, "b": without_prefetch(request, base, case),
+                "c": with_outcomes(request, base, case)}
+    bad = []
+    for v, body in variants.items():
+        st, ids, err = run_eval(ctx["bin"], ctx["config"], svc, body)
+        if st != 200 or ids != want:
+            bad.append(f"eval ({v}): {st} {ids} {err.strip()[-200:]}")
+        st, ids, _, err = ctx["serve"].post(svc, body)
+        if st != 200 or ids != want:
+            bad.append(f"serve ({v}): {st} {ids} {err}")
+    st, ids, _, err = ctx["serve"].post(svc, without_prefetch(request, paged, case))
+    if st != 200 or ids != want:
+        bad.append(f"serve (b, paged): {st} {ids} {err}")
+    return case, want, bad
+
+
+def check_fixtures(res, ctx, cases):
+    with concurrent.futures.ThreadPoolExecutor(JOBS) as pool:
+        for case, want, bad in pool.map(lambda c: fixture_checks(ctx, *c), cases):
+            res.check(f"{case}: full = removed = OperationOutcome = {want or 'none'} "
+                      "(eval and serve, paged too)", not bad, "; ".join(bad))
+    pages = ctx["paged"].stats()
+    followed = sum(1 for p in pages["paths"] if p.endswith("/_page"))
+    res.check(f"paging: {followed} next links followed", followed > 0,
+              f"{pages['requests']} requests")
+
+
+def check_null_key(res, ctx, by_name):
+    case, expect, request = by_name[NULL_CASE]
+    body = copy.deepcopy(request)
+    body["fhirServer"] = f"{ctx['main'].base}/{case}"
+    body["fhirAuthorization"] = auth()
+    nulls = [k for k, v in request["prefetch"].items() if v is None]
+    types = {ctx["templates"][k].split("?")[0].split("/")[0] for k in nulls}
+    before = len(ctx["main"].stats()["paths"])
+    st, ids, err = run_eval(ctx["bin"], ctx["config"], expect["service"], body)
+    st2, ids2, _, _ = ctx["serve"].post(expect["service"], body)
+    fetched = {p.split("/")[3] for p in ctx["main"].stats()["paths"][before:]}
+    res.check(f"null prefetch keys ({', '.join(nulls)}) mean no data: not fetched, same cards",
+              nulls and st == st2 == 200 and ids == ids2 == sorted(expect["fire"])
+              and not types & fetched,
+              f"{st}/{st2} {ids}/{ids2} fetched {sorted(fetched)} {err.strip()[-200:]}")
+
+
+def check_not_allowed(res, ctx, by_name):
+    case, expect, request = by_name[PERF_CASE]
+    svc = expect["service"]
+    outsider = ctx["outsider"]
+    main_port = ctx["main"].port
+    targets = [("a server not listed", outsider.base, outsider),
+               ("a path next to the listed one", f"http://127.0.0.1:{main_port}/fhirevil",
+                ctx["main"]),
+               ("https instead of the listed http", f"https://127.0.0.1:{main_port}/fhir",
+                ctx["main"]),
+               ("a host name for the listed address", f"http://localhost:{main_port}/fhir",
+                ctx["main"])]
+    for what, base, counted in targets:
+        before = counted.stats()
+        body = without_prefetch(request, base, case)
+        st, _, err = run_eval(ctx["bin"], ctx["config"], svc, body)
+        st2, _, _, err2 = ctx["serve"].post(svc, body)
+        after = counted.stats()
+        untouched = (after["connections"], after["requests"]) == \
+            (before["connections"], before["requests"])
+        res.check(f"fhirServer on {what}: 412 and never contacted", st == st2 == 412 and untouched,
+                  f"eval {st} serve {st2} ({err2}); connections {before['connections']}->"
+                  f"{after['connections']} requests {before['requests']}->{after['requests']}")
+
+
+def check_failures(res, ctx, by_name):
+    case, expect, request = by_name[PERF_CASE]
+    svc = expect["service"]
+    body = without_prefetch(request, ctx["main"].base, case)
+    body["fhirAuthorization"]["access_token"] = "wrong-token"
+    st, _, err = run_eval(ctx["bin"], ctx["config"], svc, body)
+    st2, _, _, err2 = ctx["serve"].post(svc, body)
+    res.check("wrong token (401 from the FHIR server): 412", st == st2 == 412,
+              f"eval {st} serve {st2} {err2}")
+    body = without_prefetch(request, ctx["failing"].base, case)
+    st, _, err = run_eval(ctx["bin"], ctx["config"], svc, body)
+    st2, _, _, err2 = ctx["serve"].post(svc, body)
+    res.check("FHIR server answers 500: 503", st == st2 == 503, f"eval {st} serve {st2} {err2}")
+    body = without_prefetch(request, ctx["main"].base, case)
+    body["fhirAuthorization"]["expires_in"] = 0
+    before = ctx["main"].stats()["requests"]
+    st2, _, _, err2 = ctx["serve"].post(svc, body)
+    res.check("expired token: 412, not used", st2 == 412 and
+              ctx["main"].stats()["requests"] == before, f"serve {st2} {err2}")
+
+
+def check_deadline(res, ctx, by_name):
+    case, expect, request = by_name[PERF_CASE]
+    svc = expect["service"]
+    limit = DEADLINE_MS + DEADLINE_SLACK_MS
+    body = without_prefetch(request, ctx["slow_allergies"].base, case)
+    st, ids, ms, err = ctx["serve_short"].post(svc, body)
+    res.check(f"allergies answered after the {DEADLINE_MS} ms deadline: answered in {ms:.0f} ms "
+              f"(< {limit}), steroid-monotherapy only (pjp-prophylaxis needs the allergies)",
+              st == 200 and ids == ["steroid-monotherapy"] and ms < limit,
+              f"{st} {ids} {ms:.0f} ms {err}")
+    body = without_prefetch(request, ctx["slow_all"].base, case)
+    st, ids, ms, err = ctx["serve_short"].post(svc, body)
+    res.check(f"every key past the deadline: 503 in {ms:.0f} ms (< {limit})",
+              st == 503 and ms < limit, f"{st} {ids} {ms:.0f} ms {err}")
+
+
+def check_foreign_next_link(res, ctx, by_name):
+    case, expect, request = by_name[PAGED_CASE]
+    body = without_prefetch(request, ctx["redirecting"].base, case)
+    st, ids, _, err = ctx["serve"].post(expect["service"], body)
+    foreign = ctx["outsider2"].stats()
+    offered = ctx["redirecting"].stats()["next_links"]
+    wrong = ids is not None and not set(ids) <= set(expect["fire"])
+    res.check(f"{offered} next links to another host not followed: the token never goes there",
+              offered > 0 and foreign["connections"] == 0 and not wrong and st in (200, 412),
+              f"{st} {ids} {err}; foreign server {foreign}")
+
+
+def check_perf(res, ctx, by_name):
+    """Exactly the five keys of PERF_KEYS missing; any other key given (empty)."""
+    case, expect, request = by_name[PERF_CASE]
+    full = copy.deepcopy(request)
+    for k in ctx["templates"]:
+        full["prefetch"].setdefault(k, {"resourceType": "Bundle", "type": "searchset"})
+    st, want, _, err = ctx["serve"].post(expect["service"], full)
+    body = without_prefetch(full, ctx["slow"].base, case)
+    body["prefetch"] = {k: v for k, v in full["prefetch"].items() if k not in PERF_KEYS}
+    times = []
+    ok = st == 200
+    for _ in range(3):
+        st, ids, ms, err = ctx["serve"].post(expect["service"], body)
+        ok = ok and st == 200 and ids == want
+        times.append(ms)
+    s = ctx["slow"].stats()
+    n = statistics.median(times)
+    print(f"parallel fetch: {n:.0f} ms for {len(PERF_KEYS)} keys at {PERF_DELAY_MS} ms each "
+          f"(runs: {', '.join(f'{t:.0f}' for t in times)} ms; {s['requests']} requests over "
+          f"{s['connections']} connections, up to {s['max_parallel']} at once)")
+    res.check(f"parallel fetch under {PERF_LIMIT_MS} ms, the same cards ({want})", ok and
+              n < PERF_LIMIT_MS and s["requests"] == 3 * len(PERF_KEYS) and
+              s["max_parallel"] == len(PERF_KEYS), f"{times} {s} {ids} {err}")
+    res.check("connections are reused between calls", s["connections"] < s["requests"], str(s))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--fixtures", required=True)
+    ap.add_argument("--services")
+    a = ap.parse_args()
+    fixtures = os.path.abspath(a.fixtures)
+    services = os.path.abspath(a.services or os.path.join(HERE, "..", "hooks", "services"))
+    cases = load_cases(fixtures)
+    with open(os.path.join(services, "myositis-order-sign.json")) as f:
+        templates = json.load(f)["prefetch"]
+    by_name = {c[0]: c for c in cases}
+    res = Results()
+    tmp = tempfile.mkdtemp(prefix="myocds-fetch-")
+    procs = []
+    try:
+        def fhir(name, *args):
+            s = FhirServer(tmp, name, fixtures, services, *args)
+            procs.append(s)
+            return s
+        ctx = {"bin": os.path.abspath(a.bin), "templates": templates}
+        ctx["main"] = fhir("main", "--token", TOKEN)
+        ctx["paged"] = fhir("paged", "--token", TOKEN, "--page-size", 1)
+        ctx["outsider"] = fhir("outsider")
+        ctx["outsider2"] = fhir("outsider2")
+        ctx["redirecting"] = fhir("redirecting", "--token", TOKEN, "--page-size", 1,
+                                  "--next-base", ctx["outsider2"].base)
+        ctx["failing"] = fhir("failing", "--fail-status", 500)
+        ctx["slow"] = fhir("slow", "--token", TOKEN, "--delay-ms", PERF_DELAY_MS)
+        ctx["slow_allergies"] = fhir("slow_allergies", "--token", TOKEN, "--delay-ms", 1500,
+                                     "--delay-match", "AllergyIntolerance")
+        ctx["slow_all"] = fhir("slow_all", "--token", TOKEN, "--delay-ms", 1500)
+        listed = [ctx[k].base for k in ("main", "paged", "redirecting", "failing", "slow")]
+        ctx["config"] = write_config(tmp, "main", listed)
+        short = write_config(tmp, "short", [ctx["slow_allergies"].base, ctx["slow_all"].base],
+                             deadline_ms=DEADLINE_MS)
+        ctx["serve"] = Myocds(ctx["bin"], ctx["config"])
+        procs.append(ctx["serve"])
+        ctx["serve_short"] = Myocds(ctx["bin"], short)
+        procs.append(ctx["serve_short"])
+        check_perf(res, ctx, by_name)
+        check_fixtures(res, ctx, cases)
+        check_null_key(res, ctx, by_name)
+        check_not_allowed(res, ctx, by_name)
+        check_failures(res, ctx, by_name)
+        check_deadline(res, ctx, by_name)
+        check_foreign_next_link(res, ctx, by_name)
+        leaked = [l for l in ctx["serve"].lines if TOKEN in l]
+        res.check("the token never appears in the service's log", not leaked, leaked[:1])
+    except (RuntimeError, OSError, KeyError) as e:
+        res.check("set-up", False, repr(e))
+    finally:
+        for p in reversed(procs):
+            p.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{res.passed} passed, {res.failed} failed")
+    return 1 if res.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
