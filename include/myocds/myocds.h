@@ -67,9 +67,10 @@ struct myocds_fetch_batch {
  * Returns 0 when it ran (items carry their own outcome), negative on its own failure. */
 typedef int (*myocds_fetch_fn)(void *ctx, struct myocds_fetch_batch *batch, struct myocds_err *err);
 
-/* Called once per card issued, so a store can later join feedback to the rule. */
+/* Called once per card issued, so a store can later join feedback to the rule and the
+ * metrics count cards by rule and indicator ("info" | "warning" | "critical"). */
 typedef void (*myocds_card_fn)(void *ctx, const char *service_id, const char *card_uuid,
-                               const char *rule_id);
+                               const char *rule_id, const char *indicator);
 
 struct myocds_eval_opts {
     myocds_fetch_fn fetch; /* NULL: no fetching; a missing needed key answers 412 */

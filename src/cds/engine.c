@@ -120,7 +120,8 @@ static int respond(const struct myocds_engine *e, const char *service_id, struct
     *out = doc != NULL ? json_dump(doc, len) : NULL;
     json_object_put(doc);
     for (int i = 0; *out != NULL && opts != NULL && opts->on_card != NULL && i < cards->n; i++)
-        opts->on_card(opts->card_ctx, service_id, uuids[i], cards->v[i].rule_id);
+        opts->on_card(opts->card_ctx, service_id, uuids[i], cards->v[i].rule_id,
+                      cards->v[i].indicator);
     free(uuids);
     return *out != NULL ? 0 : -1;
 }

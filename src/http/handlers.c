@@ -6,6 +6,7 @@
 #include "cds/feedback.h"
 #include "fhir/client.h"
 #include "http/http.h"
+#include "http/metrics.h"
 #include "store/store.h"
 #include "util/log.h"
 
@@ -30,10 +31,12 @@ static char *dup_or_null(const char *s)
     return s != NULL ? strdup(s) : NULL;
 }
 
-static void on_card(void *ctx, const char *service_id, const char *card_uuid, const char *rule_id)
+static void on_card(void *ctx, const char *service_id, const char *card_uuid, const char *rule_id,
+                    const char *indicator)
 {
     struct card_log *cl = ctx;
     (void)service_id; /* the request's own id, already known */
+    metrics_card(rule_id, indicator);
     if (card_uuid == NULL || rule_id == NULL || cl->n == CARD_LOG_MAX) {
         cl->dropped = true;
         return;
@@ -154,8 +157,10 @@ void http_handle_service(const struct http_app *app, const struct http_req *req,
         goto out;
     }
     /* Cards are guidance the clinician needs now: a store failure is logged, not fatal. */
-    if (cards.n > 0 && store_cards_issued(app->store, id, cards.v, cards.n, &err) != 0)
+    if (cards.n > 0 && store_cards_issued(app->store, id, cards.v, cards.n, &err) != 0) {
         log_fields(LOG_LEVEL_ERROR, req->req_id, "cards not recorded", NULL, 0);
+        metrics_cards_unrecorded(cards.n);
+    }
     if (cards.dropped)
         log_fields(LOG_LEVEL_WARN, req->req_id, "some cards not recorded", NULL, 0);
     free(resp->body);
@@ -187,6 +192,8 @@ void http_handle_feedback(const struct http_app *app, const struct http_req *req
     } else {
         struct log_field f[] = {LOG_NUM("entries", batch.n)};
         log_fields(LOG_LEVEL_INFO, req->req_id, "feedback stored", f, 1);
+        for (size_t i = 0; i < batch.n; i++)
+            metrics_feedback(batch.items[i].outcome);
         http_resp_json(resp, 200, ok, sizeof ok - 1);
     }
     feedback_batch_free(&batch);

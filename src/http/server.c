@@ -7,6 +7,7 @@
 #include "http/server.h"
 
 #include "http/http.h"
+#include "http/metrics.h"
 #include "util/config.h"
 #include "util/log.h"
 
@@ -81,6 +82,14 @@ static long elapsed_ms(const struct timespec *since)
     return (long)(now.tv_sec - since->tv_sec) * 1000L + (now.tv_nsec - since->tv_nsec) / 1000000L;
 }
 
+/* Seconds since since, for the latency histogram. */
+static double elapsed_s(const struct timespec *since)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9;
+}
+
 static void add_headers(struct MHD_Response *r, const struct conn_state *cs,
                         const struct http_resp *resp)
 {
@@ -123,8 +132,8 @@ static enum MHD_Result send_resp(struct conn_state *cs, struct MHD_Connection *c
     enum MHD_Result rc = MHD_queue_response(c, (unsigned)resp->status, r);
     MHD_destroy_response(r);
     cs->status = resp->status;
-    http_metrics_count(cs->srv->app.metrics, resp->endpoint != NULL ? resp->endpoint : "other",
-                       resp->service, resp->status);
+    metrics_request(resp->endpoint != NULL ? resp->endpoint : "other", resp->service,
+                    resp->status, elapsed_s(&cs->start));
     return rc;
 }
 

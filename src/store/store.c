@@ -56,10 +56,10 @@ int store_cards_issued(struct store *st, const char *service_id, const struct st
         return 0;
     store_now(now);
     pthread_mutex_lock(&q->lock);
+    bool full = n > STORE_QUEUE_MAX - q->n; /* all of a call's cards, or none */
     for (size_t i = 0; i < n; i++) {
         struct store_issue *r = &q->pending[q->n];
-        if (q->n == STORE_QUEUE_MAX ||
-            !copy_field(r->service_id, sizeof r->service_id, service_id) ||
+        if (full || !copy_field(r->service_id, sizeof r->service_id, service_id) ||
             !copy_field(r->card_uuid, sizeof r->card_uuid, cards[i].card_uuid) ||
             !copy_field(r->rule_id, sizeof r->rule_id, cards[i].rule_id)) {
             lost++;

@@ -114,7 +114,8 @@ int store_put_feedback(struct store *st, const char *service_id,
                        const char *tenant, struct myocds_err *err);
 
 /* Counts n cards issued by service_id now: stamps and queues them (no disk write here).
- * Returns 0, or -503 when some were dropped because the queue is full. Borrowed. */
+ * Returns 0, or -503 when cards were dropped: all n when the queue is full, else those
+ * whose uuid, rule id or service id does not fit the store's columns. Borrowed. */
 int store_cards_issued(struct store *st, const char *service_id, const struct store_card *cards,
                        size_t n, struct myocds_err *err);
 

@@ -1,0 +1,48 @@
+/* metrics.h - the service's counters, served as Prometheus text on GET /metrics.
+ *
+ * Process-wide and lock-free: every call is a few relaxed atomic additions, safe from
+ * any thread (HTTP workers, the FHIR client, JWT verification). Label values are kept in
+ * small tables filled on first use; past METRICS_LABELS_MAX distinct values (or a value
+ * longer than METRICS_LABEL_MAX - 1 bytes) a series counts under the label "other".
+ * Label values are never taken from request data other than known service ids.
+ */
+#ifndef MYOCDS_HTTP_METRICS_H
+#define MYOCDS_HTTP_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define METRICS_LABEL_MAX 64  /* bytes of one label value, NUL included */
+#define METRICS_LABELS_MAX 32 /* distinct values of one label (services, rules, reasons) */
+
+/* One answered request: endpoint (discovery, service, feedback, healthz, metrics,
+ * preflight, other), a known service id or "", the status, and the seconds from the
+ * first byte to the answer (negative: not timed). */
+void metrics_request(const char *endpoint, const char *service, int status, double seconds);
+
+/* Requests being served: +1 when one starts, -1 when it ends. */
+void metrics_in_flight(int delta);
+
+/* One card issued by rule_id with its indicator (info, warning, critical). */
+void metrics_card(const char *rule_id, const char *indicator);
+
+/* Cards issued that could not be queued for the feedback store. */
+void metrics_cards_unrecorded(size_t n);
+
+/* One feedback entry stored, by outcome (accepted, overridden). */
+void metrics_feedback(const char *outcome);
+
+/* One FHIR read of a missing prefetch key: ok is false when it failed (refused, 4xx/5xx,
+ * timeout, network, over the size cap). For src/fhir/client.c. */
+void metrics_fhir_fetch(bool ok);
+
+/* One call refused for its JWT, by reason: a short constant of the caller's vocabulary
+ * ("missing", "bad_signature", "expired", "audience", "issuer", "replay", ...), never a
+ * value taken from the token. For src/auth/. */
+void metrics_jwt_refusal(const char *reason);
+
+/* The Prometheus text exposition of every family (malloc'd, caller frees); NULL when out
+ * of memory. */
+char *metrics_render(size_t *len);
+
+#endif
