@@ -5,6 +5,7 @@
 #include "fhir/client.h"
 #include "http/server.h"
 #include "myocds/myocds.h"
+#include "store/report.h"
 #include "store/store.h"
 #include "util/config.h"
 #include "util/log.h"
@@ -22,11 +23,13 @@
 #define EVAL_INPUT_MAX ((size_t)16 << 20) /* the largest request `eval` reads */
 #define DEFAULT_BIND "127.0.0.1"
 #define DEFAULT_PORT 8080U
+#define ENGINE_HOOKS_LOG_MAX 512 /* the hooks path as logged after a reload */
 
 static const char usage[] =
     "usage: myocds serve [--bind ADDR] [--port N] [--config FILE] [--dev]\n"
     "       myocds eval --service ID [--config FILE] [--fetch] [FILE|-]\n"
     "       myocds services [--config FILE]\n"
+    "       myocds report [--config FILE] [--json|--csv] [--since DATE] [--until DATE]\n"
     "       myocds --help | --version\n"
     "\n"
     "  serve     answer CDS Hooks calls over HTTP (default 127.0.0.1:8080; --port 0 takes a\n"
@@ -34,7 +37,10 @@ static const char usage[] =
     "  eval      evaluate one CDS Hooks request (a file, or stdin) offline; print the cards.\n"
     "            --fetch reads the prefetch keys it lacks from its fhirServer (only servers\n"
     "            listed in the config's fhir.allowed_servers)\n"
-    "  services  print the discovery document\n";
+    "  services  print the discovery document\n"
+    "  report    per rule: cards issued, accepted, overridden, acceptance rate, top override\n"
+    "            reasons, from the feedback store; a table, or --json / --csv. DATE is\n"
+    "            YYYY-MM-DD (--until includes that day) or YYYY-MM-DDTHH:MM:SSZ\n";
 
 /* Command-line options of every command; each command reads the ones it knows. */
 struct args {
@@ -43,8 +49,12 @@ struct args {
     const char *config;
     const char *service;
     const char *input;
+    const char *since;
+    const char *until;
     bool dev;
     bool fetch;
+    bool json;
+    bool csv;
 };
 
 static int usage_error(const char *cmd, const char *what, const char *arg)
@@ -85,17 +95,18 @@ static int opt_value(int argc, char **argv, int *i, const char *name, const char
 
 static int parse_args(const char *cmd, int argc, char **argv, struct args *a)
 {
-    static const char *const names[] = {"--bind", "--port", "--config", "--service"};
+    static const char *const names[] = {"--bind",    "--port",  "--config",
+                                        "--service", "--since", "--until"};
     for (int i = 2; i < argc; i++) {
         const char *v = NULL;
         int k = 0;
         int got = 0;
-        for (; k < 4 && got == 0; k++)
+        for (; k < 6 && got == 0; k++)
             got = opt_value(argc, argv, &i, names[k], &v);
         if (got < 0)
             return usage_error(cmd, "missing value after", argv[i]);
         if (got > 0) {
-            const char **dst[] = {&a->bind, NULL, &a->config, &a->service};
+            const char **dst[] = {&a->bind, NULL, &a->config, &a->service, &a->since, &a->until};
             if (k - 1 == 1 && !parse_port(v, &a->port))
                 return usage_error(cmd, "--port must be 0..65535, not", v);
             if (dst[k - 1] != NULL)
@@ -104,6 +115,8 @@ static int parse_args(const char *cmd, int argc, char **argv, struct args *a)
             a->dev = true;
         } else if (strcmp(argv[i], "--fetch") == 0) {
             a->fetch = true;
+        } else if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "--csv") == 0) {
+            *(argv[i][2] == 'j' ? &a->json : &a->csv) = true;
         } else if ((argv[i][0] != '-' || strcmp(argv[i], "-") == 0) && a->input == NULL) {
             a->input = argv[i];
         } else {
@@ -148,12 +161,43 @@ static int fhir_open(const char *cmd, const struct cfg *cfg, struct fhir_client 
     return 0;
 }
 
+/* SIGHUP: the config file and hooks/ again, built aside; on success the server swaps
+ * them in whole, else the running set stays and the log says why. */
+static void reload(const struct args *a, struct http_server *srv)
+{
+    struct myocds_err err = {0};
+    struct myocds_engine *engine = NULL;
+    struct cfg *cfg = calloc(1, sizeof *cfg);
+    if (cfg == NULL || cfg_load(a->config, cfg, &err) != 0) {
+        log_error("reload refused, keeping the running set: config: %s",
+                  cfg != NULL ? err.msg : "out of memory");
+        free(cfg);
+        return;
+    }
+    if (myocds_engine_load(cfg->hooks_dir, &engine, &err) != 0) {
+        log_error("reload refused, keeping the running set: hooks %s: %s", cfg->hooks_dir, err.msg);
+        cfg_free(cfg);
+        free(cfg);
+        return;
+    }
+    enum log_level level = cfg->log_level;
+    char hooks[ENGINE_HOOKS_LOG_MAX];
+    snprintf(hooks, sizeof hooks, "%s", cfg->hooks_dir);
+    if (http_server_reload(srv, cfg, engine, &err) != 0) { /* takes cfg and engine */
+        log_error("reload refused, keeping the running set: %s", err.msg);
+        return;
+    }
+    log_set_level(level);
+    log_notice("reloaded the config and hooks %s", hooks);
+}
+
 /* Blocks SIGINT/SIGTERM here and in every thread started later, so sigwait gets them. */
 static void block_signals(sigset_t *set)
 {
     sigemptyset(set);
     sigaddset(set, SIGINT);
     sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, set, NULL);
     signal(SIGPIPE, SIG_IGN);
 }
@@ -181,12 +225,15 @@ static int run_server(const struct args *a, const struct cfg *cfg,
     if (a->dev)
         log_warnx("DEV MODE: calls are accepted WITHOUT a JWT. Never expose this listener; "
                   "never use it with real patient data.");
-    log_info("listening on %s", http_server_url(srv));
-    while (sigwait(&set, &sig) != 0)
-        ;
-    log_info("signal %d: no new connections, draining requests in flight", sig);
+    log_notice("listening on %s", http_server_url(srv));
+    while (sigwait(&set, &sig) != 0 || sig == SIGHUP) {
+        if (sig == SIGHUP)
+            reload(a, srv);
+        sig = 0;
+    }
+    log_notice("signal %d: no new connections, draining requests in flight", sig);
     http_server_stop(srv, HTTP_DRAIN_MS);
-    log_info("stopped");
+    log_notice("stopped");
     return EXIT_SUCCESS;
 }
 
@@ -313,6 +360,40 @@ static int cmd_services(int argc, char **argv)
     return rc;
 }
 
+static int cmd_report(int argc, char **argv)
+{
+    struct args a = {0};
+    struct cfg cfg;
+    struct store *store = NULL;
+    struct myocds_err err = {0};
+    int rc = parse_args("report", argc, argv, &a);
+    if (rc != 0)
+        return rc;
+    if (a.bind != NULL || a.service != NULL || a.input != NULL || a.dev || a.fetch)
+        return usage_error("report", "takes only --config, --json, --csv, --since, --until", NULL);
+    if (a.json && a.csv)
+        return usage_error("report", "--json and --csv exclude each other", NULL);
+    if (cfg_load(a.config, &cfg, &err) != 0) {
+        fprintf(stderr, "myocds report: %s\n", err.msg);
+        return EXIT_USAGE;
+    }
+    log_set_level(cfg.log_level);
+    if (store_open(&cfg, &store, &err) != 0) {
+        fprintf(stderr, "myocds report: feedback store: %s\n", err.msg);
+        rc = EXIT_FAILURE;
+    } else if (store_report_print(store, a.since, a.until,
+                                  a.json  ? REPORT_JSON
+                                  : a.csv ? REPORT_CSV
+                                          : REPORT_TEXT,
+                                  stdout, &err) != 0) {
+        fprintf(stderr, "myocds report: %s\n", err.msg);
+        rc = err.http_status == 400 ? EXIT_USAGE : EXIT_FAILURE;
+    }
+    store_close(store);
+    cfg_free(&cfg);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     int rc;
@@ -337,6 +418,8 @@ int main(int argc, char **argv)
         rc = cmd_eval(argc, argv);
     else if (strcmp(argv[1], "services") == 0)
         rc = cmd_services(argc, argv);
+    else if (strcmp(argv[1], "report") == 0)
+        rc = cmd_report(argc, argv);
     else
         rc = usage_error(argv[1], "unknown command", NULL);
     curl_global_cleanup();

@@ -8,6 +8,7 @@
 
 #include "http/http.h"
 #include "http/metrics.h"
+#include "http/snapshot.h"
 #include "util/config.h"
 #include "util/log.h"
 
@@ -35,6 +36,7 @@ struct http_server {
     struct sockaddr_storage addr;
     char url[HTTP_BASE_URL_MAX];
     atomic_long in_flight;
+    struct http_snapshots snaps; /* cfg + engine, replaced whole by http_server_reload */
 };
 
 /* One request's state, from its first handler call to its completion. */
@@ -132,8 +134,8 @@ static enum MHD_Result send_resp(struct conn_state *cs, struct MHD_Connection *c
     enum MHD_Result rc = MHD_queue_response(c, (unsigned)resp->status, r);
     MHD_destroy_response(r);
     cs->status = resp->status;
-    metrics_request(resp->endpoint != NULL ? resp->endpoint : "other", resp->service,
-                    resp->status, elapsed_s(&cs->start));
+    metrics_request(resp->endpoint != NULL ? resp->endpoint : "other", resp->service, resp->status,
+                    elapsed_s(&cs->start));
     return rc;
 }
 
@@ -229,7 +231,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         .body_too_large = cs->too_large,
         .req_id = cs->req_id,
     };
-    http_route(&srv->app, &req, &resp);
+    /* The set this request started with, even if a reload swaps it meanwhile. */
+    struct http_snapshot *snap = http_snapshot_acquire(&srv->snaps);
+    struct http_app app = srv->app;
+    http_snapshot_apply(snap, &app);
+    http_route(&app, &req, &resp);
+    http_snapshot_release(snap);
     return send_resp(cs, c, &resp, false);
 }
 
@@ -359,6 +366,8 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
     }
     if ((rc = resolve_bind(srv, opts->bind, opts->port, err)) != 0)
         goto fail;
+    if ((rc = http_snapshots_init(&srv->snaps, opts->cfg, opts->engine, err)) != 0)
+        goto fail;
     srv->d = start_daemon(srv);
     if (srv->d == NULL) {
         rc = myocds_err_set(err, 500, "cannot listen on %s port %u (in use, or not local?)",
@@ -379,6 +388,15 @@ const char *http_server_url(const struct http_server *s)
     return s->url;
 }
 
+int http_server_reload(struct http_server *s, struct cfg *cfg, struct myocds_engine *engine,
+                       struct myocds_err *err)
+{
+    struct http_snapshot *cur = http_snapshot_acquire(&s->snaps);
+    http_reload_warn(cur->cfg, cfg);
+    http_snapshot_release(cur);
+    return http_snapshots_swap(&s->snaps, cfg, engine, s->url, err);
+}
+
 void http_server_stop(struct http_server *s, unsigned drain_ms)
 {
     if (s == NULL)
@@ -397,6 +415,7 @@ void http_server_stop(struct http_server *s, unsigned drain_ms)
         if (ls != MHD_INVALID_SOCKET)
             close(ls); /* only after MHD_stop_daemon in threaded modes */
     }
+    http_snapshots_destroy(&s->snaps); /* no request runs any more */
     http_metrics_free(s->app.metrics);
     free(s);
 }

@@ -13,6 +13,7 @@
 #include "store/store.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 #define REPORT_DATE_MAX 64 /* longest --since / --until value */
 
@@ -60,5 +61,10 @@ void store_report_free(struct store_report *rep);
 /* The report as text (a table), JSON or CSV: malloc'd, NUL-terminated, caller frees.
  * NULL when out of memory. */
 char *store_report_render(const struct store_report *rep, enum report_format fmt, size_t *len);
+
+/* The whole `myocds report`: range from since/until (see store_report_range), report,
+ * render, write to out. 0, or -400 (bad date) / -500 with err set. */
+int store_report_print(struct store *st, const char *since, const char *until,
+                       enum report_format fmt, FILE *out, struct myocds_err *err);
 
 #endif

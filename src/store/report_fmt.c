@@ -196,3 +196,21 @@ char *store_report_render(const struct store_report *rep, enum report_format fmt
     *len = n;
     return buf;
 }
+
+int store_report_print(struct store *st, const char *since, const char *until,
+                       enum report_format fmt, FILE *out, struct myocds_err *err)
+{
+    struct store_range range;
+    struct store_report rep;
+    size_t len = 0;
+    int rc = store_report_range(since, until, &range, err);
+    if (rc != 0 || (rc = store_report(st, &range, &rep, err)) != 0)
+        return rc;
+    char *text = store_report_render(&rep, fmt, &len);
+    store_report_free(&rep);
+    if (text == NULL)
+        return myocds_err_set(err, 500, "out of memory");
+    bool ok = fwrite(text, 1, len, out) == len && (fmt != REPORT_JSON || fputc('\n', out) != EOF);
+    free(text);
+    return ok && fflush(out) == 0 ? 0 : myocds_err_set(err, 500, "cannot write the report");
+}

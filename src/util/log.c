@@ -15,7 +15,7 @@
 
 static atomic_int log_min_level = LOG_LEVEL_INFO;
 
-static const char *const level_names[] = {"debug", "info", "warn", "error"};
+static const char *const level_names[] = {"debug", "info", "warn", "error", "notice"};
 
 struct line {
     char buf[LOG_LINE_MAX];
@@ -30,7 +30,7 @@ void log_set_level(enum log_level level)
 
 bool log_level_parse(const char *name, enum log_level *out)
 {
-    for (size_t i = 0; i < sizeof level_names / sizeof level_names[0]; i++) {
+    for (size_t i = 0; i < (size_t)LOG_LEVEL_NOTICE; i++) { /* notice is not a setting */
         if (strcmp(name, level_names[i]) == 0) {
             *out = (enum log_level)i;
             return true;
@@ -175,4 +175,9 @@ void log_info(const char *fmt, ...)
 void log_debug(const char *fmt, ...)
 {
     LOG_VA_BODY(LOG_LEVEL_DEBUG, 0);
+}
+
+void log_notice(const char *fmt, ...)
+{
+    LOG_VA_BODY(LOG_LEVEL_NOTICE, 0);
 }

@@ -17,6 +17,7 @@ enum log_level {
     LOG_LEVEL_INFO,
     LOG_LEVEL_WARN,
     LOG_LEVEL_ERROR,
+    LOG_LEVEL_NOTICE, /* life-cycle lines (listening, reloaded, stopped): never filtered */
 };
 
 /* One extra member of a log line: a string (str != NULL) or an integer. */
@@ -44,5 +45,7 @@ void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A life-cycle line, written whatever the level ("listening on ..." must always show). */
+void log_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif
