@@ -116,6 +116,25 @@ static void test_pjp_combination_and_prophylaxis(void **state)
     assert_int_equal(run("pjp-prophylaxis", &v, &cards), 0);
 }
 
+static void test_children_get_no_adult_doses(void **state)
+{
+    (void)state;
+    struct patient_view v;
+    struct view_med m[] = {med(&prednisone, 40, -1, true)};
+    struct card_list cards = {0};
+    patient(&v, IIM_JDM, m, 1);
+    v.age_years = 10;
+    v.cond_flags = COND_ILD;
+    assert_int_equal(run("steroid-monotherapy", &v, &cards), 1);
+    assert_int_equal(cards.v[0].n_suggestions, 2); /* no adult mycophenolate dose */
+    assert_string_equal(cards.v[0].suggestions[cards.v[0].recommended], "methotrexate_child");
+    card_list_free(&cards);
+    assert_int_equal(run("pjp-prophylaxis", &v, &cards), 1);
+    assert_int_equal(cards.v[0].n_suggestions, 1);
+    assert_string_equal(cards.v[0].suggestions[0], "tmp_smx_child");
+    card_list_free(&cards);
+}
+
 static void test_pjp_sulfa_allergy_suggests_atovaquone(void **state)
 {
     (void)state;
@@ -225,6 +244,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_pjp_dose_and_duration),
         cmocka_unit_test(test_pjp_combination_and_prophylaxis),
         cmocka_unit_test(test_pjp_sulfa_allergy_suggests_atovaquone),
+        cmocka_unit_test(test_children_get_no_adult_doses),
         cmocka_unit_test(test_iga_first_ivig),
         cmocka_unit_test(test_iga_deficient_is_critical),
         cmocka_unit_test(test_ibm_steroid_taper_above_10),

@@ -52,6 +52,9 @@ static void test_dose_range_child_and_not_initial(void **state)
     assert_int_equal(run("steroid-dose-range", &v, &cards), 1); /* 2.4 mg/kg */
     assert_non_null(strstr(cards.v[0].summary, "above 2 mg/kg/day"));
     card_list_free(&cards);
+    v.past_glucocorticoid = true; /* an earlier course: a restart, not an initial dose */
+    assert_int_equal(run("steroid-dose-range", &v, &cards), 0);
+    v.past_glucocorticoid = false;
     m[0].ordered = false; /* prednisone already active: a change, not an initial dose */
     v.n_meds = 2;
     assert_int_equal(run("steroid-dose-range", &v, &cards), 0);
@@ -71,13 +74,17 @@ static void test_methotrexate_checks(void **state)
     assert_int_equal(run("mtx-folic-acid", &v, &cards), 0);
 
     assert_int_equal(run("mtx-baseline", &v, &cards), 1);
-    assert_int_equal(cards.v[0].n_suggestions, 3);
+    assert_int_equal(cards.v[0].n_suggestions, 4);
     assert_string_equal(cards.v[0].selection, "any");
     card_list_free(&cards);
-    v.labs[LAB_HBV].present = v.labs[LAB_HCV].present = v.labs[LAB_LIVER].present = true;
+    v.labs[LAB_HBSAG].present = v.labs[LAB_HCV].present = v.labs[LAB_LIVER].present = true;
+    assert_int_equal(run("mtx-baseline", &v, &cards), 1); /* HBsAg alone is half a screen */
+    assert_non_null(strstr(cards.v[0].summary, "anti-HBc"));
+    card_list_free(&cards);
+    v.labs[LAB_HBC].present = true;
     assert_int_equal(run("mtx-baseline", &v, &cards), 0);
     v.sex = 'f';
-    v.age_years = 30;
+    v.age_years = 50; /* up to and including 50 */
     assert_int_equal(run("mtx-baseline", &v, &cards), 1);
     assert_non_null(strstr(cards.v[0].detail, "contraception"));
     assert_int_equal(cards.v[0].n_suggestions, 0);
@@ -106,6 +113,9 @@ static void test_aza_statin_tnf(void **state)
     assert_int_equal(run("statin-imnm", &v, &cards), 0);
 
     patient(&v, IIM_DM, t, 1);
+    assert_int_equal(run("anti-tnf-myositis", &v, &cards), 1);
+    card_list_free(&cards);
+    patient(&v, IIM_ANTISYNTHETASE, t, 1);
     assert_int_equal(run("anti-tnf-myositis", &v, &cards), 1);
     card_list_free(&cards);
     patient(&v, IIM_IBM, t, 1);
@@ -175,6 +185,9 @@ static void test_high_dose_duration(void **state)
     assert_non_null(strstr(cards.v[0].summary, "42 days"));
     assert_non_null(strstr(cards.v[0].detail, "2025-10-11"));
     card_list_free(&cards);
+    v.iim = IIM_IBM; /* ibm-steroid gives IBM its own taper */
+    assert_int_equal(run("high-dose-duration", &v, &cards), 0);
+    v.iim = IIM_PM;
     m[0].start_day = TODAY - 20; /* under 4 weeks */
     assert_int_equal(run("high-dose-duration", &v, &cards), 0);
     m[0].start_day = TODAY - 42;

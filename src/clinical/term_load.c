@@ -298,8 +298,8 @@ static const struct {
     const char *name;
     unsigned bit;
 } lab_kinds[] = {
-    {"iga", LAB_IGA}, {"weight", LAB_WEIGHT}, {"tpmt", LAB_TPMT}, {"hbv", LAB_HBV},
-    {"hcv", LAB_HCV}, {"liver", LAB_LIVER},   {"dxa", LAB_DXA},
+    {"iga", LAB_IGA}, {"weight", LAB_WEIGHT}, {"tpmt", LAB_TPMT},   {"hbsag", LAB_HBSAG},
+    {"hbc", LAB_HBC}, {"hcv", LAB_HCV},       {"liver", LAB_LIVER}, {"dxa", LAB_DXA},
 };
 
 static const struct {

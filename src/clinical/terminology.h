@@ -56,7 +56,8 @@ enum lab_kind {
     LAB_IGA,    /* serum IgA */
     LAB_WEIGHT, /* body weight */
     LAB_TPMT,   /* TPMT activity or genotype */
-    LAB_HBV,    /* hepatitis B screening */
+    LAB_HBSAG,  /* hepatitis B surface antigen */
+    LAB_HBC,    /* hepatitis B core antibody */
     LAB_HCV,    /* hepatitis C screening */
     LAB_LIVER,  /* ALT / AST */
     LAB_DXA,    /* bone density (DXA T-score) */

@@ -15,7 +15,6 @@
 #include <string.h>
 
 #define VIEW_INDEX_SIZE 64
-#define DAYS_PER_YEAR 365.25
 
 struct builder {
     struct patient_view *v;
@@ -44,6 +43,7 @@ static bool status_in(const char *status, const char *const *list)
 static const char *const active_med_status[] = {"active", "on-hold", "draft", NULL};
 static const char *const past_ivig_status[] = {"active",  "on-hold", "completed",
                                                "stopped", "unknown", NULL};
+static const char *const past_course_status[] = {"completed", "stopped", NULL};
 static const char *const dead_draft_status[] = {"entered-in-error", "cancelled", "stopped",
                                                 "completed", NULL};
 
@@ -87,6 +87,9 @@ static int add_request(struct builder *b, json_object *mr)
     if (!b->drafts && !status_in(status, active_med_status)) {
         if ((med.classes & DC_IVIG) && status_in(status, past_ivig_status))
             b->v->past_ivig = true;
+        if ((med.classes & DC_GLUCOCORTICOID) && med.systemic &&
+            status_in(status, past_course_status))
+            b->v->past_glucocorticoid = true;
         return 0;
     }
     if (b->drafts && status_in(status, dead_draft_status))
@@ -243,7 +246,7 @@ static void add_patient(struct builder *b, const json_object *p)
     long born = 0;
     const char *gender = json_get_str(p, "gender");
     if (fhir_date_days(json_get_str(p, "birthDate"), &born) && born <= b->v->today)
-        b->v->age_years = (double)(b->v->today - born) / DAYS_PER_YEAR;
+        b->v->age_years = fhir_whole_years(born, b->v->today);
     if (gender != NULL)
         b->v->sex = strcmp(gender, "female") == 0 ? 'f' : strcmp(gender, "male") == 0 ? 'm' : 'u';
 }

@@ -56,7 +56,7 @@ struct patient_view {
     enum cds_hook hook;
     long today;             /* days since epoch */
     const char *patient_id; /* from context (borrowed) */
-    double age_years;       /* < 0 unknown */
+    double age_years;       /* completed years; < 0 unknown */
     char sex;               /* 'f', 'm' or 'u' */
 
     unsigned iim;                   /* enum iim_subtype bits of active, confirmed conditions */
@@ -65,7 +65,9 @@ struct patient_view {
 
     struct view_med *meds; /* active (or being ordered) medications, owned */
     int n_meds;
-    bool past_ivig; /* an earlier IVIG request or administration */
+    bool past_ivig;
+    bool past_glucocorticoid;       /* an earlier systemic glucocorticoid course (completed
+                                       or stopped): a new one is not an initial dose */ /* an earlier IVIG request or administration */
 
     struct view_lab labs[LAB_KIND_COUNT]; /* latest of each kind: IgA in mg/dL, weight in kg,
                                              the others as reported */

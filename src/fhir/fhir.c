@@ -100,6 +100,36 @@ bool fhir_date_days(const char *s, long *days)
     return true;
 }
 
+void fhir_civil_from_days(long days, long *year, int *month, int *day)
+{
+    /* H. Hinnant's civil_from_days, proleptic Gregorian. */
+    long z = days + 719468;
+    long era = (z >= 0 ? z : z - 146096) / 146097;
+    long doe = z - era * 146097;
+    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    long mp = (5 * doy + 2) / 153;
+    *day = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *month = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *year = yoe + era * 400 + (*month <= 2);
+}
+
+int fhir_whole_years(long from, long to)
+{
+    long fy = 0;
+    long ty = 0;
+    int fm = 0;
+    int fd = 0;
+    int tm = 0;
+    int td = 0;
+    if (to < from)
+        return -1;
+    fhir_civil_from_days(from, &fy, &fm, &fd);
+    fhir_civil_from_days(to, &ty, &tm, &td);
+    long years = ty - fy - (tm < fm || (tm == fm && td < fd));
+    return (int)years;
+}
+
 long fhir_days_from_epoch(long long t)
 {
     return (long)(t / 86400);

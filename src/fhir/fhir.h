@@ -32,6 +32,12 @@ const char *fhir_status_code(const json_object *res, const char *key);
  * 1970-01-01 (missing month/day count as the first). False when unparseable. */
 bool fhir_date_days(const char *s, long *days);
 
+/* The civil date (year, month 1-12, day 1-31) of a day count since 1970-01-01. */
+void fhir_civil_from_days(long days, long *year, int *month, int *day);
+
+/* Completed years between two day counts (an age on a given day); -1 when to < from. */
+int fhir_whole_years(long from, long to);
+
 /* Days since 1970-01-01 of a Unix time. */
 long fhir_days_from_epoch(long long t);
 

@@ -1,6 +1,7 @@
 /* facts.c - phrases about the patient's own facts, shared by the rules' cards. */
 #include "rules/facts.h"
 
+#include "fhir/fhir.h"
 #include "fhir/json.h"
 
 #include <stdio.h>
@@ -84,14 +85,9 @@ void facts_join(const struct rule_conf *conf, const char *member, const char *co
 
 void facts_date(long days, char *buf, size_t cap)
 {
-    /* Civil date from a day count (proleptic Gregorian, H. Hinnant's algorithm). */
-    long z = days + 719468;
-    long era = (z >= 0 ? z : z - 146096) / 146097;
-    long doe = z - era * 146097;
-    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long mp = (5 * doy + 2) / 153;
-    long day = doy - (153 * mp + 2) / 5 + 1;
-    long month = mp < 10 ? mp + 3 : mp - 9;
-    snprintf(buf, cap, "%04ld-%02ld-%02ld", yoe + era * 400 + (month <= 2), month, day);
+    long year = 0;
+    int month = 0;
+    int day = 0;
+    fhir_civil_from_days(days, &year, &month, &day);
+    snprintf(buf, cap, "%04ld-%02d-%02d", year, month, day);
 }

@@ -1,8 +1,9 @@
 /* high_dose_duration.c - prednisone-equivalent >= 40 mg/day active for more than 4 weeks
  * as a single-step order (no taper). Info. Seeds 000/002: never continue high-dose
- * corticosteroids beyond 2-4 weeks. On order hooks it fires when a high dose is being
- * ordered again; on patient-view on the active record. A start date that is unknown
- * means the rule cannot tell, and it stays silent.
+ * corticosteroids beyond 2-4 weeks. Not for IBM: ibm-steroid gives its own rapid taper,
+ * and two taper plans on one screen would contradict each other. On order hooks it fires when a
+ * high dose is being ordered again; on patient-view on the active record. A start date that is
+ * unknown means the rule cannot tell, and it stays silent.
  */
 #include "rules/facts.h"
 #include "rules/rules.h"
@@ -30,7 +31,7 @@ int rule_high_dose_duration(const struct rule_ctx *ctx, struct card_list *out)
             (double)(v->today - m->start_day) > th->high_dose_max_days && old == NULL)
             old = m;
     }
-    if (v->iim == 0 || old == NULL || !ordering_high)
+    if ((v->iim & IIM_NON_IBM) == 0 || (v->iim & IIM_IBM) != 0 || old == NULL || !ordering_high)
         return 0;
 
     char pred[48], days[16], start[16], dose_detail[FACT_MAX];

@@ -4,10 +4,14 @@
  * mtx-folic-acid (warning): methotrexate without folic acid.
  * aza-tpmt (warning): azathioprine with no TPMT result on record.
  * statin-imnm (critical): a statin for IMNM / anti-HMGCR myopathy.
- * anti-tnf-myositis (warning): a TNF inhibitor for PM / DM (may worsen ILD and myositis).
+ * anti-tnf-myositis (warning): a TNF inhibitor for PM / DM (may worsen ILD and myositis);
+ *   also for antisynthetase syndrome (ILD is its hallmark) and unspecified IIM (PM or DM
+ *   not yet told apart), not for IBM or IMNM alone.
  */
 #include "rules/facts.h"
 #include "rules/rules.h"
+
+#define TNF_AT_RISK (IIM_PM | IIM_DM | IIM_JDM | IIM_ANTISYNTHETASE | IIM_UNSPECIFIED)
 
 /* The common card: the order, the condition, and optionally one suggestion. */
 static int order_card(const struct rule_ctx *ctx, struct card_list *out, const struct view_med *m,
@@ -59,7 +63,7 @@ int rule_anti_tnf_myositis(const struct rule_ctx *ctx, struct card_list *out)
 {
     const struct patient_view *v = ctx->view;
     const struct view_med *tnf = facts_trigger(v, DC_TNF_INHIBITOR);
-    if ((v->iim & (IIM_PM | IIM_DM | IIM_JDM)) == 0 || tnf == NULL)
+    if ((v->iim & TNF_AT_RISK) == 0 || tnf == NULL)
         return 0;
     return order_card(ctx, out, tnf, NULL);
 }

@@ -14,12 +14,12 @@ int rule_mtx_baseline(const struct rule_ctx *ctx, struct card_list *out)
     static const struct {
         const char *key;
         enum lab_kind lab;
-    } tests[] = {{"hbv", LAB_HBV}, {"hcv", LAB_HCV}, {"liver", LAB_LIVER}};
+    } tests[] = {{"hbsag", LAB_HBSAG}, {"hbc", LAB_HBC}, {"hcv", LAB_HCV}, {"liver", LAB_LIVER}};
     const struct patient_view *v = ctx->view;
     const struct view_med *mtx = facts_trigger(v, DC_METHOTREXATE);
     if (v->iim == 0 || mtx == NULL)
         return 0;
-    const char *missing[3];
+    const char *missing[4];
     int n = 0;
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
         if (!v->labs[tests[i].lab].present)

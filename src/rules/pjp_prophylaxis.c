@@ -91,6 +91,8 @@ int rule_pjp_prophylaxis(const struct rule_ctx *ctx, struct card_list *out)
         return -1;
     if (v->sulfonamide_allergy) {
         card_suggest(c, "atovaquone", true);
+    } else if (facts_is_child(v, ctx->th)) {
+        card_suggest(c, "tmp_smx_child", true); /* adult tablet regimens do not fit */
     } else {
         card_suggest(c, "tmp_smx_ds", true);
         card_suggest(c, "tmp_smx_ss", false);

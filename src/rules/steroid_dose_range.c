@@ -3,7 +3,7 @@
  * RULES.md: adults (non-IBM IIM) start at 0.5-1 mg/kg/day, at most 80 mg/day; juvenile DM
  * (and children) at most 2 mg/kg/day and 60 mg/day. Info. Without a weight only the
  * ceiling is checked and the card says so. Not for IV pulses (planned <= pulse_max_days)
- * nor when a glucocorticoid is already active (then it is not an initial dose).
+ * nor when a glucocorticoid is active or was given before (then it is not an initial dose).
  */
 #include "rules/facts.h"
 #include "rules/rules.h"
@@ -33,6 +33,8 @@ static bool initial_dose(const struct patient_view *v, const struct view_med *gc
 {
     if (gc->duration_days >= 0 && gc->duration_days <= th->pulse_max_days)
         return false;
+    if (v->past_glucocorticoid)
+        return false; /* a restart: the start range is for treatment at diagnosis */
     for (int i = 0; i < v->n_meds; i++)
         if ((v->meds[i].classes & DC_GLUCOCORTICOID) && v->meds[i].systemic && !v->meds[i].ordered)
             return false;

@@ -16,8 +16,9 @@ static void suggest(struct card *c, const struct patient_view *v, const struct r
     bool female = facts_female_childbearing(v, th);
     card_suggest(c, child ? "methotrexate_child" : "methotrexate", !child && !ild && !female);
     card_suggest(c, "azathioprine", female && !ild && !child);
-    card_suggest(c, "mycophenolate", ild && !child);
-    if (child)
+    if (!child) /* its 500 mg twice daily is an adult dose */
+        card_suggest(c, "mycophenolate", ild);
+    else
         c->recommended = 0;
 }
 
