@@ -2,6 +2,7 @@
  *
  * argv -> struct cfg, engine, store; start and stop; signal handling. Nothing else.
  */
+#include "auth/client.h"
 #include "fhir/client.h"
 #include "http/server.h"
 #include "myocds/myocds.h"
@@ -30,6 +31,8 @@ static const char usage[] =
     "       myocds eval --service ID [--config FILE] [--fetch] [FILE|-]\n"
     "       myocds services [--config FILE]\n"
     "       myocds report [--config FILE] [--json|--csv] [--since DATE] [--until DATE]\n"
+    "       myocds call --url URL --key KEY.pem --iss ISS [--kid KID] [--alg ALG] [--aud AUD]\n"
+    "                   FILE|-\n"
     "       myocds --help | --version\n"
     "\n"
     "  serve     answer CDS Hooks calls over HTTP (default 127.0.0.1:8080; --port 0 takes a\n"
@@ -38,6 +41,9 @@ static const char usage[] =
     "            --fetch reads the prefetch keys it lacks from its fhirServer (only servers\n"
     "            listed in the config's fhir.allowed_servers)\n"
     "  services  print the discovery document\n"
+    "  call      sign a JWT with KEY.pem as issuer ISS (alg from the key, kid its RFC 7638\n"
+    "            thumbprint, aud URL without /feedback) and POST FILE to URL as an EHR\n"
+    "            would; print the answer; exit 0 on HTTP 200, else 1\n"
     "  report    per rule: cards issued, accepted, overridden, acceptance rate, top override\n"
     "            reasons, from the feedback store; a table, or --json / --csv. DATE is\n"
     "            YYYY-MM-DD (--until includes that day) or YYYY-MM-DDTHH:MM:SSZ\n";
@@ -276,12 +282,12 @@ static int cmd_serve(int argc, char **argv)
 }
 
 /* Reads all of path ("-" or NULL: stdin) up to EVAL_INPUT_MAX; caller frees *out. */
-static int read_input(const char *path, char **out, size_t *len)
+static int read_input(const char *cmd, const char *path, char **out, size_t *len)
 {
     bool std = path == NULL || strcmp(path, "-") == 0;
     FILE *f = std ? stdin : fopen(path, "rb");
     if (f == NULL) {
-        fprintf(stderr, "myocds eval: cannot open %s: %s\n", path, strerror(errno));
+        fprintf(stderr, "myocds %s: cannot open %s: %s\n", cmd, path, strerror(errno));
         return EXIT_USAGE;
     }
     char *buf = malloc(EVAL_INPUT_MAX + 1);
@@ -290,7 +296,8 @@ static int read_input(const char *path, char **out, size_t *len)
     if (!std)
         fclose(f);
     if (bad || n > EVAL_INPUT_MAX) {
-        fprintf(stderr, "myocds eval: input unreadable or larger than %zu bytes\n", EVAL_INPUT_MAX);
+        fprintf(stderr, "myocds %s: input unreadable or larger than %zu bytes\n", cmd,
+                EVAL_INPUT_MAX);
         free(buf);
         return EXIT_USAGE;
     }
@@ -322,7 +329,7 @@ static int cmd_eval(int argc, char **argv)
         opts.fetch = fhir_fetch;
         opts.fetch_ctx = &call;
     }
-    if (rc == 0 && (rc = read_input(a.input, &in, &in_len)) == 0) {
+    if (rc == 0 && (rc = read_input("eval", a.input, &in, &in_len)) == 0) {
         if (myocds_evaluate(engine, a.service, in, in_len, &opts, &out, &out_len, &err) != 0) {
             fprintf(stderr, "myocds eval: %s (HTTP %d)\n", err.msg, err.http_status);
             rc = err.http_status >= 500 ? EXIT_FAILURE : EXIT_USAGE;
@@ -394,6 +401,55 @@ static int cmd_report(int argc, char **argv)
     return rc;
 }
 
+/* --url, --key, --iss, --kid, --alg, --aud into v[0..5], the request file into *input. */
+static int parse_call(int argc, char **argv, const char *v[6], const char **input)
+{
+    static const char *const names[] = {"--url", "--key", "--iss", "--kid", "--alg", "--aud"};
+    for (int i = 2; i < argc; i++) {
+        int got = 0;
+        for (size_t k = 0; k < 6 && got == 0; k++)
+            got = opt_value(argc, argv, &i, names[k], &v[k]);
+        if (got < 0)
+            return usage_error("call", "missing value after", argv[i]);
+        if (got == 0 && *input == NULL && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0))
+            *input = argv[i];
+        else if (got == 0)
+            return usage_error("call", "unknown argument", argv[i]);
+    }
+    if (v[0] == NULL || v[1] == NULL || v[2] == NULL || *input == NULL)
+        return usage_error("call", "--url, --key, --iss and a request FILE are required", NULL);
+    return 0;
+}
+
+static int cmd_call(int argc, char **argv)
+{
+    const char *v[6] = {NULL};
+    const char *input = NULL;
+    struct myocds_err err = {0};
+    char *body = NULL, *resp = NULL;
+    size_t len = 0, resp_len = 0;
+    long status = 0;
+    int rc = parse_call(argc, argv, v, &input);
+    if (rc != 0 || (rc = read_input("call", input, &body, &len)) != 0)
+        return rc;
+    struct auth_call_opts o = {.url = v[0], .key_path = v[1], .iss = v[2], .kid = v[3],
+                               .alg = v[4], .aud = v[5], .body = body, .body_len = len};
+    if (auth_call(&o, &status, &resp, &resp_len, &err) != 0) {
+        fprintf(stderr, "myocds call: %s\n", err.msg);
+        rc = err.http_status == 400 ? EXIT_USAGE : EXIT_FAILURE;
+    } else {
+        fwrite(resp, 1, resp_len, stdout);
+        if (resp_len > 0 && resp[resp_len - 1] != '\n')
+            fputc('\n', stdout);
+        if (status != 200)
+            fprintf(stderr, "myocds call: HTTP %ld\n", status);
+        rc = fflush(stdout) == 0 && status == 200 ? EXIT_SUCCESS : EXIT_FAILURE;
+    }
+    free(resp);
+    free(body);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     int rc;
@@ -418,6 +474,8 @@ int main(int argc, char **argv)
         rc = cmd_eval(argc, argv);
     else if (strcmp(argv[1], "services") == 0)
         rc = cmd_services(argc, argv);
+    else if (strcmp(argv[1], "call") == 0)
+        rc = cmd_call(argc, argv);
     else if (strcmp(argv[1], "report") == 0)
         rc = cmd_report(argc, argv);
     else

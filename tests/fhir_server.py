@@ -16,6 +16,7 @@ Options make it misbehave the way FHIR servers do:
     --fail-status N    answer every query with status N and an OperationOutcome
     --page-size N      split searchset Bundles into pages of N entries (link next)
     --next-base URL    put the next links under URL instead of this server
+    --tls-cert F --tls-key K   speak HTTPS with this certificate (HTTP/1.1 over TLS)
     --stats FILE       keep {"connections", "requests", "authorized", "max_parallel",
                        "next_links" (offered), "paths"} in FILE (rewritten atomically)
 It prints "port N" on stdout when ready. Standard library only; stops on SIGTERM/SIGINT.
@@ -25,6 +26,7 @@ import json
 import os
 import re
 import signal
+import ssl
 import sys
 import threading
 import time
@@ -232,8 +234,16 @@ def main():
     ap.add_argument("--page-size", type=int, default=0)
     ap.add_argument("--next-base")
     ap.add_argument("--stats")
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
     o = ap.parse_args()
     srv = Server(("127.0.0.1", 0), Handler)
+    if o.tls_cert:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(o.tls_cert, o.tls_key)
+        tls.set_alpn_protocols(["http/1.1"])
+        # A client that rejects the certificate fails in accept(): no request, no count.
+        srv.socket = tls.wrap_socket(srv.socket, server_side=True)
     srv.opts = o
     srv.cases = load_cases(o.fixtures, o.services)
     srv.stats = Stats(o.stats)

@@ -11,7 +11,8 @@ and (a), (b), (c) must give the fixture's exact rule-id set; (b) again with Bund
 one entry per page. Then the safety and failure cases: a null key is not fetched; a
 fhirServer outside fhir.allowed_servers is never contacted (412); a wrong token gives
 412, a failing server 503; an answer past the deadline is not waited for and gives no
-wrong card; a next link to another host is not followed (the token never goes there).
+wrong card; a next link to another host is not followed (the token never goes there);
+HTTPS with the configured CA works, an untrusted certificate gets no request (503).
 Last, the figure: five missing keys from a server that answers each after 300 ms.
 
 Standard library only. Usage:
@@ -135,13 +136,25 @@ class Myocds:
         doc = json.loads(raw) if raw else {}
         return r.status, rule_ids(doc) if r.status == 200 else None, ms, doc.get("error", "")
 
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
+    def get(self, path):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
-            self.proc.wait(15)
+            c.request("GET", path)
+            r = c.getresponse()
+            return r.status, r.read().decode()
+        finally:
+            c.close()
+
+    def stop(self):
+        """The exit status (0 after SIGTERM; under ASan also: no leak)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(15)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+            return None
 
 
 def rule_ids(doc):
@@ -326,6 +339,43 @@ def check_foreign_next_link(res, ctx, by_name):
               f"{st} {ids} {err}; foreign server {foreign}")
 
 
+def check_metrics(res, ctx):
+    st, text = ctx["serve"].get("/metrics")
+    values = dict(re.findall(r"^(myocds_fhir_fetch\w*) (\d+)$", text, re.M))
+    total = int(values.get("myocds_fhir_fetches_total", 0))
+    failed = int(values.get("myocds_fhir_fetch_failures_total", 0))
+    res.check(f"/metrics counts the FHIR reads ({total}, {failed} failed)",
+              st == 200 and total > failed > 0, str(values))
+
+
+def make_cert(tmp):
+    """A throw-away self-signed certificate for 127.0.0.1: (cert, key)."""
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert, "-days",
+                    "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
+def check_tls(res, ctx, by_name):
+    case, expect, request = by_name[PERF_CASE]
+    svc = expect["service"]
+    body = without_prefetch(request, ctx["tls"].base, case)
+    st, ids, err = run_eval(ctx["bin"], ctx["config"], svc, body)
+    st2, ids2, _, err2 = ctx["serve"].post(svc, body)
+    res.check("HTTPS FHIR server trusted through fhir.ca_file: same cards",
+              st == st2 == 200 and ids == ids2 == sorted(expect["fire"]),
+              f"eval {st} {ids} {err.strip()[-200:]} serve {st2} {ids2} {err2}")
+    before = ctx["tls"].stats()
+    st, ids, err = run_eval(ctx["bin"], ctx["untrusting"], svc, body)
+    after = ctx["tls"].stats()
+    res.check("HTTPS FHIR server with an untrusted certificate: 503, no request reached it",
+              st == 503 and after["requests"] == before["requests"]
+              and after["authorized"] == before["authorized"],
+              f"eval {st} {err.strip()[-200:]}; {before['requests']}->{after['requests']}")
+
+
 def check_perf(res, ctx, by_name):
     """Exactly the five keys of PERF_KEYS missing; any other key given (empty)."""
     case, expect, request = by_name[PERF_CASE]
@@ -384,8 +434,12 @@ def main():
         ctx["slow_allergies"] = fhir("slow_allergies", "--token", TOKEN, "--delay-ms", 1500,
                                      "--delay-match", "AllergyIntolerance")
         ctx["slow_all"] = fhir("slow_all", "--token", TOKEN, "--delay-ms", 1500)
-        listed = [ctx[k].base for k in ("main", "paged", "redirecting", "failing", "slow")]
-        ctx["config"] = write_config(tmp, "main", listed)
+        cert, key = make_cert(tmp)
+        ctx["tls"] = fhir("tls", "--token", TOKEN, "--tls-cert", cert, "--tls-key", key)
+        ctx["tls"].base = ctx["tls"].base.replace("http:", "https:")
+        listed = [ctx[k].base for k in ("main", "paged", "redirecting", "failing", "slow", "tls")]
+        ctx["config"] = write_config(tmp, "main", listed, ca_file=cert)
+        ctx["untrusting"] = write_config(tmp, "untrusting", [ctx["tls"].base])
         short = write_config(tmp, "short", [ctx["slow_allergies"].base, ctx["slow_all"].base],
                              deadline_ms=DEADLINE_MS)
         ctx["serve"] = Myocds(ctx["bin"], ctx["config"])
@@ -399,9 +453,16 @@ def main():
         check_failures(res, ctx, by_name)
         check_deadline(res, ctx, by_name)
         check_foreign_next_link(res, ctx, by_name)
+        check_tls(res, ctx, by_name)
         leaked = [l for l in ctx["serve"].lines if TOKEN in l]
         res.check("the token never appears in the service's log", not leaked, leaked[:1])
-    except (RuntimeError, OSError, KeyError) as e:
+        check_metrics(res, ctx)
+        for name in ("serve", "serve_short"):
+            procs.remove(ctx[name])
+            code = ctx[name].stop()
+            res.check(f"{name} stops cleanly (exit 0)", code == 0,
+                      f"exit {code}: {ctx[name].lines[-3:]}")
+    except (RuntimeError, OSError, KeyError, subprocess.SubprocessError) as e:
         res.check("set-up", False, repr(e))
     finally:
         for p in reversed(procs):

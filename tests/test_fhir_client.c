@@ -25,6 +25,15 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Outcomes reported through fhir_call.counted. */
+static int counted_ok;
+static int counted_failed;
+
+static void count_outcome(bool ok)
+{
+    (*(ok ? &counted_ok : &counted_failed))++;
+}
+
 struct url_case {
     const char *base;
     const char *url;
@@ -302,7 +311,7 @@ static void batch_init(struct test_batch *t, const char *server, const char *tok
 static struct fhir_client *client(const char *allowed, long deadline_ms)
 {
     const char *const list[] = {allowed};
-    const struct fhir_client_opts o = {list, allowed != NULL, 3000, deadline_ms};
+    const struct fhir_client_opts o = {list, allowed != NULL, 3000, deadline_ms, NULL};
     struct fhir_client *c = NULL;
     struct myocds_err err = {0};
     assert_int_equal(fhir_client_new(&o, &c, &err), 0);
@@ -343,7 +352,8 @@ static void test_fetch_refused_without_connecting(void **state)
         {"https://ehr.example.org/fhir/r4", "tok\r\nX-Evil: 1", 300},
     };
     struct fhir_client *c = client("https://ehr.example.org/fhir/r4", 1500);
-    struct fhir_call call = {c, "test"};
+    struct fhir_call call = {c, "test", count_outcome};
+    counted_ok = counted_failed = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct test_batch t;
         struct myocds_err err = {0};
@@ -354,6 +364,8 @@ static void test_fetch_refused_without_connecting(void **state)
         assert_true(ms_now() - t0 < 100);
         assert_all(&t, MYOCDS_E_PRECONDITION);
     }
+    assert_int_equal(counted_failed, TEST_TEMPLATES * (sizeof cases / sizeof cases[0]));
+    assert_int_equal(counted_ok, 0);
     fhir_client_free(c);
 }
 
@@ -362,7 +374,7 @@ static void test_fetch_with_empty_allow_list(void **state)
 {
     (void)state;
     struct fhir_client *c = client(NULL, 1500);
-    struct fhir_call call = {c, NULL};
+    struct fhir_call call = {c, NULL, NULL};
     struct test_batch t;
     struct myocds_err err = {0};
     batch_init(&t, "https://ehr.example.org/fhir/r4", "tok", 300);
@@ -388,7 +400,7 @@ static void test_fetch_deadline_against_a_silent_server(void **state)
     char base[64];
     snprintf(base, sizeof base, "http://127.0.0.1:%u/fhir", (unsigned)ntohs(sa.sin_port));
     struct fhir_client *c = client(base, DEADLINE_MS);
-    struct fhir_call call = {c, "test"};
+    struct fhir_call call = {c, "test", NULL};
     struct test_batch t;
     struct myocds_err err = {0};
     batch_init(&t, base, "tok", 300);
@@ -409,7 +421,7 @@ static void test_client_refuses_bad_allow_list(void **state)
                                       "ftp://a.org/r4", "a.org/r4"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *const list[] = {"https://ok.example/r4", bad[i]};
-        const struct fhir_client_opts o = {list, 2, 3000, 1500};
+        const struct fhir_client_opts o = {list, 2, 3000, 1500, NULL};
         struct fhir_client *c = (struct fhir_client *)1;
         struct myocds_err err = {0};
         assert_int_equal(fhir_client_new(&o, &c, &err), -400);
@@ -418,11 +430,24 @@ static void test_client_refuses_bad_allow_list(void **state)
     }
 }
 
+static void test_client_refuses_unreadable_ca_file(void **state)
+{
+    (void)state;
+    const char *const list[] = {"https://ok.example/r4"};
+    const struct fhir_client_opts o = {list, 1, 3000, 1500, "/nonexistent/ca.pem"};
+    struct fhir_client *c = NULL;
+    struct myocds_err err = {0};
+    assert_int_equal(fhir_client_new(&o, &c, &err), -400);
+    assert_null(c);
+    assert_non_null(strstr(err.msg, "fhir.ca_file"));
+}
+
 static void test_config_deadline(void **state)
 {
     (void)state;
     static const char json[] = "{\"fhir\":{\"allowed_servers\":[\"https://a.org/r4\"],"
-                               "\"timeout_ms\":900,\"deadline_ms\":700}}";
+                               "\"timeout_ms\":900,\"deadline_ms\":700,"
+                               "\"ca_file\":\"/etc/myocds/ehr-ca.pem\"}}";
     struct cfg c;
     struct myocds_err err = {0};
     assert_int_equal(cfg_load(NULL, &c, &err), 0);
@@ -432,6 +457,7 @@ static void test_config_deadline(void **state)
     assert_int_equal(cfg_parse(json, sizeof json - 1, &c, &err), 0);
     assert_int_equal(c.fhir_deadline_ms, 700);
     assert_int_equal(c.fhir_timeout_ms, 900);
+    assert_string_equal(c.fhir_ca_file, "/etc/myocds/ehr-ca.pem");
     cfg_free(&c);
     static const char zero[] = "{\"fhir\":{\"deadline_ms\":0}}";
     assert_int_not_equal(cfg_parse(zero, sizeof zero - 1, &c, &err), 0);
@@ -452,6 +478,7 @@ int main(void)
         cmocka_unit_test(test_fetch_with_empty_allow_list),
         cmocka_unit_test(test_fetch_deadline_against_a_silent_server),
         cmocka_unit_test(test_client_refuses_bad_allow_list),
+        cmocka_unit_test(test_client_refuses_unreadable_ca_file),
         cmocka_unit_test(test_config_deadline),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);

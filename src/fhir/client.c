@@ -29,6 +29,8 @@ static void finish(struct fhir_run *r, struct fhir_xfer *x, int status, const ch
 {
     x->done = true;
     x->item->status = status;
+    if (r->counted != NULL)
+        r->counted(status == 0);
     if (status == 0) {
         if (x->pages > 1)
             fhir_bundle_merged(x->acc);
@@ -175,7 +177,10 @@ static void start_all(struct fhir_run *r)
 int fhir_fetch(void *ctx, struct myocds_fetch_batch *b, struct myocds_err *err)
 {
     const struct fhir_call *call = ctx;
-    struct fhir_run r = {.c = call->client, .req_id = call->req_id, .base = b->fhir_server};
+    struct fhir_run r = {.c = call->client,
+                         .req_id = call->req_id,
+                         .counted = call->counted,
+                         .base = b->fhir_server};
     int rc = 0;
     r.start = fhir_now_ms();
     r.deadline = r.start + r.c->deadline_ms;

@@ -73,20 +73,24 @@ struct fhir_client; /* allow list, timeouts, a pool of idle curl multi handles *
 struct fhir_client_opts {
     const char *const *allowed_servers; /* copied */
     size_t n_allowed;
-    long timeout_ms;  /* one transfer */
-    long deadline_ms; /* the whole fetch of one request */
+    long timeout_ms;     /* one transfer */
+    long deadline_ms;    /* the whole fetch of one request */
+    const char *ca_file; /* CA certificates to verify servers with (copied); NULL: system's */
 };
 
 /* Checks and copies opts. Caller owns *out: fhir_client_free() it. curl_global_init must
- * have run. Fails (400) when an allowed server is not a usable base URL. */
+ * have run. Fails (400) when an allowed server is not a usable base URL or the CA file
+ * cannot be read. */
 int fhir_client_new(const struct fhir_client_opts *opts, struct fhir_client **out,
                     struct myocds_err *err);
 void fhir_client_free(struct fhir_client *client);
 
-/* The context of one fetch: the client, and the request id for the log (may be NULL). */
+/* The context of one fetch: the client, the request id for the log (may be NULL), and
+ * who is told of each key's outcome (the metrics; may be NULL). */
 struct fhir_call {
     struct fhir_client *client;
     const char *req_id;
+    void (*counted)(bool ok);
 };
 
 /* A myocds_fetch_fn: ctx is a struct fhir_call. Fetches every item of batch concurrently

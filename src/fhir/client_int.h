@@ -20,6 +20,7 @@ struct fhir_client {
     size_t n_allowed;
     long timeout_ms;
     long deadline_ms;
+    char *ca_file;        /* owned; NULL: the system's CA store */
     pthread_mutex_t lock; /* guards idle */
     CURLM *idle[FHIR_IDLE_MULTI_MAX];
     size_t n_idle;
@@ -44,8 +45,9 @@ struct fhir_xfer {
 struct fhir_run {
     struct fhir_client *c;
     const char *req_id;
-    const char *base;  /* the request's fhirServer */
-    const char *proto; /* "https", or "http" when the server is listed with http:// */
+    void (*counted)(bool ok); /* metrics, or NULL */
+    const char *base;         /* the request's fhirServer */
+    const char *proto;        /* "https", or "http" when the server is listed with http:// */
     CURLM *m;
     struct curl_slist *hdrs;
     long long start;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define FHIR_AUTH_PREFIX "Authorization: Bearer "
 #define FHIR_ACCEPT "Accept: application/fhir+json"
@@ -78,6 +79,8 @@ int fhir_xfer_start(struct fhir_run *r, struct fhir_xfer *x, const char *url)
     bad |= curl_easy_setopt(e, CURLOPT_PROXY, ""); /* never hand the token to a proxy */
     bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
     bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (r->c->ca_file != NULL)
+        bad |= curl_easy_setopt(e, CURLOPT_CAINFO, r->c->ca_file);
     bad |= curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
     bad |= curl_easy_setopt(e, CURLOPT_PIPEWAIT, tls ? 1L : 0L);
     bad |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
@@ -181,6 +184,14 @@ int fhir_client_new(const struct fhir_client_opts *o, struct fhir_client **out,
         }
         c->n_allowed = i + 1;
     }
+    if (o->ca_file != NULL && access(o->ca_file, R_OK) != 0) {
+        rc = myocds_err_set(err, 400, "fhir.ca_file cannot be read");
+        goto fail;
+    }
+    if (o->ca_file != NULL && (c->ca_file = strdup(o->ca_file)) == NULL) {
+        rc = myocds_err_set(err, 500, "out of memory");
+        goto fail;
+    }
     *out = c;
     return 0;
 fail:
@@ -197,6 +208,7 @@ void fhir_client_free(struct fhir_client *c)
     for (size_t i = 0; i < c->n_allowed; i++)
         free(c->allowed[i]);
     free(c->allowed);
+    free(c->ca_file);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }

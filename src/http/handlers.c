@@ -109,6 +109,7 @@ static int precheck(const struct http_app *app, const struct http_req *req, cons
     if (http_auth_check(app, req, id, feedback, who, &err) != 0) {
         http_resp_error(resp, 401, err.msg);
         resp->www_authenticate = true;
+        resp->invalid_token = http_auth_presented(req);
         return -1;
     }
     if (!is_json_type(req->content_type)) {

@@ -22,6 +22,7 @@ struct cfg;
 struct store;
 struct fhir_client;
 struct http_metrics;
+struct auth_verifier;
 
 /* One request, all strings borrowed from the server for the duration of the call. */
 struct http_req {
@@ -43,6 +44,7 @@ struct http_resp {
     const char *content_type;     /* NULL: application/json */
     const char *allow;            /* the Allow header of a 405 */
     bool www_authenticate;        /* add WWW-Authenticate: Bearer (401) */
+    bool invalid_token;           /* ... with error="invalid_token": a bearer token failed */
     bool preflight;               /* add the CORS preflight headers */
     const char *endpoint;         /* metric label: discovery, service, feedback, ... */
     char service[HTTP_LABEL_MAX]; /* metric label: a known service id, or empty */
@@ -56,7 +58,8 @@ struct http_app {
     struct store *store;
     struct fhir_client *fhir; /* fetches missing prefetch keys; NULL: none (412) */
     struct http_metrics *metrics;
-    bool dev; /* accept calls without a JWT */
+    struct auth_verifier *auth; /* JWT verification and its counters; NULL in --dev mode */
+    bool dev;                   /* accept calls without a JWT */
     char base_url[HTTP_BASE_URL_MAX];
 };
 
@@ -83,10 +86,14 @@ struct http_identity {
 };
 
 /* The auth seam: may the caller of req use the endpoint of service id (its feedback
- * endpoint when feedback)? Returns 0 and fills *who, or -401 with err set. Without --dev
- * every call is refused until JWT verification lands. */
+ * endpoint when feedback)? Returns 0 and fills *who, or -401 with err set to the check that
+ * failed. Without --dev the bearer JWT must pass app->auth (src/auth/). */
 int http_auth_check(const struct http_app *app, const struct http_req *req, const char *id,
                     bool feedback, struct http_identity *who, struct myocds_err *err);
+
+/* True when req carries an Authorization: Bearer credential (a refusal is then an
+ * error="invalid_token", RFC 6750). */
+bool http_auth_presented(const struct http_req *req);
 
 /* Request counters for /metrics (metrics.c). */
 struct http_metrics *http_metrics_new(void);

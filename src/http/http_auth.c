@@ -1,21 +1,68 @@
 /* http_auth.c - the one place that decides whether a caller may use an endpoint.
  *
- * JWT verification (src/auth/) plugs in here: the audience is this service's own URL
- * (public_base_url + /cds-services/{id}); on the feedback endpoint the feedback URL is
- * accepted too. Until it lands, only --dev mode lets calls through.
+ * The audience is this service's own URL: public_base_url (else http://ADDR:PORT) +
+ * /cds-services/{id}; on the feedback endpoint the feedback URL is accepted too (the CDS
+ * Hooks sandbox sends that). src/auth/ verifies the token; this file maps the outcome to a
+ * 401, a log line and a metric (myocds_jwt_refusals_total by reason) that name the failed
+ * check, never a token or claim value.
  */
+#include "auth/auth.h"
 #include "http/http.h"
+#include "http/metrics.h"
+#include "util/log.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define HTTP_AUD_MAX (HTTP_BASE_URL_MAX + HTTP_SERVICE_ID_MAX + 32)
+#define BEARER_PREFIX "Bearer "
+
+bool http_auth_presented(const struct http_req *req)
+{
+    const char *h = req->authorization;
+    if (h == NULL)
+        return false;
+    h += strspn(h, " \t");
+    return strncasecmp(h, BEARER_PREFIX, sizeof BEARER_PREFIX - 1) == 0;
+}
+
+static void log_outcome(const struct http_req *req, enum auth_reason r,
+                        const struct auth_identity *id)
+{
+    if (r != AUTH_OK) {
+        struct log_field f[] = {LOG_STR("reason", auth_reason_label(r))};
+        log_fields(LOG_LEVEL_INFO, req->req_id, "jwt refused", f, 1);
+        metrics_jwt_refusal(auth_reason_label(r));
+        return;
+    }
+    struct log_field f[] = {LOG_STR("iss", id->iss), LOG_STR("tenant", id->tenant),
+                            LOG_STR("jti", id->jti)};
+    log_fields(LOG_LEVEL_DEBUG, req->req_id, "jwt accepted", f, 3);
+}
 
 int http_auth_check(const struct http_app *app, const struct http_req *req, const char *id,
                     bool feedback, struct http_identity *who, struct myocds_err *err)
 {
-    (void)id;
-    (void)feedback;
-    (void)req; /* req->authorization: the bearer JWT, never logged */
+    char aud[2][HTTP_AUD_MAX];
+    const char *auds[2] = {aud[0], aud[1]};
+    struct auth_identity ident;
     memset(who, 0, sizeof *who);
     if (app->dev)
         return 0;
-    return myocds_err_set(err, 401, "missing or invalid JWT");
+    if (app->auth == NULL)
+        return myocds_err_set(err, 401, "%s", auth_reason_text(AUTH_R_INTERNAL));
+    int n0 = snprintf(aud[0], sizeof aud[0], "%s/cds-services/%s", app->base_url, id);
+    int n1 = snprintf(aud[1], sizeof aud[1], "%s/feedback", aud[0]);
+    if (n0 < 0 || n1 < 0 || (size_t)n1 >= sizeof aud[1])
+        return myocds_err_set(err, 401, "%s", auth_reason_text(AUTH_R_INTERNAL));
+    enum auth_reason r =
+        auth_verify(app->auth, req->authorization, auds, feedback ? 2 : 1, time(NULL), &ident);
+    log_outcome(req, r, &ident);
+    if (r != AUTH_OK)
+        return myocds_err_set(err, 401, "%s", auth_reason_text(r));
+    snprintf(who->iss, sizeof who->iss, "%s", ident.iss);
+    snprintf(who->tenant, sizeof who->tenant, "%s", ident.tenant);
+    return 0;
 }

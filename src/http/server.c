@@ -6,6 +6,7 @@
  */
 #include "http/server.h"
 
+#include "auth/auth.h"
 #include "http/http.h"
 #include "http/metrics.h"
 #include "http/snapshot.h"
@@ -104,7 +105,8 @@ static void add_headers(struct MHD_Response *r, const struct conn_state *cs,
     if (resp->allow != NULL)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
     if (resp->www_authenticate)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                resp->invalid_token ? "Bearer error=\"invalid_token\"" : "Bearer");
     if (resp->preflight) {
         MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
         MHD_add_response_header(r, "Access-Control-Allow-Headers",
@@ -366,6 +368,8 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
     }
     if ((rc = resolve_bind(srv, opts->bind, opts->port, err)) != 0)
         goto fail;
+    if (!opts->dev && (rc = auth_verifier_new(opts->cfg, &srv->app.auth, err)) != 0)
+        goto fail;
     if ((rc = http_snapshots_init(&srv->snaps, opts->cfg, opts->engine, err)) != 0)
         goto fail;
     srv->d = start_daemon(srv);
@@ -417,5 +421,6 @@ void http_server_stop(struct http_server *s, unsigned drain_ms)
     }
     http_snapshots_destroy(&s->snaps); /* no request runs any more */
     http_metrics_free(s->app.metrics);
+    auth_verifier_free(s->app.auth);
     free(s);
 }

@@ -45,7 +45,14 @@ static const struct cfg_option cfg_options[] = {
     OPT("http.connection_limit", CFG_T_UINT, http_connection_limit, 1, 65536),
     OPT("http.timeout_s", CFG_T_UINT, http_timeout_s, 1, 3600),
     OPT("log_level", CFG_T_LEVEL, log_level, 0, 0),
+    OPT("auth.max_lifetime_s", CFG_T_LONG, auth_max_lifetime_s, 1, 3600),
+    OPT("auth.clock_skew_s", CFG_T_LONG, auth_clock_skew_s, 0, 600),
+    OPT("auth.jwks_ca_file", CFG_T_STR, auth_jwks_ca_file, 0, 0),
 };
+
+/* The JWT algorithms auth.allowed_algs may name (asymmetric only), and the default. */
+static const char *const cfg_jwt_algs[] = {"ES256", "ES384", "ES512", "RS256", "RS384", "RS512"};
+static const char *const cfg_default_algs[] = {"ES384", "RS384"};
 
 static unsigned online_cpus(void)
 {
@@ -74,9 +81,17 @@ static int set_defaults(struct cfg *c, struct myocds_err *err)
     c->http_connection_limit = CFG_DEFAULT_CONN_LIMIT;
     c->http_timeout_s = CFG_DEFAULT_TIMEOUT_S;
     c->log_level = LOG_LEVEL_INFO;
+    c->auth_max_lifetime_s = CFG_DEFAULT_JWT_MAX_LIFETIME_S;
+    c->auth_clock_skew_s = CFG_DEFAULT_JWT_CLOCK_SKEW_S;
     c->data_dir = strdup(CFG_DEFAULT_DATA_DIR);
     c->hooks_dir = default_hooks_dir();
-    if (c->data_dir == NULL || c->hooks_dir == NULL)
+    c->auth_allowed_algs = calloc(2 + 1, sizeof *c->auth_allowed_algs);
+    for (size_t i = 0; c->auth_allowed_algs != NULL && i < 2; i++) {
+        if ((c->auth_allowed_algs[i] = strdup(cfg_default_algs[i])) == NULL)
+            break;
+        c->n_auth_allowed_algs = i + 1;
+    }
+    if (c->data_dir == NULL || c->hooks_dir == NULL || c->n_auth_allowed_algs != 2)
         return myocds_err_set(err, 500, "out of memory");
     return 0;
 }
@@ -235,6 +250,53 @@ static int load_servers(struct cfg *c, json_object *root, struct myocds_err *err
     return 0;
 }
 
+static bool known_alg(const char *s)
+{
+    for (size_t i = 0; i < sizeof cfg_jwt_algs / sizeof cfg_jwt_algs[0]; i++) {
+        if (strcmp(s, cfg_jwt_algs[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void free_algs(struct cfg *c)
+{
+    for (size_t i = 0; i < c->n_auth_allowed_algs; i++)
+        free(c->auth_allowed_algs[i]);
+    free(c->auth_allowed_algs);
+    c->auth_allowed_algs = NULL;
+    c->n_auth_allowed_algs = 0;
+}
+
+/* auth.allowed_algs replaces the default list; none, HS* and unknown names are errors. */
+static int load_algs(struct cfg *c, json_object *root, struct myocds_err *err)
+{
+    json_object *arr = NULL;
+    int rc = get_list(root, "auth.allowed_algs", &arr, err);
+    if (rc != 0 || arr == NULL)
+        return rc;
+    size_t n = json_object_array_length(arr);
+    free_algs(c);
+    if (n == 0)
+        return myocds_err_set(err, 400, "config: auth.allowed_algs must name an algorithm");
+    c->auth_allowed_algs = calloc(n + 1, sizeof *c->auth_allowed_algs);
+    if (c->auth_allowed_algs == NULL)
+        return myocds_err_set(err, 500, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        json_object *it = json_object_array_get_idx(arr, i);
+        if (!json_object_is_type(it, json_type_string) || !known_alg(json_object_get_string(it)))
+            return myocds_err_set(err, 400,
+                                  "config: auth.allowed_algs[%zu] must be one of ES256, ES384, "
+                                  "ES512, RS256, RS384, RS512",
+                                  i);
+        c->auth_allowed_algs[i] = strdup(json_object_get_string(it));
+        if (c->auth_allowed_algs[i] == NULL)
+            return myocds_err_set(err, 500, "out of memory");
+        c->n_auth_allowed_algs = i + 1;
+    }
+    return 0;
+}
+
 static int apply(struct cfg *c, json_object *root, struct myocds_err *err)
 {
     if (!json_object_is_type(root, json_type_object))
@@ -253,6 +315,8 @@ static int apply(struct cfg *c, json_object *root, struct myocds_err *err)
             return rc;
     }
     int rc = load_issuers(c, root, err);
+    if (rc == 0)
+        rc = load_algs(c, root, err);
     return rc != 0 ? rc : load_servers(c, root, err);
 }
 
@@ -333,6 +397,8 @@ void cfg_free(struct cfg *cfg)
     for (size_t i = 0; i < cfg->n_fhir_allowed_servers; i++)
         free(cfg->fhir_allowed_servers[i]);
     free(cfg->issuers);
+    free_algs(cfg);
+    free(cfg->auth_jwks_ca_file);
     free(cfg->fhir_allowed_servers);
     free(cfg->public_base_url);
     free(cfg->data_dir);

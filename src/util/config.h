@@ -18,6 +18,8 @@
 #define CFG_DEFAULT_MAX_BODY ((size_t)1 << 20)
 #define CFG_DEFAULT_CONN_LIMIT 256U
 #define CFG_DEFAULT_TIMEOUT_S 15U
+#define CFG_DEFAULT_JWT_MAX_LIFETIME_S 300L /* exp - iat of a client JWT, at most */
+#define CFG_DEFAULT_JWT_CLOCK_SKEW_S 60L    /* leeway on exp, iat and nbf */
 #define CFG_LOCAL_HOOKS "./hooks"
 #define CFG_HOOKS_ENV "MYOCDS_HOOKS"
 
@@ -32,6 +34,11 @@ struct cfg {
     char *public_base_url; /* no trailing '/'; NULL: http://ADDR:PORT of the listener */
     struct cfg_issuer *issuers;
     size_t n_issuers;
+    char **auth_allowed_algs; /* JWT algorithms accepted; default ES384, RS384 */
+    size_t n_auth_allowed_algs;
+    long auth_max_lifetime_s;
+    long auth_clock_skew_s;
+    char *auth_jwks_ca_file; /* CA bundle for jwks_uri fetches instead of the system's */
     char **fhir_allowed_servers; /* FHIR base URLs the service may call */
     size_t n_fhir_allowed_servers;
     /* One FHIR transfer; every FHIR transfer of one request together. */
