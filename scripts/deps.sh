@@ -3,24 +3,38 @@
 # Usage: scripts/deps.sh [run|test]
 set -euo pipefail
 mode=${1:-test}
+norec=() # installed without their recommended packages
 pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjson-c-dev libjwt-dev
       libcurl4-openssl-dev libssl-dev libsqlite3-dev uuid-dev libpq-dev)
 if [ "$mode" = test ]; then
     pkgs+=(libcmocka-dev python3 python3-jsonschema curl jq valgrind)
     # Throw-away keys and certificates: JWT tests, the FHIR client's and JWKS TLS tests.
     pkgs+=(openssl)
-    # Feedback store tests (a throw-away PostgreSQL cluster), the compose file check, wrk.
-    pkgs+=(postgresql docker-compose wrk)
+    # Feedback store tests (a throw-away PostgreSQL cluster) and the benchmark client.
+    pkgs+=(postgresql wrk)
+    # The compose file check needs the compose client only, not a Docker engine.
+    norec+=(docker-compose)
     command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "deps: installing ${missing[*]}" >&2
-    SUDO=""
-    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+missing_norec=()
+for p in "${norec[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+        missing_norec+=("$p")
+done
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+if [ ${#missing[@]} -gt 0 ] || [ ${#missing_norec[@]} -gt 0 ]; then
+    echo "deps: installing ${missing[*]} ${missing_norec[*]}" >&2
     $SUDO apt-get update -qq
+fi
+if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if [ ${#missing_norec[@]} -gt 0 ]; then
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+        "${missing_norec[@]}" >/dev/null
 fi

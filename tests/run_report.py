@@ -1,0 +1,223 @@
+#!/usr/bin/python3
+"""run_report.py - `myocds report` on a store filled through the live service, and the
+/metrics the same run leaves behind.
+
+For each store (SQLite; PostgreSQL when --pg-url-file names the test cluster's URL): start
+`myocds serve --dev`, POST the fixture requests that fire cards, answer the cards with
+feedback (accepted with a suggestion, overridden with one of the card's own reason codes,
+or nothing; every fifth entry resent; two entries for cards never issued), check the
+/metrics families, stop with SIGTERM (the queued cards are written), then check that
+`myocds report` prints the table and that --json and --csv hold exactly the counts this
+runner made. Prints "N passed, M failed".
+
+    run_report.py --bin build/myocds --fixtures fixtures/cases [--pg-url-file F]
+"""
+import argparse
+import csv
+import glob
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+from ops_common import PgDatabase, Results, Server, feedback_body, write_config
+
+MAX_CASES = 40
+TOP_REASONS = 3
+RUN_TIMEOUT_S = 60
+
+
+def firing_cases(fixtures):
+    """(service, request bytes) of the 200 cases that fire at least one card."""
+    out = []
+    for exp_path in sorted(glob.glob(os.path.join(fixtures, "*.expect.json"))):
+        with open(exp_path, encoding="utf-8") as f:
+            exp = json.load(f)
+        if exp.get("status", 200) != 200 or not exp.get("fire"):
+            continue
+        with open(exp_path[: -len(".expect.json")] + ".json", "rb") as f:
+            out.append((exp["service"], f.read()))
+    return out[:MAX_CASES]
+
+
+class Plan:
+    """The feedback this runner sends, and the report it expects back."""
+
+    def __init__(self):
+        self.rules = {}  # rule -> {"issued", "accepted", "overridden", "reasons": {code: n}}
+        self.entries = set()  # distinct (uuid, outcome) stored
+
+    def rule(self, rid):
+        return self.rules.setdefault(rid, {"issued": 0, "accepted": 0, "overridden": 0,
+                                           "reasons": {}})
+
+    def expected_json_rules(self):
+        out = []
+        for rid in sorted(self.rules):
+            r = self.rules[rid]
+            top = sorted(r["reasons"].items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_REASONS]
+            out.append({"rule": rid, "issued": r["issued"], "accepted": r["accepted"],
+                        "overridden": r["overridden"],
+                        "top_override_reasons": [{"code": c, "count": n} for c, n in top]})
+        return out
+
+
+def fill(res, server, cases):
+    """Calls the services, answers the cards; returns the plan."""
+    plan = Plan()
+    k = 0
+    for service, body in cases:
+        status, doc = server.request("POST", f"/cds-services/{service}", body,
+                                     {"Content-Type": "application/json"})
+        if not res.check(f"POST {service} answers 200", status == 200, str(status)[:200]):
+            continue
+        for card in doc["cards"]:
+            rid = card["source"]["topic"]["code"]
+            plan.rule(rid)["issued"] += 1
+            send = None
+            if k % 3 == 0:
+                sugg = [s["uuid"] for s in card.get("suggestions", [])][:1] or ["none"]
+                send = feedback_body(card["uuid"], "accepted", accepted=sugg)
+                plan.rule(rid)["accepted"] += 1
+            elif k % 3 == 1:
+                codes = [r["code"] for r in card.get("overrideReasons", [])]
+                code = codes[k % len(codes)] if codes else None
+                send = feedback_body(card["uuid"], "overridden", reason=code)
+                plan.rule(rid)["overridden"] += 1
+                if code is not None:
+                    plan.rule(rid)["reasons"][code] = plan.rule(rid)["reasons"].get(code, 0) + 1
+            if send is not None:
+                plan.entries.add((card["uuid"], send["feedback"][0]["outcome"]))
+                for _ in range(2 if k % 5 == 0 else 1):  # a resend is the same entry
+                    status, _ = server.request("POST", f"/cds-services/{service}/feedback", send)
+                    res.check(f"feedback on {rid} stored", status == 200, str(status))
+            k += 1
+    for i in range(2):  # feedback on cards this store never issued
+        status, _ = server.request("POST", "/cds-services/myositis-order-sign/feedback",
+                                   feedback_body(f"not-issued-{i}", "accepted"))
+        plan.entries.add((f"not-issued-{i}", "accepted"))
+        res.check("feedback on an unknown card stored", status == 200, str(status))
+    return plan
+
+
+def metric_values(text, name):
+    """Values of every series of the metric family name (exact name, any labels)."""
+    pat = re.compile(r"^" + re.escape(name) + r"(\{[^}]*\})? ([0-9.e+-]+)$", re.M)
+    return [float(v) for _, v in pat.findall(text)]
+
+
+def check_metrics(res, name, server, plan):
+    status, text = server.request("GET", "/metrics")
+    res.check(f"{name}: GET /metrics 200", status == 200)
+    if status != 200:
+        return
+    issued = sum(r["issued"] for r in plan.rules.values())
+    fams = {
+        "myocds_http_requests_total": lambda v: sum(v) > 0,
+        "myocds_http_request_duration_seconds_count": lambda v: sum(v) > 0,
+        "myocds_http_request_duration_seconds_bucket": lambda v: max(v, default=0) > 0,
+        "myocds_cards_total": lambda v: sum(v) == issued,
+        "myocds_feedback_total": lambda v: sum(v) >= len(plan.entries),
+    }
+    for fam, ok in fams.items():
+        v = metric_values(text, fam)
+        res.check(f"{name}: /metrics {fam} is non-zero and right", bool(v) and ok(v),
+                  f"{v[:6]} (cards issued {issued}, entries {len(plan.entries)})")
+    for fam in ("myocds_fhir_fetches_total", "myocds_fhir_fetch_failures_total",
+                "myocds_jwt_refusals_total", "myocds_http_requests_in_flight"):
+        res.check(f"{name}: /metrics has the {fam} family", f"# TYPE {fam} " in text)
+        print(f"     {fam}: {metric_values(text, fam)}")
+    res.check(f"{name}: service 200s counted by service",
+              re.search(r'myocds_http_requests_total\{endpoint="service",'
+                        r'service="myositis-order-sign",status="200"\} [1-9]', text) is not None)
+
+
+def report(args, config, *extra):
+    p = subprocess.run([args.bin, "report", "--config", config, *extra], capture_output=True,
+                       text=True, timeout=RUN_TIMEOUT_S)
+    return p.returncode, p.stdout, p.stderr
+
+
+def check_report(res, name, args, config, plan):
+    rc, out, err = report(args, config)
+    print(out)
+    res.check(f"{name}: report exits 0", rc == 0, err)
+    res.check(f"{name}: the table has its header", re.search(r"^rule +issued +accepted +"
+                                                             r"overridden", out, re.M) is not None)
+    for rid, r in plan.rules.items():
+        row = re.search(r"^" + re.escape(rid) + r" +(\d+) +(\d+) +(\d+) ", out, re.M)
+        res.check(f"{name}: table row {rid}", row is not None and [int(x) for x in row.groups()]
+                  == [r["issued"], r["accepted"], r["overridden"]], row.group(0) if row else out)
+    rc, out, err = report(args, config, "--json")
+    doc = json.loads(out) if rc == 0 else {}
+    got = [{k: v for k, v in r.items() if k != "acceptance_rate"} for r in doc.get("rules", [])]
+    res.check(f"{name}: --json rules match the counts sent", got == plan.expected_json_rules(),
+              f"\n got {got}\nwant {plan.expected_json_rules()}")
+    res.check(f"{name}: --json feedback_total counts every stored entry",
+              doc.get("feedback_total") == len(plan.entries),
+              f"{doc.get('feedback_total')} != {len(plan.entries)}")
+    res.check(f"{name}: --json acceptance_rate = accepted / issued",
+              all(abs(r["acceptance_rate"] - r["accepted"] / r["issued"]) < 1e-4
+                  for r in doc.get("rules", []) if r["issued"]))
+    rc, out, err = report(args, config, "--csv")
+    rows = list(csv.DictReader(io.StringIO(out))) if rc == 0 else []
+    res.check(f"{name}: --csv rows match", [(r["rule"], int(r["issued"]), int(r["accepted"]),
+                                             int(r["overridden"])) for r in rows] ==
+              [(r["rule"], r["issued"], r["accepted"], r["overridden"])
+               for r in plan.expected_json_rules()], out)
+    rc, out, _ = report(args, config, "--json", "--since", "2999-01-01")
+    later = json.loads(out) if rc == 0 else {}
+    res.check(f"{name}: --since in the future: no rules, no feedback",
+              later.get("rules") == [] and later.get("feedback_total") == 0, out)
+    rc, out, _ = report(args, config, "--json", "--until", "2000-01-01")
+    res.check(f"{name}: --until in the past: no rules", rc == 0 and json.loads(out)["rules"] == [])
+    rc, _, err = report(args, config, "--since", "2025-02-30")
+    res.check(f"{name}: a bad --since exits 2 and says why", rc == 2 and "--since" in err, err)
+    rc, _, err = report(args, config, "--json", "--csv")
+    res.check(f"{name}: --json with --csv exits 2", rc == 2, err)
+
+
+def one_backend(res, args, name, config, cases, tmp):
+    server = Server(args.bin, config, os.path.join(tmp, f"{name}.log"))
+    if not res.check(f"{name}: server starts", server.start(), server.log()[-2000:]):
+        return
+    try:
+        plan = fill(res, server, cases)
+        check_metrics(res, name, server, plan)
+    finally:
+        rc = server.stop()
+    res.check(f"{name}: SIGTERM exits 0", rc == 0, str(rc))
+    check_report(res, name, args, config, plan)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--fixtures", required=True)
+    ap.add_argument("--pg-url-file")
+    args = ap.parse_args()
+    args.bin = os.path.abspath(args.bin)
+    res = Results()
+    cases = firing_cases(args.fixtures)
+    res.check("fixtures that fire cards found", len(cases) >= 5, str(len(cases)))
+    with tempfile.TemporaryDirectory(prefix="myocds-report-") as tmp:
+        cfg = write_config(os.path.join(tmp, "sqlite.json"), log_level="warn",
+                           data_dir=os.path.join(tmp, "data"))
+        one_backend(res, args, "sqlite", cfg, cases, tmp)
+        if args.pg_url_file:
+            db = PgDatabase(args.pg_url_file, "report")
+            try:
+                cfg = write_config(os.path.join(tmp, "pg.json"), log_level="warn",
+                                   data_dir=os.path.join(tmp, "unused"),
+                                   feedback={"postgres_url": db.url})
+                one_backend(res, args, "postgres", cfg, cases, tmp)
+            finally:
+                db.drop()
+    return res.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
