@@ -159,7 +159,8 @@ static int fhir_open(const char *cmd, const struct cfg *cfg, struct fhir_client 
                                            (const char *const *)cfg->fhir_allowed_servers,
                                        .n_allowed = cfg->n_fhir_allowed_servers,
                                        .timeout_ms = cfg->fhir_timeout_ms,
-                                       .deadline_ms = cfg->fhir_deadline_ms};
+                                       .deadline_ms = cfg->fhir_deadline_ms,
+                                       .ca_file = cfg->fhir_ca_file};
     if (fhir_client_new(&o, out, &err) != 0) {
         fprintf(stderr, "myocds %s: config: %s\n", cmd, err.msg);
         return EXIT_USAGE;
@@ -313,7 +314,7 @@ static int cmd_eval(int argc, char **argv)
     struct myocds_engine *engine = NULL;
     struct myocds_err err = {0};
     struct myocds_eval_opts opts = {0};
-    struct fhir_call call = {NULL, NULL};
+    struct fhir_call call = {NULL, NULL, NULL};
     char *in = NULL;
     char *out = NULL;
     size_t in_len = 0;

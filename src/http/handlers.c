@@ -143,7 +143,7 @@ void http_handle_service(const struct http_app *app, const struct http_req *req,
     struct http_identity who;
     struct card_log cards = {0};
     struct myocds_err err = {0};
-    struct fhir_call call = {app->fhir, req->req_id};
+    struct fhir_call call = {app->fhir, req->req_id, metrics_fhir_fetch};
     struct myocds_eval_opts opts = {.fetch = app->fhir != NULL ? fhir_fetch : NULL,
                                     .fetch_ctx = &call,
                                     .on_card = on_card,

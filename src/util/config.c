@@ -40,6 +40,7 @@ static const struct cfg_option cfg_options[] = {
     OPT("feedback.postgres_url", CFG_T_STR, postgres_url, 0, 0),
     OPT("fhir.timeout_ms", CFG_T_LONG, fhir_timeout_ms, 1, 600000),
     OPT("fhir.deadline_ms", CFG_T_LONG, fhir_deadline_ms, 1, 600000),
+    OPT("fhir.ca_file", CFG_T_STR, fhir_ca_file, 0, 0),
     OPT("http.max_body_bytes", CFG_T_SIZE, http_max_body_bytes, 1024, 256LL << 20),
     OPT("http.threads", CFG_T_UINT, http_threads, 1, 1024),
     OPT("http.connection_limit", CFG_T_UINT, http_connection_limit, 1, 65536),
@@ -400,6 +401,7 @@ void cfg_free(struct cfg *cfg)
     free_algs(cfg);
     free(cfg->auth_jwks_ca_file);
     free(cfg->fhir_allowed_servers);
+    free(cfg->fhir_ca_file);
     free(cfg->public_base_url);
     free(cfg->data_dir);
     free(cfg->postgres_url);

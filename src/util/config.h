@@ -44,6 +44,7 @@ struct cfg {
     /* One FHIR transfer; every FHIR transfer of one request together. */
     long fhir_timeout_ms;
     long fhir_deadline_ms;
+    char *fhir_ca_file; /* CA certificates for the FHIR servers; NULL: the system's */
     char *data_dir;     /* SQLite feedback store directory */
     char *postgres_url; /* NULL unless feedback.postgres_url */
     char *hooks_dir;    /* key hooks_dir, else $MYOCDS_HOOKS, else ./hooks, else built-in */
