@@ -8,8 +8,6 @@ pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjson-c-dev libjwt-de
       libcurl4-openssl-dev libssl-dev libsqlite3-dev uuid-dev libpq-dev)
 if [ "$mode" = test ]; then
     pkgs+=(libcmocka-dev python3 python3-jsonschema curl jq valgrind)
-    # The FHIR client's TLS test makes a throw-away certificate.
-    pkgs+=(openssl)
     # Throw-away keys and certificates: JWT tests, the FHIR client's and JWKS TLS tests.
     pkgs+=(openssl)
     # Feedback store tests (a throw-away PostgreSQL cluster) and the benchmark client.
