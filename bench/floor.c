@@ -1,0 +1,177 @@
+/* floor.c - the benchmark's floor: HTTP plus JSON parsing, and nothing else.
+ *
+ * A minimal libmicrohttpd + json-c server that takes the same POST as `myocds serve`,
+ * parses the body as the service does (json-c, strict, UTF-8 checked, the same depth
+ * limit) and answers {"cards":[]}. Same daemon mode as the service (internal polling
+ * thread pool of one thread per CPU, epoll), so myocds / floor is the share of the time
+ * the service spends beyond HTTP and parsing.
+ *
+ * Usage: myocds_floor [--port N] [--threads N]   prints "listening on http://127.0.0.1:PORT"
+ * on stderr; SIGTERM/SIGINT stop it (exit 0).
+ */
+#include <arpa/inet.h>
+#include <json-c/json.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define FLOOR_MAX_BODY ((size_t)1 << 20) /* the service's default http.max_body_bytes */
+#define FLOOR_BODY_INITIAL 4096
+#define FLOOR_DEPTH 65 /* the service's JSON_MAX_DEPTH + 1 */
+#define FLOOR_CONN_LIMIT 256
+#define FLOOR_TIMEOUT_S 15
+#define FLOOR_CONN_MEMORY ((size_t)64 * 1024)
+
+static const char floor_ok[] = "{\"cards\":[]}";
+static const char floor_bad[] = "{\"error\":\"invalid JSON\",\"status\":400}";
+static const char floor_big[] = "{\"error\":\"request body too large\",\"status\":413}";
+
+/* One request's body, from the first handler call to completion (owned by MHD's slot). */
+struct floor_req {
+    char *body;
+    size_t len;
+    size_t cap;
+    bool too_large;
+};
+
+/* Appends a chunk; past FLOOR_MAX_BODY the body is dropped and refused at the end. */
+static void floor_append(struct floor_req *r, const char *data, size_t size)
+{
+    if (r->too_large || size > FLOOR_MAX_BODY - r->len) {
+        r->too_large = true;
+        return;
+    }
+    if (r->len + size + 1 > r->cap) {
+        size_t cap = r->cap == 0 ? FLOOR_BODY_INITIAL : r->cap;
+        while (cap < r->len + size + 1)
+            cap *= 2;
+        char *b = realloc(r->body, cap);
+        if (b == NULL) {
+            r->too_large = true;
+            return;
+        }
+        r->body = b;
+        r->cap = cap;
+    }
+    memcpy(r->body + r->len, data, size);
+    r->len += size;
+    r->body[r->len] = '\0';
+}
+
+/* Parses the whole body the way the service does; true when it is valid JSON. */
+static bool floor_parse(const struct floor_req *r)
+{
+    json_tokener *tok = json_tokener_new_ex(FLOOR_DEPTH);
+    if (tok == NULL || r->body == NULL)
+        return false;
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    json_object *root = json_tokener_parse_ex(tok, r->body, (int)r->len + 1);
+    bool ok = json_tokener_get_error(tok) == json_tokener_success &&
+              json_object_is_type(root, json_type_object);
+    json_object_put(root);
+    json_tokener_free(tok);
+    return ok;
+}
+
+static enum MHD_Result floor_answer(struct MHD_Connection *c, unsigned status, const char *body)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+    if (resp == NULL)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    enum MHD_Result rc = MHD_queue_response(c, status, resp);
+    MHD_destroy_response(resp);
+    return rc;
+}
+
+static enum MHD_Result floor_request(void *cls, struct MHD_Connection *c, const char *url,
+                                     const char *method, const char *version,
+                                     const char *upload_data, size_t *upload_data_size,
+                                     void **req_cls)
+{
+    struct floor_req *r = *req_cls;
+    (void)cls;
+    (void)url;
+    (void)method;
+    (void)version;
+    if (r == NULL) {
+        *req_cls = r = calloc(1, sizeof *r);
+        return r != NULL ? MHD_YES : MHD_NO;
+    }
+    if (*upload_data_size != 0) {
+        floor_append(r, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (r->too_large)
+        return floor_answer(c, MHD_HTTP_CONTENT_TOO_LARGE, floor_big);
+    if (!floor_parse(r))
+        return floor_answer(c, MHD_HTTP_BAD_REQUEST, floor_bad);
+    return floor_answer(c, MHD_HTTP_OK, floor_ok);
+}
+
+/* Frees the request state MHD kept for us, completed or aborted. */
+static void floor_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+                            enum MHD_RequestTerminationCode toe)
+{
+    struct floor_req *r = *req_cls;
+    (void)cls;
+    (void)c;
+    (void)toe;
+    if (r != NULL)
+        free(r->body);
+    free(r);
+    *req_cls = NULL;
+}
+
+static struct MHD_Daemon *floor_start(unsigned port, unsigned threads)
+{
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+    return MHD_start_daemon(flags, 0, NULL, NULL, &floor_request, NULL, MHD_OPTION_SOCK_ADDR,
+                            (const struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, threads,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)FLOOR_CONN_LIMIT,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)FLOOR_TIMEOUT_S,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, FLOOR_CONN_MEMORY,
+                            MHD_OPTION_NOTIFY_COMPLETED, &floor_completed, NULL, MHD_OPTION_END);
+}
+
+int main(int argc, char **argv)
+{
+    long port = 0;
+    long threads = sysconf(_SC_NPROCESSORS_ONLN);
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--port") == 0)
+            port = strtol(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--threads") == 0)
+            threads = strtol(argv[i + 1], NULL, 10);
+    }
+    if (port < 0 || port > 65535 || threads < 1) {
+        fprintf(stderr, "usage: myocds_floor [--port N] [--threads N]\n");
+        return 2;
+    }
+    sigset_t set;
+    int sig = 0;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* before MHD starts its threads */
+    struct MHD_Daemon *d = floor_start((unsigned)port, (unsigned)threads);
+    const union MHD_DaemonInfo *info =
+        d != NULL ? MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT) : NULL;
+    if (info == NULL) {
+        fprintf(stderr, "myocds_floor: cannot listen on 127.0.0.1 port %ld\n", port);
+        return 1;
+    }
+    fprintf(stderr, "listening on http://127.0.0.1:%u\n", (unsigned)info->port);
+    sigwait(&set, &sig);
+    MHD_stop_daemon(d);
+    return 0;
+}

@@ -1,0 +1,221 @@
+#!/usr/bin/python3
+"""run.py - the benchmark: myocds against a floor server, scaling with the record, memory.
+
+  make bench            (= bench/run.py --build build, after a Release build)
+
+1. Throughput and latency on loopback with wrk (bench/wrk.lua): the floor server
+   (bench/floor.c: libmicrohttpd + json-c, parses the body, answers {"cards":[]}) and
+   `myocds serve --dev`, both POSTed the same realistic order-sign request (a patient with
+   100 history resources, about 65 KB, five cards firing; bench/gen_request.py), with the
+   same wrk threads, connections and duration, alternately, --rounds times each, at 32 and
+   at 4 connections. Prints requests/s, p50/p99 latency and errors of every run, then the
+   medians and the ratio myocds / floor.
+2. Scaling in-process (bench/scale.c: parse + evaluate + serialize, no HTTP) for the same
+   request with 10, 100, 1,000 and 10,000 history resources, and time(10,000) / time(1,000).
+3. Memory: a fresh `myocds serve --dev` is sent 1,000 requests, then 99,000 more (the
+   realistic request and every fixture in turn, errors included); VmRSS after each.
+
+Ends with the issue's targets, each marked met or MISSED. Figures depend on the machine
+and on what else runs on it: the load average is printed before and after.
+Standard library only; needs wrk (Debian package wrk).
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIXTURES = os.path.join(ROOT, "fixtures", "cases")
+HOOKS = os.path.join(ROOT, "hooks")
+SIZES = (10, 100, 1000, 10000)
+REALISTIC = 100  # history resources of the realistic request
+
+TARGET_RATIO = 0.85
+TARGET_P99_LIGHT_MS = 5.0
+TARGET_SCALING = 12.0
+TARGET_INPROC_MS = 2.0
+TARGET_RSS_GROWTH = 0.10
+
+
+def generate(work):
+    """The requests, from bench/gen_request.py; returns {history: path}."""
+    paths = {}
+    for n in SIZES:
+        paths[n] = os.path.join(work, f"request-{n}.json")
+        subprocess.run([sys.executable, os.path.join(ROOT, "bench", "gen_request.py"),
+                        "--history", str(n), "--out", paths[n]], check=True)
+    return paths
+
+
+def cards_of(myocds, path):
+    out = subprocess.run([myocds, "eval", "--service", "myositis-order-sign", path],
+                         check=True, capture_output=True, env=dict(os.environ, MYOCDS_HOOKS=HOOKS))
+    return [c["source"]["topic"]["code"] for c in json.loads(out.stdout)["cards"]]
+
+
+def start_servers(a, work):
+    cfg = os.path.join(work, "myocds.json")
+    with open(cfg, "w") as f:
+        json.dump({"data_dir": os.path.join(work, "data"), "hooks_dir": HOOKS}, f)
+    floor = benchlib.Server([a.floor, "--port", "0", "--threads", str(os.cpu_count())],
+                            os.path.join(work, "floor.log"))
+    svc = benchlib.Server([a.myocds, "serve", "--dev", "--port", "0", "--config", cfg],
+                          os.path.join(work, "myocds.log"))
+    return floor, svc, cfg
+
+
+def fmt_run(name, conns, rnd, r):
+    return (f"  {name:<7} c={conns:<3} round {rnd}: {r['rps']:8.1f} req/s  p50 "
+            f"{r['p50_us'] / 1000:7.2f} ms  p99 {r['p99_us'] / 1000:7.2f} ms  errors "
+            f"{r['socket_errors']} socket, {r['errors']['status']} non-2xx  "
+            f"({r['requests']} requests)")
+
+
+def throughput(a, floor, svc, bodies):
+    """Alternating wrk runs; returns {(name, conns): [results]}."""
+    results = {}
+    for name, srv in (("floor", floor), ("myocds", svc)):  # warm-up, not counted
+        benchlib.run_wrk(srv.url + benchlib.SIGN_PATH, bodies, a.threads, 32, a.warmup)
+    for conns in (32, 4):
+        for rnd in range(1, a.rounds + 1):
+            for name, srv in (("floor", floor), ("myocds", svc)):
+                r = benchlib.run_wrk(srv.url + benchlib.SIGN_PATH, bodies, a.threads, conns,
+                                     a.duration)
+                results.setdefault((name, conns), []).append(r)
+                print(fmt_run(name, conns, rnd, r), flush=True)
+    return results
+
+
+def median(results, key, scale=1.0):
+    return statistics.median(r[key] for r in results) / scale
+
+
+def summarize(results):
+    """Medians per server and connection count; returns the figures the targets need."""
+    print("\nmedians of the rounds:")
+    fig = {}
+    for conns in (32, 4):
+        for name in ("floor", "myocds"):
+            rs = results[(name, conns)]
+            errs = sum(r["socket_errors"] + r["errors"]["status"] for r in rs)
+            fig[(name, conns)] = (median(rs, "rps"), median(rs, "p50_us", 1000),
+                                  median(rs, "p99_us", 1000), errs)
+            rps, p50, p99, _ = fig[(name, conns)]
+            print(f"  {name:<7} c={conns:<3} {rps:8.1f} req/s  p50 {p50:6.2f} ms  p99 "
+                  f"{p99:6.2f} ms  errors {errs}")
+        ratio = fig[("myocds", conns)][0] / fig[("floor", conns)][0]
+        print(f"  ratio myocds / floor at {conns} connections: {ratio:.3f}")
+        fig[("ratio", conns)] = ratio
+    return fig
+
+
+def scaling(a, paths):
+    out = subprocess.run([a.scale, HOOKS] + [paths[n] for n in SIZES], check=True,
+                         capture_output=True, text=True).stdout
+    per = {}
+    for n, line in zip(SIZES, out.splitlines()):
+        per[n] = float(line.split("ms/request")[0].split()[-1])
+        print(f"  {n:>6} history resources: {line.split(None, 1)[1]}")
+    ratio = per[SIZES[-1]] / per[SIZES[-2]]
+    print(f"  time({SIZES[-1]:,}) / time({SIZES[-2]:,}) = {ratio:.2f}")
+    return per, ratio
+
+
+def memory(a, cfg, work, paths):
+    """RSS of a fresh server after 1,000 and after 100,000 requests of every kind."""
+    entries = [(benchlib.SIGN_PATH, paths[REALISTIC])]
+    for name in sorted(os.listdir(FIXTURES)):
+        if name.endswith(".expect.json"):
+            with open(os.path.join(FIXTURES, name)) as f:
+                service = json.load(f)["service"]
+            entries.append((f"/cds-services/{service}",
+                            os.path.join(FIXTURES, name.replace(".expect.json", ".json"))))
+    bodies = benchlib.write_bodies(os.path.join(work, "bodies-all.txt"), entries)
+    svc = benchlib.Server([a.myocds, "serve", "--dev", "--port", "0", "--config", cfg],
+                          os.path.join(work, "myocds-memory.log"))
+    try:
+        first = benchlib.run_wrk(svc.url, bodies, a.threads, 32, 600, quota=a.mem_first,
+                                 statuses=True)
+        rss1 = svc.rss_kb()
+        rest = benchlib.run_wrk(svc.url, bodies, a.threads, 32, 3600,
+                                quota=a.mem_total - a.mem_first, statuses=True)
+        rss2 = svc.rss_kb()
+    finally:
+        rc = svc.stop()
+    n1, n2 = first["requests"], first["requests"] + rest["requests"]
+    statuses = {}
+    for r in (first, rest):
+        for k, v in r["statuses"].items():
+            statuses[k] = statuses.get(k, 0) + v
+    growth = (rss2 - rss1) / rss1
+    print(f"  {len(entries)} request kinds in turn (the realistic one and every fixture, "
+          f"errors included); statuses {json.dumps(statuses, sort_keys=True)}")
+    print(f"  VmRSS after {n1:,} requests: {rss1 / 1024:.1f} MiB; after {n2:,}: "
+          f"{rss2 / 1024:.1f} MiB ({growth * 100:+.1f} %); SIGTERM exit status {rc}")
+    return rss1, rss2, growth
+
+
+def mark(ok):
+    return "met" if ok else "MISSED"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", required=True, help="a Release build directory")
+    ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    ap.add_argument("--rounds", type=int, default=3, help="runs per server and load")
+    ap.add_argument("--threads", type=int, default=2, help="wrk threads")
+    ap.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per server")
+    ap.add_argument("--mem-first", type=int, default=1000)
+    ap.add_argument("--mem-total", type=int, default=100000)
+    a = ap.parse_args()
+    build = os.path.abspath(a.build)
+    a.myocds = os.path.join(build, "myocds")
+    a.floor = os.path.join(build, "bench", "myocds_floor")
+    a.scale = os.path.join(build, "bench", "myocds_scale")
+    work = os.path.join(build, "bench-run")
+    os.makedirs(os.path.join(work, "data"), exist_ok=True)
+
+    print(f"machine: {benchlib.machine()}; load average {benchlib.load_average()}")
+    paths = generate(work)
+    size = os.path.getsize(paths[REALISTIC])
+    print(f"request: order-sign, {REALISTIC} history resources, {size:,} bytes; cards: "
+          f"{', '.join(cards_of(a.myocds, paths[REALISTIC]))}")
+    print(f"\nthroughput: wrk -t{a.threads} -d{a.duration}s, {a.rounds} rounds, alternating")
+    floor, svc, cfg = start_servers(a, work)
+    try:
+        bodies = benchlib.write_bodies(os.path.join(work, "bodies.txt"),
+                                       [(benchlib.SIGN_PATH, paths[REALISTIC])])
+        results = throughput(a, floor, svc, bodies)
+    finally:
+        floor.stop()
+        svc.stop()
+    fig = summarize(results)
+    print("\nscaling in-process (parse + evaluate + serialize, no HTTP):")
+    per, ratio = scaling(a, paths)
+    print(f"\nmemory (wrk -t{a.threads} -c32):")
+    rss1, rss2, growth = memory(a, cfg, work, paths)
+
+    errs32 = fig[("myocds", 32)][3]
+    print(f"\ntargets (load average now {benchlib.load_average()}):")
+    print(f"  ratio myocds/floor at 32 connections >= {TARGET_RATIO}, zero errors: "
+          f"{fig[('ratio', 32)]:.3f}, {errs32} errors: {mark(fig[('ratio', 32)] >= TARGET_RATIO and errs32 == 0)}")
+    p99 = fig[("myocds", 4)][2]
+    print(f"  p99 at 4 connections < {TARGET_P99_LIGHT_MS} ms: {p99:.2f} ms: "
+          f"{mark(p99 < TARGET_P99_LIGHT_MS)}")
+    print(f"  time(10,000) / time(1,000) <= {TARGET_SCALING}: {ratio:.2f}: "
+          f"{mark(ratio <= TARGET_SCALING)}")
+    print(f"  in-process per {size // 1000} KB request < {TARGET_INPROC_MS} ms: "
+          f"{per[REALISTIC]:.3f} ms: {mark(per[REALISTIC] < TARGET_INPROC_MS)}")
+    print(f"  RSS after {a.mem_total:,} within {TARGET_RSS_GROWTH * 100:.0f} % of after "
+          f"{a.mem_first:,}: {growth * 100:+.1f} %: {mark(abs(growth) <= TARGET_RSS_GROWTH)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
