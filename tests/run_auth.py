@@ -434,7 +434,11 @@ def run_pinned(res, args, ctx, tmp, body_file):
         st, _, _ = srv.request("POST", SIGN, ctx.request, bearer(ctx.token(srv.base + SIGN)))
         res.check("still accepting after every refusal", st == 200, f"status {st}")
         st, _, raw = srv.request("GET", "/metrics")
-        res.check("metrics still served", st == 200, f"status {st}")
+        text = raw.decode("utf-8", "replace")
+        res.check("/metrics counts refusals by reason",
+                  st == 200 and all(f'myocds_jwt_refusals_total{{reason="{r}"}}' in text
+                                    for r in ("no_token", "audience", "alg", "replay")),
+                  f"status {st}; {[ln for ln in text.splitlines() if 'jwt' in ln][:6]}")
     except (OSError, http.client.HTTPException) as e:
         res.check("server answers", False, f"{e!r}; {srv.tail()}")
     res.check("no token in the logs", not any("eyJ" in ln for ln in srv.lines), srv.tail(2))

@@ -165,6 +165,47 @@ static void test_threads(void **state)
     free(shared);
 }
 
+/* The auth.* config keys: defaults, ranges, and no symmetric or unknown algorithm. */
+static void test_config_keys(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "{\"auth\":{\"allowed_algs\":[\"HS256\"]}}",
+        "{\"auth\":{\"allowed_algs\":[\"none\"]}}",
+        "{\"auth\":{\"allowed_algs\":[\"es384\"]}}",
+        "{\"auth\":{\"allowed_algs\":[]}}",
+        "{\"auth\":{\"allowed_algs\":\"ES384\"}}",
+        "{\"auth\":{\"max_lifetime_s\":0}}",
+        "{\"auth\":{\"max_lifetime_s\":3601}}",
+        "{\"auth\":{\"clock_skew_s\":-1}}",
+        "{\"auth\":{\"issuers\":[{\"iss\":\"x\",\"jwks_uri\":\"http://ehr/jwks\"}]}}",
+    };
+    struct cfg c;
+    struct myocds_err err = {0};
+    assert_int_equal(cfg_parse("{}", 2, &c, &err), 0);
+    assert_int_equal(c.n_auth_allowed_algs, 2);
+    assert_string_equal(c.auth_allowed_algs[0], "ES384");
+    assert_string_equal(c.auth_allowed_algs[1], "RS384");
+    assert_int_equal(c.auth_max_lifetime_s, 300);
+    assert_int_equal(c.auth_clock_skew_s, 60);
+    assert_null(c.auth_jwks_ca_file);
+    cfg_free(&c);
+    const char ok[] = "{\"auth\":{\"allowed_algs\":[\"ES256\",\"RS512\"],\"max_lifetime_s\":60,"
+                      "\"clock_skew_s\":0,\"jwks_ca_file\":\"/etc/ca.pem\"}}";
+    assert_int_equal(cfg_parse(ok, sizeof ok - 1, &c, &err), 0);
+    assert_int_equal(c.n_auth_allowed_algs, 2);
+    assert_string_equal(c.auth_allowed_algs[1], "RS512");
+    assert_int_equal(c.auth_max_lifetime_s, 60);
+    assert_int_equal(c.auth_clock_skew_s, 0);
+    assert_string_equal(c.auth_jwks_ca_file, "/etc/ca.pem");
+    cfg_free(&c);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        print_message("bad config %zu\n", i);
+        assert_int_equal(cfg_parse(bad[i], strlen(bad[i]), &c, &err), -400);
+        assert_non_null(strstr(err.msg, "auth."));
+    }
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -174,6 +215,7 @@ int main(int argc, char **argv)
                                         fx_verifier_teardown),
         cmocka_unit_test(test_es256_allowed),
         cmocka_unit_test(test_bad_jwks_file),
+        cmocka_unit_test(test_config_keys),
         cmocka_unit_test_setup_teardown(test_threads, fx_verifier_setup, fx_verifier_teardown),
     };
     if (argc > 1)
