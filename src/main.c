@@ -433,8 +433,14 @@ static int cmd_call(int argc, char **argv)
     int rc = parse_call(argc, argv, v, &input);
     if (rc != 0 || (rc = read_input("call", input, &body, &len)) != 0)
         return rc;
-    struct auth_call_opts o = {.url = v[0], .key_path = v[1], .iss = v[2], .kid = v[3],
-                               .alg = v[4], .aud = v[5], .body = body, .body_len = len};
+    struct auth_call_opts o = {.url = v[0],
+                               .key_path = v[1],
+                               .iss = v[2],
+                               .kid = v[3],
+                               .alg = v[4],
+                               .aud = v[5],
+                               .body = body,
+                               .body_len = len};
     if (auth_call(&o, &status, &resp, &resp_len, &err) != 0) {
         fprintf(stderr, "myocds call: %s\n", err.msg);
         rc = err.http_status == 400 ? EXIT_USAGE : EXIT_FAILURE;

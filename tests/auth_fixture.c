@@ -104,8 +104,9 @@ int fx_verifier_teardown(void **state)
 static const EVP_MD *md_of(const char *alg)
 {
     const char *bits = alg + strlen(alg) - 3;
-    return strcmp(bits, "256") == 0 ? EVP_sha256() : strcmp(bits, "384") == 0 ? EVP_sha384()
-                                                                              : EVP_sha512();
+    return strcmp(bits, "256") == 0   ? EVP_sha256()
+           : strcmp(bits, "384") == 0 ? EVP_sha384()
+                                      : EVP_sha512();
 }
 
 /* The JWS signature of in[0..len) by key as alg does it (ES: raw R || S). */
@@ -125,9 +126,8 @@ static size_t sign_bytes(const struct spec *s, const char *alg, const char *in, 
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     unsigned char der[1024];
     assert_int_equal(EVP_DigestSignInit(ctx, NULL, md_of(alg), NULL, key), 1);
-    assert_int_equal(EVP_DigestSign(ctx, alg[0] == 'E' ? der : sig, &n,
-                                    (const unsigned char *)in, len),
-                     1);
+    assert_int_equal(
+        EVP_DigestSign(ctx, alg[0] == 'E' ? der : sig, &n, (const unsigned char *)in, len), 1);
     EVP_MD_CTX_free(ctx);
     if (alg[0] != 'E')
         return n;
@@ -196,7 +196,7 @@ char *fx_token(const struct spec *s, time_t now)
 }
 
 enum auth_reason fx_verify_tok(struct auth_verifier *v, const char *tok, size_t n_auds,
-                                   struct auth_identity *who)
+                               struct auth_identity *who)
 {
     static const char *const auds[] = {AUD, AUD_FEEDBACK};
     char header[TOK_MAX + 16];

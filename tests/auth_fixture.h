@@ -41,14 +41,14 @@ struct spec {
     const char *kid;      /* NULL: the key's kid; "-": omitted */
     const char *typ;      /* NULL: "JWT"; "-": omitted */
     const char *hdr_extra;
-    const char *iss;      /* NULL: ISS */
-    const char *aud;      /* raw JSON; NULL: AUD */
-    long exp, iat;        /* offsets from now; both 0: +300 and 0 */
-    const char *exp_raw;  /* raw JSON for exp; "-": omitted */
-    const char *iat_raw;  /* raw JSON for iat; "-": omitted */
-    const char *jti;      /* NULL: a fresh one; "-": omitted */
+    const char *iss;     /* NULL: ISS */
+    const char *aud;     /* raw JSON; NULL: AUD */
+    long exp, iat;       /* offsets from now; both 0: +300 and 0 */
+    const char *exp_raw; /* raw JSON for exp; "-": omitted */
+    const char *iat_raw; /* raw JSON for iat; "-": omitted */
+    const char *jti;     /* NULL: a fresh one; "-": omitted */
     const char *claims_extra;
-    bool hmac;     /* HS*: keyed with the public PEM text of key */
+    bool hmac;      /* HS*: keyed with the public PEM text of key */
     bool unsigned_; /* empty signature */
 };
 

@@ -113,9 +113,9 @@ static void test_header_shapes(void **state)
         {"Bearer a.b.c.d", AUTH_R_MALFORMED},
         {"Bearer ..", AUTH_R_MALFORMED},
         {"Bearer !!!.e30.c2ln", AUTH_R_MALFORMED},
-        {"Bearer e30.e30.c2ln", AUTH_R_ALG},         /* {} header: no alg */
-        {"Bearer W10.e30.c2ln", AUTH_R_MALFORMED},   /* [] header */
-        {"Bearer eyJ.e30.c2ln", AUTH_R_MALFORMED},   /* truncated base64url */
+        {"Bearer e30.e30.c2ln", AUTH_R_ALG},       /* {} header: no alg */
+        {"Bearer W10.e30.c2ln", AUTH_R_MALFORMED}, /* [] header */
+        {"Bearer eyJ.e30.c2ln", AUTH_R_MALFORMED}, /* truncated base64url */
     };
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         print_message("shape %zu\n", i);
@@ -151,17 +151,18 @@ static void test_tampered(void **state)
     free(b);
 }
 
-
 static void test_numeric_dates(void **state)
 {
     char exp[32], iat[32];
     snprintf(exp, sizeof exp, "%ld.75", (long)fx.now + 200);
     snprintf(iat, sizeof iat, "%ld.25", (long)fx.now);
-    assert_int_equal(fx_verify_spec(*state, &(struct spec){.exp_raw = exp, .iat_raw = iat}), AUTH_OK);
+    assert_int_equal(fx_verify_spec(*state, &(struct spec){.exp_raw = exp, .iat_raw = iat}),
+                     AUTH_OK);
     snprintf(exp, sizeof exp, "%ld.5", (long)fx.now - 61);
     assert_int_equal(fx_verify_spec(*state, &(struct spec){.exp_raw = exp, .iat_raw = iat}),
                      AUTH_R_EXPIRED);
-    assert_int_equal(fx_verify_spec(*state, &(struct spec){.exp_raw = "2199023255552"}), AUTH_R_EXP);
+    assert_int_equal(fx_verify_spec(*state, &(struct spec){.exp_raw = "2199023255552"}),
+                     AUTH_R_EXP);
     /* Numbers libjwt's JSON parser refuses never get past the signature check. */
     assert_int_not_equal(fx_verify_spec(*state, &(struct spec){.exp_raw = "1e400"}), AUTH_OK);
     assert_int_not_equal(fx_verify_spec(*state, &(struct spec){.exp_raw = "99999999999999999999"}),
@@ -187,8 +188,10 @@ static void test_reasons(void **state)
         assert_int_equal(auth_count(v, i), 0);
     }
     assert_string_equal(auth_reason_label(AUTH_REASON_COUNT), "internal");
-    assert_int_equal(fx_verify_spec(v, &(struct spec){.alg = "none", .unsigned_ = true}), AUTH_R_ALG);
-    assert_int_equal(fx_verify_spec(v, &(struct spec){.alg = "none", .unsigned_ = true}), AUTH_R_ALG);
+    assert_int_equal(fx_verify_spec(v, &(struct spec){.alg = "none", .unsigned_ = true}),
+                     AUTH_R_ALG);
+    assert_int_equal(fx_verify_spec(v, &(struct spec){.alg = "none", .unsigned_ = true}),
+                     AUTH_R_ALG);
     assert_int_equal(auth_count(v, AUTH_R_ALG), 2);
 }
 

@@ -140,9 +140,8 @@ static void test_roundtrip(void **state)
                  {"EC", "P-521", JWK_KIND_P521},
                  {"RSA", NULL, JWK_KIND_RSA}};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-        EVP_PKEY *k = kinds[i].param != NULL
-                          ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", kinds[i].param)
-                          : EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+        EVP_PKEY *k = kinds[i].param != NULL ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", kinds[i].param)
+                                             : EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
         char doc[4096], *pem = NULL;
         char *jwk = jwk_public_json(k, "k1", NULL);
         struct jwk_set set;
@@ -177,13 +176,15 @@ static void test_refused_sets(void **state)
         EC(",\"d\":\"AAAA\""), /* a private key */
         "{\"keys\":[{\"kty\":\"oct\",\"kid\":\"h\",\"k\":\"c2VjcmV0\"}]}",
         EC(",\"alg\":5"),
-        "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-384\",\"kid\":\"k\",\"x\":\"AAAA\",\"y\":\"AAAA\"}]}",
+        "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-384\",\"kid\":\"k\",\"x\":\"AAAA\",\"y\":\"AAAA\"}]"
+        "}",
         "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-384\",\"kid\":\"k\",\"x\":\"" SANDBOX_X
         "\",\"y\":\"" SANDBOX_X "\"}]}", /* not on the curve */
         "{\"keys\":[{\"kty\":\"EC\",\"kid\":\"k\",\"x\":\"" SANDBOX_X "\",\"y\":\"" SANDBOX_Y
         "\"}]}",
         "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"k\",\"e\":\"AQAB\"}]}",
-        "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"k\",\"e\":\"AQABAQABAQAB\",\"n\":\"" RFC7638_N "\"}]}",
+        "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"k\",\"e\":\"AQABAQABAQAB\",\"n\":\"" RFC7638_N
+        "\"}]}",
     };
     struct jwk_set set;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -211,8 +212,8 @@ static void test_skipped_keys(void **state)
         "\",\"y\":\"" SANDBOX_Y "\"},"
         "{\"kty\":\"EC\",\"crv\":\"P-384\",\"x\":\"" SANDBOX_X "\",\"y\":\"" SANDBOX_Y "\"},"
         "{\"kty\":\"RSA\",\"kid\":\"rsa\",\"e\":\"AQAB\",\"n\":\"" RFC7638_N "\"},"
-        "{\"kty\":\"EC\",\"crv\":\"P-384\",\"kid\":\"good\",\"x\":\"" SANDBOX_X "\",\"y\":\"" SANDBOX_Y
-        "\"}]}";
+        "{\"kty\":\"EC\",\"crv\":\"P-384\",\"kid\":\"good\",\"x\":\"" SANDBOX_X
+        "\",\"y\":\"" SANDBOX_Y "\"}]}";
     assert_int_equal(parse(doc, &set), 0);
     assert_int_equal(set.n, 2); /* the 2048-bit RSA key and "good"; the rest skipped */
     assert_non_null(jwk_set_find(&set, "good"));
@@ -221,8 +222,9 @@ static void test_skipped_keys(void **state)
     jwk_set_free(&set);
     /* An RSA modulus under 2048 bits is skipped. */
     char small[1024];
-    snprintf(small, sizeof small, "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"s\",\"e\":\"AQAB\","
-                                  "\"n\":\"%.171s\"}]}",
+    snprintf(small, sizeof small,
+             "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"s\",\"e\":\"AQAB\","
+             "\"n\":\"%.171s\"}]}",
              RFC7638_N);
     assert_int_equal(parse(small, &set), 0);
     assert_int_equal(set.n, 0);
@@ -236,8 +238,7 @@ struct fake {
     char uri[256];
 };
 
-static int fake_fetch(void *ctx, const char *uri, char **body, size_t *len,
-                      struct myocds_err *err)
+static int fake_fetch(void *ctx, const char *uri, char **body, size_t *len, struct myocds_err *err)
 {
     struct fake *f = ctx;
     f->calls++;
@@ -279,14 +280,14 @@ static void test_refresh(void **state)
     assert_int_equal(f.calls, 1);
     assert_string_equal(f.uri, URI);
     assert_int_equal(lookup(ji, "k", T0 + 5), JWKS_FOUND); /* cached */
-    f.doc = SET2;                                           /* the EHR rotates to k2 */
+    f.doc = SET2;                                          /* the EHR rotates to k2 */
     assert_int_equal(lookup(ji, "k2", T0 + 10), JWKS_NO_KID);
     assert_int_equal(lookup(ji, "k2", T0 + 59), JWKS_NO_KID);
     assert_int_equal(f.calls, 1); /* at most one fetch a minute */
     assert_int_equal(lookup(ji, "k2", T0 + 60), JWKS_FOUND);
     assert_int_equal(f.calls, 2);
     assert_int_equal(lookup(ji, "k", T0 + 61), JWKS_NO_KID); /* k was rotated out */
-    f.doc = NULL;                                           /* the EHR is down */
+    f.doc = NULL;                                            /* the EHR is down */
     assert_int_equal(lookup(ji, "k3", T0 + 200), JWKS_NO_KID);
     assert_int_equal(f.calls, 3);
     assert_int_equal(lookup(ji, "k2", T0 + 201), JWKS_FOUND); /* the last good set stays */

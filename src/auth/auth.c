@@ -103,8 +103,8 @@ fail:
     return rc;
 }
 
-int auth_verifier_new_ex(const struct cfg *cfg, jwks_fetch_fn fetch, void *ctx,
-                         size_t replay_max, struct auth_verifier **out, struct myocds_err *err)
+int auth_verifier_new_ex(const struct cfg *cfg, jwks_fetch_fn fetch, void *ctx, size_t replay_max,
+                         struct auth_verifier **out, struct myocds_err *err)
 {
     return build(cfg, fetch, ctx, false, replay_max, out, err);
 }

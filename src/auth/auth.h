@@ -71,8 +71,8 @@ int auth_verifier_new(const struct cfg *cfg, struct auth_verifier **out, struct 
 
 /* Same, with fetch(ctx, ...) for JWKS URLs (tests; ctx must outlive the verifier) and
  * replay_max live jtis remembered. */
-int auth_verifier_new_ex(const struct cfg *cfg, jwks_fetch_fn fetch, void *ctx,
-                         size_t replay_max, struct auth_verifier **out, struct myocds_err *err);
+int auth_verifier_new_ex(const struct cfg *cfg, jwks_fetch_fn fetch, void *ctx, size_t replay_max,
+                         struct auth_verifier **out, struct myocds_err *err);
 void auth_verifier_free(struct auth_verifier *v);
 
 /* Verifies the Authorization header value (NULL when absent) at time now: the token's aud

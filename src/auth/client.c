@@ -73,8 +73,8 @@ static int key_params(const char *key, size_t len, const struct auth_sign_opts *
 }
 
 /* Ownership: *token is malloc'd for the caller on success. */
-int auth_sign_token(const char *key, size_t key_len, const struct auth_sign_opts *o,
-                    char **token, struct myocds_err *err)
+int auth_sign_token(const char *key, size_t key_len, const struct auth_sign_opts *o, char **token,
+                    struct myocds_err *err)
 {
     const struct token_alg *alg = NULL;
     char thumb[THUMB_TEXT] = "";
@@ -143,8 +143,8 @@ static struct curl_slist *call_headers(const char *auth)
 }
 
 /* POSTs o->body with the bearer token; fills *status and *b. */
-static int post(const struct auth_call_opts *o, const char *token, long *status,
-                struct resp_buf *b, struct myocds_err *err)
+static int post(const struct auth_call_opts *o, const char *token, long *status, struct resp_buf *b,
+                struct myocds_err *err)
 {
     char auth[AUTH_HEADER_MAX];
     struct curl_slist *h = NULL;
@@ -180,8 +180,8 @@ out:
 int auth_call(const struct auth_call_opts *o, long *status, char **resp, size_t *resp_len,
               struct myocds_err *err)
 {
-    struct auth_sign_opts so = {.iss = o->iss, .aud = o->aud, .kid = o->kid, .alg = o->alg,
-                                .now = time(NULL)};
+    struct auth_sign_opts so = {
+        .iss = o->iss, .aud = o->aud, .kid = o->kid, .alg = o->alg, .now = time(NULL)};
     struct resp_buf b = {0};
     char aud[AUTH_URL_MAX + 1];
     char *token = NULL;

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#define AUTH_CALL_LIFETIME_S 300L          /* exp - iat of the tokens signed here */
+#define AUTH_CALL_LIFETIME_S 300L           /* exp - iat of the tokens signed here */
 #define AUTH_CALL_KEY_MAX ((size_t)1 << 16) /* a private key file larger than this is refused */
 #define AUTH_CALL_RESP_MAX ((size_t)16 << 20)
 #define AUTH_CALL_TIMEOUT_MS 30000L
@@ -26,8 +26,8 @@ struct auth_sign_opts {
 
 /* Signs a JWT (header alg, kid, typ JWT; claims iss, aud, exp now+300, iat now, jti random)
  * with the PEM private key key[0..key_len). *token is malloc'd for the caller. */
-int auth_sign_token(const char *key, size_t key_len, const struct auth_sign_opts *o,
-                    char **token, struct myocds_err *err);
+int auth_sign_token(const char *key, size_t key_len, const struct auth_sign_opts *o, char **token,
+                    struct myocds_err *err);
 
 struct auth_call_opts {
     const char *url;      /* the service (or its feedback) endpoint */

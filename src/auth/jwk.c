@@ -45,8 +45,8 @@ static int member_bytes(json_object *jwk, const char *name, size_t max, unsigned
     json_object *v = json_get(jwk, name, json_type_string);
     if (v == NULL)
         return -1;
-    return jwk_b64url_decode(json_object_get_string(v), (size_t)json_object_get_string_len(v),
-                             max, out, len);
+    return jwk_b64url_decode(json_object_get_string(v), (size_t)json_object_get_string_len(v), max,
+                             out, len);
 }
 
 /* Builds a public key of type ("RSA"/"EC") from params; NULL unless it passes the check.
@@ -147,8 +147,8 @@ static int to_pem(EVP_PKEY *pkey, struct jwk_key *key)
     char *data = NULL;
     long len = 0;
     int rc = -1;
-    if (b != NULL && PEM_write_bio_PUBKEY(b, pkey) == 1 &&
-        (len = BIO_get_mem_data(b, &data)) > 0 && (key->pem = malloc((size_t)len + 1)) != NULL) {
+    if (b != NULL && PEM_write_bio_PUBKEY(b, pkey) == 1 && (len = BIO_get_mem_data(b, &data)) > 0 &&
+        (key->pem = malloc((size_t)len + 1)) != NULL) {
         memcpy(key->pem, data, (size_t)len);
         key->pem[len] = '\0';
         key->pem_len = (size_t)len;

@@ -45,8 +45,8 @@ struct jwk_key {
     char kid[JWK_KID_MAX + 1];
     char alg[JWK_ALG_MAX]; /* the JWK's own "alg", or "" */
     enum jwk_kind kind;
-    int bits;      /* RSA modulus or curve size */
-    char *pem;     /* owned: SubjectPublicKeyInfo PEM, NUL-terminated */
+    int bits;  /* RSA modulus or curve size */
+    char *pem; /* owned: SubjectPublicKeyInfo PEM, NUL-terminated */
     size_t pem_len;
 };
 

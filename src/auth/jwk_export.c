@@ -13,7 +13,7 @@
 #include <string.h>
 
 #define JWK_GROUP_MAX 64
-#define JWK_MEMBERS 3   /* kty-specific members: crv, x, y or n, e */
+#define JWK_MEMBERS 3 /* kty-specific members: crv, x, y or n, e */
 #define THUMB_JSON_MAX (2 * JWK_RSA_MAX_BITS / 6 + 128)
 
 /* The public members of one key, base64url; names sorted as RFC 7638 wants them. */
@@ -116,8 +116,8 @@ char *jwk_public_json(EVP_PKEY *pkey, const char *kid, const char *alg)
     if (!bad)
         bad = add_str(o, "use", "sig");
     if (!bad) {
-        const char *s = json_object_to_json_string_ext(
-            o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+                                                              JSON_C_TO_STRING_NOSLASHESCAPE);
         out = s != NULL ? strdup(s) : NULL;
     }
     if (o != NULL)
@@ -138,8 +138,9 @@ int jwk_thumbprint(EVP_PKEY *pkey, char out[44])
         goto out;
     /* RFC 7638: the required members only, sorted, no whitespace; values are base64url or
      * a curve name, so they need no escaping. */
-    int n = p.ec ? snprintf(json, sizeof json, "{\"crv\":\"%s\",\"kty\":\"EC\",\"x\":\"%s\","
-                                              "\"y\":\"%s\"}",
+    int n = p.ec ? snprintf(json, sizeof json,
+                            "{\"crv\":\"%s\",\"kty\":\"EC\",\"x\":\"%s\","
+                            "\"y\":\"%s\"}",
                             p.value[0], p.value[1], p.value[2])
                  : snprintf(json, sizeof json, "{\"e\":\"%s\",\"kty\":\"RSA\",\"n\":\"%s\"}",
                             p.value[0], p.value[1]);

@@ -16,9 +16,9 @@
 #include <string.h>
 
 struct jwks_issuer {
-    char *iss; /* owned copies: a config reload may free the config */
-    char *uri; /* NULL, or the configured https URL; never one from a token */
-    bool pinned;     /* keys from jwks_file: never fetched */
+    char *iss;   /* owned copies: a config reload may free the config */
+    char *uri;   /* NULL, or the configured https URL; never one from a token */
+    bool pinned; /* keys from jwks_file: never fetched */
     jwks_fetch_fn fetch;
     void *fetch_ctx;
     pthread_rwlock_t keys; /* guards set */

@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <time.h>
 
-#define JWKS_REFRESH_S 60          /* at most one fetch per issuer per this many seconds */
+#define JWKS_REFRESH_S 60           /* at most one fetch per issuer per this many seconds */
 #define JWKS_FETCH_TIMEOUT_MS 5000L /* the whole fetch */
 #define JWKS_CONNECT_TIMEOUT_MS 2000L
 
@@ -27,13 +27,12 @@ typedef int (*jwks_fetch_fn)(void *ctx, const char *uri, char **body, size_t *le
 
 /* The real fetch: libcurl, https only, no redirects, TLS >= 1.2 with peer and host checks;
  * ctx is a CA bundle file (const char *) to use instead of the system's, or NULL. */
-int jwks_fetch_https(void *ctx, const char *uri, char **body, size_t *len,
-                     struct myocds_err *err);
+int jwks_fetch_https(void *ctx, const char *uri, char **body, size_t *len, struct myocds_err *err);
 
 enum jwks_result {
     JWKS_FOUND = 0,
-    JWKS_NO_KID,       /* the issuer's keys have no such kid */
-    JWKS_UNAVAILABLE,  /* no key set could be fetched yet */
+    JWKS_NO_KID,      /* the issuer's keys have no such kid */
+    JWKS_UNAVAILABLE, /* no key set could be fetched yet */
 };
 
 struct jwks_issuer;

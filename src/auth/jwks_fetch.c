@@ -53,8 +53,7 @@ static void set_options(CURL *c, const char *uri, const char *ca_file, struct fe
 }
 
 /* Ownership: *body is malloc'd for the caller on success. */
-int jwks_fetch_https(void *ctx, const char *uri, char **body, size_t *len,
-                     struct myocds_err *err)
+int jwks_fetch_https(void *ctx, const char *uri, char **body, size_t *len, struct myocds_err *err)
 {
     struct fetch_buf b = {0};
     long status = 0;

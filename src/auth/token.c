@@ -92,7 +92,8 @@ enum auth_reason token_peek(const char *tok, size_t len, unsigned allowed, struc
     json_object *body = NULL;
     enum auth_reason r = AUTH_R_MALFORMED;
     memset(out, 0, sizeof *out);
-    if (len > AUTH_TOKEN_MAX || dot2 == NULL || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - tok)))
+    if (len > AUTH_TOKEN_MAX || dot2 == NULL ||
+        memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - tok)))
         return AUTH_R_MALFORMED;
     head = segment_json(tok, (size_t)(dot1 - tok));
     body = segment_json(dot1 + 1, (size_t)(dot2 - dot1 - 1));
