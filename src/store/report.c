@@ -210,9 +210,11 @@ int store_report(struct store *st, const struct store_range *range, struct store
         store_report_free(out);
         return myocds_err_set(err, 500, "cannot read the feedback store");
     }
-    for (size_t i = 0; i < out->n; i++)
-        qsort(out->rules[i].reasons, out->rules[i].n_reasons, sizeof *out->rules[i].reasons,
-              by_count);
+    for (size_t i = 0; i < out->n; i++) {
+        if (out->rules[i].n_reasons > 1) /* reasons is NULL when there are none */
+            qsort(out->rules[i].reasons, out->rules[i].n_reasons, sizeof *out->rules[i].reasons,
+                  by_count);
+    }
     return 0;
 }
 
