@@ -21,7 +21,6 @@
 struct cfg;
 struct store;
 struct fhir_client;
-struct http_metrics;
 struct auth_verifier;
 
 /* One request, all strings borrowed from the server for the duration of the call. */
@@ -56,8 +55,7 @@ struct http_app {
     const struct cfg *cfg;
     const struct myocds_engine *engine;
     struct store *store;
-    struct fhir_client *fhir; /* fetches missing prefetch keys; NULL: none (412) */
-    struct http_metrics *metrics;
+    struct fhir_client *fhir;   /* fetches missing prefetch keys; NULL: none (412) */
     struct auth_verifier *auth; /* JWT verification and its counters; NULL in --dev mode */
     bool dev;                   /* accept calls without a JWT */
     char base_url[HTTP_BASE_URL_MAX];
@@ -94,14 +92,5 @@ int http_auth_check(const struct http_app *app, const struct http_req *req, cons
 /* True when req carries an Authorization: Bearer credential (a refusal is then an
  * error="invalid_token", RFC 6750). */
 bool http_auth_presented(const struct http_req *req);
-
-/* Request counters for /metrics (metrics.c). */
-struct http_metrics *http_metrics_new(void);
-void http_metrics_free(struct http_metrics *m);
-void http_metrics_count(struct http_metrics *m, const char *endpoint, const char *service,
-                        int status);
-void http_metrics_in_flight(struct http_metrics *m, int delta);
-/* Prometheus text; malloc'd, caller frees. NULL when out of memory. */
-char *http_metrics_render(struct http_metrics *m, size_t *len);
 
 #endif

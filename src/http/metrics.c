@@ -8,7 +8,7 @@
  */
 #include "http/metrics.h"
 
-#include "http/http.h"
+#include "myocds/myocds.h"
 
 #include <sched.h>
 #include <stdatomic.h>
@@ -304,39 +304,4 @@ char *metrics_render(size_t *len)
     }
     *len = n;
     return buf;
-}
-
-/* ---- the handle of http.h, kept for its callers: the counters above are process-wide. */
-
-struct http_metrics {
-    int unused;
-};
-
-struct http_metrics *http_metrics_new(void)
-{
-    return calloc(1, sizeof(struct http_metrics));
-}
-
-void http_metrics_free(struct http_metrics *mt)
-{
-    free(mt);
-}
-
-void http_metrics_count(struct http_metrics *mt, const char *endpoint, const char *service,
-                        int status)
-{
-    (void)mt;
-    metrics_request(endpoint, service, status, -1.0);
-}
-
-void http_metrics_in_flight(struct http_metrics *mt, int delta)
-{
-    (void)mt;
-    metrics_in_flight(delta);
-}
-
-char *http_metrics_render(struct http_metrics *mt, size_t *len)
-{
-    (void)mt;
-    return metrics_render(len);
 }

@@ -2,6 +2,7 @@
  * GET handlers (discovery, health, metrics). */
 #include "fhir/json.h"
 #include "http/http.h"
+#include "http/metrics.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
@@ -53,7 +54,8 @@ static void h_metrics(const struct http_app *app, const struct http_req *req, co
 {
     (void)req;
     (void)id;
-    resp->body = http_metrics_render(app->metrics, &resp->len);
+    (void)app;
+    resp->body = metrics_render(&resp->len);
     if (resp->body == NULL) {
         http_resp_error(resp, 500, "out of memory");
         return;

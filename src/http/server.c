@@ -189,7 +189,7 @@ static struct conn_state *conn_begin(struct http_server *srv, struct MHD_Connect
     copy_printable(cs->method, sizeof cs->method, method);
     copy_printable(cs->path, sizeof cs->path, url);
     atomic_fetch_add(&srv->in_flight, 1);
-    http_metrics_in_flight(srv->app.metrics, 1);
+    metrics_in_flight(1);
     return cs;
 }
 
@@ -259,7 +259,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
         LOG_STR("end", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "ok" : "aborted"),
     };
     log_fields(LOG_LEVEL_INFO, cs->req_id, "request", f, sizeof f / sizeof f[0]);
-    http_metrics_in_flight(srv->app.metrics, -1);
+    metrics_in_flight(-1);
     atomic_fetch_sub(&srv->in_flight, 1);
     free(cs->body);
     free(cs);
@@ -359,13 +359,8 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
                                  .engine = opts->engine,
                                  .store = opts->store,
                                  .fhir = opts->fhir,
-                                 .metrics = http_metrics_new(),
                                  .dev = opts->dev};
     atomic_init(&srv->in_flight, 0);
-    if (srv->app.metrics == NULL) {
-        rc = myocds_err_set(err, 500, "out of memory");
-        goto fail;
-    }
     if ((rc = resolve_bind(srv, opts->bind, opts->port, err)) != 0)
         goto fail;
     if (!opts->dev && (rc = auth_verifier_new(opts->cfg, &srv->app.auth, err)) != 0)
@@ -420,7 +415,6 @@ void http_server_stop(struct http_server *s, unsigned drain_ms)
             close(ls); /* only after MHD_stop_daemon in threaded modes */
     }
     http_snapshots_destroy(&s->snaps); /* no request runs any more */
-    http_metrics_free(s->app.metrics);
     auth_verifier_free(s->app.auth);
     free(s);
 }
