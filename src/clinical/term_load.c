@@ -429,6 +429,7 @@ struct terminology *term_load(const char *path, struct myocds_err *err)
         term_free(l.t);
         return NULL;
     }
+    term_index_names(l.t);
     return l.t;
 }
 

@@ -43,4 +43,7 @@ struct terminology {
     int n_iga_units;
 };
 
+/* Orders every name list for the lookups (terminology.c); term_load() calls it last. */
+void term_index_names(struct terminology *t);
+
 #endif

@@ -36,26 +36,72 @@ const struct term_drug *term_drug_by_code(const struct terminology *t, const cha
     return e != NULL ? e->drug : NULL;
 }
 
-/* The best whole-word match of any pattern in the list, or -1. */
+/* Orders a name list by first byte, keeping the list's order among names with the same
+ * first byte (a stable insertion sort of a few hundred names, once at load). */
+static void sort_names(struct term_name *v, int n)
+{
+    for (int i = 1; i < n; i++) {
+        struct term_name x = v[i];
+        int j = i;
+        for (; j > 0 && (unsigned char)v[j - 1].pattern[0] > (unsigned char)x.pattern[0]; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
+}
+
+void term_index_names(struct terminology *t)
+{
+    sort_names(t->drug_names, t->n_drug_names);
+    sort_names(t->cond_names, t->n_cond_names);
+    sort_names(t->route_local, t->n_route_local);
+    sort_names(t->route_iv, t->n_route_iv);
+    sort_names(t->sulfa_names, t->n_sulfa_names);
+    sort_names(t->proc_names, t->n_proc_names);
+}
+
+/* Index of the first name whose pattern starts with byte c or a later one. */
+static int first_with(const struct term_name *v, int n, unsigned char c)
+{
+    int lo = 0;
+    int hi = n;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if ((unsigned char)v[mid].pattern[0] < c)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The best whole-word match of any pattern in the list, or -1: the earliest match, then
+ * the longest pattern, then the first listed (what text_find() and text_better() give for
+ * each pattern). One pass over the word starts, trying only the names that begin with
+ * the byte there (the list is sorted by first byte, stably: term_index_names). */
 static int best_name(const struct term_name *names, int n, const char *text)
 {
     char low[TEXT_MATCH_MAX];
-    long best_pos = -1;
-    size_t best_len = 0;
-    int best = -1;
     if (text == NULL || n == 0)
         return -1;
     text_lower(text, low, sizeof low);
-    for (int i = 0; i < n; i++) {
-        long pos = text_find(low, names[i].pattern);
-        size_t len = strlen(names[i].pattern);
-        if (text_better(pos, len, best_pos, best_len)) {
-            best_pos = pos;
-            best_len = len;
-            best = i;
+    for (size_t pos = 0; low[pos] != '\0'; pos++) {
+        unsigned char c = (unsigned char)low[pos];
+        size_t best_len = 0;
+        int best = -1;
+        if (!text_word_start(low, pos))
+            continue;
+        for (int i = first_with(names, n, c); i < n && (unsigned char)names[i].pattern[0] == c;
+             i++) {
+            size_t len = strlen(names[i].pattern);
+            if (text_match_at(low + pos, names[i].pattern) && (best < 0 || len > best_len)) {
+                best_len = len;
+                best = i;
+            }
         }
+        if (best >= 0)
+            return best;
     }
-    return best;
+    return -1;
 }
 
 const struct term_drug *term_drug_by_text(const struct terminology *t, const char *text)

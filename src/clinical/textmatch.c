@@ -18,22 +18,27 @@ static bool is_word_char(char c)
     return isalnum((unsigned char)c) != 0;
 }
 
-long text_find(const char *lowered, const char *pattern)
+bool text_match_at(const char *lowered, const char *pattern)
 {
+    if (pattern[0] == '\0' || lowered[0] != pattern[0])
+        return false;
     size_t n = strlen(pattern);
-    bool prefix = n > 0 && pattern[n - 1] == '*';
+    bool prefix = pattern[n - 1] == '*';
     if (prefix)
         n--;
-    if (n == 0)
-        return -1;
-    for (const char *p = strchr(lowered, pattern[0]); p != NULL; p = strchr(p + 1, pattern[0])) {
-        if (strncmp(p, pattern, n) != 0)
-            continue;
-        bool starts = p == lowered || !is_word_char(p[-1]);
-        bool ends = prefix || !is_word_char(p[n]);
-        if (starts && ends)
-            return (long)(p - lowered);
-    }
+    return n > 0 && strncmp(lowered, pattern, n) == 0 && (prefix || !is_word_char(lowered[n]));
+}
+
+bool text_word_start(const char *lowered, size_t i)
+{
+    return i == 0 || !is_word_char(lowered[i - 1]);
+}
+
+long text_find(const char *lowered, const char *pattern)
+{
+    for (size_t i = 0; lowered[i] != '\0'; i++)
+        if (text_word_start(lowered, i) && text_match_at(lowered + i, pattern))
+            return (long)i;
     return -1;
 }
 

@@ -19,6 +19,14 @@ char *text_lower(const char *src, char *dst, size_t cap);
  * pattern is lower-case; a trailing '*' allows the word to continue. */
 long text_find(const char *lowered, const char *pattern);
 
+/* True when pattern matches lowered text at its start and the word ends there (or the
+ * pattern ends in '*'). The caller checks that a word starts at lowered. */
+bool text_match_at(const char *lowered, const char *pattern);
+
+/* True when a word may start at position i of lowered text (i == 0 or after a non-word
+ * character): the only places text_find() accepts a match. */
+bool text_word_start(const char *lowered, size_t i);
+
 /* Better match: earlier position wins, then the longer pattern. */
 bool text_better(long pos, size_t len, long best_pos, size_t best_len);
 
