@@ -14,6 +14,7 @@ Options make it misbehave the way FHIR servers do:
     --token T          require "Authorization: Bearer T" (else 401 + OperationOutcome)
     --delay-ms N       answer each query after N ms (--delay-match S: only paths with S)
     --fail-status N    answer every query with status N and an OperationOutcome
+    --huge-match S     answer queries whose path holds S with 9 MiB, chunked (no length)
     --page-size N      split searchset Bundles into pages of N entries (link next)
     --next-base URL    put the next links under URL instead of this server
     --tls-cert F --tls-key K   speak HTTPS with this certificate (HTTP/1.1 over TLS)
@@ -37,6 +38,7 @@ TOKEN_RE = re.compile(r"\{\{([^}]*)\}\}")
 USER_TOKENS = {"userPractitionerId": "Practitioner", "userPractitionerRoleId": "PractitionerRole",
                "userPatientId": "Patient", "userRelatedPersonId": "RelatedPerson"}
 PREFIX = "/fhir/"
+HUGE_BYTES = 9 << 20  # over the client's 8 MiB cap for one answer
 _ABSENT = object()  # a key the fixture does not have: refused, as no EHR would give it
 
 
@@ -152,6 +154,23 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def send_huge(self):
+        """A valid searchset Bundle of HUGE_BYTES, chunked: only the client's write callback
+        can stop it."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/fhir+json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        filler = b"x" * 65536
+        parts = [b'{"resourceType":"Bundle","type":"searchset","id":"']
+        parts += [filler] * (HUGE_BYTES // len(filler)) + [b'"}']
+        try:
+            for part in parts:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+            self.wfile.write(b"0\r\n\r\n")
+        except OSError:
+            self.close_connection = True  # the client hung up: expected
+
     def do_GET(self):
         o = self.server.opts
         auth = self.headers.get("Authorization")
@@ -160,6 +179,9 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if o.delay_ms and (not o.delay_match or o.delay_match in self.path):
                 time.sleep(o.delay_ms / 1000.0)
+            if o.huge_match and o.huge_match in self.path:
+                self.send_huge()
+                return
             status, doc = self.answer(auth)
             self.send_json(status, doc)
         finally:
@@ -231,6 +253,7 @@ def main():
     ap.add_argument("--delay-ms", type=int, default=0)
     ap.add_argument("--delay-match", default="")
     ap.add_argument("--fail-status", type=int, default=0)
+    ap.add_argument("--huge-match", default="")
     ap.add_argument("--page-size", type=int, default=0)
     ap.add_argument("--next-base")
     ap.add_argument("--stats")

@@ -11,7 +11,8 @@ and (a), (b), (c) must give the fixture's exact rule-id set; (b) again with Bund
 one entry per page. Then the safety and failure cases: a null key is not fetched; a
 fhirServer outside fhir.allowed_servers is never contacted (412); a wrong token gives
 412, a failing server 503; an answer past the deadline is not waited for and gives no
-wrong card; a next link to another host is not followed (the token never goes there);
+wrong card; an answer over the size cap is cut; a next link to another host is not
+followed (the token never goes there);
 HTTPS with the configured CA works, an untrusted certificate gets no request (503).
 Last, the figure: five missing keys from a server that answers each after 300 ms.
 
@@ -327,6 +328,16 @@ def check_deadline(res, ctx, by_name):
               st == 503 and ms < limit, f"{st} {ids} {ms:.0f} ms {err}")
 
 
+def check_oversize(res, ctx, by_name):
+    case, expect, request = by_name[PERF_CASE]
+    body = without_prefetch(request, ctx["huge"].base, case)
+    st, ids, ms, err = ctx["serve"].post(expect["service"], body)
+    logged = [l for l in ctx["serve"].lines if "over the size cap" in l and "allergies" in l]
+    res.check("allergies answered with 9 MiB (chunked): cut at the cap, logged, "
+              "steroid-monotherapy only", st == 200 and ids == ["steroid-monotherapy"]
+              and logged, f"{st} {ids} {err} logged={len(logged)}")
+
+
 def check_foreign_next_link(res, ctx, by_name):
     case, expect, request = by_name[PAGED_CASE]
     body = without_prefetch(request, ctx["redirecting"].base, case)
@@ -430,6 +441,7 @@ def main():
         ctx["redirecting"] = fhir("redirecting", "--token", TOKEN, "--page-size", 1,
                                   "--next-base", ctx["outsider2"].base)
         ctx["failing"] = fhir("failing", "--fail-status", 500)
+        ctx["huge"] = fhir("huge", "--token", TOKEN, "--huge-match", "AllergyIntolerance")
         ctx["slow"] = fhir("slow", "--token", TOKEN, "--delay-ms", PERF_DELAY_MS)
         ctx["slow_allergies"] = fhir("slow_allergies", "--token", TOKEN, "--delay-ms", 1500,
                                      "--delay-match", "AllergyIntolerance")
@@ -437,7 +449,8 @@ def main():
         cert, key = make_cert(tmp)
         ctx["tls"] = fhir("tls", "--token", TOKEN, "--tls-cert", cert, "--tls-key", key)
         ctx["tls"].base = ctx["tls"].base.replace("http:", "https:")
-        listed = [ctx[k].base for k in ("main", "paged", "redirecting", "failing", "slow", "tls")]
+        listed = [ctx[k].base for k in ("main", "paged", "redirecting", "failing", "slow", "tls",
+                                         "huge")]
         ctx["config"] = write_config(tmp, "main", listed, ca_file=cert)
         ctx["untrusting"] = write_config(tmp, "untrusting", [ctx["tls"].base])
         short = write_config(tmp, "short", [ctx["slow_allergies"].base, ctx["slow_all"].base],
@@ -453,6 +466,7 @@ def main():
         check_failures(res, ctx, by_name)
         check_deadline(res, ctx, by_name)
         check_foreign_next_link(res, ctx, by_name)
+        check_oversize(res, ctx, by_name)
         check_tls(res, ctx, by_name)
         leaked = [l for l in ctx["serve"].lines if TOKEN in l]
         res.check("the token never appears in the service's log", not leaked, leaked[:1])

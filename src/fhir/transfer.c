@@ -13,6 +13,7 @@
 #define FHIR_AUTH_PREFIX "Authorization: Bearer "
 #define FHIR_ACCEPT "Accept: application/fhir+json"
 #define FHIR_USER_AGENT "myocds/" MYOCDS_VERSION
+#define FHIR_BUF_FIRST 16384 /* first allocation of an answer buffer */
 
 long long fhir_now_ms(void)
 {
@@ -32,7 +33,7 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
         return 0;
     }
     if (x->len + n + 1 > x->cap) {
-        size_t cap = x->cap == 0 ? 16384 : x->cap;
+        size_t cap = x->cap == 0 ? FHIR_BUF_FIRST : x->cap;
         while (cap < x->len + n + 1)
             cap *= 2;
         char *p = realloc(x->buf, cap);
