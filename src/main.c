@@ -24,7 +24,6 @@
 #define EVAL_INPUT_MAX ((size_t)16 << 20) /* the largest request `eval` reads */
 #define DEFAULT_BIND "127.0.0.1"
 #define DEFAULT_PORT 8080U
-#define ENGINE_HOOKS_LOG_MAX 512 /* the hooks path as logged after a reload */
 
 static const char usage[] =
     "usage: myocds serve [--bind ADDR] [--port N] [--config FILE] [--dev]\n"
@@ -168,36 +167,6 @@ static int fhir_open(const char *cmd, const struct cfg *cfg, struct fhir_client 
     return 0;
 }
 
-/* SIGHUP: the config file and hooks/ again, built aside; on success the server swaps
- * them in whole, else the running set stays and the log says why. */
-static void reload(const struct args *a, struct http_server *srv)
-{
-    struct myocds_err err = {0};
-    struct myocds_engine *engine = NULL;
-    struct cfg *cfg = calloc(1, sizeof *cfg);
-    if (cfg == NULL || cfg_load(a->config, cfg, &err) != 0) {
-        log_error("reload refused, keeping the running set: config: %s",
-                  cfg != NULL ? err.msg : "out of memory");
-        free(cfg);
-        return;
-    }
-    if (myocds_engine_load(cfg->hooks_dir, &engine, &err) != 0) {
-        log_error("reload refused, keeping the running set: hooks %s: %s", cfg->hooks_dir, err.msg);
-        cfg_free(cfg);
-        free(cfg);
-        return;
-    }
-    enum log_level level = cfg->log_level;
-    char hooks[ENGINE_HOOKS_LOG_MAX];
-    snprintf(hooks, sizeof hooks, "%s", cfg->hooks_dir);
-    if (http_server_reload(srv, cfg, engine, &err) != 0) { /* takes cfg and engine */
-        log_error("reload refused, keeping the running set: %s", err.msg);
-        return;
-    }
-    log_set_level(level);
-    log_notice("reloaded the config and hooks %s", hooks);
-}
-
 /* Blocks SIGINT/SIGTERM here and in every thread started later, so sigwait gets them. */
 static void block_signals(sigset_t *set)
 {
@@ -235,7 +204,7 @@ static int run_server(const struct args *a, const struct cfg *cfg,
     log_notice("listening on %s", http_server_url(srv));
     while (sigwait(&set, &sig) != 0 || sig == SIGHUP) {
         if (sig == SIGHUP)
-            reload(a, srv);
+            http_server_reload(srv, a->config);
         sig = 0;
     }
     log_notice("signal %d: no new connections, draining requests in flight", sig);

@@ -387,8 +387,8 @@ const char *http_server_url(const struct http_server *s)
     return s->url;
 }
 
-int http_server_reload(struct http_server *s, struct cfg *cfg, struct myocds_engine *engine,
-                       struct myocds_err *err)
+int http_server_swap(struct http_server *s, struct cfg *cfg, struct myocds_engine *engine,
+                     struct myocds_err *err)
 {
     struct http_snapshot *cur = http_snapshot_acquire(&s->snaps);
     http_reload_warn(cur->cfg, cfg);

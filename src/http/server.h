@@ -30,12 +30,17 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
 /* "http://ADDR:PORT" of the listener with the real port (borrowed from s). */
 const char *http_server_url(const struct http_server *s);
 
-/* SIGHUP: serves with cfg and engine from now on (taking ownership of both; cfg itself is
+/* Serves with cfg and engine from now on (taking ownership of both; cfg itself is
  * malloc'd). Requests in flight finish on the set they started with, which is freed after
  * the last of them. Keys a reload cannot apply (listener, store, auth, FHIR client) are
  * logged as waiting for a restart. 0, or -500 (the running set stays). */
-int http_server_reload(struct http_server *s, struct cfg *cfg, struct myocds_engine *engine,
-                       struct myocds_err *err);
+int http_server_swap(struct http_server *s, struct cfg *cfg, struct myocds_engine *engine,
+                     struct myocds_err *err);
+
+/* SIGHUP: loads config_path (NULL: defaults) and its hooks_dir aside and, when both load,
+ * swaps them in (http_server_swap) and applies log_level; else the running set stays and
+ * the log says which file and field failed (snapshot.c). */
+void http_server_reload(struct http_server *s, const char *config_path);
 
 /* Stops accepting, waits up to drain_ms for requests in flight, stops and frees. */
 void http_server_stop(struct http_server *s, unsigned drain_ms);
