@@ -116,6 +116,21 @@ static bool issuers_differ(const struct cfg *a, const struct cfg *b)
     return false;
 }
 
+/* The JWT verifier is built once at start: any auth.* change waits for a restart. */
+static bool auth_differs(const struct cfg *a, const struct cfg *b)
+{
+    if (issuers_differ(a, b) || a->auth_max_lifetime_s != b->auth_max_lifetime_s ||
+        a->auth_clock_skew_s != b->auth_clock_skew_s ||
+        str_differs(a->auth_jwks_ca_file, b->auth_jwks_ca_file) ||
+        a->n_auth_allowed_algs != b->n_auth_allowed_algs)
+        return true;
+    for (size_t i = 0; i < a->n_auth_allowed_algs; i++) {
+        if (str_differs(a->auth_allowed_algs[i], b->auth_allowed_algs[i]))
+            return true;
+    }
+    return false;
+}
+
 static bool fhir_differs(const struct cfg *a, const struct cfg *b)
 {
     if (a->n_fhir_allowed_servers != b->n_fhir_allowed_servers ||
@@ -140,7 +155,7 @@ void http_reload_warn(const struct cfg *old, const struct cfg *next)
                        old->http_threads != next->http_threads ||
                        old->http_connection_limit != next->http_connection_limit ||
                        old->http_timeout_s != next->http_timeout_s},
-        {"auth.issuers", issuers_differ(old, next)},
+        {"auth.*", auth_differs(old, next)},
         {"fhir.*", fhir_differs(old, next)},
     };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
