@@ -21,10 +21,13 @@ struct loader {
     struct myocds_err *err;
 };
 
-static const struct {
+/* A name in hooks/terminology.json and the enum bit it stands for. */
+struct name_bit {
     const char *name;
     unsigned bit;
-} drug_classes[] = {
+};
+
+static const struct name_bit drug_classes[] = {
     {"glucocorticoid", DC_GLUCOCORTICOID},
     {"steroid_sparing", DC_STEROID_SPARING},
     {"immunosuppressant", DC_IMMUNOSUPPRESSANT},
@@ -41,10 +44,7 @@ static const struct {
     {"sulfonamide", DC_SULFONAMIDE},
 };
 
-static const struct {
-    const char *name;
-    unsigned bit;
-} subtypes[] = {
+static const struct name_bit subtypes[] = {
     {"PM", IIM_PM},
     {"DM", IIM_DM},
     {"JDM", IIM_JDM},
@@ -54,23 +54,23 @@ static const struct {
     {"UNSPECIFIED", IIM_UNSPECIFIED},
 };
 
-static const struct {
-    const char *name;
-    unsigned bit;
-} cond_flags[] = {
+static const struct name_bit cond_flags[] = {
     {"ILD", COND_ILD},
     {"IGA_DEFICIENCY", COND_IGA_DEFICIENCY},
     {"OSTEOPOROSIS", COND_OSTEOPOROSIS},
     {"PREGNANCY", COND_PREGNANCY},
 };
 
-#define FIND_BIT(table, s, out)                                                                    \
-    do {                                                                                           \
-        *(out) = 0;                                                                                \
-        for (size_t i_ = 0; (s) != NULL && i_ < sizeof(table) / sizeof((table)[0]); i_++)          \
-            if (strcmp((table)[i_].name, (s)) == 0)                                                \
-                *(out) = (table)[i_].bit;                                                          \
-    } while (0)
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The bit named s in table t, or 0. */
+static unsigned find_bit(const struct name_bit *t, size_t n, const char *s)
+{
+    for (size_t i = 0; s != NULL && i < n; i++)
+        if (strcmp(t[i].name, s) == 0)
+            return t[i].bit;
+    return 0;
+}
 
 static int fail(struct loader *l, const char *field, int idx, const char *what)
 {
@@ -175,9 +175,9 @@ static int load_conditions(struct loader *l, json_object *root, const char *key,
         const char *name = json_get_str(c, flags ? "flag" : "subtype");
         struct term_name m = {0};
         if (flags)
-            FIND_BIT(cond_flags, name, &m.flags);
+            m.flags = find_bit(cond_flags, COUNT(cond_flags), name);
         else
-            FIND_BIT(subtypes, name, &m.subtypes);
+            m.subtypes = find_bit(subtypes, COUNT(subtypes), name);
         if (m.flags == 0 && m.subtypes == 0)
             return fail(l, key, (int)i, flags ? "unknown flag" : "unknown subtype");
         int rc = each_code(l, json_get_arr(c, "codes"), key, set_condition, &m);
@@ -245,7 +245,7 @@ static int load_drug(struct loader *l, json_object *d, struct term_drug *drug, i
     for (size_t i = 0; i < json_object_array_length(classes); i++) {
         const char *c = json_object_get_string(json_object_array_get_idx(classes, i));
         unsigned bit = 0;
-        FIND_BIT(drug_classes, c, &bit);
+        bit = find_bit(drug_classes, COUNT(drug_classes), c);
         if (bit == 0)
             return fail(l, "drugs.classes", idx, "unknown class");
         drug->classes |= bit;
@@ -294,18 +294,13 @@ static int set_sulfa(struct code_entry *e, const void *arg)
     return 0;
 }
 
-static const struct {
-    const char *name;
-    unsigned bit;
-} lab_kinds[] = {
+static const struct name_bit lab_kinds[] = {
     {"iga", LAB_IGA}, {"weight", LAB_WEIGHT}, {"tpmt", LAB_TPMT},   {"hbsag", LAB_HBSAG},
     {"hbc", LAB_HBC}, {"hcv", LAB_HCV},       {"liver", LAB_LIVER}, {"dxa", LAB_DXA},
 };
 
-static const struct {
-    const char *name;
-    unsigned bit;
-} proc_kinds[] = {{"plasmapheresis", PROC_PLASMAPHERESIS}, {"dxa", PROC_DXA}};
+static const struct name_bit proc_kinds[] = {{"plasmapheresis", PROC_PLASMAPHERESIS},
+                                             {"dxa", PROC_DXA}};
 
 static int load_labs(struct loader *l, json_object *root)
 {
@@ -313,7 +308,7 @@ static int load_labs(struct loader *l, json_object *root)
     for (size_t i = 0; arr != NULL && i < json_object_array_length(arr); i++) {
         json_object *lab = json_object_array_get_idx(arr, i);
         unsigned k = 0;
-        FIND_BIT(lab_kinds, json_get_str(lab, "kind"), &k);
+        k = find_bit(lab_kinds, COUNT(lab_kinds), json_get_str(lab, "kind"));
         if (k == 0)
             return fail(l, "labs", (int)i, "unknown kind");
         enum lab_kind kind = (enum lab_kind)k;
@@ -336,7 +331,7 @@ static int load_procedures(struct loader *l, json_object *root)
     for (size_t i = 0; arr != NULL && i < json_object_array_length(arr); i++) {
         json_object *p = json_object_array_get_idx(arr, i);
         unsigned k = 0;
-        FIND_BIT(proc_kinds, json_get_str(p, "kind"), &k);
+        k = find_bit(proc_kinds, COUNT(proc_kinds), json_get_str(p, "kind"));
         if (k == 0)
             return fail(l, "procedures", (int)i, "unknown kind");
         struct term_name m = {.proc = (enum proc_kind)k};
