@@ -92,8 +92,10 @@ static int best_name(const struct term_name *names, int n, const char *text)
             continue;
         for (int i = first_with(names, n, c); i < n && (unsigned char)names[i].pattern[0] == c;
              i++) {
+            if (!text_match_at(low + pos, names[i].pattern))
+                continue;
             size_t len = strlen(names[i].pattern);
-            if (text_match_at(low + pos, names[i].pattern) && (best < 0 || len > best_len)) {
+            if (best < 0 || len > best_len) {
                 best_len = len;
                 best = i;
             }

@@ -20,13 +20,14 @@ static bool is_word_char(char c)
 
 bool text_match_at(const char *lowered, const char *pattern)
 {
-    if (pattern[0] == '\0' || lowered[0] != pattern[0])
-        return false;
-    size_t n = strlen(pattern);
-    bool prefix = pattern[n - 1] == '*';
-    if (prefix)
-        n--;
-    return n > 0 && strncmp(lowered, pattern, n) == 0 && (prefix || !is_word_char(lowered[n]));
+    size_t i = 0;
+    /* A '*' is a wildcard only as the last byte of the pattern. */
+    while (pattern[i] != '\0' && !(pattern[i] == '*' && pattern[i + 1] == '\0') &&
+           lowered[i] == pattern[i])
+        i++;
+    if (pattern[i] == '\0')
+        return i > 0 && !is_word_char(lowered[i]);
+    return i > 0 && pattern[i] == '*' && pattern[i + 1] == '\0';
 }
 
 bool text_word_start(const char *lowered, size_t i)
