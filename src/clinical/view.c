@@ -21,8 +21,8 @@ struct builder {
     const struct terminology *t;
     struct lh_table *meds_by_id; /* Medication id -> resource (borrowed) */
     struct lh_table *draft_ids;  /* MedicationRequest ids in the draft orders */
-    json_object *selections;
-    bool drafts; /* the pass over draft orders */
+    struct lh_table *selected;   /* context.selections ("Type/id") as a set, or NULL */
+    bool drafts;                 /* the pass over draft orders */
     int failed;
 };
 
@@ -64,15 +64,26 @@ static int push_med(struct builder *b, const struct view_med *med)
 static bool selected(const struct builder *b, const char *id, const char *type)
 {
     char ref[VIEW_LABEL_MAX];
-    size_t n = b->selections != NULL ? json_object_array_length(b->selections) : 0;
-    if (id == NULL || snprintf(ref, sizeof ref, "%s/%s", type, id) >= (int)sizeof ref)
+    if (id == NULL || b->selected == NULL ||
+        snprintf(ref, sizeof ref, "%s/%s", type, id) >= (int)sizeof ref)
         return false;
-    for (size_t i = 0; i < n; i++) {
-        json_object *s = json_object_array_get_idx(b->selections, i);
-        if (json_object_is_type(s, json_type_string) && strcmp(json_object_get_string(s), ref) == 0)
-            return true;
+    return lh_table_lookup_entry(b->selected, ref) != NULL;
+}
+
+/* The set of context.selections (strings borrowed from the request); NULL without any.
+ * One lookup per draft order, however many orders and selections there are. */
+static struct lh_table *selection_set(json_object *selections, int *failed)
+{
+    size_t n = selections != NULL ? json_object_array_length(selections) : 0;
+    struct lh_table *set = n > 0 ? lh_kchar_table_new(VIEW_INDEX_SIZE, NULL) : NULL;
+    *failed = n > 0 && set == NULL;
+    for (size_t i = 0; set != NULL && i < n; i++) {
+        json_object *sel = json_object_array_get_idx(selections, i);
+        if (json_object_is_type(sel, json_type_string) &&
+            lh_table_insert(set, json_object_get_string(sel), sel) != 0)
+            *failed = 1;
     }
-    return false;
+    return set;
 }
 
 static int add_request(struct builder *b, json_object *mr)
@@ -319,10 +330,11 @@ int view_build(struct patient_view *v, const struct terminology *t, enum cds_hoo
                         t,
                         lh_kchar_table_new(VIEW_INDEX_SIZE, NULL),
                         lh_kchar_table_new(VIEW_INDEX_SIZE, NULL),
-                        selections,
+                        NULL,
                         false,
                         0};
-    int rc = b.meds_by_id != NULL && b.draft_ids != NULL ? 0 : -1;
+    b.selected = selection_set(selections, &b.failed);
+    int rc = b.meds_by_id != NULL && b.draft_ids != NULL && !b.failed ? 0 : -1;
     if (rc == 0)
         rc = both_passes(&b, prefetch, draft_orders, index_pass);
     if (rc == 0)
@@ -331,6 +343,8 @@ int view_build(struct patient_view *v, const struct terminology *t, enum cds_hoo
         lh_table_free(b.meds_by_id);
     if (b.draft_ids != NULL)
         lh_table_free(b.draft_ids);
+    if (b.selected != NULL)
+        lh_table_free(b.selected);
     if (rc != 0) {
         view_free(v);
         return myocds_err_set(err, 500, "out of memory building the patient view");
