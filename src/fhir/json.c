@@ -2,8 +2,71 @@
 #include "fhir/json.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define UTF8_ASCII_WORD 0x8080808080808080ULL /* the high bit of each byte of a word */
+#define UTF8_CONT_LO 0x80                     /* a continuation byte is 10xxxxxx */
+#define UTF8_CONT_HI 0xBF
+
+/* Length of the UTF-8 sequence at s[0..left) as RFC 3629 (Unicode table 3-7) allows it,
+ * or 0: no overlong forms, no surrogates (U+D800..DFFF), nothing above U+10FFFF. */
+static size_t utf8_seq(const unsigned char *s, size_t left)
+{
+    unsigned char lo = UTF8_CONT_LO;
+    unsigned char hi = UTF8_CONT_HI;
+    size_t n = 0;
+    if (s[0] >= 0xC2 && s[0] <= 0xDF)
+        n = 2;
+    else if (s[0] >= 0xE0 && s[0] <= 0xEF)
+        n = 3;
+    else if (s[0] >= 0xF0 && s[0] <= 0xF4)
+        n = 4;
+    if (n == 0 || left < n)
+        return 0;
+    if (s[0] == 0xE0)
+        lo = 0xA0; /* below: overlong */
+    else if (s[0] == 0xED)
+        hi = 0x9F; /* above: surrogates */
+    else if (s[0] == 0xF0)
+        lo = 0x90; /* below: overlong */
+    else if (s[0] == 0xF4)
+        hi = 0x8F; /* above: past U+10FFFF */
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t k = 2; k < n; k++)
+        if (s[k] < UTF8_CONT_LO || s[k] > UTF8_CONT_HI)
+            return 0;
+    return n;
+}
+
+/* Offset of the first byte that is not strict UTF-8, or len. json-c's own check lets
+ * overlong forms, surrogates and code points past U+10FFFF through, and the service would
+ * echo them into answers that must be UTF-8. ASCII is skipped a word at a time. */
+static size_t utf8_invalid_at(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        uint64_t w;
+        if (len - i >= sizeof w) {
+            memcpy(&w, s + i, sizeof w);
+            if ((w & UTF8_ASCII_WORD) == 0) {
+                i += sizeof w;
+                continue;
+            }
+        }
+        if (s[i] < UTF8_CONT_LO) {
+            i++;
+            continue;
+        }
+        size_t n = utf8_seq(s + i, len - i);
+        if (n == 0)
+            return i;
+        i += n;
+    }
+    return len;
+}
 
 json_object *json_parse_strict(const char *buf, size_t len, struct myocds_err *err)
 {
@@ -13,6 +76,11 @@ json_object *json_parse_strict(const char *buf, size_t len, struct myocds_err *e
     }
     if (memchr(buf, '\0', len) != NULL) {
         myocds_err_set(err, 400, "body holds a NUL byte");
+        return NULL;
+    }
+    size_t bad = utf8_invalid_at((const unsigned char *)buf, len);
+    if (bad < len) {
+        myocds_err_set(err, 400, "invalid JSON at byte %zu: invalid utf-8 string", bad);
         return NULL;
     }
     /* json-c wants the terminating NUL inside the length; buf may not have one. */
