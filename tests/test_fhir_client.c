@@ -304,7 +304,7 @@ static void batch_init(struct test_batch *t, const char *server, const char *tok
     static const char *const urls[] = {"Patient/p1", "Condition?patient=p1",
                                        "MedicationRequest?patient=p1"};
     for (size_t i = 0; i < TEST_TEMPLATES; i++)
-        t->items[i] = (struct myocds_fetch_item){keys[i], urls[i], NULL, 0};
+        t->items[i] = (struct myocds_fetch_item){keys[i], urls[i], NULL, 0, NULL};
     t->b = (struct myocds_fetch_batch){server, token, expires_in, t->items, TEST_TEMPLATES};
 }
 

@@ -52,6 +52,8 @@ struct myocds_fetch_item {
     int status;                 /* set by the fetcher: 0, or MYOCDS_E_PRECONDITION (the
                                    server refused: 401/403/404, not allowed, no token) or
                                    MYOCDS_E_UNAVAILABLE (5xx, timeout, network) */
+    const char *reason;         /* set by the fetcher on failure, or NULL: a static phrase
+                                   without patient data, e.g. "timeout" */
 };
 
 /* What the fetcher needs from the request. Strings are borrowed for the call only. */

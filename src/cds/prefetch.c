@@ -130,9 +130,12 @@ static void take_results(struct cds_request *req, const struct cds_service *svc,
         }
         json_object_put(items[i].result);
         bool down = items[i].status == MYOCDS_E_UNAVAILABLE;
-        mark_missing(req, json_object_get_string(tmpl), down ? 503 : 412, items[i].key,
-                     down ? "could not be fetched: the FHIR server failed"
-                          : "could not be fetched: the FHIR server refused");
+        char why[120];
+        snprintf(why, sizeof why, "could not be fetched: %s",
+                 items[i].reason != NULL ? items[i].reason
+                 : down                  ? "the FHIR server failed"
+                                         : "the FHIR server refused");
+        mark_missing(req, json_object_get_string(tmpl), down ? 503 : 412, items[i].key, why);
     }
 }
 
@@ -155,7 +158,7 @@ int cds_request_resolve(struct cds_request *req, const struct cds_service *svc,
         else if (cds_render_template(req, t, urls[n], sizeof urls[n]) != 0)
             mark_missing(req, t, 412, key, "cannot be rendered from the context");
         else {
-            items[n] = (struct myocds_fetch_item){key, urls[n], NULL, 0};
+            items[n] = (struct myocds_fetch_item){key, urls[n], NULL, 0, NULL};
             n++;
         }
     }

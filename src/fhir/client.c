@@ -29,6 +29,7 @@ static void finish(struct fhir_run *r, struct fhir_xfer *x, int status, const ch
 {
     x->done = true;
     x->item->status = status;
+    x->item->reason = status != 0 ? why : NULL;
     if (r->counted != NULL)
         r->counted(status == 0);
     if (status == 0) {
@@ -192,6 +193,7 @@ int fhir_fetch(void *ctx, struct myocds_fetch_batch *b, struct myocds_err *err)
         r.x[i].item = &b->items[i];
         b->items[i].result = NULL;
         b->items[i].status = 0;
+        b->items[i].reason = NULL;
         fhir_rel_type(b->items[i].relative_url, r.x[i].want, sizeof r.x[i].want);
     }
     const char *no = refusal(r.c, b);
