@@ -83,36 +83,34 @@ json_object *json_parse_strict(const char *buf, size_t len, struct myocds_err *e
         myocds_err_set(err, 400, "invalid JSON at byte %zu: invalid utf-8 string", bad);
         return NULL;
     }
-    /* json-c wants the terminating NUL inside the length; buf may not have one. */
-    char *copy = malloc(len + 1);
-    if (copy == NULL) {
-        myocds_err_set(err, 500, "out of memory");
-        return NULL;
-    }
-    memcpy(copy, buf, len);
-    copy[len] = '\0';
     json_tokener *tok = json_tokener_new_ex(JSON_MAX_DEPTH + 1);
     if (tok == NULL) {
-        free(copy);
         myocds_err_set(err, 500, "out of memory");
         return NULL;
     }
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    json_object *root = json_tokener_parse_ex(tok, copy, (int)len + 1);
+    /* json-c wants the terminating NUL inside the length and buf may not have one: it gets
+     * buf, then (when it still waits for more: a bare number, a cut document) a NUL of its
+     * own. No copy of the body. */
+    size_t base = 0;
+    json_object *root = json_tokener_parse_ex(tok, buf, (int)len);
     enum json_tokener_error e = json_tokener_get_error(tok);
+    if (e == json_tokener_continue) {
+        base = len;
+        root = json_tokener_parse_ex(tok, "", 1);
+        e = json_tokener_get_error(tok);
+    }
+    size_t end = base + json_tokener_get_parse_end(tok);
     if (e != json_tokener_success) {
-        myocds_err_set(err, 400, "invalid JSON at byte %zu: %s", json_tokener_get_parse_end(tok),
-                       json_tokener_error_desc(e));
+        myocds_err_set(err, 400, "invalid JSON at byte %zu: %s", end, json_tokener_error_desc(e));
         json_object_put(root);
         root = NULL;
-    } else if (json_tokener_get_parse_end(tok) < len) {
-        myocds_err_set(err, 400, "invalid JSON: trailing data at byte %zu",
-                       json_tokener_get_parse_end(tok));
+    } else if (end < len) {
+        myocds_err_set(err, 400, "invalid JSON: trailing data at byte %zu", end);
         json_object_put(root);
         root = NULL;
     }
     json_tokener_free(tok);
-    free(copy);
     return root;
 }
 
