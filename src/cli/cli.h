@@ -1,0 +1,62 @@
+/* cli.h - what the commands of the myocds executable share: their options, how a
+ * command loads the config and the engine, and the commands themselves.
+ *
+ * Each command returns the process exit status: 0, 1 (a failure of the service or of
+ * what it calls) or CLI_EXIT_USAGE (bad arguments, config, hooks or input).
+ */
+#ifndef MYOCDS_CLI_CLI_H
+#define MYOCDS_CLI_CLI_H
+
+#include "fhir/client.h"
+#include "myocds/myocds.h"
+#include "util/config.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CLI_EXIT_USAGE 2 /* bad arguments, config, hooks or input */
+
+extern const char cli_usage[];
+
+/* Command-line options of every command; each command reads the ones it knows. */
+struct args {
+    const char *bind;
+    unsigned port;
+    const char *config;
+    const char *service;
+    const char *input;
+    const char *since;
+    const char *until;
+    bool dev;
+    bool fetch;
+    bool json;
+    bool csv;
+};
+
+/* Prints "myocds CMD: WHAT ARG" and returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *what, const char *arg);
+
+/* "--name VALUE" or "--name=VALUE" at argv[*i]: 1 and *out set (advancing *i past a
+ * separate value), 0 when argv[*i] is another option, -1 when the value is missing. */
+int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **out);
+
+/* Parses argv[2..] into a (strings borrowed from argv). */
+int cli_parse_args(const char *cmd, int argc, char **argv, struct args *a);
+
+/* Config and engine for any command; prints why on failure. On success the caller owns
+ * both: cfg_free() and myocds_engine_free(). */
+int cli_load(const char *cmd, const struct args *a, struct cfg *cfg, struct myocds_engine **engine);
+
+/* The FHIR client of cfg; prints why on failure. Caller owns *out: fhir_client_free(). */
+int cli_fhir_open(const char *cmd, const struct cfg *cfg, struct fhir_client **out);
+
+/* All of path ("-" or NULL: stdin) up to CLI_INPUT_MAX bytes; caller frees *out. */
+int cli_read_input(const char *cmd, const char *path, char **out, size_t *len);
+
+int cmd_serve(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_services(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_call(int argc, char **argv);
+
+#endif
