@@ -2,9 +2,7 @@
  *
  * A bad file stops start-up with a message naming the file and the field.
  */
-#include "clinical/term_load.h"
-
-#include "clinical/textmatch.h"
+#include "clinical/term_build.h"
 #include "fhir/json.h"
 #include "util/file.h"
 
@@ -14,18 +12,6 @@
 
 #define TERM_FILE_MAX (8u << 20)
 #define TERM_TABLE_SIZE 1024
-
-struct loader {
-    struct terminology *t;
-    const char *file;
-    struct myocds_err *err;
-};
-
-/* A name in hooks/terminology.json and the enum bit it stands for. */
-struct name_bit {
-    const char *name;
-    unsigned bit;
-};
 
 static const struct name_bit drug_classes[] = {
     {"glucocorticoid", DC_GLUCOCORTICOID},
@@ -61,102 +47,6 @@ static const struct name_bit cond_flags[] = {
     {"PREGNANCY", COND_PREGNANCY},
 };
 
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-/* The bit named s in table t, or 0. */
-static unsigned find_bit(const struct name_bit *t, size_t n, const char *s)
-{
-    for (size_t i = 0; s != NULL && i < n; i++)
-        if (strcmp(t[i].name, s) == 0)
-            return t[i].bit;
-    return 0;
-}
-
-static int fail(struct loader *l, const char *field, int idx, const char *what)
-{
-    if (idx >= 0)
-        return myocds_err_set(l->err, 500, "%s: %s[%d]: %s", l->file, field, idx, what);
-    return myocds_err_set(l->err, 500, "%s: %s: %s", l->file, field, what);
-}
-
-static void free_entry(struct lh_entry *e)
-{
-    free((void *)lh_entry_k(e));
-    free(lh_entry_v(e));
-}
-
-/* The entry for system|code, created when absent. NULL when out of memory or too long. */
-static struct code_entry *entry_for(struct terminology *t, const char *system, const char *code)
-{
-    char key[TERM_KEY_MAX];
-    void *v = NULL;
-    if ((size_t)snprintf(key, sizeof key, "%s|%s", system, code) >= sizeof key)
-        return NULL;
-    if (lh_table_lookup_ex(t->codes, key, &v))
-        return v;
-    struct code_entry *e = calloc(1, sizeof *e);
-    char *k = strdup(key);
-    if (e == NULL || k == NULL || lh_table_insert(t->codes, k, e) != 0) {
-        free(e);
-        free(k);
-        return NULL;
-    }
-    e->scd_mg = -1;
-    return e;
-}
-
-/* Calls fn on each {system, code} of arr; fails naming field when one is malformed. */
-static int each_code(struct loader *l, json_object *arr, const char *field,
-                     int (*fn)(struct code_entry *, const void *), const void *arg)
-{
-    size_t n = arr != NULL ? json_object_array_length(arr) : 0;
-    for (size_t i = 0; i < n; i++) {
-        json_object *c = json_object_array_get_idx(arr, i);
-        const char *sys = json_get_str(c, "system");
-        const char *code = json_get_str(c, "code");
-        if (sys == NULL || code == NULL)
-            return fail(l, field, (int)i, "needs string system and code");
-        struct code_entry *e = entry_for(l->t, sys, code);
-        if (e == NULL)
-            return fail(l, field, (int)i, "cannot be stored");
-        int rc = fn(e, arg);
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
-}
-
-/* Appends a name pattern (copied) to a list. */
-static int push_name(struct term_name **list, int *n, const char *pattern,
-                     const struct term_name *meaning)
-{
-    struct term_name *grown = realloc(*list, (size_t)(*n + 1) * sizeof **list);
-    if (grown == NULL)
-        return -1;
-    *list = grown;
-    grown[*n] = *meaning;
-    grown[*n].pattern = malloc(strlen(pattern) + 1);
-    if (grown[*n].pattern == NULL)
-        return -1;
-    text_lower(pattern, grown[*n].pattern, strlen(pattern) + 1);
-    (*n)++;
-    return 0;
-}
-
-static int push_names(struct loader *l, json_object *arr, const char *field,
-                      struct term_name **list, int *n, const struct term_name *meaning)
-{
-    size_t count = arr != NULL ? json_object_array_length(arr) : 0;
-    for (size_t i = 0; i < count; i++) {
-        json_object *s = json_object_array_get_idx(arr, i);
-        if (!json_object_is_type(s, json_type_string) || json_object_get_string_len(s) == 0)
-            return fail(l, field, (int)i, "must be a non-empty string");
-        if (push_name(list, n, json_object_get_string(s), meaning) != 0)
-            return fail(l, field, (int)i, "out of memory");
-    }
-    return 0;
-}
-
 static int set_condition(struct code_entry *e, const void *arg)
 {
     const struct term_name *m = arg;
@@ -165,25 +55,25 @@ static int set_condition(struct code_entry *e, const void *arg)
     return 0;
 }
 
-static int load_conditions(struct loader *l, json_object *root, const char *key, bool flags)
+static int load_conditions(struct term_loader *l, json_object *root, const char *key, bool flags)
 {
     json_object *arr = json_get_arr(root, key);
     if (arr == NULL)
-        return fail(l, key, -1, "must be an array");
+        return term_fail(l, key, -1, "must be an array");
     for (size_t i = 0; i < json_object_array_length(arr); i++) {
         json_object *c = json_object_array_get_idx(arr, i);
         const char *name = json_get_str(c, flags ? "flag" : "subtype");
         struct term_name m = {0};
         if (flags)
-            m.flags = find_bit(cond_flags, COUNT(cond_flags), name);
+            m.flags = term_find_bit(cond_flags, COUNT(cond_flags), name);
         else
-            m.subtypes = find_bit(subtypes, COUNT(subtypes), name);
+            m.subtypes = term_find_bit(subtypes, COUNT(subtypes), name);
         if (m.flags == 0 && m.subtypes == 0)
-            return fail(l, key, (int)i, flags ? "unknown flag" : "unknown subtype");
-        int rc = each_code(l, json_get_arr(c, "codes"), key, set_condition, &m);
+            return term_fail(l, key, (int)i, flags ? "unknown flag" : "unknown subtype");
+        int rc = term_each_code(l, json_get_arr(c, "codes"), key, set_condition, &m);
         if (rc == 0)
-            rc = push_names(l, json_get_arr(c, "names"), key, &l->t->cond_names,
-                            &l->t->n_cond_names, &m);
+            rc = term_push_names(l, json_get_arr(c, "names"), key, &l->t->cond_names,
+                                 &l->t->n_cond_names, &m);
         if (rc != 0)
             return rc;
     }
@@ -203,17 +93,18 @@ static int set_drug(struct code_entry *e, const void *arg)
     return 0;
 }
 
-static int load_drug_codes(struct loader *l, json_object *d, const struct term_drug *drug)
+static int load_drug_codes(struct term_loader *l, json_object *d, const struct term_drug *drug)
 {
     json_object *rx = json_get_arr(d, "rxnorm");
     for (size_t i = 0; rx != NULL && i < json_object_array_length(rx); i++) {
         json_object *s = json_object_array_get_idx(rx, i);
-        struct code_entry *e = json_object_is_type(s, json_type_string)
-                                   ? entry_for(l->t, "http://www.nlm.nih.gov/research/umls/rxnorm",
-                                               json_object_get_string(s))
-                                   : NULL;
+        struct code_entry *e =
+            json_object_is_type(s, json_type_string)
+                ? term_entry_for(l->t, "http://www.nlm.nih.gov/research/umls/rxnorm",
+                                 json_object_get_string(s))
+                : NULL;
         if (e == NULL)
-            return fail(l, "drugs.rxnorm", (int)i, "must be a code string");
+            return term_fail(l, "drugs.rxnorm", (int)i, "must be a code string");
         e->drug = drug;
     }
     json_object *scd = json_get_arr(d, "clinical_drugs");
@@ -222,32 +113,33 @@ static int load_drug_codes(struct loader *l, json_object *d, const struct term_d
         struct drug_code dc = {drug, -1};
         const char *code = json_get_str(c, "code");
         if (code == NULL || !json_get_num(c, "mg", &dc.mg) || dc.mg <= 0)
-            return fail(l, "drugs.clinical_drugs", (int)i, "needs code and a positive mg");
-        struct code_entry *e = entry_for(l->t, "http://www.nlm.nih.gov/research/umls/rxnorm", code);
+            return term_fail(l, "drugs.clinical_drugs", (int)i, "needs code and a positive mg");
+        struct code_entry *e =
+            term_entry_for(l->t, "http://www.nlm.nih.gov/research/umls/rxnorm", code);
         if (e == NULL)
-            return fail(l, "drugs.clinical_drugs", (int)i, "cannot be stored");
+            return term_fail(l, "drugs.clinical_drugs", (int)i, "cannot be stored");
         set_drug(e, &dc);
     }
-    return each_code(l, json_get_arr(d, "codes"), "drugs.codes", set_drug,
-                     &(struct drug_code){drug, -1});
+    return term_each_code(l, json_get_arr(d, "codes"), "drugs.codes", set_drug,
+                          &(struct drug_code){drug, -1});
 }
 
-static int load_drug(struct loader *l, json_object *d, struct term_drug *drug, int idx)
+static int load_drug(struct term_loader *l, json_object *d, struct term_drug *drug, int idx)
 {
     const char *id = json_get_str(d, "id");
     json_object *classes = json_get_arr(d, "classes");
     if (id == NULL || classes == NULL)
-        return fail(l, "drugs", idx, "needs id and classes");
+        return term_fail(l, "drugs", idx, "needs id and classes");
     drug->id = strdup(id);
     drug->display = strdup(json_get_str(d, "display") ? json_get_str(d, "display") : id);
     if (drug->id == NULL || drug->display == NULL)
-        return fail(l, "drugs", idx, "out of memory");
+        return term_fail(l, "drugs", idx, "out of memory");
     for (size_t i = 0; i < json_object_array_length(classes); i++) {
         const char *c = json_object_get_string(json_object_array_get_idx(classes, i));
         unsigned bit = 0;
-        bit = find_bit(drug_classes, COUNT(drug_classes), c);
+        bit = term_find_bit(drug_classes, COUNT(drug_classes), c);
         if (bit == 0)
-            return fail(l, "drugs.classes", idx, "unknown class");
+            return term_fail(l, "drugs.classes", idx, "unknown class");
         drug->classes |= bit;
     }
     drug->potency = -1;
@@ -257,15 +149,15 @@ static int load_drug(struct loader *l, json_object *d, struct term_drug *drug, i
     return load_drug_codes(l, d, drug);
 }
 
-static int load_drugs(struct loader *l, json_object *root)
+static int load_drugs(struct term_loader *l, json_object *root)
 {
     json_object *arr = json_get_arr(root, "drugs");
     if (arr == NULL || json_object_array_length(arr) == 0)
-        return fail(l, "drugs", -1, "must be a non-empty array");
+        return term_fail(l, "drugs", -1, "must be a non-empty array");
     size_t n = json_object_array_length(arr);
     l->t->drugs = calloc(n, sizeof *l->t->drugs);
     if (l->t->drugs == NULL)
-        return fail(l, "drugs", -1, "out of memory");
+        return term_fail(l, "drugs", -1, "out of memory");
     l->t->n_drugs = (int)n;
     for (size_t i = 0; i < n; i++) {
         json_object *d = json_object_array_get_idx(arr, i);
@@ -273,8 +165,8 @@ static int load_drugs(struct loader *l, json_object *root)
         struct term_name m = {.drug = drug};
         int rc = load_drug(l, d, drug, (int)i);
         if (rc == 0)
-            rc = push_names(l, json_get_arr(d, "names"), "drugs.names", &l->t->drug_names,
-                            &l->t->n_drug_names, &m);
+            rc = term_push_names(l, json_get_arr(d, "names"), "drugs.names", &l->t->drug_names,
+                                 &l->t->n_drug_names, &m);
         if (rc != 0)
             return rc;
     }
@@ -302,17 +194,17 @@ static const struct name_bit lab_kinds[] = {
 static const struct name_bit proc_kinds[] = {{"plasmapheresis", PROC_PLASMAPHERESIS},
                                              {"dxa", PROC_DXA}};
 
-static int load_labs(struct loader *l, json_object *root)
+static int load_labs(struct term_loader *l, json_object *root)
 {
     json_object *arr = json_get_arr(root, "labs");
     for (size_t i = 0; arr != NULL && i < json_object_array_length(arr); i++) {
         json_object *lab = json_object_array_get_idx(arr, i);
         unsigned k = 0;
-        k = find_bit(lab_kinds, COUNT(lab_kinds), json_get_str(lab, "kind"));
+        k = term_find_bit(lab_kinds, COUNT(lab_kinds), json_get_str(lab, "kind"));
         if (k == 0)
-            return fail(l, "labs", (int)i, "unknown kind");
+            return term_fail(l, "labs", (int)i, "unknown kind");
         enum lab_kind kind = (enum lab_kind)k;
-        int rc = each_code(l, json_get_arr(lab, "codes"), "labs.codes", set_lab, &kind);
+        int rc = term_each_code(l, json_get_arr(lab, "codes"), "labs.codes", set_lab, &kind);
         if (rc != 0)
             return rc;
     }
@@ -325,80 +217,86 @@ static int set_proc(struct code_entry *e, const void *arg)
     return 0;
 }
 
-static int load_procedures(struct loader *l, json_object *root)
+static int load_procedures(struct term_loader *l, json_object *root)
 {
     json_object *arr = json_get_arr(root, "procedures");
     for (size_t i = 0; arr != NULL && i < json_object_array_length(arr); i++) {
         json_object *p = json_object_array_get_idx(arr, i);
         unsigned k = 0;
-        k = find_bit(proc_kinds, COUNT(proc_kinds), json_get_str(p, "kind"));
+        k = term_find_bit(proc_kinds, COUNT(proc_kinds), json_get_str(p, "kind"));
         if (k == 0)
-            return fail(l, "procedures", (int)i, "unknown kind");
+            return term_fail(l, "procedures", (int)i, "unknown kind");
         struct term_name m = {.proc = (enum proc_kind)k};
-        int rc = each_code(l, json_get_arr(p, "codes"), "procedures.codes", set_proc, &m.proc);
+        int rc = term_each_code(l, json_get_arr(p, "codes"), "procedures.codes", set_proc, &m.proc);
         if (rc == 0)
-            rc = push_names(l, json_get_arr(p, "names"), "procedures.names", &l->t->proc_names,
-                            &l->t->n_proc_names, &m);
+            rc = term_push_names(l, json_get_arr(p, "names"), "procedures.names", &l->t->proc_names,
+                                 &l->t->n_proc_names, &m);
         if (rc != 0)
             return rc;
     }
     return 0;
 }
 
-static int load_units(struct loader *l, json_object *root)
+static int load_units(struct term_loader *l, json_object *root)
 {
     json_object *units = json_get_obj(root, "iga_units_to_mg_dl");
     if (units == NULL)
-        return fail(l, "iga_units_to_mg_dl", -1, "must be an object");
+        return term_fail(l, "iga_units_to_mg_dl", -1, "must be an object");
     l->t->iga_units = calloc((size_t)json_object_object_length(units) + 1, sizeof *l->t->iga_units);
     if (l->t->iga_units == NULL)
-        return fail(l, "iga_units_to_mg_dl", -1, "out of memory");
+        return term_fail(l, "iga_units_to_mg_dl", -1, "out of memory");
     json_object_object_foreach(units, unit, factor)
     {
         struct iga_unit *u = &l->t->iga_units[l->t->n_iga_units];
         if (!json_object_is_type(factor, json_type_int) &&
             !json_object_is_type(factor, json_type_double))
-            return fail(l, "iga_units_to_mg_dl", -1, "factors must be numbers");
+            return term_fail(l, "iga_units_to_mg_dl", -1, "factors must be numbers");
         if ((size_t)snprintf(u->unit, sizeof u->unit, "%s", unit) >= sizeof u->unit)
-            return fail(l, "iga_units_to_mg_dl", -1, "unit too long");
+            return term_fail(l, "iga_units_to_mg_dl", -1, "unit too long");
         u->factor = json_object_get_double(factor);
         l->t->n_iga_units++;
     }
     return 0;
 }
 
-static int load_routes(struct loader *l, json_object *root)
+static int load_routes(struct term_loader *l, json_object *root)
 {
     json_object *routes = json_get_obj(root, "routes");
     json_object *allergy = json_get_obj(root, "sulfonamide_allergy");
     struct term_name none = {0};
     struct terminology *t = l->t;
     if (routes == NULL || allergy == NULL)
-        return fail(l, "routes/sulfonamide_allergy", -1, "must be objects");
-    int rc = push_names(l, json_get_arr(routes, "not_systemic"), "routes.not_systemic",
-                        &t->route_local, &t->n_route_local, &none);
+        return term_fail(l, "routes/sulfonamide_allergy", -1, "must be objects");
+    int rc = term_push_names(l, json_get_arr(routes, "not_systemic"), "routes.not_systemic",
+                             &t->route_local, &t->n_route_local, &none);
     if (rc == 0)
-        rc = push_names(l, json_get_arr(routes, "intravenous"), "routes.intravenous", &t->route_iv,
-                        &t->n_route_iv, &none);
+        rc = term_push_names(l, json_get_arr(routes, "intravenous"), "routes.intravenous",
+                             &t->route_iv, &t->n_route_iv, &none);
     if (rc == 0)
-        rc = push_names(l, json_get_arr(allergy, "names"), "sulfonamide_allergy.names",
-                        &t->sulfa_names, &t->n_sulfa_names, &none);
+        rc = term_push_names(l, json_get_arr(allergy, "names"), "sulfonamide_allergy.names",
+                             &t->sulfa_names, &t->n_sulfa_names, &none);
     if (rc == 0)
-        rc = each_code(l, json_get_arr(allergy, "codes"), "sulfonamide_allergy.codes", set_sulfa,
-                       NULL);
+        rc = term_each_code(l, json_get_arr(allergy, "codes"), "sulfonamide_allergy.codes",
+                            set_sulfa, NULL);
     return rc;
+}
+
+static void free_entry(struct lh_entry *e)
+{
+    free((void *)lh_entry_k(e));
+    free(lh_entry_v(e));
 }
 
 struct terminology *term_load(const char *path, struct myocds_err *err)
 {
-    struct loader l = {calloc(1, sizeof(struct terminology)), path, err};
+    struct term_loader l = {calloc(1, sizeof(struct terminology)), path, err};
     size_t len = 0;
     char *text = file_read(path, TERM_FILE_MAX, &len, err);
     json_object *root = text != NULL ? json_parse_strict(text, len, err) : NULL;
     int rc = -1;
     if (root != NULL && l.t != NULL) {
         l.t->codes = lh_kchar_table_new(TERM_TABLE_SIZE, free_entry);
-        rc = l.t->codes == NULL ? fail(&l, "codes", -1, "out of memory") : 0;
+        rc = l.t->codes == NULL ? term_fail(&l, "codes", -1, "out of memory") : 0;
         if (rc == 0)
             rc = load_conditions(&l, root, "conditions", false);
         if (rc == 0)
