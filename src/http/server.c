@@ -330,8 +330,13 @@ static int set_url(struct http_server *srv, struct myocds_err *err)
 static struct MHD_Daemon *start_daemon(struct http_server *srv)
 {
     const struct cfg *cfg = srv->app.cfg;
-    unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    /* One thread per connection: the kernel spreads the connections' threads over the
+     * CPUs. MHD's thread pool accepts connections in series of up to ten per worker, so a
+     * few keep-alive connections (wrk's, an EHR gateway's) often all land on one worker
+     * and one CPU does all the work (measured: half the runs); and a worker blocked on a
+     * FHIR fetch stalls every connection it holds. */
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                     MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     if (srv->addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     /* One caller (an EHR behind one gateway IP) may take half the slots, not all. */
@@ -339,8 +344,7 @@ static struct MHD_Daemon *start_daemon(struct http_server *srv)
     /* The logger goes first, or MHD prints early messages itself. */
     return MHD_start_daemon(
         flags, 0, NULL, NULL, &on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, srv,
-        MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&srv->addr, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)cfg->http_threads, MHD_OPTION_CONNECTION_LIMIT,
+        MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&srv->addr, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)cfg->http_connection_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->http_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
