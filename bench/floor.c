@@ -2,12 +2,12 @@
  *
  * A minimal libmicrohttpd + json-c server that takes the same POST as `myocds serve`,
  * parses the body as the service does (json-c, strict, UTF-8 checked, the same depth
- * limit) and answers {"cards":[]}. Same daemon mode as the service (internal polling
- * thread pool of one thread per CPU, epoll), so myocds / floor is the share of the time
- * the service spends beyond HTTP and parsing.
+ * limit) and answers {"cards":[]}. Same daemon mode and limits as the service (one thread
+ * per connection, 256 connections, 64 KiB per connection, 15 s idle timeout), so
+ * myocds / floor is the share of the time the service spends beyond HTTP and parsing.
  *
- * Usage: myocds_floor [--port N] [--threads N]   prints "listening on http://127.0.0.1:PORT"
- * on stderr; SIGTERM/SIGINT stop it (exit 0).
+ * Usage: myocds_floor [--port N]   prints "listening on http://127.0.0.1:PORT" on stderr;
+ * SIGTERM/SIGINT stop it (exit 0).
  */
 #include <arpa/inet.h>
 #include <json-c/json.h>
@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define FLOOR_MAX_BODY ((size_t)1 << 20) /* the service's default http.max_body_bytes */
 #define FLOOR_BODY_INITIAL 4096
@@ -130,31 +129,27 @@ static void floor_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     *req_cls = NULL;
 }
 
-static struct MHD_Daemon *floor_start(unsigned port, unsigned threads)
+static struct MHD_Daemon *floor_start(unsigned port)
 {
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                     MHD_USE_POLL | MHD_USE_ITC;
     return MHD_start_daemon(flags, 0, NULL, NULL, &floor_request, NULL, MHD_OPTION_SOCK_ADDR,
-                            (const struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, threads,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)FLOOR_CONN_LIMIT,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)FLOOR_TIMEOUT_S,
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, FLOOR_CONN_MEMORY,
-                            MHD_OPTION_NOTIFY_COMPLETED, &floor_completed, NULL, MHD_OPTION_END);
+                            (const struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT,
+                            (unsigned)FLOOR_CONN_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
+                            (unsigned)FLOOR_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                            FLOOR_CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, &floor_completed, NULL,
+                            MHD_OPTION_END);
 }
 
 int main(int argc, char **argv)
 {
     long port = 0;
-    long threads = sysconf(_SC_NPROCESSORS_ONLN);
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--port") == 0)
-            port = strtol(argv[i + 1], NULL, 10);
-        else if (strcmp(argv[i], "--threads") == 0)
-            threads = strtol(argv[i + 1], NULL, 10);
-    }
-    if (port < 0 || port > 65535 || threads < 1) {
-        fprintf(stderr, "usage: myocds_floor [--port N] [--threads N]\n");
+    if (argc == 3 && strcmp(argv[1], "--port") == 0)
+        port = strtol(argv[2], NULL, 10);
+    if ((argc != 1 && argc != 3) || port < 0 || port > 65535) {
+        fprintf(stderr, "usage: myocds_floor [--port N]\n");
         return 2;
     }
     sigset_t set;
@@ -163,7 +158,7 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* before MHD starts its threads */
-    struct MHD_Daemon *d = floor_start((unsigned)port, (unsigned)threads);
+    struct MHD_Daemon *d = floor_start((unsigned)port);
     const union MHD_DaemonInfo *info =
         d != NULL ? MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT) : NULL;
     if (info == NULL) {

@@ -62,8 +62,7 @@ def start_servers(a, work):
     cfg = os.path.join(work, "myocds.json")
     with open(cfg, "w") as f:
         json.dump({"data_dir": os.path.join(work, "data"), "hooks_dir": HOOKS}, f)
-    floor = benchlib.Server([a.floor, "--port", "0", "--threads", str(os.cpu_count())],
-                            os.path.join(work, "floor.log"))
+    floor = benchlib.Server([a.floor, "--port", "0"], os.path.join(work, "floor.log"))
     svc = benchlib.Server([a.myocds, "serve", "--dev", "--port", "0", "--config", cfg],
                           os.path.join(work, "myocds.log"))
     return floor, svc, cfg
