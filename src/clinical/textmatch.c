@@ -30,11 +30,6 @@ bool text_match_at(const char *lowered, const char *pattern)
     return i > 0 && pattern[i] == '*' && pattern[i + 1] == '\0';
 }
 
-bool text_word_start(const char *lowered, size_t i)
-{
-    return i == 0 || !is_word_char(lowered[i - 1]);
-}
-
 long text_find(const char *lowered, const char *pattern)
 {
     for (size_t i = 0; lowered[i] != '\0'; i++)

@@ -7,6 +7,7 @@
 #ifndef MYOCDS_CLINICAL_TEXTMATCH_H
 #define MYOCDS_CLINICAL_TEXTMATCH_H
 
+#include <ctype.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -24,8 +25,11 @@ long text_find(const char *lowered, const char *pattern);
 bool text_match_at(const char *lowered, const char *pattern);
 
 /* True when a word may start at position i of lowered text (i == 0 or after a non-word
- * character): the only places text_find() accepts a match. */
-bool text_word_start(const char *lowered, size_t i);
+ * character): the only places text_find() accepts a match. Inline: called per byte. */
+static inline bool text_word_start(const char *lowered, size_t i)
+{
+    return i == 0 || isalnum((unsigned char)lowered[i - 1]) == 0;
+}
 
 /* Better match: earlier position wins, then the longer pattern. */
 bool text_better(long pos, size_t len, long best_pos, size_t best_len);

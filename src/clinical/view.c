@@ -275,24 +275,29 @@ static int index_pass(json_object *res, void *ctx)
     return 0;
 }
 
+/* Reads one resource into the view; its type is looked up once. */
 static int fact_pass(json_object *res, void *ctx)
 {
     struct builder *b = ctx;
-    if (is_type(res, "MedicationRequest"))
+    const char *type = fhir_type(res);
+    if (type == NULL)
+        return 0;
+    if (strcmp(type, "MedicationRequest") == 0)
         return add_request(b, res);
-    if (is_type(res, "ServiceRequest") || is_type(res, "Procedure")) {
-        add_procedure(b, res, is_type(res, "ServiceRequest"));
+    bool request = strcmp(type, "ServiceRequest") == 0;
+    if (request || strcmp(type, "Procedure") == 0) {
+        add_procedure(b, res, request);
         return 0;
     }
     if (b->drafts)
         return 0; /* draft orders add orders, never facts */
-    if (is_type(res, "Condition"))
+    if (strcmp(type, "Condition") == 0)
         add_condition(b, res);
-    else if (is_type(res, "Observation"))
+    else if (strcmp(type, "Observation") == 0)
         add_observation(b, res);
-    else if (is_type(res, "AllergyIntolerance"))
+    else if (strcmp(type, "AllergyIntolerance") == 0)
         add_allergy(b, res);
-    else if (is_type(res, "Patient"))
+    else if (strcmp(type, "Patient") == 0)
         add_patient(b, res);
     return 0;
 }
