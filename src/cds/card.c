@@ -32,10 +32,17 @@ static int cmp_cards(const void *a, const void *b)
     return rank(x->indicator) - rank(y->indicator);
 }
 
-static void add_str(json_object *obj, const char *key, const char *value)
+/* Adds value under a string-literal key: json-c keeps the pointer instead of a copy. */
+static void add_lit(json_object *obj, const char *literal_key, json_object *value)
+{
+    json_object_object_add_ex(obj, literal_key, value, JSON_C_OBJECT_ADD_CONSTANT_KEY);
+}
+
+/* Adds a non-empty string under a string-literal key. */
+static void add_str(json_object *obj, const char *literal_key, const char *value)
 {
     if (value != NULL && value[0] != '\0')
-        json_object_object_add(obj, key, json_object_new_string(value));
+        add_lit(obj, literal_key, json_object_new_string(value));
 }
 
 /* Replaces "{patientId}" in every string of a (copied) resource, in place. */
@@ -73,10 +80,9 @@ static json_object *suggestions(const struct card *c, const char *patient_id)
             continue;
         fill_patient(s, patient_id);
         new_uuid(uuid);
-        json_object_object_add(s, "uuid", json_object_new_string(uuid));
+        add_lit(s, "uuid", json_object_new_string(uuid));
         bool any = strcmp(c->selection, "any") == 0; /* every suggestion stands on its own */
-        json_object_object_add(s, "isRecommended",
-                               json_object_new_boolean(any || i == c->recommended));
+        add_lit(s, "isRecommended", json_object_new_boolean(any || i == c->recommended));
         json_object_array_add(arr, s);
     }
     return arr;
@@ -110,12 +116,12 @@ static json_object *card_json(const struct card *c, const struct rules_conf *rc,
     add_str(source, "label", c->source_label);
     add_str(topic, "system", rc->topic_system);
     add_str(topic, "code", c->rule_id);
-    json_object_object_add(source, "topic", topic);
-    json_object_object_add(o, "source", source);
+    add_lit(source, "topic", topic);
+    add_lit(o, "source", source);
     if (c->n_suggestions > 0) {
         json_object *s = suggestions(c, patient_id);
         if (json_object_array_length(s) > 0) {
-            json_object_object_add(o, "suggestions", s);
+            add_lit(o, "suggestions", s);
             add_str(o, "selectionBehavior", c->selection);
         } else {
             json_object_put(s);
@@ -123,7 +129,7 @@ static json_object *card_json(const struct card *c, const struct rules_conf *rc,
     }
     json_object *reasons = override_reasons(c, rc);
     if (json_object_array_length(reasons) > 0)
-        json_object_object_add(o, "overrideReasons", reasons);
+        add_lit(o, "overrideReasons", reasons);
     else
         json_object_put(reasons);
     return o;
@@ -153,6 +159,6 @@ json_object *cards_to_json(struct card_list *cards, const struct rules_conf *rc,
             memcpy(uuids[i], uuid, UUID_TEXT);
         json_object_array_add(arr, card_json(&cards->v[i], rc, patient_id, uuid));
     }
-    json_object_object_add(doc, "cards", arr);
+    add_lit(doc, "cards", arr);
     return doc;
 }
