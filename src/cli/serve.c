@@ -3,6 +3,7 @@
 #include "http/server.h"
 #include "store/store.h"
 #include "util/log.h"
+#include "util/mem.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -71,6 +72,7 @@ int cmd_serve(int argc, char **argv)
     if (rc != 0)
         return rc;
     block_signals(&set); /* a SIGTERM during start-up waits for sigwait: a clean stop */
+    mem_keep_heap();     /* before any thread: memory kept between requests */
     if (a.service != NULL || a.input != NULL || a.fetch)
         return cli_usage_error("serve", "takes only --bind, --port, --config, --dev", NULL);
     if (a.dev && !http_is_loopback(a.bind)) {
