@@ -2,8 +2,9 @@
  *
  * A minimal libmicrohttpd + json-c server that takes the same POST as `myocds serve`,
  * parses the body as the service does (json-c, strict, UTF-8 checked, the same depth
- * limit) and answers {"cards":[]}. Same daemon mode and limits as the service (one thread
- * per connection, 256 connections, 64 KiB per connection, 15 s idle timeout), so
+ * limit) and answers {"cards":[]}. Same daemon mode, limits and allocator settings as the
+ * service (one thread per connection, 256 connections, 64 KiB per connection, 15 s idle
+ * timeout, memory kept between requests), so
  * myocds / floor is the share of the time the service spends beyond HTTP and parsing.
  *
  * Usage: myocds_floor [--port N]   prints "listening on http://127.0.0.1:PORT" on stderr;
@@ -11,6 +12,7 @@
  */
 #include <arpa/inet.h>
 #include <json-c/json.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <signal.h>
@@ -25,6 +27,9 @@
 #define FLOOR_CONN_LIMIT 256
 #define FLOOR_TIMEOUT_S 15
 #define FLOOR_CONN_MEMORY ((size_t)64 * 1024)
+#define FLOOR_MMAP_THRESHOLD ((int)32 << 20)  /* the allocator settings of `myocds serve` */
+#define FLOOR_TRIM_THRESHOLD ((int)256 << 20) /* (src/util/mem.c) */
+#define FLOOR_TOP_PAD ((int)16 << 20)
 
 static const char floor_ok[] = "{\"cards\":[]}";
 static const char floor_bad[] = "{\"error\":\"invalid JSON\",\"status\":400}";
@@ -158,6 +163,9 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* before MHD starts its threads */
+    mallopt(M_MMAP_THRESHOLD, FLOOR_MMAP_THRESHOLD);
+    mallopt(M_TRIM_THRESHOLD, FLOOR_TRIM_THRESHOLD);
+    mallopt(M_TOP_PAD, FLOOR_TOP_PAD);
     struct MHD_Daemon *d = floor_start((unsigned)port);
     const union MHD_DaemonInfo *info =
         d != NULL ? MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT) : NULL;

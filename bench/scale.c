@@ -10,6 +10,7 @@
 #include "fhir/json.h"
 #include "myocds/myocds.h"
 #include "util/file.h"
+#include "util/mem.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,6 +110,7 @@ int main(int argc, char **argv)
                 SCALE_FILES_MAX);
         return 2;
     }
+    mem_keep_heap(); /* the allocator settings of `myocds serve` */
     if (myocds_engine_load(argv[1], &engine, &err) != 0) {
         fprintf(stderr, "myocds_scale: %s\n", err.msg);
         return 1;
