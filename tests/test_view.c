@@ -138,11 +138,18 @@ static void test_ivig_by_name_needs_intravenous(void **state)
     const char *record =
         "{\"resource\":{\"resourceType\":\"MedicationRequest\",\"id\":\"k\",\"status\":"
         "\"completed\",\"medicationCodeableConcept\":{\"text\":\"Gamunex-C IV\"}}}";
+    const char *given = "{\"resource\":{\"resourceType\":\"MedicationAdministration\",\"status\":"
+                        "\"completed\",\"medicationCodeableConcept\":{\"text\":\"Privigen\"},"
+                        "\"dosage\":{\"route\":{\"text\":\"intravenous\"}}}}";
     struct patient_view v;
     json_object *keep = NULL;
     build(&v, HOOK_ORDER_SIGN, record, drafts, &keep);
     assert_int_equal(v.n_meds, 1);
     assert_true(v.meds[0].classes & DC_IVIG);
+    assert_true(v.past_ivig);
+    view_free(&v);
+    json_object_put(keep);
+    build(&v, HOOK_ORDER_SIGN, given, drafts, &keep); /* an administration counts too */
     assert_true(v.past_ivig);
     view_free(&v);
     json_object_put(keep);
@@ -175,7 +182,8 @@ static void test_labs_latest_and_units(void **state)
     json_object *keep = NULL;
     build(&v, HOOK_PATIENT_VIEW, record, NULL, &keep);
     assert_true(v.labs[LAB_IGA].present);
-    assert_true(v.labs[LAB_IGA].value > 4.99 && v.labs[LAB_IGA].value < 5.01); /* 0.05 g/L = 5 mg/dL */
+    assert_true(v.labs[LAB_IGA].value > 4.99 &&
+                v.labs[LAB_IGA].value < 5.01); /* 0.05 g/L = 5 mg/dL */
     assert_true(v.labs[LAB_WEIGHT].value > 69.8 && v.labs[LAB_WEIGHT].value < 69.9);
     assert_true(v.sulfonamide_allergy);
     assert_int_equal(v.sex, 'f');

@@ -135,6 +135,16 @@ static void by_text(const struct terminology *t, const json_object *code, unsign
     *flags |= f;
 }
 
+/* An IVIG given (completed or under way) is an earlier IVIG: the next is not the first. */
+static void add_administration(struct builder *b, const json_object *ma)
+{
+    static const char *const given[] = {"completed", "in-progress", NULL};
+    struct view_med med;
+    if (status_in(json_get_str(ma, "status"), given) &&
+        view_med_classify(b->t, ma, b->meds_by_id, &med) == 0 && (med.classes & DC_IVIG))
+        b->v->past_ivig = true;
+}
+
 static void add_condition(struct builder *b, const json_object *cond)
 {
     static const char *const live[] = {"active", "recurrence", "relapse", NULL};
@@ -291,7 +301,9 @@ static int fact_pass(json_object *res, void *ctx)
     }
     if (b->drafts)
         return 0; /* draft orders add orders, never facts */
-    if (strcmp(type, "Condition") == 0)
+    if (strcmp(type, "MedicationAdministration") == 0)
+        add_administration(b, res);
+    else if (strcmp(type, "Condition") == 0)
         add_condition(b, res);
     else if (strcmp(type, "Observation") == 0)
         add_observation(b, res);

@@ -97,13 +97,14 @@ static void copy_label(char *dst, const json_object *cc, const struct term_drug 
     snprintf(dst, VIEW_LABEL_MAX, "%s", text != NULL ? text : d->display);
 }
 
-/* The route of the first dosage instruction as text ("" when none stated). */
+/* The route of the first dosage instruction (a MedicationAdministration: its dosage) as
+ * text ("" when none stated). */
 static void route_text(const json_object *mr, char *buf, size_t cap)
 {
     json_object *dis = json_get_arr(mr, "dosageInstruction");
     json_object *route = dis != NULL && json_object_array_length(dis) > 0
                              ? json_get_obj(json_object_array_get_idx(dis, 0), "route")
-                             : NULL;
+                             : json_get_obj(json_get_obj(mr, "dosage"), "route");
     const char *text = json_get_str(route, "text");
     json_object *codings = json_get_arr(route, "coding");
     const char *display = NULL;
