@@ -78,12 +78,15 @@ def write_bodies(path, entries):
     return path
 
 
-def run_wrk(url, bodies, threads, conns, duration, quota=0, statuses=False, timeout_s=10):
+def run_wrk(url, bodies, threads, conns, duration, quota=0, statuses=False, timeout_s=10,
+            pause_ms=0):
     """Runs wrk with bench/wrk.lua; returns its WRK_RESULT as a dict (plus "rps").
-    With quota, wrk stops once that many responses came back (duration is then a bound)."""
+    With quota, wrk stops once that many responses came back (duration is then a bound);
+    with pause_ms, each connection waits that long before each request (a light load)."""
     done_dir = tempfile.mkdtemp(prefix="myocds-wrk-")
     env = dict(os.environ, WRK_BODIES=bodies, WRK_THREADS=str(threads), WRK_DONE=done_dir,
-               WRK_QUOTA=str(quota), WRK_STATUS="1" if statuses else "0")
+               WRK_QUOTA=str(quota), WRK_STATUS="1" if statuses else "0",
+               WRK_DELAY_MS=str(pause_ms))
     cmd = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{duration}s", f"--timeout={timeout_s}s",
            "-s", WRK_LUA, url]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)

@@ -7,11 +7,19 @@
 --               caller interrupts wrk (SIGINT) once every thread is done (wrk itself
 --               sleeps for -d whatever happens)
 --   WRK_STATUS  "1": count the answers by HTTP status (costs a Lua call per response)
+--   WRK_DELAY_MS a pause before each request of a connection: a paced, light load
 -- done() prints one line "WRK_RESULT {json}": requests, duration, latency percentiles in
 -- microseconds, socket errors and, with WRK_STATUS, the count of each status.
 
 local threads = {}
 local counter = 0
+
+local pause = tonumber(os.getenv("WRK_DELAY_MS") or "0") or 0
+if pause > 0 then
+   function delay()
+      return pause
+   end
+end
 
 -- Called in turn for each thread, which starts at once: only its own number is known.
 function setup(thread)
