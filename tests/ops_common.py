@@ -14,32 +14,12 @@ import sys
 import threading
 import time
 
-LISTEN_RE = re.compile(r"listening on http://([0-9.]+):(\d+)")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Results, LISTEN_RE  # noqa: E402
+
 JSON_CT = {"Content-Type": "application/json"}
 START_TIMEOUT_S = 15
 STOP_TIMEOUT_S = 15
-
-
-class Results:
-    """Counts checks; the runner ends with exactly "N passed, M failed"."""
-
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, name, ok, detail=""):
-        if ok:
-            self.passed += 1
-            print(f"ok   - {name}")
-        else:
-            self.failed += 1
-            print(f"FAIL - {name}" + (f": {detail}" if detail else ""))
-        sys.stdout.flush()
-        return ok
-
-    def finish(self):
-        print(f"{self.passed} passed, {self.failed} failed")
-        return 1 if self.failed or not self.passed else 0
 
 
 class Server:

@@ -35,6 +35,9 @@ import threading
 import time
 import uuid
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Results, clean_env, LISTEN_RE  # noqa: E402
+
 SIGN = "/cds-services/myositis-order-sign"
 VIEW = "/cds-services/myositis-patient-view"
 ISS = "https://ehr.test"
@@ -43,31 +46,9 @@ PINNED_URI = "https://ehr.test/.well-known/jwks.json"
 REMOTE_ISS = "https://ehr-remote.test"
 UNTRUSTED_ISS = "https://ehr-untrusted.test"
 PUBLIC_BASE = "https://cds.example.org"
-LISTEN_RE = re.compile(r"listening on http://(\[[0-9a-fA-F:.]+\]|[0-9.]+):(\d+)")
 JSON = {"Content-Type": "application/json"}
 EC_SIZES = {"ES256": 32, "ES384": 48, "ES512": 66}
 REQUEST_FIXTURE = "order-sign-pm-pred60-alone.json"  # an order-sign call that earns cards
-
-
-class Results:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, name, ok, detail=""):
-        if ok:
-            self.passed += 1
-            print(f"ok   - {name}")
-        else:
-            self.failed += 1
-            print(f"FAIL - {name}" + (f": {detail}" if detail else ""))
-        sys.stdout.flush()
-        return ok
-
-
-def clean_env():
-    """The environment without proxies: every address used here is loopback."""
-    return {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
 
 
 class Server:

@@ -36,9 +36,11 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Results, LISTEN_RE  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOKEN = "test-token.abc-123_x"
-LISTEN_RE = re.compile(r"listening on http://([0-9.]+):(\d+)")
 PERF_DELAY_MS = 300
 PERF_LIMIT_MS = 600
 DEADLINE_MS = 400      # the short-deadline server's fhir.deadline_ms
@@ -48,24 +50,6 @@ PERF_KEYS = ("patient", "conditions", "medications", "observations", "allergies"
 NULL_CASE = "order-sign-pm-medications-null"
 PAGED_CASE = "patient-view-pm-well-managed"  # six medications: pages when paged by one
 JOBS = 3
-
-
-class Results:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-        self.lock = threading.Lock()
-
-    def check(self, name, ok, detail=""):
-        with self.lock:
-            if ok:
-                self.passed += 1
-                print(f"ok   - {name}")
-            else:
-                self.failed += 1
-                print(f"FAIL - {name}" + (f": {detail}" if detail else ""))
-            sys.stdout.flush()
-        return ok
 
 
 class FhirServer:

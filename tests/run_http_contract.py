@@ -23,10 +23,12 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Results, LISTEN_RE  # noqa: E402
+
 SERVICES = ("myositis-order-sign", "myositis-order-select", "myositis-patient-view")
 SIGN = "/cds-services/myositis-order-sign"
 MAX_BODY = 1 << 20
-LISTEN_RE = re.compile(r"listening on http://(\[[0-9a-fA-F:.]+\]|[0-9.]+|[A-Za-z0-9.-]+):(\d+)")
 JSON = {"Content-Type": "application/json"}
 
 # A minimal valid order-sign call with an empty draft, used when --fixtures lacks one.
@@ -39,22 +41,6 @@ INLINE_SIGN = {
                  "conditions": {"resourceType": "Bundle", "type": "searchset", "entry": []},
                  "medications": {"resourceType": "Bundle", "type": "searchset", "entry": []}},
 }
-
-
-class Results:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, name, ok, detail=""):
-        if ok:
-            self.passed += 1
-            print(f"ok   - {name}")
-        else:
-            self.failed += 1
-            print(f"FAIL - {name}" + (f": {detail}" if detail else ""))
-        sys.stdout.flush()
-        return ok
 
 
 class Server:
