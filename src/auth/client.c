@@ -3,6 +3,7 @@
 
 #include "auth/jwk.h"
 #include "auth/token.h"
+#include "util/capbuf.h"
 #include "util/file.h"
 
 #include <curl/curl.h>
@@ -105,27 +106,6 @@ int auth_sign_token(const char *key, size_t key_len, const struct auth_sign_opts
     return 0;
 }
 
-struct resp_buf {
-    char *data;
-    size_t len;
-};
-
-static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-    struct resp_buf *b = userdata;
-    size_t n = size * nmemb;
-    if (n > AUTH_CALL_RESP_MAX - b->len)
-        return 0;
-    char *grown = realloc(b->data, b->len + n + 1);
-    if (grown == NULL)
-        return 0;
-    memcpy(grown + b->len, ptr, n);
-    b->data = grown;
-    b->len += n;
-    b->data[b->len] = '\0';
-    return n;
-}
-
 /* The request headers; NULL when out of memory. Ownership: curl_slist_free_all() it. */
 static struct curl_slist *call_headers(const char *auth)
 {
@@ -143,7 +123,7 @@ static struct curl_slist *call_headers(const char *auth)
 }
 
 /* POSTs o->body with the bearer token; fills *status and *b. */
-static int post(const struct auth_call_opts *o, const char *token, long *status, struct resp_buf *b,
+static int post(const struct auth_call_opts *o, const char *token, long *status, struct capbuf *b,
                 struct myocds_err *err)
 {
     char auth[AUTH_HEADER_MAX];
@@ -163,7 +143,7 @@ static int post(const struct auth_call_opts *o, const char *token, long *status,
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, o->body);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, capbuf_curl_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
     CURLcode cc = curl_easy_perform(c);
     if (cc != CURLE_OK)
@@ -182,7 +162,7 @@ int auth_call(const struct auth_call_opts *o, long *status, char **resp, size_t 
 {
     struct auth_sign_opts so = {
         .iss = o->iss, .aud = o->aud, .kid = o->kid, .alg = o->alg, .now = time(NULL)};
-    struct resp_buf b = {0};
+    struct capbuf b = {.max = AUTH_CALL_RESP_MAX};
     char aud[AUTH_URL_MAX + 1];
     char *token = NULL;
     size_t key_len = 0;
@@ -204,10 +184,12 @@ int auth_call(const struct auth_call_opts *o, long *status, char **resp, size_t 
         rc = post(o, token, status, &b, err);
     free(token);
     if (rc != 0) {
-        free(b.data);
+        capbuf_free(&b);
         return rc;
     }
-    *resp = b.data != NULL ? b.data : calloc(1, 1);
-    *resp_len = b.len;
+    bool empty = b.data == NULL;
+    *resp = empty ? calloc(1, 1) : capbuf_take(&b, resp_len);
+    if (empty)
+        *resp_len = 0;
     return *resp != NULL ? 0 : myocds_err_set(err, 500, "out of memory");
 }
