@@ -5,14 +5,12 @@
 #define MEM_MMAP_THRESHOLD ((int)32 << 20)  /* blocks below this come from the heap */
 #define MEM_TRIM_THRESHOLD ((int)256 << 20) /* free heap kept before giving it back */
 #define MEM_TOP_PAD ((int)16 << 20)         /* the heap grows in steps of at least this */
-#define MEM_ARENAS_MAX 64                   /* malloc arenas: one per CPU, at most this */
 
 /* Lets glibc keep freed memory for the next request instead of returning it to the
  * kernel after each one. A request's JSON tree is thousands of small blocks (about 16
  * times the body's size) and its body one large block; by default a body over 128 KiB is
  * mmap'ed and unmapped, and the heap trimmed, at every request, and the next request
- * faults the same pages in again. Resident memory stays at the high-water mark instead,
- * with one malloc arena per CPU.
+ * faults the same pages in again. Resident memory stays at the high-water mark instead.
  * Call once, before threads start. Returns 0, or -1 when glibc refused a setting. */
 int mem_keep_heap(void);
 
