@@ -3,8 +3,8 @@
  * A minimal libmicrohttpd + json-c server that takes the same POST as `myocds serve`,
  * parses the body as the service does (json-c, strict, UTF-8 checked, the same depth
  * limit) and answers {"cards":[]}. Same daemon mode, limits and allocator settings as the
- * service (one thread per connection, one parse per CPU at once, 256 connections, 64 KiB
- * per connection, 15 s idle timeout, memory kept between requests), so
+ * service (one thread per connection, 256 connections, 64 KiB per connection, 15 s idle
+ * timeout, memory kept between requests), so
  * myocds / floor is the share of the time the service spends beyond HTTP and parsing.
  *
  * Usage: myocds_floor [--port N]   prints "listening on http://127.0.0.1:PORT" on stderr;
@@ -15,13 +15,11 @@
 #include <malloc.h>
 #include <microhttpd.h>
 #include <pthread.h>
-#include <semaphore.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define FLOOR_MAX_BODY ((size_t)1 << 20) /* the service's default http.max_body_bytes */
 #define FLOOR_BODY_INITIAL 4096
@@ -32,8 +30,6 @@
 #define FLOOR_MMAP_THRESHOLD ((int)32 << 20)  /* the allocator settings of `myocds serve` */
 #define FLOOR_TRIM_THRESHOLD ((int)256 << 20) /* (src/util/mem.c) */
 #define FLOOR_TOP_PAD ((int)16 << 20)
-
-static sem_t floor_slots; /* one parse per CPU at once, as the service evaluates */
 
 static const char floor_ok[] = "{\"cards\":[]}";
 static const char floor_bad[] = "{\"error\":\"invalid JSON\",\"status\":400}";
@@ -119,11 +115,7 @@ static enum MHD_Result floor_request(void *cls, struct MHD_Connection *c, const 
     }
     if (r->too_large)
         return floor_answer(c, MHD_HTTP_CONTENT_TOO_LARGE, floor_big);
-    while (sem_wait(&floor_slots) != 0)
-        ;
-    bool ok = floor_parse(r);
-    sem_post(&floor_slots);
-    if (!ok)
+    if (!floor_parse(r))
         return floor_answer(c, MHD_HTTP_BAD_REQUEST, floor_bad);
     return floor_answer(c, MHD_HTTP_OK, floor_ok);
 }
@@ -174,8 +166,6 @@ int main(int argc, char **argv)
     mallopt(M_MMAP_THRESHOLD, FLOOR_MMAP_THRESHOLD);
     mallopt(M_TRIM_THRESHOLD, FLOOR_TRIM_THRESHOLD);
     mallopt(M_TOP_PAD, FLOOR_TOP_PAD);
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    sem_init(&floor_slots, 0, cpus > 0 ? (unsigned)cpus : 1U);
     struct MHD_Daemon *d = floor_start((unsigned)port);
     const union MHD_DaemonInfo *info =
         d != NULL ? MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT) : NULL;
