@@ -10,7 +10,6 @@
 #include "store/store.h"
 #include "util/log.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,37 +137,6 @@ static int known_status(int status)
     }
 }
 
-/* An evaluation slot (app->eval_slots: http.threads at once). Every connection has its
- * own thread; without the slots, 32 connections on 2 CPUs interleave 32 evaluations,
- * each holding its JSON tree, and the last to finish waits for all of them. */
-static void slot_take(sem_t *slots)
-{
-    while (slots != NULL && sem_wait(slots) != 0 && errno == EINTR)
-        ;
-}
-
-static void slot_give(sem_t *slots)
-{
-    if (slots != NULL)
-        sem_post(slots);
-}
-
-struct gated_call {
-    sem_t *slots;
-    struct fhir_call *call;
-};
-
-/* The engine's fetcher: gives the slot back while waiting on the FHIR server, so a slow
- * EHR holds no CPU's turn. */
-static int gated_fetch(void *ctx, struct myocds_fetch_batch *batch, struct myocds_err *err)
-{
-    struct gated_call *g = ctx;
-    slot_give(g->slots);
-    int rc = fhir_fetch(g->call, batch, err);
-    slot_take(g->slots);
-    return rc;
-}
-
 void http_handle_service(const struct http_app *app, const struct http_req *req, const char *id,
                          struct http_resp *resp)
 {
@@ -176,19 +144,15 @@ void http_handle_service(const struct http_app *app, const struct http_req *req,
     struct card_log cards = {0};
     struct myocds_err err = {0};
     struct fhir_call call = {app->fhir, req->req_id, metrics_fhir_fetch};
-    struct gated_call gate = {app->eval_slots, &call};
-    struct myocds_eval_opts opts = {.fetch = app->fhir != NULL ? gated_fetch : NULL,
-                                    .fetch_ctx = &gate,
+    struct myocds_eval_opts opts = {.fetch = app->fhir != NULL ? fhir_fetch : NULL,
+                                    .fetch_ctx = &call,
                                     .on_card = on_card,
                                     .card_ctx = &cards};
     char *out = NULL;
     size_t len = 0;
     if (precheck(app, req, id, false, &who, resp) != 0)
         return;
-    slot_take(app->eval_slots);
-    int rc = myocds_evaluate(app->engine, id, req->body, req->body_len, &opts, &out, &len, &err);
-    slot_give(app->eval_slots);
-    if (rc != 0) {
+    if (myocds_evaluate(app->engine, id, req->body, req->body_len, &opts, &out, &len, &err) != 0) {
         refuse(req, resp, known_status(err.http_status),
                err.msg[0] != '\0' ? err.msg : "internal error");
         goto out;

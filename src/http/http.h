@@ -9,7 +9,6 @@
 
 #include "myocds/myocds.h"
 
-#include <semaphore.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -59,7 +58,6 @@ struct http_app {
     struct fhir_client *fhir;   /* fetches missing prefetch keys; NULL: none (412) */
     struct auth_verifier *auth; /* JWT verification and its counters; NULL in --dev mode */
     bool dev;                   /* accept calls without a JWT */
-    sem_t *eval_slots;          /* http.threads evaluations at once; NULL: no limit */
     char base_url[HTTP_BASE_URL_MAX];
 };
 

@@ -38,8 +38,6 @@ struct http_server {
     char url[HTTP_BASE_URL_MAX];
     atomic_long in_flight;
     struct http_snapshots snaps; /* cfg + engine, replaced whole by http_server_reload */
-    sem_t eval_slots;            /* http.threads evaluations at once (handlers.c) */
-    bool slots_ready;
 };
 
 /* One request's state, from its first handler call to its completion. */
@@ -333,11 +331,10 @@ static struct MHD_Daemon *start_daemon(struct http_server *srv)
 {
     const struct cfg *cfg = srv->app.cfg;
     /* One thread per connection: the kernel spreads the connections' threads over the
-     * CPUs, and http.threads of them evaluate at once (handlers.c). MHD's thread pool
-     * accepts connections in series of up to ten per worker, so a few keep-alive
-     * connections (wrk's, an EHR gateway's) often all land on one worker and one CPU does
-     * all the work (measured: half the runs); and a worker blocked on a FHIR fetch stalls
-     * every connection it holds. */
+     * CPUs. MHD's thread pool accepts connections in series of up to ten per worker, so a
+     * few keep-alive connections (wrk's, an EHR gateway's) often all land on one worker
+     * and one CPU does all the work (measured: half the runs); and a worker blocked on a
+     * FHIR fetch stalls every connection it holds. */
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                      MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     if (srv->addr.ss_family == AF_INET6)
@@ -368,8 +365,6 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
                                  .fhir = opts->fhir,
                                  .dev = opts->dev};
     atomic_init(&srv->in_flight, 0);
-    srv->slots_ready = sem_init(&srv->eval_slots, 0, opts->cfg->http_threads) == 0;
-    srv->app.eval_slots = srv->slots_ready ? &srv->eval_slots : NULL;
     if ((rc = resolve_bind(srv, opts->bind, opts->port, err)) != 0)
         goto fail;
     if (!opts->dev && (rc = auth_verifier_new(opts->cfg, &srv->app.auth, err)) != 0)
@@ -424,8 +419,6 @@ void http_server_stop(struct http_server *s, unsigned drain_ms)
             close(ls); /* only after MHD_stop_daemon in threaded modes */
     }
     http_snapshots_destroy(&s->snaps); /* no request runs any more */
-    if (s->slots_ready)
-        sem_destroy(&s->eval_slots);
     auth_verifier_free(s->app.auth);
     free(s);
 }
