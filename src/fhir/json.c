@@ -88,7 +88,9 @@ json_object *json_parse_strict(const char *buf, size_t len, struct myocds_err *e
         myocds_err_set(err, 500, "out of memory");
         return NULL;
     }
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    /* No JSON_TOKENER_VALIDATE_UTF8: utf8_invalid_at() above already refused every body
+     * json-c's weaker check would (about a tenth of json-c's parse time). */
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
     /* json-c wants the terminating NUL inside the length and buf may not have one: it gets
      * buf, then (when it still waits for more: a bare number, a cut document) a NUL of its
      * own. No copy of the body. */
