@@ -1,15 +1,17 @@
 /* floor.c - the benchmark's floor: HTTP plus JSON parsing, and nothing else.
  *
  * A minimal libmicrohttpd + json-c server that takes the same POST as `myocds serve`,
- * parses the body as the service does (json-c, strict, UTF-8 checked, the same depth
- * limit) and answers {"cards":[]}. Same daemon mode, limits and allocator settings as the
- * service (one thread per connection, 256 connections, 64 KiB per connection, 15 s idle
- * timeout, memory kept between requests), so
- * myocds / floor is the share of the time the service spends beyond HTTP and parsing.
+ * parses the body with the service's own parser (json_parse_strict: strict UTF-8, json-c
+ * strict mode, the same depth limit) and answers {"cards":[]}. Same daemon mode, limits and
+ * allocator settings as the service (one thread per connection, 256 connections, 64 KiB per
+ * connection, 15 s idle timeout, memory kept between requests), so myocds / floor is the share of
+ * the time the service spends beyond HTTP and parsing.
  *
  * Usage: myocds_floor [--port N]   prints "listening on http://127.0.0.1:PORT" on stderr;
  * SIGTERM/SIGINT stop it (exit 0).
  */
+#include "fhir/json.h"
+
 #include <arpa/inet.h>
 #include <json-c/json.h>
 #include <malloc.h>
@@ -23,7 +25,6 @@
 
 #define FLOOR_MAX_BODY ((size_t)1 << 20) /* the service's default http.max_body_bytes */
 #define FLOOR_BODY_INITIAL 4096
-#define FLOOR_DEPTH 65 /* the service's JSON_MAX_DEPTH + 1 */
 #define FLOOR_CONN_LIMIT 256
 #define FLOOR_TIMEOUT_S 15
 #define FLOOR_CONN_MEMORY ((size_t)64 * 1024)
@@ -67,18 +68,13 @@ static void floor_append(struct floor_req *r, const char *data, size_t size)
     r->body[r->len] = '\0';
 }
 
-/* Parses the whole body the way the service does; true when it is valid JSON. */
+/* Parses the whole body with the service's own parser (json_parse_strict: UTF-8 checked,
+ * json-c strict, the same depth limit); true when it is a JSON object. */
 static bool floor_parse(const struct floor_req *r)
 {
-    json_tokener *tok = json_tokener_new_ex(FLOOR_DEPTH);
-    if (tok == NULL || r->body == NULL)
-        return false;
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    json_object *root = json_tokener_parse_ex(tok, r->body, (int)r->len + 1);
-    bool ok = json_tokener_get_error(tok) == json_tokener_success &&
-              json_object_is_type(root, json_type_object);
+    json_object *root = r->body != NULL ? json_parse_strict(r->body, r->len, NULL) : NULL;
+    bool ok = json_object_is_type(root, json_type_object);
     json_object_put(root);
-    json_tokener_free(tok);
     return ok;
 }
 
