@@ -10,7 +10,6 @@
 #include "fhir/json.h"
 
 #include <json-c/linkhash.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,8 +19,14 @@ static struct code_entry *lookup(const struct terminology *t, const char *system
     void *v = NULL;
     if (system == NULL || code == NULL)
         return NULL;
-    if ((size_t)snprintf(key, sizeof key, "%s|%s", system, code) >= sizeof key)
+    size_t ns = strlen(system);
+    size_t nc = strlen(code);
+    if (ns + 1 + nc >= sizeof key)
         return NULL;
+    /* "system|code", without snprintf: one per coding of every resource */
+    memcpy(key, system, ns);
+    key[ns] = '|';
+    memcpy(key + ns + 1, code, nc + 1);
     if (!lh_table_lookup_ex(t->codes, key, &v))
         return NULL;
     return v;
