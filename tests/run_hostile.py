@@ -46,6 +46,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
                                 "bench"))
 import benchlib  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Results  # noqa: E402
+
 SIGN = "/cds-services/myositis-order-sign"
 SELECT = "/cds-services/myositis-order-select"
 VIEW = "/cds-services/myositis-patient-view"
@@ -67,22 +70,6 @@ SWAP_FIXTURES = {
 REQUEST_FIELDS = [("hook",), ("hookInstance",), ("fhirServer",), ("context", "userId"),
                   ("context", "patientId"), ("context", "draftOrders", "resourceType")]
 INDICATORS = {"info", "warning", "critical"}
-
-
-class Results:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, name, ok, detail=""):
-        if ok:
-            self.passed += 1
-            print(f"ok   - {name}")
-        else:
-            self.failed += 1
-            print(f"FAIL - {name}" + (f": {detail}" if detail else ""))
-        sys.stdout.flush()
-        return ok
 
 
 def post(srv, path, body, conn=None, timeout=60):
@@ -458,8 +445,7 @@ def main():
         rc = srv.stop()
     r.check("SIGTERM: exit 0", rc == 0, f"exit {rc}: {srv.tail()}")
     shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{r.passed} passed, {r.failed} failed")
-    return 1 if r.failed else 0
+    return r.finish()
 
 
 if __name__ == "__main__":

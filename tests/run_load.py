@@ -24,21 +24,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 import benchlib  # noqa: E402
 
-
-class Results:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, name, ok, detail=""):
-        if ok:
-            self.passed += 1
-            print(f"ok   - {name}")
-        else:
-            self.failed += 1
-            print(f"FAIL - {name}" + (f": {detail}" if detail else ""))
-        sys.stdout.flush()
-        return ok
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Results  # noqa: E402
 
 
 def valid_bodies(fixtures, tmp):
@@ -110,8 +97,7 @@ def main():
     r.check("zero socket errors and timeouts", res["socket_errors"] == 0, json.dumps(res["errors"]))
     r.check("still serving afterwards (no crash)", alive, srv.tail())
     r.check("SIGTERM: exit 0", rc == 0, f"exit {rc}")
-    print(f"{r.passed} passed, {r.failed} failed")
-    return 1 if r.failed else 0
+    return r.finish()
 
 
 if __name__ == "__main__":

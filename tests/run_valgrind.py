@@ -30,26 +30,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
                                 "bench"))
 import benchlib  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Results  # noqa: E402
+
 VALGRIND_ERROR = 99  # valgrind's exit status on an error or a leak (--error-exitcode)
 VALGRIND = ["valgrind", "-q", "--leak-check=full", f"--error-exitcode={VALGRIND_ERROR}",
             "--errors-for-leak-kinds=definite,indirect", "--show-leak-kinds=definite,indirect"]
 JSON_CT = {"Content-Type": "application/json"}
-
-
-class Results:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, name, ok, detail=""):
-        if ok:
-            self.passed += 1
-            print(f"ok   - {name}")
-        else:
-            self.failed += 1
-            print(f"FAIL - {name}" + (f": {detail}" if detail else ""))
-        sys.stdout.flush()
-        return ok
 
 
 def cases(fixtures):
@@ -207,8 +194,7 @@ def main():
     check_serve(r, a, env, tmp)
     shutil.rmtree(tmp, ignore_errors=True)
     print(f"({time.monotonic() - start:.0f} s)")
-    print(f"{r.passed} passed, {r.failed} failed")
-    return 1 if r.failed else 0
+    return r.finish()
 
 
 if __name__ == "__main__":
