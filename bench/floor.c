@@ -4,7 +4,8 @@
  * parses the body with the service's own parser (json_parse_strict: strict UTF-8, json-c
  * strict mode, the same depth limit) and answers {"cards":[]}. Same daemon mode, limits and
  * allocator settings as the service (one thread per connection, 256 connections, 64 KiB per
- * connection, 15 s idle timeout, memory kept between requests), so myocds / floor is the share of
+ * connection, 15 s idle timeout, memory kept between requests, a body buffer kept per
+ * connection), so myocds / floor is the share of
  * the time the service spends beyond HTTP and parsing.
  *
  * Usage: myocds_floor [--port N]   prints "listening on http://127.0.0.1:PORT" on stderr;
@@ -31,13 +32,21 @@
 #define FLOOR_MMAP_THRESHOLD ((int)32 << 20)  /* the allocator settings of `myocds serve` */
 #define FLOOR_TRIM_THRESHOLD ((int)256 << 20) /* (src/util/mem.c) */
 #define FLOOR_TOP_PAD ((int)16 << 20)
+#define FLOOR_BODY_KEEP_MAX ((size_t)256 * 1024) /* kept per connection, as the service does */
 
 static const char floor_ok[] = "{\"cards\":[]}";
 static const char floor_bad[] = "{\"error\":\"invalid JSON\",\"status\":400}";
 static const char floor_big[] = "{\"error\":\"request body too large\",\"status\":413}";
 
+/* A connection's body buffer between its requests (src/http/server.c's struct conn_keep). */
+struct floor_keep {
+    char *body;
+    size_t cap;
+};
+
 /* One request's body, from the first handler call to completion (owned by MHD's slot). */
 struct floor_req {
+    struct floor_keep *keep;
     char *body;
     size_t len;
     size_t cap;
@@ -50,6 +59,11 @@ static void floor_append(struct floor_req *r, const char *data, size_t size)
     if (r->too_large || size > FLOOR_MAX_BODY - r->len) {
         r->too_large = true;
         return;
+    }
+    if (r->body == NULL && r->keep != NULL && r->keep->body != NULL) {
+        r->body = r->keep->body; /* lent until floor_completed */
+        r->cap = r->keep->cap;
+        r->keep->body = NULL;
     }
     if (r->len + size + 1 > r->cap) {
         size_t cap = r->cap == 0 ? FLOOR_BODY_INITIAL : r->cap;
@@ -102,7 +116,12 @@ static enum MHD_Result floor_request(void *cls, struct MHD_Connection *c, const 
     (void)version;
     if (r == NULL) {
         *req_cls = r = calloc(1, sizeof *r);
-        return r != NULL ? MHD_YES : MHD_NO;
+        if (r == NULL)
+            return MHD_NO;
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        r->keep = ci != NULL ? ci->socket_context : NULL;
+        return MHD_YES;
     }
     if (*upload_data_size != 0) {
         floor_append(r, upload_data, *upload_data_size);
@@ -124,10 +143,32 @@ static void floor_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     (void)cls;
     (void)c;
     (void)toe;
-    if (r != NULL)
+    if (r != NULL && r->keep != NULL && r->keep->body == NULL && r->body != NULL &&
+        r->cap <= FLOOR_BODY_KEEP_MAX) {
+        r->keep->body = r->body;
+        r->keep->cap = r->cap;
+    } else if (r != NULL) {
         free(r->body);
+    }
     free(r);
     *req_cls = NULL;
+}
+
+/* A connection's start and end: its struct floor_keep is made and freed here. */
+static void floor_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                             enum MHD_ConnectionNotificationCode toe)
+{
+    (void)cls;
+    (void)c;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = calloc(1, sizeof(struct floor_keep));
+        return;
+    }
+    struct floor_keep *keep = *socket_context;
+    if (keep != NULL)
+        free(keep->body);
+    free(keep);
+    *socket_context = NULL;
 }
 
 static struct MHD_Daemon *floor_start(unsigned port)
@@ -141,7 +182,7 @@ static struct MHD_Daemon *floor_start(unsigned port)
                             (unsigned)FLOOR_CONN_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
                             (unsigned)FLOOR_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
                             FLOOR_CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, &floor_completed, NULL,
-                            MHD_OPTION_END);
+                            MHD_OPTION_NOTIFY_CONNECTION, &floor_connection, NULL, MHD_OPTION_END);
 }
 
 int main(int argc, char **argv)

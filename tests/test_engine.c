@@ -76,6 +76,45 @@ static void test_prednisone_alone_gives_three_cards(void **state)
     free(out);
 }
 
+/* Suggestions are written from pre-rendered templates: the patient id must go in escaped,
+ * once, and every suggestion still gets its own uuid and isRecommended. */
+static void test_suggestions_carry_the_patient_id_escaped(void **state)
+{
+    (void)state;
+    static const char odd[] = "q\\\"x\\\\y/{patientId}";   /* as it is in the JSON body */
+    static const char odd_value[] = "q\"x\\y/{patientId}"; /* as the service reads it */
+    const char *base = request("order-sign", "", true);
+    const char *at = strstr(base, "\"patientId\":\"p1\"");
+    char body[8192];
+    assert_non_null(at);
+    snprintf(body, sizeof body, "%.*s\"patientId\":\"%s\"%s", (int)(at - base), base, odd,
+             at + strlen("\"patientId\":\"p1\""));
+    char *out = NULL;
+    struct myocds_err err;
+    assert_int_equal(eval("myositis-order-sign", body, &out, &err), 0);
+    json_object *doc = json_parse_strict(out, strlen(out), &err);
+    assert_non_null(doc);
+    char want[128];
+    snprintf(want, sizeof want, "Patient/%s", odd_value);
+    json_object *cards = json_get_arr(doc, "cards");
+    int seen = 0;
+    for (size_t i = 0; i < json_object_array_length(cards); i++) {
+        json_object *sugg = json_get_arr(json_object_array_get_idx(cards, i), "suggestions");
+        for (size_t j = 0; sugg != NULL && j < json_object_array_length(sugg); j++) {
+            json_object *s = json_object_array_get_idx(sugg, j);
+            json_object *res =
+                json_get_obj(json_object_array_get_idx(json_get_arr(s, "actions"), 0), "resource");
+            assert_string_equal(json_get_str(json_get_obj(res, "subject"), "reference"), want);
+            assert_int_equal(strlen(json_get_str(s, "uuid")), 36);
+            assert_non_null(json_get(s, "isRecommended", json_type_boolean));
+            seen++;
+        }
+    }
+    assert_true(seen >= 2);
+    json_object_put(doc);
+    free(out);
+}
+
 static void test_invalid_requests_name_the_field(void **state)
 {
     (void)state;
@@ -307,6 +346,7 @@ int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_prednisone_alone_gives_three_cards),
+        cmocka_unit_test(test_suggestions_carry_the_patient_id_escaped),
         cmocka_unit_test(test_invalid_requests_name_the_field),
         cmocka_unit_test(test_hook_mismatch_and_unknown_service),
         cmocka_unit_test(test_missing_prefetch_without_server_is_412),

@@ -5,20 +5,13 @@
 #include "cds/card.h"
 
 #include "fhir/json.h"
+#include "util/rand_uuid.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uuid/uuid.h>
 
-#define UUID_TEXT 37
-
-static void new_uuid(char out[UUID_TEXT])
-{
-    uuid_t u;
-    uuid_generate_random(u);
-    uuid_unparse_lower(u, out);
-}
+#define UUID_TEXT RAND_UUID_TEXT
 
 static int rank(const char *indicator)
 {
@@ -45,45 +38,84 @@ static void add_str(json_object *obj, const char *literal_key, const char *value
         add_lit(obj, literal_key, json_object_new_string(value));
 }
 
-/* Replaces "{patientId}" in every string of a (copied) resource, in place. */
-static void fill_patient(json_object *o, const char *patient_id)
+/* A json-c value written out as the JSON text it holds (text owned by it). */
+static json_object *raw_json(char *text)
 {
-    if (json_object_is_type(o, json_type_object)) {
-        json_object_object_foreach(o, key, child)
-        {
-            if (json_object_is_type(child, json_type_string) &&
-                strstr(json_object_get_string(child), "{patientId}") != NULL) {
-                const struct tvar var = {"patientId", patient_id};
-                char *filled = tmpl_fill(json_object_get_string(child), &var, 1);
-                if (filled != NULL)
-                    json_object_object_add(o, key, json_object_new_string(filled));
-                free(filled);
-            } else {
-                fill_patient(child, patient_id);
-            }
-        }
-    } else if (json_object_is_type(o, json_type_array)) {
-        for (size_t i = 0; i < json_object_array_length(o); i++)
-            fill_patient(json_object_array_get_idx(o, i), patient_id);
+    json_object *o = text != NULL ? json_object_new_boolean(0) : NULL;
+    if (o == NULL) {
+        free(text);
+        return NULL;
     }
+    json_object_set_serializer(o, json_object_userdata_to_json_string, text,
+                               json_object_free_userdata);
+    return o;
 }
 
-static json_object *suggestions(const struct card *c, const char *patient_id)
+/* The patient id as it goes inside a JSON string: escaped, without the quotes. Owned. */
+static char *card_patient_json(const char *patient_id)
 {
-    json_object *all = json_get_obj(c->conf->obj, "suggestions");
+    json_object *s = json_object_new_string(patient_id != NULL ? patient_id : "");
+    size_t n = 0;
+    const char *text = s != NULL ? json_object_to_json_string_length(s, JSON_DUMP_FLAGS, &n) : NULL;
+    char *out = text != NULL && n >= 2 ? malloc(n - 1) : NULL;
+    if (out != NULL) {
+        memcpy(out, text + 1, n - 2);
+        out[n - 2] = '\0';
+    }
+    json_object_put(s);
+    return out;
+}
+
+/* One suggestion: the rule's pre-rendered template (rules_conf "rendered") with every
+ * "{patientId}" replaced and its uuid and isRecommended added at the end. Owned text. */
+static char *suggestion_text(const char *tmpl, const char *patient_json, const char *uuid,
+                             bool recommended)
+{
+    static const char var[] = "{patientId}";
+    size_t n_var = 0;
+    for (const char *p = strstr(tmpl, var); p != NULL; p = strstr(p + 1, var))
+        n_var++;
+    size_t len = strlen(tmpl);
+    size_t cap = len + n_var * strlen(patient_json) + UUID_TEXT + 64;
+    char *out = len >= 2 && tmpl[len - 1] == '}' ? malloc(cap) : NULL;
+    size_t o = 0;
+    if (out == NULL)
+        return NULL;
+    len--; /* without the closing brace: uuid and isRecommended go before it */
+    for (const char *p = tmpl; p < tmpl + len;) {
+        const char *hit = strstr(p, var);
+        size_t k = hit != NULL && hit < tmpl + len ? (size_t)(hit - p) : (size_t)(tmpl + len - p);
+        memcpy(out + o, p, k);
+        o += k;
+        p += k;
+        if (p < tmpl + len) {
+            size_t m = strlen(patient_json);
+            memcpy(out + o, patient_json, m);
+            o += m;
+            p += sizeof var - 1;
+        }
+    }
+    snprintf(out + o, cap - o, "%s\"uuid\":\"%s\",\"isRecommended\":%s}", o > 1 ? "," : "", uuid,
+             recommended ? "true" : "false");
+    return out;
+}
+
+static json_object *suggestions(const struct card *c, const struct rules_conf *rc,
+                                const char *patient_json)
+{
+    json_object *texts = json_get_obj(rc->rendered, c->rule_id);
     json_object *arr = json_object_new_array();
-    for (int i = 0; i < c->n_suggestions; i++) {
-        json_object *tmpl = json_get_obj(all, c->suggestions[i]);
-        json_object *s = NULL;
+    bool any = strcmp(c->selection, "any") == 0; /* every suggestion stands on its own */
+    for (int i = 0; arr != NULL && i < c->n_suggestions; i++) {
+        const char *tmpl = json_get_str(texts, c->suggestions[i]);
         char uuid[UUID_TEXT];
-        if (tmpl == NULL || json_object_deep_copy(tmpl, &s, NULL) != 0)
+        if (tmpl == NULL)
             continue;
-        fill_patient(s, patient_id);
-        new_uuid(uuid);
-        add_lit(s, "uuid", json_object_new_string(uuid));
-        bool any = strcmp(c->selection, "any") == 0; /* every suggestion stands on its own */
-        add_lit(s, "isRecommended", json_object_new_boolean(any || i == c->recommended));
-        json_object_array_add(arr, s);
+        rand_uuid(uuid);
+        json_object *s =
+            raw_json(suggestion_text(tmpl, patient_json, uuid, any || i == c->recommended));
+        if (s != NULL)
+            json_object_array_add(arr, s);
     }
     return arr;
 }
@@ -104,7 +136,7 @@ static json_object *override_reasons(const struct card *c, const struct rules_co
 }
 
 static json_object *card_json(const struct card *c, const struct rules_conf *rc,
-                              const char *patient_id, const char *uuid)
+                              const char *patient_json, const char *uuid)
 {
     json_object *o = json_object_new_object();
     json_object *source = json_object_new_object();
@@ -119,7 +151,7 @@ static json_object *card_json(const struct card *c, const struct rules_conf *rc,
     add_lit(source, "topic", topic);
     add_lit(o, "source", source);
     if (c->n_suggestions > 0) {
-        json_object *s = suggestions(c, patient_id);
+        json_object *s = suggestions(c, rc, patient_json);
         if (json_object_array_length(s) > 0) {
             add_lit(o, "suggestions", s);
             add_str(o, "selectionBehavior", c->selection);
@@ -152,12 +184,19 @@ json_object *cards_to_json(struct card_list *cards, const struct rules_conf *rc,
             cards->v[j] = cards->v[j - 1];
             cards->v[j - 1] = tmp;
         }
-    for (int i = 0; i < cards->n; i++) {
+    char *patient_json = card_patient_json(patient_id);
+    for (int i = 0; patient_json != NULL && i < cards->n; i++) {
         char uuid[UUID_TEXT];
-        new_uuid(uuid);
+        rand_uuid(uuid);
         if (uuids != NULL)
             memcpy(uuids[i], uuid, UUID_TEXT);
-        json_object_array_add(arr, card_json(&cards->v[i], rc, patient_id, uuid));
+        json_object_array_add(arr, card_json(&cards->v[i], rc, patient_json, uuid));
+    }
+    free(patient_json);
+    if (patient_json == NULL) {
+        json_object_put(doc);
+        json_object_put(arr);
+        return NULL;
     }
     add_lit(doc, "cards", arr);
     return doc;

@@ -168,8 +168,7 @@ bool json_get_num(const json_object *obj, const char *key, double *out)
 char *json_dump(json_object *obj, size_t *len)
 {
     size_t n = 0;
-    const char *s = json_object_to_json_string_length(
-        obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+    const char *s = json_object_to_json_string_length(obj, JSON_DUMP_FLAGS, &n);
     char *copy = malloc(n + 1);
     if (copy == NULL)
         return NULL;

@@ -13,6 +13,8 @@
 #include <stddef.h>
 
 #define JSON_MAX_DEPTH 64 /* FHIR Bundles nest about 12 levels */
+/* How every JSON text we send is written (json_dump, pre-rendered card parts). */
+#define JSON_DUMP_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 /* Parses buf[0..len) strictly (UTF-8 checked, no trailing data, no NUL bytes) under
  * JSON_MAX_DEPTH. Returns an owned object (json_object_put it) or NULL with err set (400). */

@@ -122,6 +122,30 @@ static int load_thresholds(struct rules_conf *rc, const char *path, struct myocd
     return 0;
 }
 
+/* Fills rc->rendered from every rule's "suggestions" (checked already). */
+static int render_suggestions(struct rules_conf *rc, struct myocds_err *err)
+{
+    rc->rendered = json_object_new_object();
+    for (int i = 0; rc->rendered != NULL && i < rules_count; i++) {
+        json_object *sugg = json_get_obj(rc->rules[i].obj, "suggestions");
+        json_object *texts = json_object_new_object();
+        if (texts == NULL)
+            break;
+        json_object_object_add(rc->rendered, rc->rules[i].id, texts);
+        if (sugg == NULL)
+            continue;
+        json_object_object_foreach(sugg, key, tmpl)
+        {
+            const char *text = json_object_to_json_string_ext(tmpl, JSON_DUMP_FLAGS);
+            json_object *t = text != NULL ? json_object_new_string(text) : NULL;
+            if (t == NULL)
+                return myocds_err_set(err, 500, "out of memory");
+            json_object_object_add(texts, key, t);
+        }
+    }
+    return rc->rendered != NULL ? 0 : myocds_err_set(err, 500, "out of memory");
+}
+
 struct rules_conf *rules_conf_load(const char *path, struct myocds_err *err)
 {
     size_t len = 0;
@@ -151,6 +175,8 @@ struct rules_conf *rules_conf_load(const char *path, struct myocds_err *err)
         rc->rules[i] = (struct rule_conf){rules_table[i].id,
                                           enabled == NULL || json_object_get_boolean(enabled), r};
     }
+    if (status == 0)
+        status = render_suggestions(rc, err);
     free(text);
     if (status != 0) {
         rules_conf_free(rc);
@@ -164,6 +190,7 @@ void rules_conf_free(struct rules_conf *rc)
     if (rc == NULL)
         return;
     json_object_put(rc->root);
+    json_object_put(rc->rendered);
     free(rc->rules);
     free(rc);
 }

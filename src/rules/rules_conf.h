@@ -11,6 +11,9 @@ struct rules_conf {
     const char *topic_system;    /* source.topic.system of every card */
     const char *override_system; /* system of every override reason */
     struct rule_conf *rules;     /* one per rules_table row, same order */
+    /* Each rule's suggestion templates as JSON text, written once at load so a card copies
+     * text instead of a tree: {"<rule id>": {"<suggestion key>": "<JSON text>"}}. Owned. */
+    json_object *rendered;
 };
 
 /* Loads and validates path. Owned result: free with rules_conf_free(). */
