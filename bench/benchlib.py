@@ -11,6 +11,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WRK_LUA = os.path.join(HERE, "wrk.lua")
@@ -70,6 +71,15 @@ class Server:
             return " | ".join(f.read().splitlines()[-n:])
 
 
+def served(base_url):
+    """Requests the server has answered, from its /metrics (the /metrics calls left out)."""
+    with urllib.request.urlopen(base_url + "/metrics", timeout=10) as r:
+        text = r.read().decode()
+    return sum(float(line.rsplit(None, 1)[1]) for line in text.splitlines()
+               if line.startswith("myocds_http_requests_total{")
+               and 'endpoint="metrics"' not in line)
+
+
 def write_bodies(path, entries):
     """The WRK_BODIES file of bench/wrk.lua: (url path, body file) pairs."""
     with open(path, "w") as f:
@@ -79,9 +89,10 @@ def write_bodies(path, entries):
 
 
 def run_wrk(url, bodies, threads, conns, duration, quota=0, statuses=False, timeout_s=10,
-            pause_ms=0):
+            pause_ms=0, on_poll=None):
     """Runs wrk with bench/wrk.lua; returns its WRK_RESULT as a dict (plus "rps").
-    With quota, wrk stops once that many responses came back (duration is then a bound);
+    With quota, wrk stops once that many responses came back (duration is then a bound),
+    and on_poll(), if given, is called every 50 ms while it runs;
     with pause_ms, each connection waits that long before each request (a light load)."""
     done_dir = tempfile.mkdtemp(prefix="myocds-wrk-")
     env = dict(os.environ, WRK_BODIES=bodies, WRK_THREADS=str(threads), WRK_DONE=done_dir,
@@ -96,6 +107,8 @@ def run_wrk(url, bodies, threads, conns, duration, quota=0, statuses=False, time
                 time.sleep(0.2)  # the threads leave their loops; then only main gets the signal
                 proc.send_signal(signal.SIGINT)
                 break
+            if on_poll is not None:
+                on_poll()
             time.sleep(0.05)
         out = proc.communicate(timeout=duration + 60)[0].decode(errors="replace")
     finally:
