@@ -23,8 +23,8 @@
 #define STORE_RULE_MAX 64     /* a rule id */
 #define STORE_SERVICE_MAX 128 /* a service id */
 #define STORE_TS_MAX 32       /* "YYYY-MM-DDTHH:MM:SS.mmmZ" */
-#define STORE_FLUSH_MS 200    /* queued cards reach the store at least this often */
-#define STORE_FLUSH_ROWS 512  /* ... or as soon as this many are queued */
+#define STORE_FLUSH_MS 1000   /* queued cards reach the store at least this often */
+#define STORE_FLUSH_ROWS 4096 /* ... or as soon as this many are queued */
 #define STORE_QUEUE_MAX 16384 /* queued cards beyond this are dropped (and counted) */
 #define STORE_TOP_REASONS 3   /* override reasons listed per rule in a report */
 
