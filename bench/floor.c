@@ -12,6 +12,7 @@
  * SIGTERM/SIGINT stop it (exit 0).
  */
 #include "fhir/json.h"
+#include "http/body_keep.h"
 
 #include <arpa/inet.h>
 #include <json-c/json.h>
@@ -32,21 +33,14 @@
 #define FLOOR_MMAP_THRESHOLD ((int)32 << 20)  /* the allocator settings of `myocds serve` */
 #define FLOOR_TRIM_THRESHOLD ((int)256 << 20) /* (src/util/mem.c) */
 #define FLOOR_TOP_PAD ((int)16 << 20)
-#define FLOOR_BODY_KEEP_MAX ((size_t)256 * 1024) /* kept per connection, as the service does */
 
 static const char floor_ok[] = "{\"cards\":[]}";
 static const char floor_bad[] = "{\"error\":\"invalid JSON\",\"status\":400}";
 static const char floor_big[] = "{\"error\":\"request body too large\",\"status\":413}";
 
-/* A connection's body buffer between its requests (src/http/server.c's struct conn_keep). */
-struct floor_keep {
-    char *body;
-    size_t cap;
-};
-
 /* One request's body, from the first handler call to completion (owned by MHD's slot). */
 struct floor_req {
-    struct floor_keep *keep;
+    struct body_keep *keep; /* the connection's body buffer, as in the service */
     char *body;
     size_t len;
     size_t cap;
@@ -60,11 +54,7 @@ static void floor_append(struct floor_req *r, const char *data, size_t size)
         r->too_large = true;
         return;
     }
-    if (r->body == NULL && r->keep != NULL && r->keep->body != NULL) {
-        r->body = r->keep->body; /* lent until floor_completed */
-        r->cap = r->keep->cap;
-        r->keep->body = NULL;
-    }
+    body_keep_lend(r->keep, &r->body, &r->cap); /* until floor_completed */
     if (r->len + size + 1 > r->cap) {
         size_t cap = r->cap == 0 ? FLOOR_BODY_INITIAL : r->cap;
         while (cap < r->len + size + 1)
@@ -118,9 +108,7 @@ static enum MHD_Result floor_request(void *cls, struct MHD_Connection *c, const 
         *req_cls = r = calloc(1, sizeof *r);
         if (r == NULL)
             return MHD_NO;
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-        r->keep = ci != NULL ? ci->socket_context : NULL;
+        r->keep = body_keep_of(c);
         return MHD_YES;
     }
     if (*upload_data_size != 0) {
@@ -143,32 +131,10 @@ static void floor_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     (void)cls;
     (void)c;
     (void)toe;
-    if (r != NULL && r->keep != NULL && r->keep->body == NULL && r->body != NULL &&
-        r->cap <= FLOOR_BODY_KEEP_MAX) {
-        r->keep->body = r->body;
-        r->keep->cap = r->cap;
-    } else if (r != NULL) {
-        free(r->body);
-    }
+    if (r != NULL)
+        body_keep_return(r->keep, r->body, r->cap);
     free(r);
     *req_cls = NULL;
-}
-
-/* A connection's start and end: its struct floor_keep is made and freed here. */
-static void floor_connection(void *cls, struct MHD_Connection *c, void **socket_context,
-                             enum MHD_ConnectionNotificationCode toe)
-{
-    (void)cls;
-    (void)c;
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        *socket_context = calloc(1, sizeof(struct floor_keep));
-        return;
-    }
-    struct floor_keep *keep = *socket_context;
-    if (keep != NULL)
-        free(keep->body);
-    free(keep);
-    *socket_context = NULL;
 }
 
 static struct MHD_Daemon *floor_start(unsigned port)
@@ -182,7 +148,7 @@ static struct MHD_Daemon *floor_start(unsigned port)
                             (unsigned)FLOOR_CONN_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
                             (unsigned)FLOOR_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
                             FLOOR_CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, &floor_completed, NULL,
-                            MHD_OPTION_NOTIFY_CONNECTION, &floor_connection, NULL, MHD_OPTION_END);
+                            MHD_OPTION_NOTIFY_CONNECTION, &body_keep_notify, NULL, MHD_OPTION_END);
 }
 
 int main(int argc, char **argv)

@@ -7,6 +7,7 @@
 #include "http/server.h"
 
 #include "auth/auth.h"
+#include "http/body_keep.h"
 #include "http/http.h"
 #include "http/metrics.h"
 #include "http/snapshot.h"
@@ -30,7 +31,6 @@
 #define HTTP_BODY_INITIAL 4096
 #define HTTP_DRAIN_STEP_MS 10
 #define HTTP_MHD_MSG_MAX 512
-#define HTTP_BODY_KEEP_MAX ((size_t)256 * 1024) /* a connection keeps a body buffer this big */
 
 struct http_server {
     struct MHD_Daemon *d;
@@ -41,20 +41,10 @@ struct http_server {
     struct http_snapshots snaps; /* cfg + engine, replaced whole by http_server_reload */
 };
 
-/* What a connection keeps between its requests: the last body's buffer, so the next body
- * on a keep-alive connection is written into memory already faulted in, instead of a
- * fresh allocation grown by doubling and freed again (freeing a block of 64 KiB or more
- * makes glibc merge every small free block of the arena: thousands, after a request).
- * Owned by the connection (on_connection), or lent to the request in flight. */
-struct conn_keep {
-    char *body;
-    size_t cap;
-};
-
 /* One request's state, from its first handler call to its completion. */
 struct conn_state {
     struct http_server *srv;
-    struct conn_keep *keep; /* the connection's, NULL if none */
+    struct body_keep *keep; /* the connection's, NULL if none */
     struct timespec start;
     char req_id[HTTP_REQ_ID_MAX + 1];
     char method[HTTP_METHOD_MAX];
@@ -170,11 +160,7 @@ static void body_append(struct conn_state *cs, const char *data, size_t size, si
         cs->len = cs->cap = 0;
         return;
     }
-    if (cs->body == NULL && cs->keep != NULL && cs->keep->body != NULL) {
-        cs->body = cs->keep->body; /* lent to this request until on_completed */
-        cs->cap = cs->keep->cap;
-        cs->keep->body = NULL;
-    }
+    body_keep_lend(cs->keep, &cs->body, &cs->cap); /* until on_completed */
     if (cs->len + size + 1 > cs->cap) {
         size_t cap = cs->cap == 0 ? HTTP_BODY_INITIAL : cs->cap;
         while (cap < cs->len + size + 1)
@@ -199,9 +185,7 @@ static struct conn_state *conn_begin(struct http_server *srv, struct MHD_Connect
     if (cs == NULL)
         return NULL;
     cs->srv = srv;
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    cs->keep = ci != NULL ? ci->socket_context : NULL;
+    cs->keep = body_keep_of(c);
     clock_gettime(CLOCK_MONOTONIC, &cs->start);
     set_req_id(cs, c);
     copy_printable(cs->method, sizeof cs->method, method);
@@ -279,32 +263,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     log_fields(LOG_LEVEL_INFO, cs->req_id, "request", f, sizeof f / sizeof f[0]);
     metrics_in_flight(-1);
     atomic_fetch_sub(&srv->in_flight, 1);
-    if (cs->keep != NULL && cs->keep->body == NULL && cs->body != NULL &&
-        cs->cap <= HTTP_BODY_KEEP_MAX) {
-        cs->keep->body = cs->body; /* back to the connection, for its next request */
-        cs->keep->cap = cs->cap;
-    } else {
-        free(cs->body);
-    }
+    body_keep_return(cs->keep, cs->body, cs->cap); /* for the connection's next request */
     free(cs);
     *req_cls = NULL;
-}
-
-/* A connection's start and end: its struct conn_keep is made and freed here. */
-static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
-                          enum MHD_ConnectionNotificationCode toe)
-{
-    (void)cls;
-    (void)c;
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        *socket_context = calloc(1, sizeof(struct conn_keep)); /* NULL: nothing kept */
-        return;
-    }
-    struct conn_keep *keep = *socket_context;
-    if (keep != NULL)
-        free(keep->body);
-    free(keep);
-    *socket_context = NULL;
 }
 
 __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -389,7 +350,7 @@ static struct MHD_Daemon *start_daemon(struct http_server *srv)
         (unsigned)cfg->http_connection_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->http_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
-        &on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, &on_connection, srv, MHD_OPTION_END);
+        &on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, &body_keep_notify, srv, MHD_OPTION_END);
 }
 
 int http_server_start(const struct http_server_opts *opts, struct http_server **out,
