@@ -248,7 +248,12 @@ static int insert_chunk(PGconn *c, const struct store_issue *rows, size_t n, str
 static int tx_issues(PGconn *c, const void *arg, struct myocds_err *err)
 {
     const struct issue_args *a = arg;
-    int rc = 0;
+    /* Card counts, as in SQLite: this transaction's commit does not wait for the WAL flush
+     * (a server crash may lose the last batches, never an inconsistent one); feedback's
+     * transactions keep the server's synchronous_commit. */
+    PGresult *r = PQexec(c, "SET LOCAL synchronous_commit = off");
+    int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : pg_fail(c, "synchronous_commit", err);
+    PQclear(r);
     for (size_t i = 0; i < a->n && rc == 0; i += PG_CARD_CHUNK)
         rc = insert_chunk(c, a->rows + i, a->n - i < PG_CARD_CHUNK ? a->n - i : PG_CARD_CHUNK, err);
     return rc;
