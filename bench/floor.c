@@ -3,7 +3,8 @@
  * A minimal libmicrohttpd + json-c server that takes the same POST as `myocds serve`,
  * parses the body with the service's own parser (json_parse_strict: strict UTF-8, json-c
  * strict mode, the same depth limit) and answers {"cards":[]}. Same daemon mode, limits and
- * allocator settings as the service (one thread per connection, 256 connections, 64 KiB per
+ * allocator settings as the service (one polling thread, bodies parsed by a pool of one
+ * thread per CPU, the connection suspended meanwhile; 256 connections, 64 KiB per
  * connection, 15 s idle timeout, memory kept between requests, a body buffer kept per
  * connection), so myocds / floor is the share of
  * the time the service spends beyond HTTP and parsing.
@@ -13,6 +14,7 @@
  */
 #include "fhir/json.h"
 #include "http/body_keep.h"
+#include "http/workers.h"
 
 #include <arpa/inet.h>
 #include <json-c/json.h>
@@ -24,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define FLOOR_MAX_BODY ((size_t)1 << 20) /* the service's default http.max_body_bytes */
 #define FLOOR_BODY_INITIAL 4096
@@ -34,12 +37,18 @@
 #define FLOOR_TRIM_THRESHOLD ((int)256 << 20) /* (src/util/mem.c) */
 #define FLOOR_TOP_PAD ((int)16 << 20)
 
+static struct workers *floor_pool; /* one thread per CPU: http.threads' default */
+
 static const char floor_ok[] = "{\"cards\":[]}";
 static const char floor_bad[] = "{\"error\":\"invalid JSON\",\"status\":400}";
 static const char floor_big[] = "{\"error\":\"request body too large\",\"status\":413}";
 
 /* One request's body, from the first handler call to completion (owned by MHD's slot). */
 struct floor_req {
+    struct work_item item; /* first: the pool's link while queued */
+    struct MHD_Connection *conn;
+    bool queued;
+    int answer;             /* 0 until the pool parsed the body, then the HTTP status */
     struct body_keep *keep; /* the connection's body buffer, as in the service */
     char *body;
     size_t len;
@@ -118,9 +127,30 @@ static enum MHD_Result floor_request(void *cls, struct MHD_Connection *c, const 
     }
     if (r->too_large)
         return floor_answer(c, MHD_HTTP_CONTENT_TOO_LARGE, floor_big);
-    if (!floor_parse(r))
-        return floor_answer(c, MHD_HTTP_BAD_REQUEST, floor_bad);
-    return floor_answer(c, MHD_HTTP_OK, floor_ok);
+    if (r->answer != 0)
+        return r->answer == MHD_HTTP_OK ? floor_answer(c, MHD_HTTP_OK, floor_ok)
+                                        : floor_answer(c, MHD_HTTP_BAD_REQUEST, floor_bad);
+    if (r->queued)
+        return MHD_YES;
+    /* As the service does: parsed by the pool, the connection suspended meanwhile. */
+    r->conn = c;
+    r->queued = true;
+    MHD_suspend_connection(c);
+    if (workers_push(floor_pool, &r->item) != 0) {
+        r->answer = MHD_HTTP_BAD_REQUEST;
+        MHD_resume_connection(c);
+    }
+    return MHD_YES;
+}
+
+/* A pool thread: parses one body, then lets MHD send the answer. */
+static void floor_work(struct work_item *job, void *ctx)
+{
+    struct floor_req *r = (struct floor_req *)job;
+    struct MHD_Connection *c = r->conn;
+    (void)ctx;
+    r->answer = floor_parse(r) ? MHD_HTTP_OK : MHD_HTTP_BAD_REQUEST;
+    MHD_resume_connection(c);
 }
 
 /* Frees the request state MHD kept for us, completed or aborted. */
@@ -141,8 +171,8 @@ static struct MHD_Daemon *floor_start(unsigned port)
 {
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                     MHD_USE_POLL | MHD_USE_ITC;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY | MHD_ALLOW_SUSPEND_RESUME;
     return MHD_start_daemon(flags, 0, NULL, NULL, &floor_request, NULL, MHD_OPTION_SOCK_ADDR,
                             (const struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT,
                             (unsigned)FLOOR_CONN_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
@@ -169,6 +199,11 @@ int main(int argc, char **argv)
     mallopt(M_MMAP_THRESHOLD, FLOOR_MMAP_THRESHOLD);
     mallopt(M_TRIM_THRESHOLD, FLOOR_TRIM_THRESHOLD);
     mallopt(M_TOP_PAD, FLOOR_TOP_PAD);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (workers_start(cpus > 0 ? (unsigned)cpus : 1, floor_work, NULL, &floor_pool) != 0) {
+        fprintf(stderr, "myocds_floor: cannot start its threads\n");
+        return 1;
+    }
     struct MHD_Daemon *d = floor_start((unsigned)port);
     const union MHD_DaemonInfo *info =
         d != NULL ? MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT) : NULL;
@@ -178,6 +213,11 @@ int main(int argc, char **argv)
     }
     fprintf(stderr, "listening on http://127.0.0.1:%u\n", (unsigned)info->port);
     sigwait(&set, &sig);
+    MHD_socket ls = MHD_quiesce_daemon(d);
+    workers_drain(floor_pool); /* no connection stays suspended */
     MHD_stop_daemon(d);
+    if (ls != MHD_INVALID_SOCKET)
+        close(ls);
+    workers_free(floor_pool);
     return 0;
 }

@@ -11,6 +11,7 @@
 #include "http/http.h"
 #include "http/metrics.h"
 #include "http/snapshot.h"
+#include "http/workers.h"
 #include "util/config.h"
 #include "util/log.h"
 #include "util/rand_uuid.h"
@@ -39,11 +40,18 @@ struct http_server {
     char url[HTTP_BASE_URL_MAX];
     atomic_long in_flight;
     struct http_snapshots snaps; /* cfg + engine, replaced whole by http_server_reload */
+    struct workers *pool;        /* http.threads threads: route and answer each request */
 };
 
 /* One request's state, from its first handler call to its completion. */
 struct conn_state {
+    struct work_item item; /* first: the pool's link while queued */
     struct http_server *srv;
+    struct MHD_Connection *conn;
+    struct http_req req;   /* set when queued; header values borrowed from MHD's pool */
+    struct http_resp resp; /* the pool's answer, sent once the connection is resumed */
+    bool queued;
+    bool answered;          /* resp is ready (set by the pool thread before it resumes conn) */
     struct body_keep *keep; /* the connection's, NULL if none */
     struct timespec start;
     char req_id[HTTP_REQ_ID_MAX + 1];
@@ -223,7 +231,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (cs->status != 0)
         return MHD_YES;
-    struct http_req req = {
+    if (cs->answered)
+        return send_resp(cs, c, &cs->resp, false);
+    if (cs->queued)
+        return MHD_YES;
+    cs->req = (struct http_req){
         .method = method,
         .path = url,
         .content_type =
@@ -235,13 +247,34 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         .body_too_large = cs->too_large,
         .req_id = cs->req_id,
     };
+    cs->conn = c;
+    cs->queued = true;
+    MHD_suspend_connection(c);                     /* before the pool can resume it */
+    if (workers_push(srv->pool, &cs->item) != 0) { /* stopping: no thread will route it */
+        cs->resp = (struct http_resp){.status = 503};
+        cs->resp.endpoint = "other";
+        http_resp_error(&cs->resp, 503, "shutting down");
+        cs->answered = true;
+        MHD_resume_connection(c);
+    }
+    return MHD_YES;
+}
+
+/* A pool thread: routes one request, then lets MHD send the answer (on_request again). */
+static void run_request(struct work_item *job, void *ctx)
+{
+    struct conn_state *cs = (struct conn_state *)job;
+    struct http_server *srv = ctx;
+    struct MHD_Connection *c = cs->conn;
+    cs->resp = (struct http_resp){.status = 500};
     /* The set this request started with, even if a reload swaps it meanwhile. */
     struct http_snapshot *snap = http_snapshot_acquire(&srv->snaps);
     struct http_app app = srv->app;
     http_snapshot_apply(snap, &app);
-    http_route(&app, &req, &resp);
+    http_route(&app, &cs->req, &cs->resp);
     http_snapshot_release(snap);
-    return send_resp(cs, c, &resp, false);
+    cs->answered = true;
+    MHD_resume_connection(c); /* the last touch of cs here: MHD owns it again */
 }
 
 /* The only reliable cleanup point: runs for completed and aborted requests alike. */
@@ -264,6 +297,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     metrics_in_flight(-1);
     atomic_fetch_sub(&srv->in_flight, 1);
     body_keep_return(cs->keep, cs->body, cs->cap); /* for the connection's next request */
+    free(cs->resp.body); /* an answer the client left before it was sent */
     free(cs);
     *req_cls = NULL;
 }
@@ -332,13 +366,10 @@ static int set_url(struct http_server *srv, struct myocds_err *err)
 static struct MHD_Daemon *start_daemon(struct http_server *srv)
 {
     const struct cfg *cfg = srv->app.cfg;
-    /* One thread per connection: the kernel spreads the connections' threads over the
-     * CPUs. MHD's thread pool accepts connections in series of up to ten per worker, so a
-     * few keep-alive connections (wrk's, an EHR gateway's) often all land on one worker
-     * and one CPU does all the work (measured: half the runs); and a worker blocked on a
-     * FHIR fetch stalls every connection it holds. */
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                     MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    /* One thread polls every connection (epoll) and reads the requests; complete ones go
+     * to the pool (srv->pool), their connection suspended until the answer is ready. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY |
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (srv->addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     /* One caller (an EHR behind one gateway IP) may take half the slots, not all. */
@@ -373,6 +404,10 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
         goto fail;
     if ((rc = http_snapshots_init(&srv->snaps, opts->cfg, opts->engine, err)) != 0)
         goto fail;
+    if (workers_start(opts->cfg->http_threads, run_request, srv, &srv->pool) != 0) {
+        rc = myocds_err_set(err, 500, "cannot start the request threads");
+        goto fail;
+    }
     srv->d = start_daemon(srv);
     if (srv->d == NULL) {
         rc = myocds_err_set(err, 500, "cannot listen on %s port %u (in use, or not local?)",
@@ -416,10 +451,12 @@ void http_server_stop(struct http_server *s, unsigned drain_ms)
         long left = atomic_load(&s->in_flight);
         if (left > 0)
             log_warnx("stopping with %ld request(s) still in flight", left);
+        workers_drain(s->pool); /* answers what is queued: no connection stays suspended */
         MHD_stop_daemon(s->d);
         if (ls != MHD_INVALID_SOCKET)
             close(ls); /* only after MHD_stop_daemon in threaded modes */
     }
+    workers_free(s->pool);
     http_snapshots_destroy(&s->snaps); /* no request runs any more */
     auth_verifier_free(s->app.auth);
     free(s);
