@@ -1,8 +1,10 @@
 /* server.c - libmicrohttpd glue ONLY: bytes <-> struct http_req / struct http_resp.
  *
- * Per request: headers (first call: request id, early 413), body chunks (accumulated up
- * to http.max_body_bytes, then dropped), final call (route and answer, never earlier:
- * answering on the first call costs keep-alive), completion (access log, free).
+ * Per request, on the polling thread: headers (first call: request id, early 413), body
+ * chunks (accumulated up to http.max_body_bytes, then dropped), final call (the
+ * connection suspended and the request queued for the pool, never earlier: answering on
+ * the first call costs keep-alive); on a pool thread: route (run_request), then resume;
+ * on the polling thread again: the answer sent, completion (access log, free).
  */
 #include "http/server.h"
 
