@@ -5,13 +5,13 @@
 #include "cds/card.h"
 
 #include "fhir/json.h"
+#include "util/capbuf.h"
 #include "util/rand_uuid.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define UUID_TEXT RAND_UUID_TEXT
 
 static int rank(const char *indicator)
 {
@@ -72,32 +72,30 @@ static char *suggestion_text(const char *tmpl, const char *patient_json, const c
                              bool recommended)
 {
     static const char var[] = "{patientId}";
-    size_t n_var = 0;
-    for (const char *p = strstr(tmpl, var); p != NULL; p = strstr(p + 1, var))
-        n_var++;
+    struct capbuf b = {.max = SIZE_MAX};
     size_t len = strlen(tmpl);
-    size_t cap = len + n_var * strlen(patient_json) + UUID_TEXT + 64;
-    char *out = len >= 2 && tmpl[len - 1] == '}' ? malloc(cap) : NULL;
-    size_t o = 0;
-    if (out == NULL)
-        return NULL;
-    len--; /* without the closing brace: uuid and isRecommended go before it */
-    for (const char *p = tmpl; p < tmpl + len;) {
+    bool ok = len >= 2 && tmpl[len - 1] == '}';
+    const char *end = tmpl + len - 1; /* the closing brace: uuid and isRecommended go first */
+    for (const char *p = tmpl; ok && p < end;) {
         const char *hit = strstr(p, var);
-        size_t k = hit != NULL && hit < tmpl + len ? (size_t)(hit - p) : (size_t)(tmpl + len - p);
-        memcpy(out + o, p, k);
-        o += k;
-        p += k;
-        if (p < tmpl + len) {
-            size_t m = strlen(patient_json);
-            memcpy(out + o, patient_json, m);
-            o += m;
+        const char *stop = hit != NULL && hit < end ? hit : end;
+        ok = capbuf_add(&b, p, (size_t)(stop - p));
+        p = stop;
+        if (ok && p < end) {
+            ok = capbuf_add(&b, patient_json, strlen(patient_json));
             p += sizeof var - 1;
         }
     }
-    snprintf(out + o, cap - o, "%s\"uuid\":\"%s\",\"isRecommended\":%s}", o > 1 ? "," : "", uuid,
-             recommended ? "true" : "false");
-    return out;
+    char tail[RAND_UUID_TEXT + 48];
+    int n = snprintf(tail, sizeof tail, "%s\"uuid\":\"%s\",\"isRecommended\":%s}",
+                     b.len > 1 ? "," : "", uuid, recommended ? "true" : "false");
+    if (ok && (n < 0 || (size_t)n >= sizeof tail || !capbuf_add(&b, tail, (size_t)n)))
+        ok = false;
+    if (!ok) {
+        capbuf_free(&b);
+        return NULL;
+    }
+    return capbuf_take(&b, NULL);
 }
 
 static json_object *suggestions(const struct card *c, const struct rules_conf *rc,
@@ -108,7 +106,7 @@ static json_object *suggestions(const struct card *c, const struct rules_conf *r
     bool any = strcmp(c->selection, "any") == 0; /* every suggestion stands on its own */
     for (int i = 0; arr != NULL && i < c->n_suggestions; i++) {
         const char *tmpl = json_get_str(texts, c->suggestions[i]);
-        char uuid[UUID_TEXT];
+        char uuid[RAND_UUID_TEXT];
         if (tmpl == NULL)
             continue;
         rand_uuid(uuid);
@@ -186,10 +184,10 @@ json_object *cards_to_json(struct card_list *cards, const struct rules_conf *rc,
         }
     char *patient_json = card_patient_json(patient_id);
     for (int i = 0; patient_json != NULL && i < cards->n; i++) {
-        char uuid[UUID_TEXT];
+        char uuid[RAND_UUID_TEXT];
         rand_uuid(uuid);
         if (uuids != NULL)
-            memcpy(uuids[i], uuid, UUID_TEXT);
+            memcpy(uuids[i], uuid, RAND_UUID_TEXT);
         json_object_array_add(arr, card_json(&cards->v[i], rc, patient_json, uuid));
     }
     free(patient_json);
