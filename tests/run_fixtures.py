@@ -12,6 +12,8 @@ For each fixtures/cases/NAME.expect.json (the request is NAME.json beside it):
   (b) the same bytes are POSTed to /cds-services/SERVICE of one `BIN serve --dev --port 0`
       (config {"data_dir": <tempdir>}); the HTTP status must match, and a 200 must give the
       same rule set as eval.
+Then every case again on one keep-alive connection, forwards and backwards: each answer
+must equal (but for its uuids) the case's own.
 Each 200 response is checked for the exact rule set (card.source.topic.code; no duplicates),
 indicators, summary/detail/suggestion-label substrings and the CDS Hooks 2.0 card shape;
 every suggestion action resource is validated against the FHIR R4 JSON schema.
@@ -22,6 +24,7 @@ Only the standard library and Debian's python3-jsonschema are used.
 """
 import argparse
 import glob
+import http.client
 import json
 import os
 import re
@@ -424,7 +427,8 @@ def parse_json(data, what):
         return None, "%s is not JSON (%s): %.200r" % (what, e, data)
 
 
-def run_case(name, req_path, expect, args, schema, server, server_err):
+def run_case(name, req_path, expect, args, schema, server, server_err, answers):
+    """Checks one case; its live answer goes in answers[name] for the keep-alive pass."""
     errs = []
     status = expect["status"]
     service = expect["service"]
@@ -481,6 +485,7 @@ def run_case(name, req_path, expect, args, schema, server, server_err):
     if perr:
         errs.append(perr)
         return errs
+    answers[name] = (code, without_uuids(obj), service)
     if status == 200:
         fired, shape = check_response(obj, schema)
         errs.extend("http: " + e for e in shape + check_expectations(obj, fired, expect))
@@ -498,6 +503,44 @@ def run_case(name, req_path, expect, args, schema, server, server_err):
             ec = expect.get("error_contains")
             if ec and ec.lower() not in obj["error"].lower():
                 errs.append("http error %r does not mention %r" % (obj["error"], ec))
+    return errs
+
+
+def without_uuids(obj):
+    """obj without its "uuid" members (fresh in every answer), for comparing answers."""
+    if isinstance(obj, dict):
+        return {k: without_uuids(v) for k, v in obj.items() if k != "uuid"}
+    if isinstance(obj, list):
+        return [without_uuids(v) for v in obj]
+    return obj
+
+
+def keep_alive_pass(server, cases, answers, timeout):
+    """Every case again on ONE keep-alive connection, forwards then backwards, so answers
+    of every size follow each other on it: each must equal the case's own answer (the
+    server keeps a connection's buffers between its requests). Returns the errors."""
+    errs = []
+    host, port = server.base[len("http://"):].rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    order = [c for c in cases if c[0] in answers]
+    try:
+        for name, req_path, _ in order + order[::-1]:
+            with open(req_path, "rb") as f:
+                body = f.read()
+            conn.request("POST", "/cds-services/" + answers[name][2], body=body,
+                         headers={"Content-Type": "application/json"})
+            resp = conn.getresponse()
+            data = resp.read()
+            if resp.getheader("Connection", "").lower() == "close":
+                conn.close()
+            obj, perr = parse_json(data, "keep-alive answer of " + name)
+            if perr or (resp.status, without_uuids(obj)) != answers[name][:2]:
+                errs.append("%s: answer on a kept-alive connection differs (status %d): %.200s"
+                            % (name, resp.status, data.decode("utf-8", "replace")))
+    except (OSError, http.client.HTTPException) as e:
+        errs.append("keep-alive connection failed: %r" % e)
+    finally:
+        conn.close()
     return errs
 
 
@@ -563,6 +606,7 @@ def main(argv=None):
 
     passed = failed = 0
     seen_instances = {}
+    answers = {}
     try:
         for name, req_path, exp_path in cases:
             errs = []
@@ -585,7 +629,7 @@ def main(argv=None):
                 except (OSError, ValueError) as e:
                     errs.append("request is not JSON: %s" % e)
             if not errs:
-                errs = run_case(name, req_path, expect, args, schema, server, server_err)
+                errs = run_case(name, req_path, expect, args, schema, server, server_err, answers)
             if errs:
                 failed += 1
                 print("FAIL %s: %s" % (name, "; ".join(errs)))
@@ -593,6 +637,15 @@ def main(argv=None):
                 passed += 1
                 print("ok %s" % name)
             sys.stdout.flush()
+        if server is not None and not server_err and answers:
+            errs = keep_alive_pass(server, cases, answers, args.timeout)
+            for e in errs:
+                print("FAIL keep-alive %s" % e)
+            if errs:
+                failed += 1
+            else:
+                passed += 1
+                print("ok keep-alive: %d answers in turn on one connection" % (2 * len(answers)))
     finally:
         if server is not None:
             warn = server.stop()

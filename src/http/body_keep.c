@@ -1,7 +1,8 @@
-/* body_keep.c - a connection's body buffer, kept between its requests (see body_keep.h). */
+/* body_keep.c - a connection's buffers, kept between its requests (see body_keep.h). */
 #include "http/body_keep.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 void body_keep_notify(void *cls, struct MHD_Connection *c, void **socket_context,
                       enum MHD_ConnectionNotificationCode toe)
@@ -13,8 +14,10 @@ void body_keep_notify(void *cls, struct MHD_Connection *c, void **socket_context
         return;
     }
     struct body_keep *k = *socket_context;
-    if (k != NULL)
+    if (k != NULL) {
         free(k->body);
+        free(k->answer);
+    }
     free(k);
     *socket_context = NULL;
 }
@@ -43,4 +46,19 @@ void body_keep_return(struct body_keep *k, char *body, size_t cap)
         return;
     }
     free(body);
+}
+
+const char *body_keep_answer(struct body_keep *k, const char *answer, size_t len)
+{
+    if (k == NULL || answer == NULL || len == 0 || len > BODY_KEEP_MAX)
+        return NULL;
+    if (len > k->answer_cap) {
+        char *grown = realloc(k->answer, len);
+        if (grown == NULL)
+            return NULL;
+        k->answer = grown;
+        k->answer_cap = len;
+    }
+    memcpy(k->answer, answer, len);
+    return k->answer;
 }

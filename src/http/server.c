@@ -3,8 +3,9 @@
  * Per request, on the polling thread: headers (first call: request id, early 413), body
  * chunks (accumulated up to http.max_body_bytes, then dropped), final call (the
  * connection suspended and the request queued for the pool, never earlier: answering on
- * the first call costs keep-alive); on a pool thread: route (run_request), then resume;
- * on the polling thread again: the answer sent, completion (access log, free).
+ * the first call costs keep-alive); on a pool thread: route (run_request), the answer
+ * copied into the connection's kept buffer (body_keep.h says why), then resume; on the
+ * polling thread again: the answer sent, completion (access log, free).
  */
 #include "http/server.h"
 
@@ -63,7 +64,8 @@ struct conn_state {
     size_t len;
     size_t cap;
     bool too_large;
-    int status; /* 0 until answered */
+    const char *answer; /* resp's body, copied into keep (resp.body then NULL), or NULL */
+    int status;         /* 0 until answered */
 };
 
 /* Copies src, cut to cap, with anything but printable ASCII shown as '?'. */
@@ -130,7 +132,10 @@ static enum MHD_Result send_resp(struct conn_state *cs, struct MHD_Connection *c
                                  struct http_resp *resp, bool close_after)
 {
     struct MHD_Response *r;
-    if (resp->body != NULL) {
+    if (resp == &cs->resp && cs->answer != NULL) {
+        r = MHD_create_response_from_buffer(resp->len, (void *)cs->answer,
+                                            MHD_RESPMEM_PERSISTENT); /* kept by keep */
+    } else if (resp->body != NULL) {
         r = MHD_create_response_from_buffer_with_free_callback(resp->len, resp->body, &free);
         if (r == NULL)
             free(resp->body);
@@ -275,6 +280,12 @@ static void run_request(struct work_item *job, void *ctx)
     http_snapshot_apply(snap, &app);
     http_route(&app, &cs->req, &cs->resp);
     http_snapshot_release(snap);
+    /* Freed here, by the thread whose arena made it (body_keep.h says why). */
+    cs->answer = body_keep_answer(cs->keep, cs->resp.body, cs->resp.len);
+    if (cs->answer != NULL) {
+        free(cs->resp.body);
+        cs->resp.body = NULL;
+    }
     cs->answered = true;
     MHD_resume_connection(c); /* the last touch of cs here: MHD owns it again */
 }
