@@ -249,9 +249,9 @@ static json_object *parse(const char *s)
     return o;
 }
 
-static int count_resource(json_object *res, void *ctx)
+static int count_resource(json_object *res, const char *type, void *ctx)
 {
-    (void)res;
+    assert_string_equal(type, fhir_type(res));
     (*(int *)ctx)++;
     return 0;
 }

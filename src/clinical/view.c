@@ -26,12 +26,6 @@ struct builder {
     int failed;
 };
 
-static bool is_type(const json_object *res, const char *type)
-{
-    const char *t = fhir_type(res);
-    return t != NULL && strcmp(t, type) == 0;
-}
-
 static bool status_in(const char *status, const char *const *list)
 {
     for (; status != NULL && *list != NULL; list++)
@@ -272,26 +266,22 @@ static void add_patient(struct builder *b, const json_object *p)
         b->v->sex = strcmp(gender, "female") == 0 ? 'f' : strcmp(gender, "male") == 0 ? 'm' : 'u';
 }
 
-static int index_pass(json_object *res, void *ctx)
+static int index_pass(json_object *res, const char *type, void *ctx)
 {
     struct builder *b = ctx;
-    const char *id = json_get_str(res, "id");
-    if (id == NULL)
-        return 0;
-    if (is_type(res, "Medication"))
-        lh_table_insert(b->meds_by_id, id, res);
-    else if (b->drafts && is_type(res, "MedicationRequest"))
-        lh_table_insert(b->draft_ids, id, res);
+    struct lh_table *index = strcmp(type, "Medication") == 0                       ? b->meds_by_id
+                             : b->drafts && strcmp(type, "MedicationRequest") == 0 ? b->draft_ids
+                                                                                   : NULL;
+    const char *id = index != NULL ? json_get_str(res, "id") : NULL;
+    if (id != NULL)
+        lh_table_insert(index, id, res);
     return 0;
 }
 
-/* Reads one resource into the view; its type is looked up once. */
-static int fact_pass(json_object *res, void *ctx)
+/* Reads one resource into the view. */
+static int fact_pass(json_object *res, const char *type, void *ctx)
 {
     struct builder *b = ctx;
-    const char *type = fhir_type(res);
-    if (type == NULL)
-        return 0;
     if (strcmp(type, "MedicationRequest") == 0)
         return add_request(b, res);
     bool request = strcmp(type, "ServiceRequest") == 0;

@@ -43,8 +43,11 @@ static void match_text(const struct terminology *t, const json_object *cc, struc
     const char *text = json_get_str(cc, "text");
     const struct term_drug *d = text != NULL ? term_drug_by_text(t, text) : NULL;
     json_object *codings = json_get_arr(cc, "coding");
-    for (size_t i = 0; d == NULL && codings != NULL && i < json_object_array_length(codings); i++)
-        d = term_drug_by_text(t, json_get_str(json_object_array_get_idx(codings, i), "display"));
+    for (size_t i = 0; d == NULL && codings != NULL && i < json_object_array_length(codings); i++) {
+        const char *display = json_get_str(json_object_array_get_idx(codings, i), "display");
+        if (text == NULL || display == NULL || strcmp(display, text) != 0) /* else read above */
+            d = term_drug_by_text(t, display);
+    }
     if (d != NULL) {
         m->drug = d;
         m->classes |= d->classes;

@@ -20,7 +20,7 @@ static int each_in(json_object *v, fhir_each_fn fn, void *ctx, int depth)
     if (type == NULL)
         return 0;
     if (strcmp(type, "Bundle") != 0)
-        return fn(v, ctx);
+        return fn(v, type, ctx);
     if (depth >= FHIR_MAX_BUNDLE_DEPTH)
         return 0;
     json_object *entries = json_get_arr(v, "entry");

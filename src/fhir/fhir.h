@@ -17,8 +17,10 @@
 const char *fhir_type(const json_object *res);
 
 /* Calls fn for each resource in v: v may be a single resource, a Bundle (entry[].resource),
- * or NULL. Stops early when fn returns non-zero and returns that value. */
-typedef int (*fhir_each_fn)(json_object *res, void *ctx);
+ * or NULL; type is the resource's resourceType (borrowed from res), looked up once here.
+ * Resources without one are skipped. Stops early when fn returns non-zero and returns that
+ * value. */
+typedef int (*fhir_each_fn)(json_object *res, const char *type, void *ctx);
 int fhir_each_resource(json_object *v, fhir_each_fn fn, void *ctx);
 
 /* The code of the first coding of a CodeableConcept (member `key` of res) whose system
