@@ -1,6 +1,8 @@
 /* json.c - strict, bounded JSON parsing and typed getters over json-c. */
 #include "fhir/json.h"
 
+#include "fhir/json_key.h"
+
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -116,12 +118,24 @@ json_object *json_parse_strict(const char *buf, size_t len, struct myocds_err *e
     return root;
 }
 
+/* Member key of obj (any type; NULL for a JSON null), or NULL when obj is no object or
+ * has no such member. json_object_object_get_ex(), with the key's hash from json_key. */
+static json_object *member(const json_object *obj, const char *key, bool *found)
+{
+    *found = false;
+    if (obj == NULL || key == NULL || !json_object_is_type(obj, json_type_object))
+        return NULL;
+    struct lh_table *t = json_object_get_object(obj);
+    struct lh_entry *e = lh_table_lookup_entry_w_hash(t, key, json_key_hash(t, key));
+    *found = e != NULL;
+    return e != NULL ? (json_object *)lh_entry_v(e) : NULL;
+}
+
 json_object *json_get(const json_object *obj, const char *key, json_type type)
 {
-    json_object *child = NULL;
-    if (obj == NULL || !json_object_is_type(obj, json_type_object))
-        return NULL;
-    if (!json_object_object_get_ex(obj, key, &child) || !json_object_is_type(child, type))
+    bool found = false;
+    json_object *child = member(obj, key, &found);
+    if (!found || !json_object_is_type(child, type))
         return NULL;
     return child;
 }
@@ -150,9 +164,9 @@ json_object *json_get_arr(const json_object *obj, const char *key)
 
 bool json_get_num(const json_object *obj, const char *key, double *out)
 {
-    json_object *n = NULL;
-    if (obj == NULL || !json_object_is_type(obj, json_type_object) ||
-        !json_object_object_get_ex(obj, key, &n))
+    bool found = false;
+    json_object *n = member(obj, key, &found);
+    if (!found)
         return false;
     if (json_object_is_type(n, json_type_int)) {
         *out = (double)json_object_get_int64(n);
