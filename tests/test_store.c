@@ -1,5 +1,6 @@
-/* test_store.c - what is SQLite's own (file, mode, data_dir), the card queue, and the
- * report's date range and formats. The suite both backends share is test_store_pg.c. */
+/* test_store.c - what is SQLite's own (file, mode, data_dir, which writes wait for the
+ * disk), the card queue, and the report's date range and formats. The suite both backends
+ * share is test_store_pg.c. */
 /* cmocka.h needs these four first. */
 /* clang-format off */
 #include <setjmp.h>
@@ -13,6 +14,7 @@
 #include "store/store.h"
 
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +124,129 @@ static void test_queue_refuses_foreign_rows(void **state)
     store_close(st);
 }
 
+/* A VFS over the default one that counts the syncs of every file it opens: which writes
+ * wait for the disk. */
+struct sync_file {
+    sqlite3_file base; /* first: SQLite sees a sqlite3_file */
+    sqlite3_file *real;
+};
+
+static sqlite3_vfs *real_vfs;
+static atomic_long syncs; /* the flusher thread commits the cards */
+
+static int sf_close(sqlite3_file *f)
+{
+    struct sync_file *s = (struct sync_file *)f;
+    int rc = s->real->pMethods != NULL ? s->real->pMethods->xClose(s->real) : SQLITE_OK;
+    free(s->real);
+    return rc;
+}
+
+static int sf_sync(sqlite3_file *f, int flags)
+{
+    struct sync_file *s = (struct sync_file *)f;
+    syncs++;
+    return s->real->pMethods->xSync(s->real, flags);
+}
+
+/* The other methods pass through to the real file. */
+static sqlite3_io_methods sf_methods;
+
+#define SF_PASS(name, proto, args)                                                                 \
+    static int sf_##name proto                                                                     \
+    {                                                                                              \
+        sqlite3_file *r = ((struct sync_file *)f)->real;                                           \
+        return r->pMethods->x##name args;                                                          \
+    }
+SF_PASS(Read, (sqlite3_file * f, void *b, int n, sqlite3_int64 o), (r, b, n, o))
+SF_PASS(Write, (sqlite3_file * f, const void *b, int n, sqlite3_int64 o), (r, b, n, o))
+SF_PASS(Truncate, (sqlite3_file * f, sqlite3_int64 n), (r, n))
+SF_PASS(FileSize, (sqlite3_file * f, sqlite3_int64 *n), (r, n))
+SF_PASS(Lock, (sqlite3_file * f, int l), (r, l))
+SF_PASS(Unlock, (sqlite3_file * f, int l), (r, l))
+SF_PASS(CheckReservedLock, (sqlite3_file * f, int *o), (r, o))
+SF_PASS(FileControl, (sqlite3_file * f, int op, void *a), (r, op, a))
+SF_PASS(SectorSize, (sqlite3_file * f), (r))
+SF_PASS(DeviceCharacteristics, (sqlite3_file * f), (r))
+SF_PASS(ShmMap, (sqlite3_file * f, int i, int sz, int ext, void volatile **p), (r, i, sz, ext, p))
+SF_PASS(ShmLock, (sqlite3_file * f, int o, int n, int fl), (r, o, n, fl))
+SF_PASS(ShmUnmap, (sqlite3_file * f, int del), (r, del))
+
+static void sf_barrier(sqlite3_file *f)
+{
+    sqlite3_file *r = ((struct sync_file *)f)->real;
+    r->pMethods->xShmBarrier(r);
+}
+
+static int sf_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out)
+{
+    struct sync_file *s = (struct sync_file *)f;
+    (void)vfs;
+    s->real = calloc(1, (size_t)real_vfs->szOsFile);
+    if (s->real == NULL)
+        return SQLITE_NOMEM;
+    int rc = real_vfs->xOpen(real_vfs, name, s->real, flags, out);
+    if (rc != SQLITE_OK) {
+        free(s->real);
+        f->pMethods = NULL;
+        return rc;
+    }
+    sf_methods = (sqlite3_io_methods){
+        .iVersion = 2, /* with the WAL's shared memory, without memory mapping */
+        .xClose = sf_close,
+        .xRead = sf_Read,
+        .xWrite = sf_Write,
+        .xTruncate = sf_Truncate,
+        .xSync = sf_sync,
+        .xFileSize = sf_FileSize,
+        .xLock = sf_Lock,
+        .xUnlock = sf_Unlock,
+        .xCheckReservedLock = sf_CheckReservedLock,
+        .xFileControl = sf_FileControl,
+        .xSectorSize = sf_SectorSize,
+        .xDeviceCharacteristics = sf_DeviceCharacteristics,
+        .xShmMap = sf_ShmMap,
+        .xShmLock = sf_ShmLock,
+        .xShmBarrier = sf_barrier,
+        .xShmUnmap = sf_ShmUnmap};
+    f->pMethods = &sf_methods;
+    return SQLITE_OK;
+}
+
+/* Feedback waits for the disk before its call returns (synchronous=FULL: the WAL is
+ * synced at COMMIT); a batch of cards does not (NORMAL), before or after feedback. */
+static void test_feedback_syncs_cards_do_not(void **state)
+{
+    struct fixture *f = *state;
+    struct store *st = NULL;
+    struct myocds_err err = {0};
+    static sqlite3_vfs counting;
+    real_vfs = sqlite3_vfs_find(NULL);
+    counting = *real_vfs;
+    counting.zName = "myocds-count-syncs";
+    counting.szOsFile = (int)sizeof(struct sync_file);
+    counting.xOpen = sf_open;
+    assert_int_equal(sqlite3_vfs_register(&counting, 1), SQLITE_OK);
+    assert_int_equal(store_sqlite_open(f->data_dir, &st, &err), 0);
+    const struct store_card card[] = {{"card-a", "pjp-prophylaxis"}, {"card-b", "pjp-prophylaxis"}};
+    for (int i = 0; i < 2; i++) {
+        const struct myocds_feedback fb = {.card_uuid = card[i].card_uuid,
+                                           .outcome = "accepted",
+                                           .outcome_timestamp = "2026-01-01T00:00:00Z"};
+        long before = syncs;
+        assert_int_equal(store_cards_issued(st, "svc", &card[i], 1, &err), 0);
+        store_flush(st);
+        assert_int_equal(syncs, before); /* committed without a sync */
+        assert_int_equal(store_put_feedback(st, "svc", &fb, 1, NULL, NULL, &err), 0);
+        assert_true(syncs > before); /* committed, synced (a new row: a write) */
+    }
+    assert_int_equal(query_int(f, "SELECT count(*) FROM cards_issued"), 2);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM feedback"), 2);
+    store_close(st);
+    sqlite3_vfs_register(real_vfs, 1);
+    sqlite3_vfs_unregister(&counting);
+}
+
 struct range_case {
     const char *since;
     const char *until;
@@ -208,6 +333,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_open_creates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_refuses_foreign_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_feedback_syncs_cards_do_not, setup, teardown),
         cmocka_unit_test(test_report_range),
         cmocka_unit_test(test_report_render),
     };

@@ -212,7 +212,8 @@ static int sqlite_put_feedback(struct store *base, const char *service_id,
 {
     struct sqlite_store *st = (struct sqlite_store *)base;
     pthread_mutex_lock(&st->lock);
-    int rc = db_exec(st->db, "PRAGMA synchronous=NORMAL", err);
+    /* FULL: the COMMIT waits for the WAL's fsync (a card batch may have left NORMAL). */
+    int rc = db_exec(st->db, "PRAGMA synchronous=FULL", err);
     if (rc == 0)
         rc = db_exec(st->db, "BEGIN IMMEDIATE", err);
     for (size_t i = 0; i < n && rc == 0; i++) {
