@@ -185,7 +185,7 @@ json_object *cards_to_json(struct card_list *cards, const struct rules_conf *rc,
     char *patient_json = card_patient_json(patient_id);
     for (int i = 0; patient_json != NULL && i < cards->n; i++) {
         char uuid[RAND_UUID_TEXT];
-        rand_uuid(uuid);
+        rand_uuid_v7(uuid); /* time-ordered: the card store indexes them */
         if (uuids != NULL)
             memcpy(uuids[i], uuid, RAND_UUID_TEXT);
         json_object_array_add(arr, card_json(&cards->v[i], rc, patient_json, uuid));
