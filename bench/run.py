@@ -191,7 +191,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", required=True, help="a Release build directory")
     ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
-    ap.add_argument("--rounds", type=int, default=3, help="runs per server and load")
+    ap.add_argument("--rounds", type=int, default=5, help="runs per server and load")
     ap.add_argument("--threads", type=int, default=2, help="wrk threads")
     ap.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per server")
     ap.add_argument("--mem-first", type=int, default=1000)
