@@ -15,10 +15,10 @@
 #include "fhir/json.h"
 #include "http/body_keep.h"
 #include "http/workers.h"
+#include "util/mem.h"
 
 #include <arpa/inet.h>
 #include <json-c/json.h>
-#include <malloc.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <signal.h>
@@ -33,9 +33,6 @@
 #define FLOOR_CONN_LIMIT 256
 #define FLOOR_TIMEOUT_S 15
 #define FLOOR_CONN_MEMORY ((size_t)64 * 1024)
-#define FLOOR_MMAP_THRESHOLD ((int)32 << 20)  /* the allocator settings of `myocds serve` */
-#define FLOOR_TRIM_THRESHOLD ((int)256 << 20) /* (src/util/mem.c) */
-#define FLOOR_TOP_PAD ((int)16 << 20)
 
 static struct workers *floor_pool; /* one thread per CPU: http.threads' default */
 
@@ -196,9 +193,7 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* before MHD starts its threads */
-    mallopt(M_MMAP_THRESHOLD, FLOOR_MMAP_THRESHOLD);
-    mallopt(M_TRIM_THRESHOLD, FLOOR_TRIM_THRESHOLD);
-    mallopt(M_TOP_PAD, FLOOR_TOP_PAD);
+    mem_keep_heap();                        /* the allocator settings of `myocds serve` */
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     if (workers_start(cpus > 0 ? (unsigned)cpus : 1, floor_work, NULL, &floor_pool) != 0) {
         fprintf(stderr, "myocds_floor: cannot start its threads\n");

@@ -125,6 +125,39 @@ static void test_medications_by_code_text_and_contained(void **state)
     json_object_put(keep);
 }
 
+/* A Medication read after the order that points at it, a draft order sent again in the
+ * record, and orders kept in the order they came: the view is the same as if every
+ * Medication had come first. */
+static void test_references_forward_and_drafts_once(void **state)
+{
+    (void)state;
+    const char *record =
+        "{\"resource\":{\"resourceType\":\"MedicationRequest\",\"id\":\"r1\",\"status\":\"active\","
+        "\"medicationReference\":{\"reference\":\"Medication/m9\"}}},"
+        "{\"resource\":{\"resourceType\":\"MedicationRequest\",\"id\":\"d1\",\"status\":\"active\","
+        "\"medicationCodeableConcept\":{\"coding\":[{" RX ",\"code\":\"8640\"}]}}},"
+        "{\"resource\":{\"resourceType\":\"MedicationRequest\",\"id\":\"r2\",\"status\":\"active\","
+        "\"medicationCodeableConcept\":{\"coding\":[{" RX ",\"code\":\"1256\"}]}}},"
+        "{\"resource\":{\"resourceType\":\"Medication\",\"id\":\"m9\",\"code\":{\"coding\":[{" RX
+        ",\"code\":\"6851\"}]}}}";
+    const char *drafts =
+        "{\"resource\":{\"resourceType\":\"MedicationRequest\",\"id\":\"d1\",\"status\":\"draft\","
+        "\"medicationCodeableConcept\":{\"coding\":[{" RX ",\"code\":\"8640\"}]}}}";
+    struct patient_view v;
+    json_object *keep = NULL;
+    build(&v, HOOK_ORDER_SIGN, record, drafts, &keep);
+    assert_int_equal(v.n_meds, 3); /* d1 once, as the draft it is */
+    assert_string_equal(v.meds[0].id, "d1");
+    assert_true(v.meds[0].ordered && (v.meds[0].classes & DC_GLUCOCORTICOID));
+    assert_string_equal(v.meds[1].id, "r1");
+    assert_true(v.meds[1].classes & DC_METHOTREXATE); /* by the Medication found after it */
+    assert_false(v.meds[1].ordered);
+    assert_string_equal(v.meds[2].id, "r2");
+    assert_true(v.meds[2].classes & DC_AZATHIOPRINE);
+    view_free(&v);
+    json_object_put(keep);
+}
+
 static void test_ivig_by_name_needs_intravenous(void **state)
 {
     (void)state;
@@ -242,6 +275,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_condition_status_and_subtypes),
         cmocka_unit_test(test_medications_by_code_text_and_contained),
+        cmocka_unit_test(test_references_forward_and_drafts_once),
         cmocka_unit_test(test_ivig_by_name_needs_intravenous),
         cmocka_unit_test(test_labs_latest_and_units),
         cmocka_unit_test(test_hostile_shapes_do_not_count),

@@ -1,7 +1,9 @@
 /* view.c - build the typed patient view from prefetch data and draft orders.
  *
- * Two passes over the resources: the first indexes Medication resources and the ids of
- * the draft orders; the second classifies everything the rules read.
+ * One walk over the resources (draft orders first, then every prefetch value) indexes
+ * Medication resources and the ids of the draft orders and reads every other fact at
+ * once; medication orders and administrations, which may point at a Medication further
+ * on or be a draft order again, are kept in walk order and classified after it.
  */
 #include "clinical/view.h"
 
@@ -16,14 +18,22 @@
 
 #define VIEW_INDEX_SIZE 64
 
+struct later {
+    json_object *res; /* borrowed from the request */
+    bool drafts;      /* found among the draft orders */
+    bool given;       /* a MedicationAdministration, else a MedicationRequest */
+};
+
 struct builder {
     struct patient_view *v;
     const struct terminology *t;
     struct lh_table *meds_by_id; /* Medication id -> resource (borrowed) */
     struct lh_table *draft_ids;  /* MedicationRequest ids in the draft orders */
     struct lh_table *selected;   /* context.selections ("Type/id") as a set, or NULL */
-    bool drafts;                 /* the pass over draft orders */
+    bool drafts;                 /* walking the draft orders */
     int failed;
+    struct later *later; /* owned: medication resources, classified after the walk */
+    size_t n_later;
 };
 
 static bool status_in(const char *status, const char *const *list)
@@ -266,24 +276,37 @@ static void add_patient(struct builder *b, const json_object *p)
         b->v->sex = strcmp(gender, "female") == 0 ? 'f' : strcmp(gender, "male") == 0 ? 'm' : 'u';
 }
 
-static int index_pass(json_object *res, const char *type, void *ctx)
+static int index_id(struct lh_table *index, json_object *res)
 {
-    struct builder *b = ctx;
-    struct lh_table *index = strcmp(type, "Medication") == 0                       ? b->meds_by_id
-                             : b->drafts && strcmp(type, "MedicationRequest") == 0 ? b->draft_ids
-                                                                                   : NULL;
-    const char *id = index != NULL ? json_get_str(res, "id") : NULL;
-    if (id != NULL)
-        lh_table_insert(index, id, res);
+    const char *id = json_get_str(res, "id");
+    return id != NULL && lh_table_insert(index, id, res) != 0 ? -1 : 0;
+}
+
+/* Keeps res for after the walk (grown at powers of two); -1 when out of memory. */
+static int defer(struct builder *b, json_object *res, bool given)
+{
+    if ((b->n_later & (b->n_later - 1)) == 0) {
+        size_t cap = b->n_later == 0 ? 8 : b->n_later * 2;
+        struct later *grown = realloc(b->later, cap * sizeof *grown);
+        if (grown == NULL)
+            return -1;
+        b->later = grown;
+    }
+    b->later[b->n_later++] = (struct later){res, b->drafts, given};
     return 0;
 }
 
-/* Reads one resource into the view. */
-static int fact_pass(json_object *res, const char *type, void *ctx)
+/* Reads one resource into the view, or indexes or defers it. */
+static int walk_one(json_object *res, const char *type, void *ctx)
 {
     struct builder *b = ctx;
-    if (strcmp(type, "MedicationRequest") == 0)
-        return add_request(b, res);
+    if (strcmp(type, "Medication") == 0)
+        return index_id(b->meds_by_id, res);
+    if (strcmp(type, "MedicationRequest") == 0) {
+        if (b->drafts && index_id(b->draft_ids, res) != 0)
+            return -1;
+        return defer(b, res, false);
+    }
     bool request = strcmp(type, "ServiceRequest") == 0;
     if (request || strcmp(type, "Procedure") == 0) {
         add_procedure(b, res, request);
@@ -292,8 +315,8 @@ static int fact_pass(json_object *res, const char *type, void *ctx)
     if (b->drafts)
         return 0; /* draft orders add orders, never facts */
     if (strcmp(type, "MedicationAdministration") == 0)
-        add_administration(b, res);
-    else if (strcmp(type, "Condition") == 0)
+        return defer(b, res, true);
+    if (strcmp(type, "Condition") == 0)
         add_condition(b, res);
     else if (strcmp(type, "Observation") == 0)
         add_observation(b, res);
@@ -304,20 +327,26 @@ static int fact_pass(json_object *res, const char *type, void *ctx)
     return 0;
 }
 
-/* Runs fn over the draft orders and over every prefetch value. */
-static int both_passes(struct builder *b, json_object *prefetch, json_object *drafts,
-                       fhir_each_fn fn)
+/* Walks the draft orders, then every prefetch value; then classifies what was deferred. */
+static int walk(struct builder *b, json_object *prefetch, json_object *drafts)
 {
     b->drafts = true;
-    if (fhir_each_resource(drafts, fn, b) != 0)
+    if (fhir_each_resource(drafts, walk_one, b) != 0)
         return -1;
     b->drafts = false;
-    if (prefetch == NULL)
-        return 0;
-    json_object_object_foreach(prefetch, key, value)
-    {
-        (void)key;
-        if (fhir_each_resource(value, fn, b) != 0)
+    if (prefetch != NULL) {
+        json_object_object_foreach(prefetch, key, value)
+        {
+            (void)key;
+            if (fhir_each_resource(value, walk_one, b) != 0)
+                return -1;
+        }
+    }
+    for (size_t i = 0; i < b->n_later; i++) {
+        b->drafts = b->later[i].drafts;
+        if (b->later[i].given)
+            add_administration(b, b->later[i].res);
+        else if (add_request(b, b->later[i].res) != 0)
             return -1;
     }
     return 0;
@@ -339,13 +368,14 @@ int view_build(struct patient_view *v, const struct terminology *t, enum cds_hoo
                         lh_kchar_table_new(VIEW_INDEX_SIZE, NULL),
                         NULL,
                         false,
+                        0,
+                        NULL,
                         0};
     b.selected = selection_set(selections, &b.failed);
     int rc = b.meds_by_id != NULL && b.draft_ids != NULL && !b.failed ? 0 : -1;
     if (rc == 0)
-        rc = both_passes(&b, prefetch, draft_orders, index_pass);
-    if (rc == 0)
-        rc = both_passes(&b, prefetch, draft_orders, fact_pass);
+        rc = walk(&b, prefetch, draft_orders);
+    free(b.later);
     if (b.meds_by_id != NULL)
         lh_table_free(b.meds_by_id);
     if (b.draft_ids != NULL)

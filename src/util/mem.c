@@ -9,5 +9,6 @@ int mem_keep_heap(void)
     int ok = mallopt(M_MMAP_THRESHOLD, MEM_MMAP_THRESHOLD);
     ok &= mallopt(M_TRIM_THRESHOLD, MEM_TRIM_THRESHOLD);
     ok &= mallopt(M_TOP_PAD, MEM_TOP_PAD);
+    ok &= mallopt(M_MXFAST, 0); /* no fastbins: see mem.h */
     return ok == 1 ? 0 : -1;
 }
