@@ -127,7 +127,7 @@ def summarize(results):
 def scaling(a, paths):
     """bench/scale.c in SCALE_PROCESSES fresh processes; per size, the fastest. One
     process's figure for a size moves with where its heap happens to lay the tree (the
-    1,000-resource one from about 5.5 to 9 ms here), and, as within a process, nothing
+    1,000-resource one from about 4.5 to 9 ms here), and, as within a process, nothing
     makes a run faster than its cost."""
     per, lines = {}, {}
     for _ in range(SCALE_PROCESSES):
