@@ -51,16 +51,20 @@ static const char *const past_course_status[] = {"completed", "stopped", NULL};
 static const char *const dead_draft_status[] = {"entered-in-error", "cancelled", "stopped",
                                                 "completed", NULL};
 
+/* arr (n elements of size bytes, owned by the caller), or it reallocated with room for
+ * one more: it grows at powers of two, from 8. NULL when out of memory (arr still valid). */
+static void *room_for_one(void *arr, size_t n, size_t size)
+{
+    return (n & (n - 1)) != 0 ? arr : realloc(arr, (n == 0 ? 8 : n * 2) * size);
+}
+
 static int push_med(struct builder *b, const struct view_med *med)
 {
     struct patient_view *v = b->v;
-    if ((v->n_meds & (v->n_meds - 1)) == 0) { /* grow at powers of two */
-        size_t cap = v->n_meds == 0 ? 8 : (size_t)v->n_meds * 2;
-        struct view_med *grown = realloc(v->meds, cap * sizeof *grown);
-        if (grown == NULL)
-            return -1;
-        v->meds = grown;
-    }
+    struct view_med *meds = room_for_one(v->meds, (size_t)v->n_meds, sizeof *meds);
+    if (meds == NULL)
+        return -1;
+    v->meds = meds;
     v->meds[v->n_meds++] = *med;
     return 0;
 }
@@ -282,16 +286,13 @@ static int index_id(struct lh_table *index, json_object *res)
     return id != NULL && lh_table_insert(index, id, res) != 0 ? -1 : 0;
 }
 
-/* Keeps res for after the walk (grown at powers of two); -1 when out of memory. */
+/* Keeps res for after the walk; -1 when out of memory. */
 static int defer(struct builder *b, json_object *res, bool given)
 {
-    if ((b->n_later & (b->n_later - 1)) == 0) {
-        size_t cap = b->n_later == 0 ? 8 : b->n_later * 2;
-        struct later *grown = realloc(b->later, cap * sizeof *grown);
-        if (grown == NULL)
-            return -1;
-        b->later = grown;
-    }
+    struct later *later = room_for_one(b->later, b->n_later, sizeof *later);
+    if (later == NULL)
+        return -1;
+    b->later = later;
     b->later[b->n_later++] = (struct later){res, b->drafts, given};
     return 0;
 }
