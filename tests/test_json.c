@@ -55,11 +55,14 @@ static void test_typed_getters(void **state)
 }
 
 /* The same buffer holding one name, then others: each lookup must see the text, not the
- * address, or "b" would be looked up with the hash of "a". */
+ * address, or "b" would be looked up with the hash of "a". The object is too large to be
+ * scanned, so the names are hashed. */
 static void test_name_in_a_reused_buffer(void **state)
 {
     (void)state;
-    json_object *o = parse("{\"a\":\"A\",\"b\":\"B\",\"ab\":\"AB\"}");
+    json_object *o = parse("{\"a\":\"A\",\"b\":\"B\",\"ab\":\"AB\",\"p1\":1,\"p2\":2,\"p3\":3,"
+                           "\"p4\":4,\"p5\":5,\"p6\":6,\"p7\":7}");
+    assert_true(json_object_object_length(o) > JSON_SCAN_MEMBERS);
     char name[8];
     const char *const names[] = {"a", "b", "zz", "ab", "a", "ab", "b"};
     const char *const want[] = {"A", "B", NULL, "AB", "A", "AB", "B"};
@@ -74,6 +77,38 @@ static void test_name_in_a_reused_buffer(void **state)
         }
     }
     json_object_put(o);
+}
+
+/* Objects on both sides of JSON_SCAN_MEMBERS (scanned, hashed), with a name sent twice
+ * (json-c keeps the last value), a member deleted, names sharing their first byte and
+ * the empty name: every lookup answers as json-c's own. */
+static void test_scanned_and_hashed_objects(void **state)
+{
+    (void)state;
+    for (int n = 0; n <= 2 * JSON_SCAN_MEMBERS + 2; n++) {
+        char text[1024] = "{\"\":\"empty\"";
+        size_t len = strlen(text);
+        for (int i = 0; i < n; i++)
+            len += (size_t)snprintf(text + len, sizeof text - len, ",\"m%d\":%d", i, i);
+        snprintf(text + len, sizeof text - len, ",\"m0\":-1}");
+        json_object *o = parse(text);
+        if (n > 2)
+            json_object_object_del(o, "m2");
+        for (int i = -1; i < n + 3; i++) {
+            char name[16] = "";
+            if (i >= 0)
+                snprintf(name, sizeof name, "m%d", i);
+            json_object *want = NULL;
+            bool has = json_object_object_get_ex(o, name, &want);
+            json_object *got = json_get(o, name, json_object_get_type(want));
+            assert_true(has ? got == want : got == NULL);
+        }
+        double v = 0;
+        assert_true(json_get_num(o, "m0", &v) && v == -1);
+        assert_string_equal(json_get_str(o, ""), "empty");
+        assert_null(json_get(o, "m", json_type_int));
+        json_object_put(o);
+    }
 }
 
 /* Builds {"k0":0,...} with N_KEYS names, some longer than the cache keeps. */
@@ -149,6 +184,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_typed_getters),
         cmocka_unit_test(test_name_in_a_reused_buffer),
+        cmocka_unit_test(test_scanned_and_hashed_objects),
         cmocka_unit_test(test_more_names_than_slots),
         cmocka_unit_test(test_threads),
     };

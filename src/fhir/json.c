@@ -119,13 +119,25 @@ json_object *json_parse_strict(const char *buf, size_t len, struct myocds_err *e
 }
 
 /* Member key of obj (any type; NULL for a JSON null), or NULL when obj is no object or
- * has no such member. json_object_object_get_ex(), with the key's hash from json_key. */
+ * has no such member. A small object's members are compared in order (most FHIR
+ * objects: a Coding, a CodeableConcept, a Quantity), which costs less than hashing the
+ * name; a larger one's are looked up by the name's hash from json_key. */
 static json_object *member(const json_object *obj, const char *key, bool *found)
 {
     *found = false;
-    if (obj == NULL || key == NULL || !json_object_is_type(obj, json_type_object))
+    struct lh_table *t = obj != NULL && key != NULL ? json_object_get_object(obj) : NULL;
+    if (t == NULL)
         return NULL;
-    struct lh_table *t = json_object_get_object(obj);
+    if (lh_table_length(t) <= JSON_SCAN_MEMBERS) {
+        json_object_object_foreach((json_object *)obj, name, value)
+        {
+            if (name[0] == key[0] && strcmp(name, key) == 0) {
+                *found = true;
+                return value;
+            }
+        }
+        return NULL;
+    }
     struct lh_entry *e = lh_table_lookup_entry_w_hash(t, key, json_key_hash(t, key));
     *found = e != NULL;
     return e != NULL ? (json_object *)lh_entry_v(e) : NULL;

@@ -13,6 +13,9 @@
 #include <stddef.h>
 
 #define JSON_MAX_DEPTH 64 /* FHIR Bundles nest about 12 levels */
+/* The getters compare the names of an object of up to this many members in turn and
+ * look a larger one's up by hash. */
+#define JSON_SCAN_MEMBERS 8
 /* How every JSON text we send is written (json_dump, pre-rendered card parts). */
 #define JSON_DUMP_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 

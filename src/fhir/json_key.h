@@ -1,4 +1,5 @@
-/* json_key.h - the hash of a member name, remembered per thread for json_get().
+/* json_key.h - the hash of a member name, remembered per thread for json_get() on
+ * objects too large to scan.
  *
  * json-c hashes the name of every member lookup (its seeded hashlittle, with a strlen):
  * about a third of the engine's cost beyond the parse, over the ~2,000 lookups of a
