@@ -118,36 +118,25 @@ static json_object *suggestions(const struct card *c, const struct rules_conf *r
     return arr;
 }
 
-static json_object *override_reasons(const struct card *c, const struct rules_conf *rc)
+/* A json-c value written out as JSON text that outlives it (borrowed: rules_conf's). */
+static json_object *raw_json_borrowed(const char *text)
 {
-    json_object *list = json_get_arr(c->conf->obj, c->override_key);
-    json_object *arr = json_object_new_array();
-    for (size_t i = 0; list != NULL && i < json_object_array_length(list); i++) {
-        json_object *r = json_object_array_get_idx(list, i);
-        json_object *coding = json_object_new_object();
-        add_str(coding, "system", rc->override_system);
-        add_str(coding, "code", json_get_str(r, "code"));
-        add_str(coding, "display", json_get_str(r, "display"));
-        json_object_array_add(arr, coding);
-    }
-    return arr;
+    json_object *o = text != NULL ? json_object_new_boolean(0) : NULL;
+    if (o != NULL)
+        json_object_set_serializer(o, json_object_userdata_to_json_string, (void *)text, NULL);
+    return o;
 }
 
 static json_object *card_json(const struct card *c, const struct rules_conf *rc,
                               const char *patient_json, const char *uuid)
 {
+    json_object *parts = json_get_obj(rc->parts, c->rule_id);
     json_object *o = json_object_new_object();
-    json_object *source = json_object_new_object();
-    json_object *topic = json_object_new_object();
     add_str(o, "uuid", uuid);
     add_str(o, "summary", c->summary);
     add_str(o, "detail", c->detail);
     add_str(o, "indicator", c->indicator);
-    add_str(source, "label", c->source_label);
-    add_str(topic, "system", rc->topic_system);
-    add_str(topic, "code", c->rule_id);
-    add_lit(source, "topic", topic);
-    add_lit(o, "source", source);
+    add_lit(o, "source", raw_json_borrowed(json_get_str(parts, "source")));
     if (c->n_suggestions > 0) {
         json_object *s = suggestions(c, rc, patient_json);
         if (json_object_array_length(s) > 0) {
@@ -157,11 +146,10 @@ static json_object *card_json(const struct card *c, const struct rules_conf *rc,
             json_object_put(s);
         }
     }
-    json_object *reasons = override_reasons(c, rc);
-    if (json_object_array_length(reasons) > 0)
+    /* Absent when the list is empty: rules_conf renders only non-empty ones. */
+    json_object *reasons = raw_json_borrowed(json_get_str(parts, c->override_key));
+    if (reasons != NULL)
         add_lit(o, "overrideReasons", reasons);
-    else
-        json_object_put(reasons);
     return o;
 }
 

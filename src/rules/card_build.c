@@ -117,7 +117,6 @@ struct card *card_add(struct card_list *out, const struct rule_ctx *ctx, const c
     cut_chars(c->summary, CARD_SUMMARY_MAX_CHARS);
     c->rule_id = ctx->conf->id;
     c->indicator = rule_text(ctx->conf, indicator_key);
-    c->source_label = rule_text(ctx->conf, "source");
     c->override_key = "override_reasons";
     c->selection = "at-most-one";
     c->recommended = -1;

@@ -49,7 +49,6 @@ struct card {
     const char *indicator; /* "info" | "warning" | "critical" */
     char summary[CARD_SUMMARY_BYTES];
     char *detail;                                  /* owned markdown */
-    const char *source_label;                      /* borrowed from the rule's conf */
     const char *suggestions[CARD_MAX_SUGGESTIONS]; /* keys of the rule's "suggestions" */
     int n_suggestions;
     int recommended;          /* index into suggestions, or -1 */

@@ -146,6 +146,76 @@ static int render_suggestions(struct rules_conf *rc, struct myocds_err *err)
     return rc->rendered != NULL ? 0 : myocds_err_set(err, 500, "out of memory");
 }
 
+/* Adds value's JSON text under key to texts and drops value; 0, or -1 out of memory. */
+static int add_text(json_object *texts, const char *key, json_object *value)
+{
+    const char *text =
+        value != NULL ? json_object_to_json_string_ext(value, JSON_DUMP_FLAGS) : NULL;
+    json_object *t = text != NULL ? json_object_new_string(text) : NULL;
+    json_object_put(value);
+    return t != NULL && json_object_object_add(texts, key, t) == 0 ? 0 : -1;
+}
+
+/* A card's source: {"label": the rule's "source", "topic": {system, code: the rule id}}. */
+static json_object *source_tree(const struct rules_conf *rc, const struct rule_conf *r)
+{
+    json_object *source = json_object_new_object();
+    json_object *topic = json_object_new_object();
+    if (source == NULL || topic == NULL) {
+        json_object_put(source);
+        json_object_put(topic);
+        return NULL;
+    }
+    json_object_object_add(source, "label", json_object_new_string(json_get_str(r->obj, "source")));
+    json_object_object_add(topic, "system", json_object_new_string(rc->topic_system));
+    json_object_object_add(topic, "code", json_object_new_string(r->id));
+    json_object_object_add(source, "topic", topic);
+    return source;
+}
+
+/* An override reasons list as overrideReasons: [{system, code, display}, ...]. */
+static json_object *reasons_tree(const struct rules_conf *rc, json_object *list)
+{
+    json_object *arr = json_object_new_array();
+    for (size_t i = 0; arr != NULL && i < json_object_array_length(list); i++) {
+        json_object *r = json_object_array_get_idx(list, i);
+        json_object *coding = json_object_new_object();
+        if (coding == NULL || json_object_array_add(arr, coding) != 0) {
+            json_object_put(coding);
+            json_object_put(arr);
+            return NULL;
+        }
+        json_object_object_add(coding, "system", json_object_new_string(rc->override_system));
+        json_object_object_add(coding, "code", json_object_new_string(json_get_str(r, "code")));
+        json_object_object_add(coding, "display",
+                               json_object_new_string(json_get_str(r, "display")));
+    }
+    return arr;
+}
+
+/* Fills rc->parts from every rule's "source" and override reasons (checked already). */
+static int render_parts(struct rules_conf *rc, struct myocds_err *err)
+{
+    rc->parts = json_object_new_object();
+    int status = rc->parts != NULL ? 0 : -1;
+    for (int i = 0; status == 0 && i < rules_count; i++) {
+        const struct rule_conf *r = &rc->rules[i];
+        json_object *texts = json_object_new_object();
+        if (texts == NULL || json_object_object_add(rc->parts, r->id, texts) != 0) {
+            json_object_put(texts);
+            return myocds_err_set(err, 500, "out of memory");
+        }
+        status = add_text(texts, "source", source_tree(rc, r));
+        json_object_object_foreach(r->obj, key, list)
+        {
+            if (status == 0 && strncmp(key, "override_reasons", 16) == 0 &&
+                json_object_is_type(list, json_type_array) && json_object_array_length(list) > 0)
+                status = add_text(texts, key, reasons_tree(rc, list));
+        }
+    }
+    return status == 0 ? 0 : myocds_err_set(err, 500, "out of memory");
+}
+
 struct rules_conf *rules_conf_load(const char *path, struct myocds_err *err)
 {
     size_t len = 0;
@@ -177,6 +247,8 @@ struct rules_conf *rules_conf_load(const char *path, struct myocds_err *err)
     }
     if (status == 0)
         status = render_suggestions(rc, err);
+    if (status == 0)
+        status = render_parts(rc, err);
     free(text);
     if (status != 0) {
         rules_conf_free(rc);
@@ -191,6 +263,7 @@ void rules_conf_free(struct rules_conf *rc)
         return;
     json_object_put(rc->root);
     json_object_put(rc->rendered);
+    json_object_put(rc->parts);
     free(rc->rules);
     free(rc);
 }

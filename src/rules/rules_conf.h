@@ -14,6 +14,10 @@ struct rules_conf {
     /* Each rule's suggestion templates as JSON text, written once at load so a card copies
      * text instead of a tree: {"<rule id>": {"<suggestion key>": "<JSON text>"}}. Owned. */
     json_object *rendered;
+    /* Each rule's card parts that never change, as JSON text written once at load: its
+     * "source" ({label, topic}) and every non-empty override reasons list under its key
+     * ("override_reasons", ...): {"<rule id>": {"source": "<JSON text>", ...}}. Owned. */
+    json_object *parts;
 };
 
 /* Loads and validates path. Owned result: free with rules_conf_free(). */
