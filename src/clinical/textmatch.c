@@ -1,21 +1,15 @@
 /* textmatch.c - whole-word, case-insensitive name matching. */
 #include "clinical/textmatch.h"
 
-#include <ctype.h>
 #include <string.h>
 
 char *text_lower(const char *src, char *dst, size_t cap)
 {
     size_t i = 0;
     for (; src != NULL && src[i] != '\0' && i + 1 < cap; i++)
-        dst[i] = (char)tolower((unsigned char)src[i]);
+        dst[i] = src[i] >= 'A' && src[i] <= 'Z' ? (char)(src[i] - 'A' + 'a') : src[i];
     dst[i] = '\0';
     return dst;
-}
-
-static bool is_word_char(char c)
-{
-    return isalnum((unsigned char)c) != 0;
 }
 
 bool text_match_at(const char *lowered, const char *pattern)
@@ -26,7 +20,7 @@ bool text_match_at(const char *lowered, const char *pattern)
            lowered[i] == pattern[i])
         i++;
     if (pattern[i] == '\0')
-        return i > 0 && !is_word_char(lowered[i]);
+        return i > 0 && !text_word_char(lowered[i]);
     return i > 0 && pattern[i] == '*' && pattern[i + 1] == '\0';
 }
 

@@ -7,7 +7,6 @@
 #ifndef MYOCDS_CLINICAL_TEXTMATCH_H
 #define MYOCDS_CLINICAL_TEXTMATCH_H
 
-#include <ctype.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -24,11 +23,17 @@ long text_find(const char *lowered, const char *pattern);
  * pattern ends in '*'). The caller checks that a word starts at lowered. */
 bool text_match_at(const char *lowered, const char *pattern);
 
+/* An ASCII letter or digit (what isalnum() says in the C locale, without its call). */
+static inline bool text_word_char(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
 /* True when a word may start at position i of lowered text (i == 0 or after a non-word
  * character): the only places text_find() accepts a match. Inline: called per byte. */
 static inline bool text_word_start(const char *lowered, size_t i)
 {
-    return i == 0 || isalnum((unsigned char)lowered[i - 1]) == 0;
+    return i == 0 || !text_word_char(lowered[i - 1]);
 }
 
 /* Better match: earlier position wins, then the longer pattern. */
