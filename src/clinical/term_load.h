@@ -33,6 +33,10 @@ struct iga_unit {
     double factor;
 };
 
+/* The name lists, for term_index_names()'s index of each. */
+enum term_list { TL_DRUG, TL_COND, TL_ROUTE_LOCAL, TL_ROUTE_IV, TL_SULFA, TL_PROC, TL_COUNT };
+#define TERM_FIRST_BYTES 256
+
 struct terminology {
     struct lh_table *codes; /* "system|code" -> struct code_entry (both owned) */
     struct term_drug *drugs;
@@ -41,9 +45,13 @@ struct terminology {
     int n_drug_names, n_cond_names, n_route_local, n_route_iv, n_sulfa_names, n_proc_names;
     struct iga_unit *iga_units;
     int n_iga_units;
+    /* by_first[list][c]: the index of the list's first name whose pattern starts with byte
+     * c or a later one; by_first[list][TERM_FIRST_BYTES] is the list's length. */
+    int by_first[TL_COUNT][TERM_FIRST_BYTES + 1];
 };
 
-/* Orders every name list for the lookups (terminology.c); term_load() calls it last. */
+/* Orders every name list by first byte and indexes it (terminology.c); term_load() calls
+ * it last. */
 void term_index_names(struct terminology *t);
 
 #endif

@@ -54,39 +54,38 @@ static void sort_names(struct term_name *v, int n)
     }
 }
 
-void term_index_names(struct terminology *t)
+/* start[c] for every byte c: the first name of v[0..n) (sorted by first byte) whose
+ * pattern starts with c or a later byte. */
+static void index_names(const struct term_name *v, int n, int *start)
 {
-    sort_names(t->drug_names, t->n_drug_names);
-    sort_names(t->cond_names, t->n_cond_names);
-    sort_names(t->route_local, t->n_route_local);
-    sort_names(t->route_iv, t->n_route_iv);
-    sort_names(t->sulfa_names, t->n_sulfa_names);
-    sort_names(t->proc_names, t->n_proc_names);
+    int i = 0;
+    for (int c = 0; c <= TERM_FIRST_BYTES; c++) {
+        while (i < n && (int)(unsigned char)v[i].pattern[0] < c)
+            i++;
+        start[c] = i;
+    }
 }
 
-/* Index of the first name whose pattern starts with byte c or a later one. */
-static int first_with(const struct term_name *v, int n, unsigned char c)
+void term_index_names(struct terminology *t)
 {
-    int lo = 0;
-    int hi = n;
-    while (lo < hi) {
-        int mid = lo + (hi - lo) / 2;
-        if ((unsigned char)v[mid].pattern[0] < c)
-            lo = mid + 1;
-        else
-            hi = mid;
+    struct term_name *const lists[TL_COUNT] = {t->drug_names, t->cond_names,  t->route_local,
+                                               t->route_iv,   t->sulfa_names, t->proc_names};
+    const int counts[TL_COUNT] = {t->n_drug_names, t->n_cond_names,  t->n_route_local,
+                                  t->n_route_iv,   t->n_sulfa_names, t->n_proc_names};
+    for (int l = 0; l < TL_COUNT; l++) {
+        sort_names(lists[l], counts[l]);
+        index_names(lists[l], counts[l], t->by_first[l]);
     }
-    return lo;
 }
 
 /* The best whole-word match of any pattern in the list, or -1: the earliest match, then
  * the longest pattern, then the first listed (what text_find() and text_better() give for
  * each pattern). One pass over the word starts, trying only the names that begin with
- * the byte there (the list is sorted by first byte, stably: term_index_names). */
-static int best_name(const struct term_name *names, int n, const char *text)
+ * the byte there (start: the list's index by first byte, term_index_names). */
+static int best_name(const struct term_name *names, const int *start, const char *text)
 {
     char low[TEXT_MATCH_MAX];
-    if (text == NULL || n == 0)
+    if (text == NULL || start[TERM_FIRST_BYTES] == 0)
         return -1;
     text_lower(text, low, sizeof low);
     for (size_t pos = 0; low[pos] != '\0'; pos++) {
@@ -95,8 +94,7 @@ static int best_name(const struct term_name *names, int n, const char *text)
         int best = -1;
         if (!text_word_start(low, pos))
             continue;
-        for (int i = first_with(names, n, c); i < n && (unsigned char)names[i].pattern[0] == c;
-             i++) {
+        for (int i = start[c]; i < start[c + 1]; i++) {
             if (!text_match_at(low + pos, names[i].pattern))
                 continue;
             size_t len = strlen(names[i].pattern);
@@ -113,7 +111,7 @@ static int best_name(const struct term_name *names, int n, const char *text)
 
 const struct term_drug *term_drug_by_text(const struct terminology *t, const char *text)
 {
-    int i = best_name(t->drug_names, t->n_drug_names, text);
+    int i = best_name(t->drug_names, t->by_first[TL_DRUG], text);
     return i >= 0 ? t->drug_names[i].drug : NULL;
 }
 
@@ -132,7 +130,7 @@ unsigned term_condition_flags(const struct terminology *t, const char *system, c
 void term_condition_by_text(const struct terminology *t, const char *text, unsigned *subtypes,
                             unsigned *flags)
 {
-    int i = best_name(t->cond_names, t->n_cond_names, text);
+    int i = best_name(t->cond_names, t->by_first[TL_COND], text);
     *subtypes = i >= 0 ? t->cond_names[i].subtypes : 0;
     *flags = i >= 0 ? t->cond_names[i].flags : 0;
 }
@@ -143,7 +141,7 @@ enum proc_kind term_proc_kind(const struct terminology *t, const char *system, c
     const struct code_entry *e = lookup(t, system, code);
     if (e != NULL && e->proc != PROC_NONE)
         return e->proc;
-    int i = best_name(t->proc_names, t->n_proc_names, text);
+    int i = best_name(t->proc_names, t->by_first[TL_PROC], text);
     return i >= 0 ? t->proc_names[i].proc : PROC_NONE;
 }
 
@@ -164,12 +162,12 @@ double term_iga_factor(const struct terminology *t, const char *unit)
 
 bool term_route_systemic(const struct terminology *t, const char *text)
 {
-    return best_name(t->route_local, t->n_route_local, text) < 0;
+    return best_name(t->route_local, t->by_first[TL_ROUTE_LOCAL], text) < 0;
 }
 
 bool term_route_intravenous(const struct terminology *t, const char *text)
 {
-    return best_name(t->route_iv, t->n_route_iv, text) >= 0;
+    return best_name(t->route_iv, t->by_first[TL_ROUTE_IV], text) >= 0;
 }
 
 bool term_is_sulfonamide_allergy(const struct terminology *t, const char *system, const char *code,
@@ -178,5 +176,5 @@ bool term_is_sulfonamide_allergy(const struct terminology *t, const char *system
     const struct code_entry *e = lookup(t, system, code);
     if (e != NULL && e->sulfa_allergy)
         return true;
-    return best_name(t->sulfa_names, t->n_sulfa_names, text) >= 0;
+    return best_name(t->sulfa_names, t->by_first[TL_SULFA], text) >= 0;
 }
