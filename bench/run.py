@@ -13,7 +13,8 @@
    every run, then the medians and the ratio myocds / floor.
 2. Scaling in-process (bench/scale.c: parse + evaluate + serialize, no HTTP) for the same
    request with 10, 100, 1,000 and 10,000 history resources, in three fresh processes (the
-   fastest of each size), and time(10,000) / time(1,000).
+   fastest of each size), and time(10,000) / time(1,000); then, with valgrind, the
+   instructions of one evaluation of the two largest (callgrind) and their ratio.
 3. Memory: a fresh `myocds serve --dev` is sent 100,000 requests by one wrk run (the
    realistic request and every fixture in turn, errors included), over 4 and (another
    fresh server) over 32 connections; VmRSS once its /metrics counts 1,000 answers and
@@ -26,6 +27,7 @@ Standard library only; needs wrk (Debian package wrk).
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -145,6 +147,27 @@ def scaling(a, paths):
     return per, ratio
 
 
+def instructions(a, paths):
+    """Instructions of one evaluation (parse + evaluate + serialize) of the two largest
+    requests, by callgrind (bench/scale.c --once): unlike time, the same on any machine
+    and under any load, so it shows how the work itself grows. {} without valgrind."""
+    if shutil.which("valgrind") is None:
+        print("  (valgrind not installed: no instruction counts)")
+        return {}
+    counts = {}
+    for n in SIZES[-2:]:
+        out = os.path.join(os.path.dirname(paths[n]), f"callgrind-{n}.out")
+        subprocess.run(["valgrind", "--tool=callgrind", "--collect-atstart=no",
+                        "--toggle-collect=scale_counted", f"--callgrind-out-file={out}",
+                        a.scale, "--once", HOOKS, paths[n]], check=True, capture_output=True)
+        with open(out) as f:
+            counts[n] = next(int(line.split()[1]) for line in f if line.startswith("summary:"))
+        print(f"  {n:>6} history resources: {counts[n]:>13,} instructions (callgrind)")
+    print(f"  instructions({SIZES[-1]:,}) / instructions({SIZES[-2]:,}) = "
+          f"{counts[SIZES[-1]] / counts[SIZES[-2]]:.2f}")
+    return counts
+
+
 def memory_bodies(work, paths):
     """The realistic request and every fixture (errors included), as wrk.lua's list."""
     entries = [(benchlib.SIGN_PATH, paths[REALISTIC])]
@@ -232,6 +255,7 @@ def main():
     fig = summarize(results)
     print("\nscaling in-process (parse + evaluate + serialize, no HTTP):")
     per, ratio = scaling(a, paths)
+    counts = instructions(a, paths)
     print(f"\nmemory (wrk -t{a.threads}, a fresh server each time):")
     mem = {c: memory(a, cfg, work, paths, c) for c in MEM_CONNECTIONS}
 
@@ -245,8 +269,10 @@ def main():
     print(f"  p99 at 4 connections < {TARGET_P99_LIGHT_MS} ms: {p99:.2f} ms: "
           f"{mark(p99 < TARGET_P99_LIGHT_MS)} (floor {fig[('floor', light)][2]:.2f} ms; with "
           f"{PACE_MS} ms pauses: {fig[('myocds', paced)][2]:.2f} ms)")
+    in_instr = (f" (in instructions: {counts[SIZES[-1]] / counts[SIZES[-2]]:.2f})"
+                if counts else "")
     print(f"  time(10,000) / time(1,000) <= {TARGET_SCALING}: {ratio:.2f}: "
-          f"{mark(ratio <= TARGET_SCALING)}")
+          f"{mark(ratio <= TARGET_SCALING)}{in_instr}")
     print(f"  in-process per {size // 1000} KB request < {TARGET_INPROC_MS} ms: "
           f"{per[REALISTIC]:.3f} ms: {mark(per[REALISTIC] < TARGET_INPROC_MS)}")
     for c, (_, _, growth) in mem.items():

@@ -6,14 +6,21 @@
  * reference, json-c's strict parse of the same bytes alone; it times every call and
  * prints the fastest. Then the ratio
  * time(last) / time(the one before): 10x the resources should cost about 10x, not 100x.
+ *
+ * Or: myocds_scale --once HOOKS_DIR FILE  evaluates FILE once to warm up, then once more
+ * inside scale_counted(), for valgrind --tool=callgrind --collect-atstart=no
+ * --toggle-collect=scale_counted: the instructions of one evaluation, which neither the
+ * machine's caches nor its other jobs change.
  */
 #include "fhir/json.h"
 #include "myocds/myocds.h"
 #include "util/file.h"
 #include "util/mem.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #define SCALE_SERVICE "myositis-order-sign"
@@ -55,6 +62,34 @@ static int parse_once(const struct myocds_engine *e, const char *body, size_t le
 }
 
 typedef int (*scale_fn)(const struct myocds_engine *, const char *, size_t, size_t *);
+
+/* The evaluation callgrind counts (--toggle-collect=scale_counted); called through a
+ * volatile pointer so that it stays a function of its own. */
+int scale_counted(const struct myocds_engine *e, const char *body, size_t len, size_t *out_len);
+int scale_counted(const struct myocds_engine *e, const char *body, size_t len, size_t *out_len)
+{
+    return eval_once(e, body, len, out_len);
+}
+
+/* --once: a warm-up evaluation (the first one seeds OpenSSL's generator), then the
+ * counted one. */
+static int once(const struct myocds_engine *e, const char *path)
+{
+    static scale_fn volatile counted = scale_counted;
+    struct myocds_err err = {0};
+    size_t len = 0;
+    size_t out_len = 0;
+    char *body = file_read(path, SCALE_MAX_BYTES, &len, &err);
+    if (body == NULL) {
+        fprintf(stderr, "myocds_scale: %s: %s\n", path, err.msg);
+        return -1;
+    }
+    int rc = eval_once(e, body, len, &out_len);
+    if (rc == 0)
+        rc = counted(e, body, len, &out_len);
+    free(body);
+    return rc;
+}
 
 /* Seconds per call of fn over body: the fastest of the calls made in SCALE_SECONDS (at
  * least SCALE_MIN_RUNS), or < 0 when a call fails. The work is the same every call, so
@@ -107,18 +142,26 @@ int main(int argc, char **argv)
     struct myocds_engine *engine = NULL;
     struct myocds_err err = {0};
     double t[SCALE_FILES_MAX];
+    bool counting = argc == 4 && strcmp(argv[1], "--once") == 0;
     int n = argc - 2;
-    if (argc < 3 || n > SCALE_FILES_MAX) {
-        fprintf(stderr, "usage: myocds_scale HOOKS_DIR FILE... (at most %d files)\n",
+    if (!counting && (argc < 3 || n > SCALE_FILES_MAX)) {
+        fprintf(stderr,
+                "usage: myocds_scale HOOKS_DIR FILE... (at most %d files)\n"
+                "       myocds_scale --once HOOKS_DIR FILE\n",
                 SCALE_FILES_MAX);
         return 2;
     }
     mem_keep_heap(); /* the allocator settings of `myocds serve` */
-    if (myocds_engine_load(argv[1], &engine, &err) != 0) {
+    if (myocds_engine_load(argv[counting ? 2 : 1], &engine, &err) != 0) {
         fprintf(stderr, "myocds_scale: %s\n", err.msg);
         return 1;
     }
     int rc = 0;
+    if (counting) {
+        rc = once(engine, argv[3]);
+        myocds_engine_free(engine);
+        return rc == 0 ? 0 : 1;
+    }
     for (int i = 0; i < n && rc == 0; i++)
         rc = measure_file(engine, argv[i + 2], &t[i]);
     if (rc == 0 && n >= 2)
