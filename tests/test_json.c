@@ -109,6 +109,17 @@ static void test_scanned_and_hashed_objects(void **state)
         assert_null(json_get(o, "m", json_type_int));
         json_object_put(o);
     }
+    /* Names that differ only past their first, or second, byte, in a scanned object. */
+    json_object *o = parse("{\"code\":1,\"coding\":2,\"co\":3,\"c\":4,\"cods\":5}");
+    const char *const names[] = {"code", "coding", "co", "c", "cods", "cod", "codes", "d"};
+    const double want[] = {1, 2, 3, 4, 5, -1, -1, -1};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        double v = -1;
+        bool found = json_get_num(o, names[i], &v);
+        assert_true(found == (want[i] >= 0));
+        assert_true(v == want[i]);
+    }
+    json_object_put(o);
 }
 
 /* Builds {"k0":0,...} with N_KEYS names, some longer than the cache keeps. */

@@ -297,34 +297,82 @@ static int defer(struct builder *b, json_object *res, bool given)
     return 0;
 }
 
+/* The resource types the view reads. */
+enum res_kind {
+    RK_OTHER,
+    RK_MEDICATION,
+    RK_MED_REQUEST,
+    RK_MED_ADMIN,
+    RK_SERVICE_REQUEST,
+    RK_PROCEDURE,
+    RK_CONDITION,
+    RK_OBSERVATION,
+    RK_ALLERGY,
+    RK_PATIENT
+};
+
+/* One string compare for most types: only those sharing their first byte are tried. */
+static enum res_kind kind_of(const char *type)
+{
+    static const struct {
+        const char *name;
+        enum res_kind kind;
+    } kinds[] = {
+        {"Medication", RK_MEDICATION},
+        {"MedicationRequest", RK_MED_REQUEST},
+        {"MedicationAdministration", RK_MED_ADMIN},
+        {"ServiceRequest", RK_SERVICE_REQUEST},
+        {"Procedure", RK_PROCEDURE},
+        {"Condition", RK_CONDITION},
+        {"Observation", RK_OBSERVATION},
+        {"AllergyIntolerance", RK_ALLERGY},
+        {"Patient", RK_PATIENT},
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (type[0] == kinds[i].name[0] && strcmp(type, kinds[i].name) == 0)
+            return kinds[i].kind;
+    return RK_OTHER;
+}
+
 /* Reads one resource into the view, or indexes or defers it. */
 static int walk_one(json_object *res, const char *type, void *ctx)
 {
     struct builder *b = ctx;
-    if (strcmp(type, "Medication") == 0)
+    enum res_kind kind = kind_of(type);
+    switch (kind) {
+    case RK_MEDICATION:
         return index_id(b->meds_by_id, res);
-    if (strcmp(type, "MedicationRequest") == 0) {
+    case RK_MED_REQUEST:
         if (b->drafts && index_id(b->draft_ids, res) != 0)
             return -1;
         return defer(b, res, false);
-    }
-    bool request = strcmp(type, "ServiceRequest") == 0;
-    if (request || strcmp(type, "Procedure") == 0) {
-        add_procedure(b, res, request);
+    case RK_SERVICE_REQUEST:
+    case RK_PROCEDURE:
+        add_procedure(b, res, kind == RK_SERVICE_REQUEST);
         return 0;
+    default:
+        break;
     }
     if (b->drafts)
         return 0; /* draft orders add orders, never facts */
-    if (strcmp(type, "MedicationAdministration") == 0)
+    switch (kind) {
+    case RK_MED_ADMIN:
         return defer(b, res, true);
-    if (strcmp(type, "Condition") == 0)
+    case RK_CONDITION:
         add_condition(b, res);
-    else if (strcmp(type, "Observation") == 0)
+        break;
+    case RK_OBSERVATION:
         add_observation(b, res);
-    else if (strcmp(type, "AllergyIntolerance") == 0)
+        break;
+    case RK_ALLERGY:
         add_allergy(b, res);
-    else if (strcmp(type, "Patient") == 0)
+        break;
+    case RK_PATIENT:
         add_patient(b, res);
+        break;
+    default:
+        break;
+    }
     return 0;
 }
 

@@ -131,7 +131,10 @@ static json_object *member(const json_object *obj, const char *key, bool *found)
     if (lh_table_length(t) <= JSON_SCAN_MEMBERS) {
         json_object_object_foreach((json_object *)obj, name, value)
         {
-            if (name[0] == key[0] && strcmp(name, key) == 0) {
+            /* Most FHIR names share their first byte with another ("code", "coding",
+             * "category"): the second is compared before a call to strcmp. */
+            if (name[0] == key[0] &&
+                (key[0] == '\0' || (name[1] == key[1] && strcmp(name + 1, key + 1) == 0))) {
                 *found = true;
                 return value;
             }
