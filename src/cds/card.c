@@ -76,6 +76,7 @@ static char *suggestion_text(const char *tmpl, const char *patient_json, const c
     size_t len = strlen(tmpl);
     bool ok = len >= 2 && tmpl[len - 1] == '}';
     const char *end = tmpl + len - 1; /* the closing brace: uuid and isRecommended go first */
+    ok = ok && capbuf_reserve(&b, len + strlen(patient_json) + RAND_UUID_TEXT + 48);
     for (const char *p = tmpl; ok && p < end;) {
         const char *hit = strstr(p, var);
         const char *stop = hit != NULL && hit < end ? hit : end;

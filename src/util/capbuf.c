@@ -1,20 +1,40 @@
 /* capbuf.c - a growing byte buffer with a size cap. */
 #include "util/capbuf.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-bool capbuf_add(struct capbuf *b, const char *p, size_t n)
+#define CAPBUF_MIN 64
+
+bool capbuf_reserve(struct capbuf *b, size_t n)
 {
     if (n > b->max - b->len) {
         b->too_large = true;
         return false;
     }
-    char *grown = realloc(b->data, b->len + n + 1);
+    size_t need = b->len + n + 1; /* no overflow: len + n <= max */
+    if (need <= b->size)
+        return true;
+    size_t limit = b->max < SIZE_MAX ? b->max + 1 : SIZE_MAX;
+    size_t size = b->size < limit / 2 ? b->size * 2 : limit;
+    if (size < CAPBUF_MIN)
+        size = CAPBUF_MIN < limit ? CAPBUF_MIN : limit;
+    if (size < need)
+        size = need;
+    char *grown = realloc(b->data, size);
     if (grown == NULL)
         return false;
-    memcpy(grown + b->len, p, n);
     b->data = grown;
+    b->size = size;
+    return true;
+}
+
+bool capbuf_add(struct capbuf *b, const char *p, size_t n)
+{
+    if (!capbuf_reserve(b, n))
+        return false;
+    memcpy(b->data + b->len, p, n);
     b->len += n;
     b->data[b->len] = '\0';
     return true;
@@ -33,6 +53,7 @@ char *capbuf_take(struct capbuf *b, size_t *len)
         *len = b->len;
     b->data = NULL;
     b->len = 0;
+    b->size = 0;
     return data;
 }
 
@@ -41,4 +62,5 @@ void capbuf_free(struct capbuf *b)
     free(b->data);
     b->data = NULL;
     b->len = 0;
+    b->size = 0;
 }

@@ -12,12 +12,18 @@
 struct capbuf {
     char *data; /* NUL-terminated once anything was added; owned */
     size_t len;
+    size_t size;    /* bytes allocated for data: at most max + 1 */
     size_t max;     /* the cap: set it before the first add */
     bool too_large; /* an add would have passed the cap */
 };
 
-/* Appends n bytes. False when the cap would be passed (too_large set) or memory ran out. */
+/* Appends n bytes; the allocation at least doubles when it grows, never past the cap.
+ * False when the cap would be passed (too_large set) or memory ran out. */
 bool capbuf_add(struct capbuf *b, const char *p, size_t n);
+
+/* Makes room for n more bytes at once (a caller that knows the size ahead). Same
+ * return as capbuf_add; adds nothing. */
+bool capbuf_reserve(struct capbuf *b, size_t n);
 
 /* A CURLOPT_WRITEFUNCTION for a struct capbuf (CURLOPT_WRITEDATA): a short count makes
  * curl fail the transfer. */
