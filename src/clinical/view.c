@@ -168,13 +168,13 @@ static void add_condition(struct builder *b, const json_object *cond)
     const char *label = json_get_str(code, "text");
     for (size_t i = 0; codings != NULL && i < json_object_array_length(codings); i++) {
         json_object *c = json_object_array_get_idx(codings, i);
-        struct fhir_coding cd;
-        fhir_coding_read(c, &cd);
-        unsigned s = term_condition_subtypes(b->t, cd.system, cd.code);
+        const char *sys = json_get_str(c, "system");
+        const char *cd = json_get_str(c, "code");
+        unsigned s = term_condition_subtypes(b->t, sys, cd);
         sub |= s;
-        flags |= term_condition_flags(b->t, cd.system, cd.code);
+        flags |= term_condition_flags(b->t, sys, cd);
         if (s != 0 && label == NULL)
-            label = cd.display;
+            label = json_get_str(c, "display");
     }
     if ((sub == 0 && flags == 0) || sub == IIM_UNSPECIFIED)
         by_text(b->t, code, &sub, &flags); /* free text, or a subtype behind a generic code */
@@ -192,9 +192,8 @@ static void add_observation(struct builder *b, const json_object *obs)
     json_object *codings = json_get_arr(json_get_obj(obs, "code"), "coding");
     for (size_t i = 0; kind == LAB_NONE && codings != NULL && i < json_object_array_length(codings);
          i++) {
-        struct fhir_coding c;
-        fhir_coding_read(json_object_array_get_idx(codings, i), &c);
-        kind = term_lab_kind(b->t, c.system, c.code);
+        json_object *c = json_object_array_get_idx(codings, i);
+        kind = term_lab_kind(b->t, json_get_str(c, "system"), json_get_str(c, "code"));
     }
     if (kind == LAB_NONE || !status_in(json_get_str(obs, "status"), final))
         return;
@@ -232,9 +231,9 @@ static void add_procedure(struct builder *b, const json_object *res, bool reques
     enum proc_kind kind = term_proc_kind(b->t, NULL, NULL, json_get_str(code, "text"));
     for (size_t i = 0;
          kind == PROC_NONE && codings != NULL && i < json_object_array_length(codings); i++) {
-        struct fhir_coding c;
-        fhir_coding_read(json_object_array_get_idx(codings, i), &c);
-        kind = term_proc_kind(b->t, c.system, c.code, c.display);
+        json_object *c = json_object_array_get_idx(codings, i);
+        kind = term_proc_kind(b->t, json_get_str(c, "system"), json_get_str(c, "code"),
+                              json_get_str(c, "display"));
     }
     const char *status = json_get_str(res, "status");
     unsigned bit = 1u << kind;
@@ -264,9 +263,9 @@ static void add_allergy(struct builder *b, const json_object *ai)
     json_object *codings = json_get_arr(code, "coding");
     bool sulfa = term_is_sulfonamide_allergy(b->t, NULL, NULL, json_get_str(code, "text"));
     for (size_t i = 0; !sulfa && codings != NULL && i < json_object_array_length(codings); i++) {
-        struct fhir_coding c;
-        fhir_coding_read(json_object_array_get_idx(codings, i), &c);
-        sulfa = term_is_sulfonamide_allergy(b->t, c.system, c.code, c.display);
+        json_object *c = json_object_array_get_idx(codings, i);
+        sulfa = term_is_sulfonamide_allergy(b->t, json_get_str(c, "system"),
+                                            json_get_str(c, "code"), json_get_str(c, "display"));
     }
     b->v->sulfonamide_allergy |= sulfa;
 }

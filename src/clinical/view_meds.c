@@ -24,10 +24,10 @@ static void match_cc(const struct terminology *t, const json_object *cc, struct 
     json_object *codings = json_get_arr(cc, "coding");
     size_t n = codings != NULL ? json_object_array_length(codings) : 0;
     for (size_t i = 0; i < n; i++) {
-        struct fhir_coding c;
+        json_object *c = json_object_array_get_idx(codings, i);
         double mg = -1;
-        fhir_coding_read(json_object_array_get_idx(codings, i), &c);
-        const struct term_drug *d = term_drug_by_code(t, c.system, c.code, &mg);
+        const struct term_drug *d =
+            term_drug_by_code(t, json_get_str(c, "system"), json_get_str(c, "code"), &mg);
         if (d == NULL)
             continue;
         m->classes |= d->classes;
@@ -113,10 +113,8 @@ static void route_text(const json_object *mr, char *buf, size_t cap)
     const char *display = NULL;
     const char *code = NULL;
     if (codings != NULL && json_object_array_length(codings) > 0) {
-        struct fhir_coding c;
-        fhir_coding_read(json_object_array_get_idx(codings, 0), &c);
-        display = c.display;
-        code = c.code;
+        display = json_get_str(json_object_array_get_idx(codings, 0), "display");
+        code = json_get_str(json_object_array_get_idx(codings, 0), "code");
     }
     snprintf(buf, cap, "%s %s %s", text ? text : "", display ? display : "", code ? code : "");
 }

@@ -41,35 +41,16 @@ int fhir_each_resource(json_object *v, fhir_each_fn fn, void *ctx)
     return each_in(v, fn, ctx, 0);
 }
 
-void fhir_coding_read(const json_object *coding, struct fhir_coding *out)
-{
-    *out = (struct fhir_coding){NULL, NULL, NULL};
-    if (!json_object_is_type(coding, json_type_object))
-        return;
-    json_object_object_foreach((json_object *)coding, key, value)
-    {
-        const char **slot = NULL;
-        if (key[0] == 's' && strcmp(key, "system") == 0)
-            slot = &out->system;
-        else if (key[0] == 'c' && strcmp(key, "code") == 0)
-            slot = &out->code;
-        else if (key[0] == 'd' && strcmp(key, "display") == 0)
-            slot = &out->display;
-        if (slot != NULL)
-            *slot = json_str(value);
-    }
-}
-
 const char *fhir_cc_first_code(const json_object *cc, const char *system)
 {
     json_object *codings = json_get_arr(cc, "coding");
     size_t n = codings != NULL ? json_object_array_length(codings) : 0;
     for (size_t i = 0; i < n; i++) {
-        struct fhir_coding c;
-        fhir_coding_read(json_object_array_get_idx(codings, i), &c);
-        if (c.code != NULL &&
-            (system == NULL || (c.system != NULL && strcmp(c.system, system) == 0)))
-            return c.code;
+        json_object *c = json_object_array_get_idx(codings, i);
+        const char *sys = json_get_str(c, "system");
+        const char *code = json_get_str(c, "code");
+        if (code != NULL && (system == NULL || (sys != NULL && strcmp(sys, system) == 0)))
+            return code;
     }
     return NULL;
 }

@@ -23,16 +23,6 @@ const char *fhir_type(const json_object *res);
 typedef int (*fhir_each_fn)(json_object *res, const char *type, void *ctx);
 int fhir_each_resource(json_object *v, fhir_each_fn fn, void *ctx);
 
-/* A Coding's members as json_get_str() reads them (NULL when absent, empty or no string),
- * found in one pass over its members: a Coding is read at every resource, and a lookup
- * per member would compare its names again for each. Strings borrowed from coding. */
-struct fhir_coding {
-    const char *system;
-    const char *code;
-    const char *display;
-};
-void fhir_coding_read(const json_object *coding, struct fhir_coding *out);
-
 /* The code of the first coding of a CodeableConcept (member `key` of res) whose system
  * is `system`; NULL when there is none. */
 const char *fhir_cc_first_code(const json_object *cc, const char *system);

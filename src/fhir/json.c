@@ -155,20 +155,16 @@ json_object *json_get(const json_object *obj, const char *key, json_type type)
     return child;
 }
 
-const char *json_str(const json_object *v)
+const char *json_get_str(const json_object *obj, const char *key)
 {
-    int len = json_object_is_type(v, json_type_string) ? json_object_get_string_len(v) : 0;
-    const char *str = len > 0 ? json_object_get_string((json_object *)v) : NULL;
+    json_object *s = json_get(obj, key, json_type_string);
+    int len = s != NULL ? json_object_get_string_len(s) : 0;
+    const char *str = len > 0 ? json_object_get_string(s) : NULL;
     /* "\u0000" inside: as a C string it would say less than was sent ("pat\u0000x" would
      * name patient "pat"), so such a string is no string at all. */
     if (str == NULL || memchr(str, '\0', (size_t)len) != NULL)
         return NULL;
     return str;
-}
-
-const char *json_get_str(const json_object *obj, const char *key)
-{
-    return json_str(json_get(obj, key, json_type_string));
 }
 
 json_object *json_get_obj(const json_object *obj, const char *key)

@@ -26,8 +26,6 @@ json_object *json_parse_strict(const char *buf, size_t len, struct myocds_err *e
 /* Member of an object with the given type, or NULL (absent, null or another type). */
 json_object *json_get(const json_object *obj, const char *key, json_type type);
 const char *json_get_str(const json_object *obj, const char *key); /* non-empty, no NUL inside */
-/* A value as json_get_str() reads a member: a non-empty string without NUL, else NULL. */
-const char *json_str(const json_object *v);
 json_object *json_get_obj(const json_object *obj, const char *key);
 json_object *json_get_arr(const json_object *obj, const char *key);
 /* A JSON number (int or double) as a double; false when absent or not a number. */
