@@ -76,6 +76,10 @@ static void test_reserve(void **state)
         assert_true(capbuf_add(&b, "0123456789", 10));
     assert_ptr_equal(b.data, data);
     assert_int_equal(b.len, 1000);
+    struct capbuf huge = {.max = SIZE_MAX}; /* len + n + 1 would wrap around */
+    assert_false(capbuf_reserve(&huge, SIZE_MAX));
+    assert_true(huge.too_large);
+    assert_null(huge.data);
     struct capbuf small = {.max = 10};
     assert_false(capbuf_reserve(&small, 11));
     assert_true(small.too_large);

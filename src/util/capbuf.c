@@ -9,11 +9,11 @@
 
 bool capbuf_reserve(struct capbuf *b, size_t n)
 {
-    if (n > b->max - b->len) {
+    if (n > b->max - b->len || n >= SIZE_MAX - b->len) { /* past the cap, or no size_t */
         b->too_large = true;
         return false;
     }
-    size_t need = b->len + n + 1; /* no overflow: len + n <= max */
+    size_t need = b->len + n + 1;
     if (need <= b->size)
         return true;
     size_t limit = b->max < SIZE_MAX ? b->max + 1 : SIZE_MAX;
