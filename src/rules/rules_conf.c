@@ -156,7 +156,8 @@ static int add_text(json_object *texts, const char *key, json_object *value)
     return t != NULL && json_object_object_add(texts, key, t) == 0 ? 0 : -1;
 }
 
-/* A card's source: {"label": the rule's "source", "topic": {system, code: the rule id}}. */
+/* A card's source: {"label": the rule's "source", "topic": {system, code: the rule id}}.
+ * Owned by the caller; NULL when out of memory. */
 static json_object *source_tree(const struct rules_conf *rc, const struct rule_conf *r)
 {
     json_object *source = json_object_new_object();
@@ -173,7 +174,8 @@ static json_object *source_tree(const struct rules_conf *rc, const struct rule_c
     return source;
 }
 
-/* An override reasons list as overrideReasons: [{system, code, display}, ...]. */
+/* An override reasons list as overrideReasons: [{system, code, display}, ...]. Owned by
+ * the caller; NULL when out of memory. */
 static json_object *reasons_tree(const struct rules_conf *rc, json_object *list)
 {
     json_object *arr = json_object_new_array();
