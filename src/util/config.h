@@ -38,7 +38,7 @@ struct cfg {
     size_t n_auth_allowed_algs;
     long auth_max_lifetime_s;
     long auth_clock_skew_s;
-    char *auth_jwks_ca_file; /* CA bundle for jwks_uri fetches instead of the system's */
+    char *auth_jwks_ca_file;     /* CA bundle for jwks_uri fetches instead of the system's */
     char **fhir_allowed_servers; /* FHIR base URLs the service may call */
     size_t n_fhir_allowed_servers;
     /* One FHIR transfer; every FHIR transfer of one request together. */
