@@ -71,19 +71,26 @@ int scale_counted(const struct myocds_engine *e, const char *body, size_t len, s
     return eval_once(e, body, len, out_len);
 }
 
+/* The request file at path (owned), or NULL after a message on stderr. */
+static char *read_request(const char *path, size_t *len)
+{
+    struct myocds_err err = {0};
+    char *body = file_read(path, SCALE_MAX_BYTES, len, &err);
+    if (body == NULL)
+        fprintf(stderr, "myocds_scale: %s: %s\n", path, err.msg);
+    return body;
+}
+
 /* --once: a warm-up evaluation (the first one seeds OpenSSL's generator), then the
  * counted one. */
 static int once(const struct myocds_engine *e, const char *path)
 {
     static scale_fn volatile counted = scale_counted;
-    struct myocds_err err = {0};
     size_t len = 0;
     size_t out_len = 0;
-    char *body = file_read(path, SCALE_MAX_BYTES, &len, &err);
-    if (body == NULL) {
-        fprintf(stderr, "myocds_scale: %s: %s\n", path, err.msg);
+    char *body = read_request(path, &len);
+    if (body == NULL)
         return -1;
-    }
     int rc = eval_once(e, body, len, &out_len);
     if (rc == 0)
         rc = counted(e, body, len, &out_len);
@@ -116,14 +123,11 @@ static double time_per_call(scale_fn fn, const struct myocds_engine *e, const ch
 /* Times one request file and prints its line; *per_req gets the evaluation seconds. */
 static int measure_file(const struct myocds_engine *e, const char *path, double *per_req)
 {
-    struct myocds_err err = {0};
     size_t len = 0;
     size_t out_len = 0;
-    char *body = file_read(path, SCALE_MAX_BYTES, &len, &err);
-    if (body == NULL) {
-        fprintf(stderr, "myocds_scale: %s: %s\n", path, err.msg);
+    char *body = read_request(path, &len);
+    if (body == NULL)
         return -1;
-    }
     double t_eval = time_per_call(eval_once, e, body, len, &out_len);
     size_t unused = 0;
     double t_parse = time_per_call(parse_once, e, body, len, &unused);

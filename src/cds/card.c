@@ -38,17 +38,25 @@ static void add_str(json_object *obj, const char *literal_key, const char *value
         add_lit(obj, literal_key, json_object_new_string(value));
 }
 
-/* A json-c value written out as the JSON text it holds (text owned by it). */
-static json_object *raw_json(char *text)
+/* A json-c value written out as JSON text: owned by it when drop is given (called on the
+ * text when the value goes, or at once when there is no value), else borrowed and
+ * outliving it (rules_conf's). NULL for a NULL text or out of memory. */
+static json_object *raw_text(const char *text, json_object_delete_fn *drop)
 {
     json_object *o = text != NULL ? json_object_new_boolean(0) : NULL;
     if (o == NULL) {
-        free(text);
+        if (drop != NULL && text != NULL)
+            drop(NULL, (void *)text);
         return NULL;
     }
-    json_object_set_serializer(o, json_object_userdata_to_json_string, text,
-                               json_object_free_userdata);
+    json_object_set_serializer(o, json_object_userdata_to_json_string, (void *)text, drop);
     return o;
+}
+
+/* raw_text() of an owned text. */
+static json_object *raw_json(char *text)
+{
+    return raw_text(text, json_object_free_userdata);
 }
 
 /* The patient id as it goes inside a JSON string: escaped, without the quotes. Owned. */
@@ -119,15 +127,6 @@ static json_object *suggestions(const struct card *c, const struct rules_conf *r
     return arr;
 }
 
-/* A json-c value written out as JSON text that outlives it (borrowed: rules_conf's). */
-static json_object *raw_json_borrowed(const char *text)
-{
-    json_object *o = text != NULL ? json_object_new_boolean(0) : NULL;
-    if (o != NULL)
-        json_object_set_serializer(o, json_object_userdata_to_json_string, (void *)text, NULL);
-    return o;
-}
-
 static json_object *card_json(const struct card *c, const struct rules_conf *rc,
                               const char *patient_json, const char *uuid)
 {
@@ -137,7 +136,7 @@ static json_object *card_json(const struct card *c, const struct rules_conf *rc,
     add_str(o, "summary", c->summary);
     add_str(o, "detail", c->detail);
     add_str(o, "indicator", c->indicator);
-    add_lit(o, "source", raw_json_borrowed(json_get_str(parts, "source")));
+    add_lit(o, "source", raw_text(json_get_str(parts, "source"), NULL));
     if (c->n_suggestions > 0) {
         json_object *s = suggestions(c, rc, patient_json);
         if (json_object_array_length(s) > 0) {
@@ -148,7 +147,7 @@ static json_object *card_json(const struct card *c, const struct rules_conf *rc,
         }
     }
     /* Absent when the list is empty: rules_conf renders only non-empty ones. */
-    json_object *reasons = raw_json_borrowed(json_get_str(parts, c->override_key));
+    json_object *reasons = raw_text(json_get_str(parts, c->override_key), NULL);
     if (reasons != NULL)
         add_lit(o, "overrideReasons", reasons);
     return o;

@@ -16,6 +16,12 @@ static int bad(struct myocds_err *err, const char *path, const char *rule, const
     return myocds_err_set(err, 500, "%s: rules.%s.%s: %s", path, rule, field, what);
 }
 
+/* "override_reasons" or a variant of it ("override_reasons_deficient"). */
+static bool is_reasons_key(const char *key)
+{
+    return strncmp(key, "override_reasons", 16) == 0;
+}
+
 static bool valid_indicator(const char *s)
 {
     return s != NULL &&
@@ -70,7 +76,7 @@ static int check_rule(json_object *r, const char *path, const char *id, struct m
     {
         if (strncmp(key, "indicator", 9) == 0 && !valid_indicator(json_object_get_string(val)))
             return bad(err, path, id, key, "must be info, warning or critical");
-        if (strncmp(key, "override_reasons", 16) == 0) {
+        if (is_reasons_key(key)) {
             for (size_t i = 0;
                  json_object_is_type(val, json_type_array) && i < json_object_array_length(val);
                  i++) {
@@ -210,8 +216,8 @@ static int render_parts(struct rules_conf *rc, struct myocds_err *err)
         status = add_text(texts, "source", source_tree(rc, r));
         json_object_object_foreach(r->obj, key, list)
         {
-            if (status == 0 && strncmp(key, "override_reasons", 16) == 0 &&
-                json_object_is_type(list, json_type_array) && json_object_array_length(list) > 0)
+            if (status == 0 && is_reasons_key(key) && json_object_is_type(list, json_type_array) &&
+                json_object_array_length(list) > 0)
                 status = add_text(texts, key, reasons_tree(rc, list));
         }
     }
