@@ -13,30 +13,35 @@
 static struct rules_conf *rc;
 
 static const struct term_drug __attribute__((unused))
-prednisone = {"prednisone", "prednisone", DC_GLUCOCORTICOID, 1.0, false};
+prednisone = {"prednisone", "prednisone", DC_GLUCOCORTICOID, 1.0, false, ROUTE_SYSTEMIC};
+static const struct term_drug __attribute__((unused)) mtx = {
+    "methotrexate", "methotrexate", DC_STEROID_SPARING | DC_IMMUNOSUPPRESSANT | DC_METHOTREXATE, -1,
+    false,          ROUTE_SYSTEMIC};
 static const struct term_drug __attribute__((unused))
-mtx = {"methotrexate", "methotrexate", DC_STEROID_SPARING | DC_IMMUNOSUPPRESSANT | DC_METHOTREXATE,
-       -1, false};
+ivig = {"immune globulin (IVIG)", "IVIG", DC_STEROID_SPARING | DC_IVIG, -1, true, ROUTE_SYSTEMIC};
 static const struct term_drug __attribute__((unused))
-ivig = {"immune globulin (IVIG)", "IVIG", DC_STEROID_SPARING | DC_IVIG, -1, true};
-static const struct term_drug __attribute__((unused)) tmp_smx = {
-    "sulfamethoxazole-trimethoprim", "TMP-SMX", DC_PJP_PROPHYLAXIS | DC_SULFONAMIDE, -1, false};
+tmp_smx = {"sulfamethoxazole-trimethoprim",
+           "TMP-SMX",
+           DC_PJP_PROPHYLAXIS | DC_SULFONAMIDE,
+           -1,
+           false,
+           ROUTE_SYSTEMIC};
 
+static const struct term_drug __attribute__((unused)) aza = {
+    "azathioprine", "azathioprine", DC_STEROID_SPARING | DC_IMMUNOSUPPRESSANT | DC_AZATHIOPRINE, -1,
+    false,          ROUTE_SYSTEMIC};
 static const struct term_drug __attribute__((unused))
-aza = {"azathioprine", "azathioprine", DC_STEROID_SPARING | DC_IMMUNOSUPPRESSANT | DC_AZATHIOPRINE,
-       -1, false};
+folic = {"folic acid", "folic acid", DC_FOLIC_ACID, -1, false, ROUTE_SYSTEMIC};
 static const struct term_drug __attribute__((unused))
-folic = {"folic acid", "folic acid", DC_FOLIC_ACID, -1, false};
+statin = {"atorvastatin", "atorvastatin", DC_STATIN, -1, false, ROUTE_SYSTEMIC};
 static const struct term_drug __attribute__((unused))
-statin = {"atorvastatin", "atorvastatin", DC_STATIN, -1, false};
+tnf = {"adalimumab", "adalimumab", DC_TNF_INHIBITOR, -1, false, ROUTE_SYSTEMIC};
 static const struct term_drug __attribute__((unused))
-tnf = {"adalimumab", "adalimumab", DC_TNF_INHIBITOR, -1, false};
+calcium = {"calcium", "calcium", DC_CALCIUM, -1, false, ROUTE_SYSTEMIC};
 static const struct term_drug __attribute__((unused))
-calcium = {"calcium", "calcium", DC_CALCIUM, -1, false};
-static const struct term_drug __attribute__((unused))
-vit_d = {"vitamin D", "vitamin D", DC_VITAMIN_D, -1, false};
-static const struct term_drug __attribute__((unused))
-methylpred = {"methylprednisolone", "methylprednisolone", DC_GLUCOCORTICOID, 1.25, false};
+vit_d = {"vitamin D", "vitamin D", DC_VITAMIN_D, -1, false, ROUTE_SYSTEMIC};
+static const struct term_drug __attribute__((unused)) methylpred = {
+    "methylprednisolone", "methylprednisolone", DC_GLUCOCORTICOID, 1.25, false, ROUTE_SYSTEMIC};
 
 static inline struct view_med med(const struct term_drug *d, double mg, double days, bool trigger)
 {

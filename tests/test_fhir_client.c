@@ -249,9 +249,11 @@ static json_object *parse(const char *s)
     return o;
 }
 
-static int count_resource(json_object *res, const char *type, void *ctx)
+static int count_resource(json_object *res, const char *type, const struct fhir_entry *entry,
+                          void *ctx)
 {
     assert_string_equal(type, fhir_type(res));
+    assert_non_null(entry);
     (*(int *)ctx)++;
     return 0;
 }

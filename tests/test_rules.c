@@ -223,7 +223,10 @@ static void test_summaries_stay_under_140_characters(void **state)
         "x",
         "prednisone with an extraordinarily long product name that an EHR might send "
         "for a compounded oral solution in a pediatric strength",
-        DC_GLUCOCORTICOID, 1.0, false};
+        DC_GLUCOCORTICOID,
+        1.0,
+        false,
+        ROUTE_SYSTEMIC};
     m[0].drug = &longname;
     patient(&v, IIM_IMNM, m, 1);
     assert_int_equal(run("steroid-monotherapy", &v, &cards), 1);

@@ -72,8 +72,8 @@ static int load_conditions(struct term_loader *l, json_object *root, const char 
             return term_fail(l, key, (int)i, flags ? "unknown flag" : "unknown subtype");
         int rc = term_each_code(l, json_get_arr(c, "codes"), key, set_condition, &m);
         if (rc == 0)
-            rc = term_push_names(l, json_get_arr(c, "names"), key, &l->t->cond_names,
-                                 &l->t->n_cond_names, &m);
+            rc = term_push_names(l, json_get_arr(c, "names"), key, &l->t->names[TL_COND],
+                                 &l->t->n_names[TL_COND], &m);
         if (rc != 0)
             return rc;
     }
@@ -146,6 +146,12 @@ static int load_drug(struct term_loader *l, json_object *d, struct term_drug *dr
     json_get_num(d, "potency", &drug->potency);
     drug->iv_only = json_get(d, "iv_only", json_type_boolean) != NULL &&
                     json_object_get_boolean(json_get(d, "iv_only", json_type_boolean));
+    const char *unstated = json_get_str(d, "unstated_form");
+    drug->unstated = ROUTE_SYSTEMIC;
+    if (unstated != NULL && strcmp(unstated, "unknown") == 0)
+        drug->unstated = ROUTE_UNKNOWN;
+    else if (unstated != NULL && strcmp(unstated, "systemic") != 0)
+        return term_fail(l, "drugs.unstated_form", idx, "must be \"systemic\" or \"unknown\"");
     return load_drug_codes(l, d, drug);
 }
 
@@ -165,8 +171,8 @@ static int load_drugs(struct term_loader *l, json_object *root)
         struct term_name m = {.drug = drug};
         int rc = load_drug(l, d, drug, (int)i);
         if (rc == 0)
-            rc = term_push_names(l, json_get_arr(d, "names"), "drugs.names", &l->t->drug_names,
-                                 &l->t->n_drug_names, &m);
+            rc = term_push_names(l, json_get_arr(d, "names"), "drugs.names", &l->t->names[TL_DRUG],
+                                 &l->t->n_names[TL_DRUG], &m);
         if (rc != 0)
             return rc;
     }
@@ -229,8 +235,8 @@ static int load_procedures(struct term_loader *l, json_object *root)
         struct term_name m = {.proc = (enum proc_kind)k};
         int rc = term_each_code(l, json_get_arr(p, "codes"), "procedures.codes", set_proc, &m.proc);
         if (rc == 0)
-            rc = term_push_names(l, json_get_arr(p, "names"), "procedures.names", &l->t->proc_names,
-                                 &l->t->n_proc_names, &m);
+            rc = term_push_names(l, json_get_arr(p, "names"), "procedures.names",
+                                 &l->t->names[TL_PROC], &l->t->n_names[TL_PROC], &m);
         if (rc != 0)
             return rc;
     }
@@ -259,26 +265,78 @@ static int load_units(struct term_loader *l, json_object *root)
     return 0;
 }
 
+static int set_route(struct code_entry *e, const void *arg)
+{
+    e->route = *(const enum route_class *)arg;
+    return 0;
+}
+
+/* One name list of an object in the file: obj.key, required, into list l. */
+static int push_list(struct term_loader *l, json_object *obj, const char *key, const char *field,
+                     enum term_list list)
+{
+    static const struct term_name none = {0};
+    json_object *arr = json_get_arr(obj, key);
+    if (arr == NULL)
+        return term_fail(l, field, -1, "must be an array");
+    return term_push_names(l, arr, field, &l->t->names[list], &l->t->n_names[list], &none);
+}
+
 static int load_routes(struct term_loader *l, json_object *root)
 {
+    static const enum route_class systemic = ROUTE_SYSTEMIC;
+    static const enum route_class local = ROUTE_LOCAL;
     json_object *routes = json_get_obj(root, "routes");
+    json_object *forms = json_get_obj(root, "dose_forms");
     json_object *allergy = json_get_obj(root, "sulfonamide_allergy");
-    struct term_name none = {0};
-    struct terminology *t = l->t;
-    if (routes == NULL || allergy == NULL)
-        return term_fail(l, "routes/sulfonamide_allergy", -1, "must be objects");
-    int rc = term_push_names(l, json_get_arr(routes, "not_systemic"), "routes.not_systemic",
-                             &t->route_local, &t->n_route_local, &none);
+    if (routes == NULL || forms == NULL || allergy == NULL)
+        return term_fail(l, "routes/dose_forms/sulfonamide_allergy", -1, "must be objects");
+    int rc = push_list(l, routes, "not_systemic", "routes.not_systemic", TL_ROUTE_LOCAL);
     if (rc == 0)
-        rc = term_push_names(l, json_get_arr(routes, "intravenous"), "routes.intravenous",
-                             &t->route_iv, &t->n_route_iv, &none);
+        rc = push_list(l, routes, "systemic", "routes.systemic", TL_ROUTE_SYSTEMIC);
     if (rc == 0)
-        rc = term_push_names(l, json_get_arr(allergy, "names"), "sulfonamide_allergy.names",
-                             &t->sulfa_names, &t->n_sulfa_names, &none);
+        rc = push_list(l, routes, "intravenous", "routes.intravenous", TL_ROUTE_IV);
+    if (rc == 0)
+        rc = term_each_code(l, json_get_arr(routes, "systemic_codes"), "routes.systemic_codes",
+                            set_route, &systemic);
+    if (rc == 0)
+        rc = term_each_code(l, json_get_arr(routes, "not_systemic_codes"),
+                            "routes.not_systemic_codes", set_route, &local);
+    if (rc == 0)
+        rc = push_list(l, forms, "not_systemic", "dose_forms.not_systemic", TL_FORM_LOCAL);
+    if (rc == 0)
+        rc = push_list(l, forms, "systemic", "dose_forms.systemic", TL_FORM_SYSTEMIC);
+    if (rc == 0)
+        rc = push_list(l, allergy, "names", "sulfonamide_allergy.names", TL_SULFA);
     if (rc == 0)
         rc = term_each_code(l, json_get_arr(allergy, "codes"), "sulfonamide_allergy.codes",
                             set_sulfa, NULL);
     return rc;
+}
+
+/* system_aliases: {"urn:oid:...": "http://...", ...}, optional. */
+static int load_aliases(struct term_loader *l, json_object *root)
+{
+    json_object *obj = json_get(root, "system_aliases", json_type_object);
+    size_t n = obj != NULL ? (size_t)json_object_object_length(obj) : 0;
+    if (n == 0)
+        return 0;
+    l->t->aliases = calloc(n, sizeof *l->t->aliases);
+    if (l->t->aliases == NULL)
+        return term_fail(l, "system_aliases", -1, "out of memory");
+    json_object_object_foreach(obj, oid, system)
+    {
+        struct system_alias *a = &l->t->aliases[l->t->n_aliases];
+        if (!json_object_is_type(system, json_type_string) || strncmp(oid, "urn:oid:", 8) != 0)
+            return term_fail(l, "system_aliases", l->t->n_aliases,
+                             "must map a urn:oid: to a system URL");
+        a->oid = strdup(oid);
+        a->system = strdup(json_object_get_string(system));
+        l->t->n_aliases++;
+        if (a->oid == NULL || a->system == NULL)
+            return term_fail(l, "system_aliases", -1, "out of memory");
+    }
+    return 0;
 }
 
 static void free_entry(struct lh_entry *e)
@@ -297,6 +355,8 @@ struct terminology *term_load(const char *path, struct myocds_err *err)
     if (root != NULL && l.t != NULL) {
         l.t->codes = lh_kchar_table_new(TERM_TABLE_SIZE, free_entry);
         rc = l.t->codes == NULL ? term_fail(&l, "codes", -1, "out of memory") : 0;
+        if (rc == 0)
+            rc = load_aliases(&l, root);
         if (rc == 0)
             rc = load_conditions(&l, root, "conditions", false);
         if (rc == 0)
@@ -344,12 +404,13 @@ void term_free(struct terminology *t)
         free(t->drugs[i].display);
     }
     free(t->drugs);
-    free_names(t->drug_names, t->n_drug_names);
-    free_names(t->cond_names, t->n_cond_names);
-    free_names(t->route_local, t->n_route_local);
-    free_names(t->route_iv, t->n_route_iv);
-    free_names(t->sulfa_names, t->n_sulfa_names);
-    free_names(t->proc_names, t->n_proc_names);
+    for (int i = 0; i < TL_COUNT; i++)
+        free_names(t->names[i], t->n_names[i]);
+    for (int i = 0; i < t->n_aliases; i++) {
+        free(t->aliases[i].oid);
+        free(t->aliases[i].system);
+    }
+    free(t->aliases);
     free(t->iga_units);
     free(t);
 }

@@ -16,6 +16,7 @@ struct code_entry {
     unsigned flags;    /* enum cond_flag bits */
     enum lab_kind lab;
     enum proc_kind proc;
+    enum route_class route; /* a route code's meaning */
     bool sulfa_allergy;
 };
 
@@ -34,15 +35,35 @@ struct iga_unit {
 };
 
 /* The name lists, for term_index_names()'s index of each. */
-enum term_list { TL_DRUG, TL_COND, TL_ROUTE_LOCAL, TL_ROUTE_IV, TL_SULFA, TL_PROC, TL_COUNT };
+enum term_list {
+    TL_DRUG,
+    TL_COND,
+    TL_ROUTE_LOCAL,
+    TL_ROUTE_SYSTEMIC,
+    TL_ROUTE_IV,
+    TL_FORM_LOCAL,
+    TL_FORM_SYSTEMIC,
+    TL_SULFA,
+    TL_PROC,
+    TL_COUNT
+};
+
+/* An OID naming a code system that also has a URL (system_aliases). Both owned. */
+struct system_alias {
+    char *oid;
+    char *system;
+};
 #define TERM_FIRST_BYTES 256
 
 struct terminology {
     struct lh_table *codes; /* "system|code" -> struct code_entry (both owned) */
     struct term_drug *drugs;
     int n_drugs;
-    struct term_name *drug_names, *cond_names, *route_local, *route_iv, *sulfa_names, *proc_names;
-    int n_drug_names, n_cond_names, n_route_local, n_route_iv, n_sulfa_names, n_proc_names;
+    /* the name lists, in enum term_list order, and their lengths */
+    struct term_name *names[TL_COUNT];
+    int n_names[TL_COUNT];
+    struct system_alias *aliases;
+    int n_aliases;
     struct iga_unit *iga_units;
     int n_iga_units;
     /* by_first[list][c]: the index of the list's first name whose pattern starts with byte

@@ -13,12 +13,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *term_system(const struct terminology *t, const char *system)
+{
+    if (system == NULL || t->n_aliases == 0 || strncmp(system, "urn:oid:", 8) != 0)
+        return system;
+    for (int i = 0; i < t->n_aliases; i++)
+        if (strcmp(system, t->aliases[i].oid) == 0)
+            return t->aliases[i].system;
+    return system;
+}
+
 static struct code_entry *lookup(const struct terminology *t, const char *system, const char *code)
 {
     char key[TERM_KEY_MAX];
     void *v = NULL;
     if (system == NULL || code == NULL)
         return NULL;
+    system = term_system(t, system);
     size_t ns = strlen(system);
     size_t nc = strlen(code);
     if (ns + 1 + nc >= sizeof key)
@@ -68,14 +79,18 @@ static void index_names(const struct term_name *v, int n, int *start)
 
 void term_index_names(struct terminology *t)
 {
-    struct term_name *const lists[TL_COUNT] = {t->drug_names, t->cond_names,  t->route_local,
-                                               t->route_iv,   t->sulfa_names, t->proc_names};
-    const int counts[TL_COUNT] = {t->n_drug_names, t->n_cond_names,  t->n_route_local,
-                                  t->n_route_iv,   t->n_sulfa_names, t->n_proc_names};
     for (int l = 0; l < TL_COUNT; l++) {
-        sort_names(lists[l], counts[l]);
-        index_names(lists[l], counts[l], t->by_first[l]);
+        sort_names(t->names[l], t->n_names[l]);
+        index_names(t->names[l], t->n_names[l], t->by_first[l]);
     }
+}
+
+static int best_name(const struct term_name *names, const int *start, const char *text);
+
+/* The best match of text in name list l, or -1. */
+static int find(const struct terminology *t, enum term_list l, const char *text)
+{
+    return best_name(t->names[l], t->by_first[l], text);
 }
 
 /* The best whole-word match of any pattern in the list, or -1: the earliest match, then
@@ -84,6 +99,8 @@ void term_index_names(struct terminology *t)
  * the byte there (start: the list's index by first byte, term_index_names). */
 static int best_name(const struct term_name *names, const int *start, const char *text)
 {
+    if (names == NULL)
+        return -1;
     char low[TEXT_MATCH_MAX];
     if (text == NULL || start[TERM_FIRST_BYTES] == 0)
         return -1;
@@ -111,8 +128,8 @@ static int best_name(const struct term_name *names, const int *start, const char
 
 const struct term_drug *term_drug_by_text(const struct terminology *t, const char *text)
 {
-    int i = best_name(t->drug_names, t->by_first[TL_DRUG], text);
-    return i >= 0 ? t->drug_names[i].drug : NULL;
+    int i = find(t, TL_DRUG, text);
+    return i >= 0 ? t->names[TL_DRUG][i].drug : NULL;
 }
 
 unsigned term_condition_subtypes(const struct terminology *t, const char *system, const char *code)
@@ -130,9 +147,9 @@ unsigned term_condition_flags(const struct terminology *t, const char *system, c
 void term_condition_by_text(const struct terminology *t, const char *text, unsigned *subtypes,
                             unsigned *flags)
 {
-    int i = best_name(t->cond_names, t->by_first[TL_COND], text);
-    *subtypes = i >= 0 ? t->cond_names[i].subtypes : 0;
-    *flags = i >= 0 ? t->cond_names[i].flags : 0;
+    int i = find(t, TL_COND, text);
+    *subtypes = i >= 0 ? t->names[TL_COND][i].subtypes : 0;
+    *flags = i >= 0 ? t->names[TL_COND][i].flags : 0;
 }
 
 enum proc_kind term_proc_kind(const struct terminology *t, const char *system, const char *code,
@@ -141,8 +158,8 @@ enum proc_kind term_proc_kind(const struct terminology *t, const char *system, c
     const struct code_entry *e = lookup(t, system, code);
     if (e != NULL && e->proc != PROC_NONE)
         return e->proc;
-    int i = best_name(t->proc_names, t->by_first[TL_PROC], text);
-    return i >= 0 ? t->proc_names[i].proc : PROC_NONE;
+    int i = find(t, TL_PROC, text);
+    return i >= 0 ? t->names[TL_PROC][i].proc : PROC_NONE;
 }
 
 enum lab_kind term_lab_kind(const struct terminology *t, const char *system, const char *code)
@@ -160,14 +177,37 @@ double term_iga_factor(const struct terminology *t, const char *unit)
     return -1;
 }
 
-bool term_route_systemic(const struct terminology *t, const char *text)
+enum route_class term_route_by_code(const struct terminology *t, const char *system,
+                                    const char *code)
 {
-    return best_name(t->route_local, t->by_first[TL_ROUTE_LOCAL], text) < 0;
+    const struct code_entry *e = lookup(t, system, code);
+    return e != NULL ? e->route : ROUTE_UNKNOWN;
+}
+
+/* A local word wins over a systemic one ("intra-articular injection"). */
+static enum route_class by_words(const struct terminology *t, enum term_list local,
+                                 enum term_list systemic, const char *text)
+{
+    if (text == NULL)
+        return ROUTE_UNKNOWN;
+    if (find(t, local, text) >= 0)
+        return ROUTE_LOCAL;
+    return find(t, systemic, text) >= 0 ? ROUTE_SYSTEMIC : ROUTE_UNKNOWN;
+}
+
+enum route_class term_route_by_text(const struct terminology *t, const char *text)
+{
+    return by_words(t, TL_ROUTE_LOCAL, TL_ROUTE_SYSTEMIC, text);
+}
+
+enum route_class term_form_by_text(const struct terminology *t, const char *text)
+{
+    return by_words(t, TL_FORM_LOCAL, TL_FORM_SYSTEMIC, text);
 }
 
 bool term_route_intravenous(const struct terminology *t, const char *text)
 {
-    return best_name(t->route_iv, t->by_first[TL_ROUTE_IV], text) >= 0;
+    return find(t, TL_ROUTE_IV, text) >= 0;
 }
 
 bool term_is_sulfonamide_allergy(const struct terminology *t, const char *system, const char *code,
@@ -176,5 +216,5 @@ bool term_is_sulfonamide_allergy(const struct terminology *t, const char *system
     const struct code_entry *e = lookup(t, system, code);
     if (e != NULL && e->sulfa_allergy)
         return true;
-    return best_name(t->sulfa_names, t->by_first[TL_SULFA], text) >= 0;
+    return find(t, TL_SULFA, text) >= 0;
 }

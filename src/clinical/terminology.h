@@ -67,12 +67,22 @@ enum lab_kind {
 /* Procedures and service requests the rules look for. */
 enum proc_kind { PROC_NONE = 0, PROC_PLASMAPHERESIS, PROC_DXA, PROC_KIND_COUNT };
 
+/* Whether a drug reaches the whole body: by its route, or its dose form. */
+enum route_class {
+    ROUTE_UNKNOWN = 0, /* nothing says which */
+    ROUTE_SYSTEMIC,    /* oral, IV, IM, SC ... */
+    ROUTE_LOCAL,       /* topical, ophthalmic, otic, nasal, inhaled, rectal, intra-articular */
+};
+
 struct term_drug {
     char *id;         /* e.g. "prednisone" */
     char *display;    /* e.g. "prednisone" */
     unsigned classes; /* enum drug_class bits */
     double potency;   /* prednisone-equivalent factor; <= 0: unknown (dose counts as unknown) */
     bool iv_only;     /* recognised by name only when the order is intravenous (IVIG) */
+    enum route_class unstated; /* when neither route nor form is known: ROUTE_SYSTEMIC for a
+                                  drug made only in systemic forms (prednisone), else
+                                  ROUTE_UNKNOWN ("unstated_form" in terminology.json) */
 };
 
 struct terminology; /* opaque */
@@ -106,9 +116,20 @@ enum lab_kind term_lab_kind(const struct terminology *t, const char *system, con
 /* Factor to convert an IgA value in `unit` to mg/dL; < 0 when the unit is unknown. */
 double term_iga_factor(const struct terminology *t, const char *unit);
 
-/* False when a route text (or route code) names a non-systemic route (topical,
- * inhaled, ...); true otherwise: oral, IV, IM, SC, unknown or none stated. */
-bool term_route_systemic(const struct terminology *t, const char *text);
+/* The canonical system of an OID alias ("urn:oid:2.16.840.1.113883.6.88" is RxNorm's URL,
+ * system_aliases in terminology.json); system itself otherwise. Borrowed. */
+const char *term_system(const struct terminology *t, const char *system);
+
+/* What a coded route (SNOMED CT route codes) says; ROUTE_UNKNOWN for any other code. */
+enum route_class term_route_by_code(const struct terminology *t, const char *system,
+                                    const char *code);
+/* What a route's words say ("Oral", "IV", "Inhaled", "topical"): a local route named
+ * anywhere wins; ROUTE_UNKNOWN when the text names none. */
+enum route_class term_route_by_text(const struct terminology *t, const char *text);
+/* What the dose-form words of a drug name, a Medication.form or the instructions say
+ * ("Oral Tablet", "Topical Cream", "Ophthalmic Solution", "apply to the affected area"):
+ * a local form wins; ROUTE_UNKNOWN when the text names none. */
+enum route_class term_form_by_text(const struct terminology *t, const char *text);
 /* True when the text names the intravenous route or an IV form. */
 bool term_route_intravenous(const struct terminology *t, const char *text);
 

@@ -1,9 +1,11 @@
 /* view.c - build the typed patient view from prefetch data and draft orders.
  *
  * One walk over the resources (draft orders first, then every prefetch value) indexes
- * Medication resources and the ids of the draft orders and reads every other fact at
- * once; medication orders and administrations, which may point at a Medication further
- * on or be a draft order again, are kept in walk order and classified after it.
+ * Medication resources (by type + id and by their entry's fullUrl, wherever they travel:
+ * beside the draft orders, included in a searchset, under any key) and the ids of the
+ * draft orders, and reads every other fact at once; medication orders and
+ * administrations, which may point at a Medication further on or be a draft order again,
+ * are kept in walk order and classified after it. An order met twice counts once.
  */
 #include "clinical/view.h"
 
@@ -11,6 +13,7 @@
 #include "clinical/view_build.h"
 #include "fhir/fhir.h"
 #include "fhir/json.h"
+#include "fhir/ref.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,10 +30,11 @@ struct later {
 struct builder {
     struct patient_view *v;
     const struct terminology *t;
-    struct lh_table *meds_by_id; /* Medication id -> resource (borrowed) */
-    struct lh_table *draft_ids;  /* MedicationRequest ids in the draft orders */
-    struct lh_table *selected;   /* context.selections ("Type/id") as a set, or NULL */
-    bool drafts;                 /* walking the draft orders */
+    struct fhir_index *meds;    /* Medications by type + id and fullUrl (borrowed) */
+    struct lh_table *draft_ids; /* MedicationRequest ids in the draft orders */
+    struct lh_table *seen_ids;  /* MedicationRequest ids met in the record */
+    struct lh_table *selected;  /* context.selections as "Type/id" (owned keys), or NULL */
+    bool drafts;                /* walking the draft orders */
     int failed;
     struct later *later; /* owned: medication resources, classified after the walk */
     size_t n_later;
@@ -78,20 +82,47 @@ static bool selected(const struct builder *b, const char *id, const char *type)
     return lh_table_lookup_entry(b->selected, ref) != NULL;
 }
 
-/* The set of context.selections (strings borrowed from the request); NULL without any.
- * One lookup per draft order, however many orders and selections there are. */
+static void free_key(struct lh_entry *e)
+{
+    free(lh_entry_k(e));
+}
+
+/* The set of context.selections, each read by fhir_ref_parse and kept as "Type/id" (an
+ * absolute or versioned selection names the same order); NULL without any. One lookup
+ * per draft order, however many orders and selections there are. */
 static struct lh_table *selection_set(json_object *selections, int *failed)
 {
     size_t n = selections != NULL ? json_object_array_length(selections) : 0;
-    struct lh_table *set = n > 0 ? lh_kchar_table_new(VIEW_INDEX_SIZE, NULL) : NULL;
+    struct lh_table *set = n > 0 ? lh_kchar_table_new(VIEW_INDEX_SIZE, free_key) : NULL;
     *failed = n > 0 && set == NULL;
     for (size_t i = 0; set != NULL && i < n; i++) {
         json_object *sel = json_object_array_get_idx(selections, i);
-        if (json_object_is_type(sel, json_type_string) &&
-            lh_table_insert(set, json_object_get_string(sel), sel) != 0)
+        struct fhir_ref ref;
+        char key[FHIR_TYPE_ID_MAX];
+        if (!json_object_is_type(sel, json_type_string) ||
+            !fhir_ref_parse(json_object_get_string(sel), &ref) ||
+            !fhir_ref_type_id(&ref, key, sizeof key) || lh_table_lookup_entry(set, key) != NULL)
+            continue;
+        char *owned = strdup(key);
+        if (owned == NULL || lh_table_insert(set, owned, sel) != 0) {
+            free(owned);
             *failed = 1;
+        }
     }
     return set;
+}
+
+/* True when the record's order id was met before (and remembers it); an order without an
+ * id is never a duplicate. *failed on out of memory. */
+static bool seen_before(struct builder *b, const char *id)
+{
+    if (id == NULL)
+        return false;
+    if (lh_table_lookup_entry(b->seen_ids, id) != NULL)
+        return true;
+    if (lh_table_insert(b->seen_ids, id, NULL) != 0)
+        b->failed = 1;
+    return false;
 }
 
 static int add_request(struct builder *b, json_object *mr)
@@ -101,12 +132,15 @@ static int add_request(struct builder *b, json_object *mr)
     const char *id = json_get_str(mr, "id");
     if (!b->drafts && id != NULL && lh_table_lookup_entry(b->draft_ids, id) != NULL)
         return 0; /* the same order is in the draft orders: counted there */
-    if (view_med_classify(b->t, mr, b->meds_by_id, &med) != 0)
+    if (!b->drafts && seen_before(b, id))
+        return 0; /* in two keys, or twice in one searchset */
+    if (view_med_classify(b->t, mr, b->meds, &med) != 0)
         return 0;
     if (!b->drafts && !status_in(status, active_med_status)) {
         if ((med.classes & DC_IVIG) && status_in(status, past_ivig_status))
             b->v->past_ivig = true;
-        if ((med.classes & DC_GLUCOCORTICOID) && med.systemic &&
+        /* an earlier course of unknown route may have been systemic: not an initial dose */
+        if ((med.classes & DC_GLUCOCORTICOID) && med.route != ROUTE_LOCAL &&
             status_in(status, past_course_status))
             b->v->past_glucocorticoid = true;
         return 0;
@@ -149,8 +183,39 @@ static void add_administration(struct builder *b, const json_object *ma)
     static const char *const given[] = {"completed", "in-progress", NULL};
     struct view_med med;
     if (status_in(json_get_str(ma, "status"), given) &&
-        view_med_classify(b->t, ma, b->meds_by_id, &med) == 0 && (med.classes & DC_IVIG))
+        view_med_classify(b->t, ma, b->meds, &med) == 0 && (med.classes & DC_IVIG))
         b->v->past_ivig = true;
+}
+
+/* True when a category of cond says health-concern and none says problem-list-item or
+ * encounter-diagnosis: a concern is not a diagnosis. */
+static bool only_a_concern(const json_object *cond)
+{
+    static const char *const diagnosis[] = {"problem-list-item", "encounter-diagnosis", NULL};
+    json_object *cats = json_get_arr(cond, "category");
+    size_t n = cats != NULL ? json_object_array_length(cats) : 0;
+    bool concern = false;
+    for (size_t i = 0; i < n; i++) {
+        json_object *codings = json_get_arr(json_object_array_get_idx(cats, i), "coding");
+        for (size_t k = 0; codings != NULL && k < json_object_array_length(codings); k++) {
+            const char *code = json_get_str(json_object_array_get_idx(codings, k), "code");
+            if (status_in(code, diagnosis))
+                return false;
+            concern |= code != NULL && strcmp(code, "health-concern") == 0;
+        }
+    }
+    return concern;
+}
+
+/* True when the condition abated on or before today (abatementDateTime, or the end of
+ * abatementPeriod); a future or unreadable date says nothing. */
+static bool abated(const json_object *cond, long today)
+{
+    long day = 0;
+    const char *when = json_get_str(cond, "abatementDateTime");
+    if (when == NULL)
+        when = json_get_str(json_get_obj(cond, "abatementPeriod"), "end");
+    return fhir_date_days(when, &day) && day <= today;
 }
 
 static void add_condition(struct builder *b, const json_object *cond)
@@ -159,7 +224,8 @@ static void add_condition(struct builder *b, const json_object *cond)
     static const char *const dead[] = {"refuted", "entered-in-error", NULL};
     const char *clinical = fhir_status_code(cond, "clinicalStatus");
     if ((clinical != NULL && !status_in(clinical, live)) ||
-        status_in(fhir_status_code(cond, "verificationStatus"), dead))
+        status_in(fhir_status_code(cond, "verificationStatus"), dead) || only_a_concern(cond) ||
+        abated(cond, b->v->today))
         return;
     json_object *code = json_get_obj(cond, "code");
     json_object *codings = json_get_arr(code, "coding");
@@ -335,13 +401,13 @@ static enum res_kind kind_of(const char *type)
 }
 
 /* Reads one resource into the view, or indexes or defers it. */
-static int walk_one(json_object *res, const char *type, void *ctx)
+static int walk_one(json_object *res, const char *type, const struct fhir_entry *entry, void *ctx)
 {
     struct builder *b = ctx;
     enum res_kind kind = kind_of(type);
     switch (kind) {
     case RK_MEDICATION:
-        return index_id(b->meds_by_id, res);
+        return fhir_index_add(b->meds, res, type, entry->full_url);
     case RK_MED_REQUEST:
         if (b->drafts && index_id(b->draft_ids, res) != 0)
             return -1;
@@ -411,24 +477,23 @@ int view_build(struct patient_view *v, const struct terminology *t, enum cds_hoo
     v->patient_id = patient_id;
     v->age_years = -1;
     v->sex = 'u';
-    struct builder b = {v,
-                        t,
-                        lh_kchar_table_new(VIEW_INDEX_SIZE, NULL),
-                        lh_kchar_table_new(VIEW_INDEX_SIZE, NULL),
-                        NULL,
-                        false,
-                        0,
-                        NULL,
-                        0};
+    struct builder b = {.v = v,
+                        .t = t,
+                        .meds = fhir_index_new(),
+                        .draft_ids = lh_kchar_table_new(VIEW_INDEX_SIZE, NULL),
+                        .seen_ids = lh_kchar_table_new(VIEW_INDEX_SIZE, NULL)};
     b.selected = selection_set(selections, &b.failed);
-    int rc = b.meds_by_id != NULL && b.draft_ids != NULL && !b.failed ? 0 : -1;
+    int rc = b.meds != NULL && b.draft_ids != NULL && b.seen_ids != NULL && !b.failed ? 0 : -1;
     if (rc == 0)
         rc = walk(&b, prefetch, draft_orders);
+    if (b.failed)
+        rc = -1;
     free(b.later);
-    if (b.meds_by_id != NULL)
-        lh_table_free(b.meds_by_id);
+    fhir_index_free(b.meds);
     if (b.draft_ids != NULL)
         lh_table_free(b.draft_ids);
+    if (b.seen_ids != NULL)
+        lh_table_free(b.seen_ids);
     if (b.selected != NULL)
         lh_table_free(b.selected);
     if (rc != 0) {

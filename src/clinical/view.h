@@ -34,7 +34,8 @@ struct view_med {
     bool ordered;                 /* in this hook's draft orders (being ordered now) */
     bool trigger;                 /* a rule may fire on it: selected (order-select),
                                      drafted (order-sign), active (patient-view) */
-    bool systemic;                /* systemic route (oral, IV, IM, SC) or none stated */
+    enum route_class route;       /* systemic, local or unknown, from the best evidence */
+    bool systemic;                /* route == ROUTE_SYSTEMIC: the rules fire only on it */
     bool intravenous;             /* IV route or IV form stated */
     double mg_per_day;            /* of the drug; < 0 unknown */
     double pred_mg_per_day;       /* prednisone-equivalent, glucocorticoids only; < 0 unknown */

@@ -3,14 +3,22 @@
 #define MYOCDS_CLINICAL_VIEW_BUILD_H
 
 #include "clinical/view.h"
+#include "fhir/ref.h"
 
 #include <json-c/json.h>
-#include <json-c/linkhash.h>
 
 /* Recognises the drug of a MedicationRequest (or MedicationAdministration) and fills med (borrowing
- * strings from mr). meds_by_id: Medication resources by id (borrowed keys and values), or NULL.
- * Returns 0, or -1 when the drug is none the rules know. */
+ * strings from mr). ix: the request's resources that references may point at (Medications;
+ * borrowed), or NULL. Returns 0, or -1 when the drug is none the rules know. */
 int view_med_classify(const struct terminology *t, const json_object *mr,
-                      struct lh_table *meds_by_id, struct view_med *med);
+                      const struct fhir_index *ix, struct view_med *med);
+
+/* Systemic or not, from the best evidence mr carries (view_route.c): its route, the dose
+ * form in the drug's names, medication's form (the resolved Medication, or NULL), the
+ * instructions, then drug's unstated_form. Sets *intravenous when the route's words name
+ * the IV route. */
+enum route_class view_med_route(const struct terminology *t, const json_object *mr,
+                                const json_object *medication, const struct term_drug *drug,
+                                bool *intravenous);
 
 #endif

@@ -1,7 +1,10 @@
 /* view_meds.c - classify one MedicationRequest into a struct view_med.
  *
- * A drug is found by RxNorm ingredient or clinical-drug code, by its (contained or
- * referenced) Medication's code and ingredients, or last by name in the text.
+ * The order of evidence for the drug: a code of medicationCodeableConcept (RxNorm by URL or
+ * OID, any coding in any order); the referenced Medication's code and ingredients (found
+ * by fhir_ref_resolve: contained, relative, absolute, versioned or urn:uuid); then names,
+ * on word boundaries: the Medication's text, the concept's text and displays, and last
+ * medicationReference.display (Epic often sends no Medication at all).
  */
 #include "clinical/dose.h"
 #include "clinical/view_build.h"
@@ -55,27 +58,24 @@ static void match_text(const struct terminology *t, const json_object *cc, struc
     }
 }
 
-/* The Medication a MedicationRequest points at: contained ("#id") or from the index. */
-static json_object *referenced_medication(const json_object *mr, struct lh_table *meds_by_id)
+/* The Medication a MedicationRequest points at, wherever it travels; NULL when none. */
+static json_object *referenced_medication(const json_object *mr, const struct fhir_index *ix)
 {
-    const char *ref = json_get_str(json_get_obj(mr, "medicationReference"), "reference");
-    const char *id = fhir_ref_id(ref, NULL);
-    if (id != NULL) {
-        json_object *contained = json_get_arr(mr, "contained");
-        for (size_t i = 0; contained != NULL && i < json_object_array_length(contained); i++) {
-            json_object *res = json_object_array_get_idx(contained, i);
-            const char *rid = json_get_str(res, "id");
-            if (rid != NULL && strcmp(rid, id) == 0 && fhir_type(res) != NULL &&
-                strcmp(fhir_type(res), "Medication") == 0)
-                return res;
-        }
+    struct fhir_ref ref;
+    if (!fhir_ref_parse(json_get_str(json_get_obj(mr, "medicationReference"), "reference"), &ref))
         return NULL;
+    return fhir_ref_resolve(&ref, "Medication", mr, ix);
+}
+
+/* The drug named by text (a medicationReference.display), the last resort. */
+static void match_words(const struct terminology *t, const char *text, struct drug_match *m)
+{
+    const struct term_drug *d = text != NULL ? term_drug_by_text(t, text) : NULL;
+    if (d != NULL) {
+        m->drug = d;
+        m->classes |= d->classes;
+        m->by_name = true;
     }
-    id = fhir_ref_id(ref, "Medication");
-    void *found = NULL;
-    if (id != NULL && meds_by_id != NULL && lh_table_lookup_ex(meds_by_id, id, &found))
-        return found;
-    return NULL;
 }
 
 static void match_medication(const struct terminology *t, const json_object *med,
@@ -91,32 +91,19 @@ static void match_medication(const struct terminology *t, const json_object *med
         match_text(t, code, m);
 }
 
-static void copy_label(char *dst, const json_object *cc, const struct term_drug *d)
+/* What the clinician ordered, for cards: the concept's text or first display with one,
+ * else the reference's display, else the drug's name. */
+static void copy_label(char *dst, const json_object *cc, const char *ref_display,
+                       const struct term_drug *d)
 {
     const char *text = json_get_str(cc, "text");
     json_object *codings = json_get_arr(cc, "coding");
-    if (text == NULL && codings != NULL && json_object_array_length(codings) > 0)
-        text = json_get_str(json_object_array_get_idx(codings, 0), "display");
+    size_t n = codings != NULL ? json_object_array_length(codings) : 0;
+    for (size_t i = 0; text == NULL && i < n; i++)
+        text = json_get_str(json_object_array_get_idx(codings, i), "display");
+    if (text == NULL)
+        text = ref_display;
     snprintf(dst, VIEW_LABEL_MAX, "%s", text != NULL ? text : d->display);
-}
-
-/* The route of the first dosage instruction (a MedicationAdministration: its dosage) as
- * text ("" when none stated). */
-static void route_text(const json_object *mr, char *buf, size_t cap)
-{
-    json_object *dis = json_get_arr(mr, "dosageInstruction");
-    json_object *route = dis != NULL && json_object_array_length(dis) > 0
-                             ? json_get_obj(json_object_array_get_idx(dis, 0), "route")
-                             : json_get_obj(json_get_obj(mr, "dosage"), "route");
-    const char *text = json_get_str(route, "text");
-    json_object *codings = json_get_arr(route, "coding");
-    const char *display = NULL;
-    const char *code = NULL;
-    if (codings != NULL && json_object_array_length(codings) > 0) {
-        display = json_get_str(json_object_array_get_idx(codings, 0), "display");
-        code = json_get_str(json_object_array_get_idx(codings, 0), "code");
-    }
-    snprintf(buf, cap, "%s %s %s", text ? text : "", display ? display : "", code ? code : "");
 }
 
 /* Fills the dose fields of med from the request and the product's strength. */
@@ -140,12 +127,13 @@ static void fill_dose(struct view_med *med, const json_object *mr, const json_ob
 }
 
 int view_med_classify(const struct terminology *t, const json_object *mr,
-                      struct lh_table *meds_by_id, struct view_med *med)
+                      const struct fhir_index *ix, struct view_med *med)
 {
     struct drug_match m = {NULL, 0, -1, false};
     json_object *cc = json_get_obj(mr, "medicationCodeableConcept");
-    json_object *medication = cc == NULL ? referenced_medication(mr, meds_by_id) : NULL;
-    char route[VIEW_LABEL_MAX * 3];
+    json_object *medication = cc == NULL ? referenced_medication(mr, ix) : NULL;
+    const char *ref_display =
+        cc == NULL ? json_get_str(json_get_obj(mr, "medicationReference"), "display") : NULL;
 
     if (cc != NULL)
         match_cc(t, cc, &m);
@@ -154,15 +142,17 @@ int view_med_classify(const struct terminology *t, const json_object *mr,
     if (m.drug == NULL && cc != NULL)
         match_text(t, cc, &m);
     if (m.drug == NULL)
+        match_words(t, ref_display, &m);
+    if (m.drug == NULL)
         return -1;
     memset(med, 0, sizeof *med);
     med->drug = m.drug;
     med->classes = m.classes;
     med->id = json_get_str(mr, "id");
-    copy_label(med->label, cc != NULL ? cc : json_get_obj(medication, "code"), m.drug);
-    route_text(mr, route, sizeof route);
-    med->systemic = term_route_systemic(t, route);
-    med->intravenous = term_route_intravenous(t, route) || term_route_intravenous(t, med->label);
+    copy_label(med->label, cc != NULL ? cc : json_get_obj(medication, "code"), ref_display, m.drug);
+    med->route = view_med_route(t, mr, medication, m.drug, &med->intravenous);
+    med->systemic = med->route == ROUTE_SYSTEMIC;
+    med->intravenous = med->intravenous || term_route_intravenous(t, med->label);
     if (m.drug->iv_only && m.by_name && !med->intravenous)
         return -1; /* "immune globulin" by name counts as IVIG only when given IV */
     med->start_day = -1;

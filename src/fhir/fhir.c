@@ -14,20 +14,26 @@ const char *fhir_type(const json_object *res)
     return json_get_str(res, "resourceType");
 }
 
-static int each_in(json_object *v, fhir_each_fn fn, void *ctx, int depth)
+static int each_in(json_object *v, const struct fhir_entry *at, fhir_each_fn fn, void *ctx,
+                   int depth)
 {
     const char *type = fhir_type(v);
     if (type == NULL)
         return 0;
     if (strcmp(type, "Bundle") != 0)
-        return fn(v, type, ctx);
+        return fn(v, type, at, ctx);
     if (depth >= FHIR_MAX_BUNDLE_DEPTH)
         return 0;
     json_object *entries = json_get_arr(v, "entry");
     size_t n = entries != NULL ? json_object_array_length(entries) : 0;
     for (size_t i = 0; i < n; i++) {
-        json_object *res = json_get_obj(json_object_array_get_idx(entries, i), "resource");
-        int rc = res != NULL ? each_in(res, fn, ctx, depth + 1) : 0;
+        json_object *e = json_object_array_get_idx(entries, i);
+        json_object *res = json_get_obj(e, "resource");
+        struct fhir_entry where = {json_get_str(e, "fullUrl"),
+                                   json_get_str(json_get_obj(e, "search"), "mode")};
+        if (res == NULL || (where.mode != NULL && strcmp(where.mode, "outcome") == 0))
+            continue;
+        int rc = each_in(res, &where, fn, ctx, depth + 1);
         if (rc != 0)
             return rc;
     }
@@ -38,7 +44,8 @@ int fhir_each_resource(json_object *v, fhir_each_fn fn, void *ctx)
 {
     if (v == NULL || !json_object_is_type(v, json_type_object))
         return 0;
-    return each_in(v, fn, ctx, 0);
+    static const struct fhir_entry alone = {NULL, NULL};
+    return each_in(v, &alone, fn, ctx, 0);
 }
 
 const char *fhir_cc_first_code(const json_object *cc, const char *system)

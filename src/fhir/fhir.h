@@ -16,11 +16,20 @@
 /* resourceType of a resource, or NULL. */
 const char *fhir_type(const json_object *res);
 
+/* Where a resource was found: its Bundle entry's fullUrl and search.mode (each NULL when
+ * absent, or for a resource that is not in a Bundle). Borrowed. */
+struct fhir_entry {
+    const char *full_url;
+    const char *mode; /* "match", "include"; "outcome" entries are never passed */
+};
+
 /* Calls fn for each resource in v: v may be a single resource, a Bundle (entry[].resource),
  * or NULL; type is the resource's resourceType (borrowed from res), looked up once here.
- * Resources without one are skipped. Stops early when fn returns non-zero and returns that
- * value. */
-typedef int (*fhir_each_fn)(json_object *res, const char *type, void *ctx);
+ * Resources without one, entries without a resource and entries whose search.mode is
+ * "outcome" (an OperationOutcome about the search, not a record) are skipped. Stops early
+ * when fn returns non-zero and returns that value. */
+typedef int (*fhir_each_fn)(json_object *res, const char *type, const struct fhir_entry *entry,
+                            void *ctx);
 int fhir_each_resource(json_object *v, fhir_each_fn fn, void *ctx);
 
 /* The code of the first coding of a CodeableConcept (member `key` of res) whose system
