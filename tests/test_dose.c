@@ -206,7 +206,7 @@ static void test_dose_table(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(dose_cases) / sizeof(dose_cases[0]); i++) {
         const struct dose_case *c = &dose_cases[i];
-        struct dose_result r = {0, 0, NULL};
+        struct dose_result r = {0};
         json_object *mr = NULL;
         print_message("case %s\n", c->name);
         mr = parse_sq(c->json);
@@ -250,7 +250,7 @@ static void test_dose_malformed(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++) {
-        struct dose_result r = {0, 0, NULL};
+        struct dose_result r = {0};
         json_object *mr = parse_sq(malformed[i]);
         print_message("case malformed %zu\n", i);
         assert_int_equal(dose_evaluate(mr, 20, &r), 0);
@@ -263,7 +263,7 @@ static void test_dose_malformed(void **state)
 
 static void test_dose_not_an_object(void **state)
 {
-    struct dose_result r = {0, 0, NULL};
+    struct dose_result r = {0};
     json_object *arr = json_object_new_array();
     (void)state;
     assert_int_equal(dose_evaluate(NULL, 0, &r), -1);

@@ -191,7 +191,13 @@ static void test_high_dose_duration(void **state)
     m[0].start_day = TODAY - 20; /* under 4 weeks */
     assert_int_equal(run("high-dose-duration", &v, &cards), 0);
     m[0].start_day = TODAY - 42;
-    m[0].steps = 3; /* a taper is written */
+    m[0].steps = 3; /* a taper is written, but its first steps are still high */
+    m[0].current_step = 1;
+    m[0].step[0] = (struct view_step){60, 28};
+    m[0].step[1] = (struct view_step){60, 28};
+    assert_int_equal(run("high-dose-duration", &v, &cards), 1);
+    card_list_free(&cards);
+    m[0].step[0] = (struct view_step){30, 14}; /* near miss: it went below 40 mg before */
     assert_int_equal(run("high-dose-duration", &v, &cards), 0);
     m[0].steps = 1;
     m[0].start_day = -1; /* unknown start: cannot tell */

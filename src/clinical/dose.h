@@ -9,10 +9,39 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 
+#define DOSE_STEPS_MAX 16 /* steps of a taper read; an order with more is read as unknown */
+
+/* One step of a schedule (a taper's `sequence`): its mg/day and days. */
+struct dose_step {
+    double mg_per_day; /* < 0 unknown */
+    double days;       /* < 0 unbounded */
+};
+
+/* What the engine knows of the product and the day, beyond the order itself. */
+struct dose_input {
+    double strength_mg; /* mg per tablet/capsule/unit, or per mL; <= 0 unknown */
+    bool solid;         /* the product is known to be a tablet or capsule: a dose with no
+                           unit counts them */
+    long today;         /* days since the epoch: which step is in effect; < 0 the first */
+    long start_day;     /* the order's start (authoredOn) when no step gives one; < 0 */
+};
+
 struct dose_result {
     double mg_per_day;    /* of the drug itself (not prednisone-equivalent); < 0: unknown */
     double duration_days; /* planned duration; < 0: open-ended (no bound given) */
     const char *why;      /* when mg_per_day < 0: a static phrase, e.g. "no dose quantity" */
+    /* how the dose was read, for the card ("3 x 20 mg tablets daily = 60 mg/day"): */
+    double units;          /* one dose counted in tablets/mL (3), else < 0 */
+    double unit_mg;        /* mg per unit used (20), else < 0 */
+    double dose_mg;        /* one dose in mg, when the step has one entry; else < 0 */
+    double per_day;        /* administrations per day, when the step has one entry; else < 0 */
+    const char *dose_type; /* the doseAndRate type read ("ordered", "calculated"), or NULL */
+    bool as_needed;        /* PRN: mg_per_day is a ceiling ("up to") */
+    bool single_dose;      /* one administration only: not a course */
+    bool from_text;        /* read from the instructions text, no structured dose */
+    int n_steps;           /* steps of the schedule (1 for a plain order, 0 without any) */
+    int current;           /* the step in effect today (the first for a future start) */
+    struct dose_step steps[DOSE_STEPS_MAX];
 };
 
 /* Daily dose of one MedicationRequest.
@@ -30,6 +59,14 @@ struct dose_result {
  * timing.code (QD, BID, TID, QID, QOD, AM, PM, HS, Q4H, Q6H, Q8H, Q12H, WK, MO...).
  * Fills out and returns 0; returns -1 only when mr is not an object. */
 int dose_evaluate(const json_object *mr, double strength_mg, struct dose_result *out);
+
+/* dose_evaluate with what is known of the product and the day (dose_input): the step in
+ * effect today is the current dose; every step's mg/day and days are in out->steps. */
+int dose_evaluate_in(const json_object *mr, const struct dose_input *in, struct dose_result *out);
+
+/* Days of the schedule at or above mg/day (the steps at that dose add up); < 0 when such a
+ * step is unbounded; 0 when none reaches it. */
+double dose_days_at_least(const struct dose_result *r, double mg_per_day);
 
 /* Planned duration in days from timing.repeat.boundsDuration / boundsPeriod / count,
  * dispenseRequest.expectedSupplyDuration x (1 + numberOfRepeatsAllowed), or

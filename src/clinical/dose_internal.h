@@ -8,6 +8,7 @@
 #define MYOCDS_CLINICAL_DOSE_INTERNAL_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 
 /* A single dose or a daily total above this is an entry error, never a dose. */
 #define DOSE_MAX_MG 100000.0
@@ -35,8 +36,35 @@ double dose_timing_bound_days(const json_object *timing);
  * (1 + numberOfRepeatsAllowed), else validityPeriod. < 0 when neither is usable. */
 double dose_dispense_days(const json_object *dispense_request);
 
-/* One dose (a Quantity) in mg: mg/g/ug/mcg directly; tablets, capsules and mL x
- * strength_mg (mg per unit or per mL; <= 0 when unknown). < 0 when unknown, *why set. */
+/* How one dose was counted. */
+struct dose_amount {
+    double mg;    /* the dose in mg; < 0 unknown */
+    double units; /* the dose in tablets/capsules/mL when counted so, else -1 */
+    double per;   /* mg per unit used, else -1 */
+};
+
+/* One dose (a Quantity) in mg: mg/g/ug/mcg directly; tablets, capsules (by name, UCUM
+ * annotation alone such as {pill}, UCUM 1, v3 TAB/CAP) and mL x strength_mg (mg per unit
+ * or per mL; <= 0 when unknown); a Quantity with a value and no unit counts units only when
+ * solid (the product is known to be a tablet or capsule). The code is trusted when known,
+ * else the unit text. Fills *a (mg < 0 when unknown, *why set) and returns a->mg. */
+double dose_amount_read(const json_object *quantity, double strength_mg, bool solid,
+                        struct dose_amount *a, const char **why);
+
+/* dose_amount_read without the details, for a product of unknown form. */
 double dose_amount_mg(const json_object *quantity, double strength_mg, const char **why);
+
+/* Administrations per day named by sig words in text ("BID", "twice daily", "every 12
+ * (twelve) hours", "every other day", "weekly", "Once"); < 0 when the text names none or
+ * two different ones. *once: the text means a single dose; *as_needed is set (never
+ * cleared) when it says PRN / as needed. */
+double dose_sig_per_day(const char *text, bool *once, bool *as_needed);
+
+/* True when a Timing means one administration only: count 1, a code or text "Once" /
+ * "STAT", or a boundsPeriod whose start is its end with no count. */
+bool dose_timing_single(const json_object *timing);
+
+/* A FHIR date or dateTime "YYYY-MM-DD[T...]" as days since the epoch; false otherwise. */
+bool dose_date_days(const char *s, long *days);
 
 #endif

@@ -140,12 +140,16 @@ static double code_lookup(const char *code)
     return qnh_per_day(code);
 }
 
-/* timing.code: the first GTS (or systemless) coding we know, else the text. */
+/* timing.code: the first GTS (or systemless) coding we know, else the text as an
+ * abbreviation, else the sig words of the text and of each coding's display (tenant codes
+ * such as Oracle Health's Millennium values mean something only by their display). */
 static double code_per_day(const json_object *cc, const char **why)
 {
     json_object *codings = json_get_arr(cc, "coding");
     size_t n = codings != NULL ? json_object_array_length(codings) : 0;
     double per_day = -1;
+    bool once = false;
+    bool prn = false;
     for (size_t i = 0; i < n && per_day < 0; i++) {
         json_object *coding = json_object_array_get_idx(codings, i);
         const char *system = json_get_str(coding, "system");
@@ -156,8 +160,31 @@ static double code_per_day(const json_object *cc, const char **why)
     if (per_day < 0)
         per_day = code_lookup(json_get_str(cc, "text"));
     if (per_day < 0)
+        per_day = dose_sig_per_day(json_get_str(cc, "text"), &once, &prn);
+    for (size_t i = 0; i < n && per_day < 0; i++)
+        per_day = dose_sig_per_day(json_get_str(json_object_array_get_idx(codings, i), "display"),
+                                   &once, &prn);
+    if (per_day < 0)
         *why = "timing.code not recognised";
     return per_day;
+}
+
+/* True when a timing.code (its GTS code, text or a display) means a single dose. */
+static bool code_once(const json_object *cc)
+{
+    json_object *codings = json_get_arr(cc, "coding");
+    size_t n = codings != NULL ? json_object_array_length(codings) : 0;
+    bool once = false;
+    bool prn = false;
+    if (dose_sig_per_day(json_get_str(cc, "text"), &once, &prn) > 0 && once)
+        return true;
+    for (size_t i = 0; i < n; i++) {
+        json_object *c = json_object_array_get_idx(codings, i);
+        if ((dose_sig_per_day(json_get_str(c, "display"), &once, &prn) > 0 && once) ||
+            (dose_sig_per_day(json_get_str(c, "code"), &once, &prn) > 0 && once))
+            return true;
+    }
+    return false;
 }
 
 /* The numbers of a timing.repeat, read once. */
@@ -321,15 +348,39 @@ static bool parse_date(const char *s, long *days)
 }
 
 /* Days from start to end of a Period; < 0 when either end is missing or they are out of
- * order (an open start or end is open-ended). */
-static double period_days(const json_object *period)
+ * order (an open start or end is open-ended). A point (start = end) is 0. */
+static double period_span(const json_object *period)
 {
     long start = 0;
     long end = 0;
     if (!parse_date(json_get_str(period, "start"), &start) ||
-        !parse_date(json_get_str(period, "end"), &end) || end <= start)
+        !parse_date(json_get_str(period, "end"), &end) || end < start)
         return -1;
     return (double)(end - start);
+}
+
+static double period_days(const json_object *period)
+{
+    double d = period_span(period);
+    return d > 0 ? d : -1;
+}
+
+bool dose_timing_single(const json_object *timing)
+{
+    json_object *repeat = json_get_obj(timing, "repeat");
+    double count = 0;
+    enum dose_read c = dose_read_positive(repeat, "count", &count);
+    if (c == DOSE_READ_OK)
+        return count == 1;
+    if (c == DOSE_READ_ABSENT && period_span(json_get_obj(repeat, "boundsPeriod")) == 0)
+        return true;
+    return c == DOSE_READ_ABSENT && json_get_obj(timing, "code") != NULL &&
+           code_once(json_get_obj(timing, "code"));
+}
+
+bool dose_date_days(const char *s, long *days)
+{
+    return parse_date(s, days);
 }
 
 double dose_timing_bound_days(const json_object *timing)
@@ -344,6 +395,8 @@ double dose_timing_bound_days(const json_object *timing)
     days = period_days(json_get_obj(repeat, "boundsPeriod"));
     if (days > 0)
         return days;
+    if (dose_timing_single(timing))
+        return 1; /* a single dose: one day, never long-term */
     if (dose_read_positive(repeat, "count", &count) != DOSE_READ_OK)
         return -1;
     per_day = dose_timing_per_day(timing, &why);

@@ -154,12 +154,46 @@ static const char *unit_name(const json_object *q, bool (*known)(const char *))
     return json_get_str(q, "unit");
 }
 
-double dose_amount_mg(const json_object *quantity, double strength_mg, const char **why)
+static const struct unit_alias count_unit = {"1", UNIT_COUNT, 1.0};
+
+/* A unit that counts the product's units though no table names it: a UCUM annotation alone
+ * ("{pill}", "{Capsule}": UCUM section 6, an annotation without a unit is the unity), UCUM
+ * "1", or SNOMED CT 732936001 "Tablet (unit of presentation)". */
+static bool counts_units(const char *name, const char *system)
+{
+    size_t n = name != NULL ? strlen(name) : 0;
+    if (n >= 3 && name[0] == '{' && name[n - 1] == '}' && memchr(name + 1, '}', n - 2) == NULL)
+        return true;
+    if (n == 1 && name[0] == '1')
+        return true;
+    return system != NULL && strcmp(system, "http://snomed.info/sct") == 0 &&
+           strcmp(name, "732936001") == 0;
+}
+
+/* The unit of a dose Quantity: its code when known, else its unit text when known, else a
+ * counting code or unit; NULL when none. *unitless: the Quantity names no unit at all. */
+static const struct unit_alias *amount_unit(const json_object *q, bool *unitless)
+{
+    const char *code = json_get_str(q, "code");
+    const char *unit = json_get_str(q, "unit");
+    const char *system = json_get_str(q, "system");
+    const struct unit_alias *u = dose_unit(code);
+    *unitless = code == NULL && unit == NULL;
+    if (u == NULL)
+        u = dose_unit(unit);
+    if (u == NULL && (counts_units(code, system) || counts_units(unit, NULL)))
+        u = &count_unit;
+    return u;
+}
+
+double dose_amount_read(const json_object *quantity, double strength_mg, bool solid,
+                        struct dose_amount *a, const char **why)
 {
     double value = 0;
-    double mg = 0;
+    bool unitless = false;
     enum dose_read r = dose_read_positive(quantity, "value", &value);
-    const struct unit_alias *u = dose_unit(unit_name(quantity, dose_unit_known));
+    const struct unit_alias *u = amount_unit(quantity, &unitless);
+    *a = (struct dose_amount){-1, -1, -1};
     if (quantity == NULL || r == DOSE_READ_ABSENT) {
         *why = "no dose quantity";
         return -1;
@@ -168,23 +202,34 @@ double dose_amount_mg(const json_object *quantity, double strength_mg, const cha
         *why = "dose value is not a positive JSON number";
         return -1;
     }
+    if (u == NULL && unitless && solid)
+        u = &count_unit; /* Synthea: a bare value counts tablets of a tablet */
     if (u == NULL) {
-        *why = "dose unit not recognised (mg, g, mcg, tablet, capsule or mL)";
+        *why = unitless ? "dose without a unit" : "dose unit not recognised";
         return -1;
     }
     if (u->kind == UNIT_MASS) {
-        mg = value * u->factor;
+        a->mg = value * u->factor;
     } else if (strength_mg > 0 && isfinite(strength_mg)) {
-        mg = value * strength_mg;
+        a->units = value;
+        a->per = strength_mg;
+        a->mg = value * strength_mg;
     } else {
         *why = "dose in tablets, capsules or mL without a known strength";
         return -1;
     }
-    if (!isfinite(mg) || mg > DOSE_MAX_MG) {
+    if (!isfinite(a->mg) || a->mg > DOSE_MAX_MG) {
         *why = "dose implausibly large";
+        a->mg = -1;
         return -1;
     }
-    return mg;
+    return a->mg;
+}
+
+double dose_amount_mg(const json_object *quantity, double strength_mg, const char **why)
+{
+    struct dose_amount a;
+    return dose_amount_read(quantity, strength_mg, false, &a, why);
 }
 
 double dose_quantity_mg(const json_object *quantity)

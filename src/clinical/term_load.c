@@ -307,6 +307,8 @@ static int load_routes(struct term_loader *l, json_object *root)
     if (rc == 0)
         rc = push_list(l, forms, "systemic", "dose_forms.systemic", TL_FORM_SYSTEMIC);
     if (rc == 0)
+        rc = push_list(l, forms, "solid", "dose_forms.solid", TL_FORM_SOLID);
+    if (rc == 0)
         rc = push_list(l, allergy, "names", "sulfonamide_allergy.names", TL_SULFA);
     if (rc == 0)
         rc = term_each_code(l, json_get_arr(allergy, "codes"), "sulfonamide_allergy.codes",

@@ -43,6 +43,7 @@ enum term_list {
     TL_ROUTE_IV,
     TL_FORM_LOCAL,
     TL_FORM_SYSTEMIC,
+    TL_FORM_SOLID,
     TL_SULFA,
     TL_PROC,
     TL_COUNT

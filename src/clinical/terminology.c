@@ -205,6 +205,11 @@ enum route_class term_form_by_text(const struct terminology *t, const char *text
     return by_words(t, TL_FORM_LOCAL, TL_FORM_SYSTEMIC, text);
 }
 
+bool term_form_solid(const struct terminology *t, const char *text)
+{
+    return text != NULL && find(t, TL_FORM_SOLID, text) >= 0;
+}
+
 bool term_route_intravenous(const struct terminology *t, const char *text)
 {
     return find(t, TL_ROUTE_IV, text) >= 0;

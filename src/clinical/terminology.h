@@ -130,6 +130,9 @@ enum route_class term_route_by_text(const struct terminology *t, const char *tex
  * ("Oral Tablet", "Topical Cream", "Ophthalmic Solution", "apply to the affected area"):
  * a local form wins; ROUTE_UNKNOWN when the text names none. */
 enum route_class term_form_by_text(const struct terminology *t, const char *text);
+/* True when text names a solid unit dose form (tablet, capsule: dose_forms.solid), whose
+ * units a dose may count. */
+bool term_form_solid(const struct terminology *t, const char *text);
 /* True when the text names the intravenous route or an IV form. */
 bool term_route_intravenous(const struct terminology *t, const char *text);
 

@@ -134,7 +134,7 @@ static int add_request(struct builder *b, json_object *mr)
         return 0; /* the same order is in the draft orders: counted there */
     if (!b->drafts && seen_before(b, id))
         return 0; /* in two keys, or twice in one searchset */
-    if (view_med_classify(b->t, mr, b->meds, &med) != 0)
+    if (view_med_classify(b->t, mr, b->meds, b->v->today, &med) != 0)
         return 0;
     if (!b->drafts && !status_in(status, active_med_status)) {
         if ((med.classes & DC_IVIG) && status_in(status, past_ivig_status))
@@ -183,7 +183,7 @@ static void add_administration(struct builder *b, const json_object *ma)
     static const char *const given[] = {"completed", "in-progress", NULL};
     struct view_med med;
     if (status_in(json_get_str(ma, "status"), given) &&
-        view_med_classify(b->t, ma, b->meds, &med) == 0 && (med.classes & DC_IVIG))
+        view_med_classify(b->t, ma, b->meds, b->v->today, &med) == 0 && (med.classes & DC_IVIG))
         b->v->past_ivig = true;
 }
 
@@ -522,6 +522,20 @@ double view_pred_total(const struct patient_view *v)
         sum += m->pred_mg_per_day;
     }
     return sum;
+}
+
+double view_med_days_at(const struct view_med *m, double pred_mg)
+{
+    double days = 0;
+    int n = m->steps < VIEW_STEPS_MAX ? m->steps : VIEW_STEPS_MAX;
+    for (int s = 0; s < n; s++) {
+        if (m->step[s].pred_mg_per_day < pred_mg)
+            continue;
+        if (m->step[s].days < 0)
+            return -1;
+        days += m->step[s].days;
+    }
+    return days;
 }
 
 const struct view_med *view_find(const struct patient_view *v, unsigned classes, bool trigger_only)

@@ -25,6 +25,13 @@ enum data_kind {
 };
 
 #define VIEW_LABEL_MAX 96
+#define VIEW_STEPS_MAX 8 /* taper steps kept per order; later steps count as unknown */
+
+/* One step of an order's schedule, prednisone-equivalent where the drug has a potency. */
+struct view_step {
+    double pred_mg_per_day; /* < 0 unknown */
+    double days;            /* < 0 unbounded */
+};
 
 struct view_med {
     const char *id;               /* MedicationRequest.id (borrowed) or NULL */
@@ -41,8 +48,19 @@ struct view_med {
     double pred_mg_per_day;       /* prednisone-equivalent, glucocorticoids only; < 0 unknown */
     double duration_days;         /* planned; < 0 open-ended */
     int steps;                    /* dosage steps: > 1 is a stepped schedule (a taper) */
-    long start_day;               /* authoredOn / bounds start, days since epoch; -1 unknown */
-    const char *dose_why;         /* why mg_per_day is unknown (static text) */
+    int current_step;             /* the step in effect today (mg_per_day is its dose) */
+    struct view_step step[VIEW_STEPS_MAX]; /* the first min(steps, VIEW_STEPS_MAX) */
+    long start_day;       /* authoredOn / bounds start, days since epoch; -1 unknown */
+    const char *dose_why; /* why mg_per_day is unknown (static text) */
+    /* how the dose was read, for the card's arithmetic ("3 x 20 mg tablets daily") */
+    double units;          /* one dose counted in tablets/mL, else < 0 */
+    double unit_mg;        /* mg per unit, else < 0 */
+    double per_day;        /* administrations per day (one entry), else < 0 */
+    const char *dose_type; /* "ordered" / "calculated" doseAndRate read, or NULL (static or
+                              borrowed from the request) */
+    bool as_needed;        /* PRN: the dose is a ceiling */
+    bool single_dose;      /* one administration only */
+    bool dose_from_text;   /* read from the instructions text */
 };
 
 struct view_lab {
@@ -92,6 +110,10 @@ void view_free(struct patient_view *v);
 /* Sums of the prednisone-equivalent dose of active systemic glucocorticoids.
  * Returns < 0 when any of them has an unknown dose (the sum would be a guess). */
 double view_pred_total(const struct patient_view *v);
+
+/* Days of m's schedule at or above pred_mg prednisone-equivalent per day (its steps at that
+ * dose add up); < 0 when such a step is unbounded (open-ended); 0 when none reaches it. */
+double view_med_days_at(const struct view_med *m, double pred_mg);
 
 /* First active med with any of the class bits (optionally only triggers), or NULL. */
 const struct view_med *view_find(const struct patient_view *v, unsigned classes, bool trigger_only);

@@ -9,9 +9,10 @@
 
 /* Recognises the drug of a MedicationRequest (or MedicationAdministration) and fills med (borrowing
  * strings from mr). ix: the request's resources that references may point at (Medications;
- * borrowed), or NULL. Returns 0, or -1 when the drug is none the rules know. */
+ * borrowed), or NULL; today (days since the epoch) picks the step of a taper in effect.
+ * Returns 0, or -1 when the drug is none the rules know. */
 int view_med_classify(const struct terminology *t, const json_object *mr,
-                      const struct fhir_index *ix, struct view_med *med);
+                      const struct fhir_index *ix, long today, struct view_med *med);
 
 /* Systemic or not, from the best evidence mr carries (view_route.c): its route, the dose
  * form in the drug's names, medication's form (the resolved Medication, or NULL), the

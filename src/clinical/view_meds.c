@@ -106,28 +106,64 @@ static void copy_label(char *dst, const json_object *cc, const char *ref_display
     snprintf(dst, VIEW_LABEL_MAX, "%s", text != NULL ? text : d->display);
 }
 
-/* Fills the dose fields of med from the request and the product's strength. */
-static void fill_dose(struct view_med *med, const json_object *mr, const json_object *medication,
-                      double scd_mg)
+/* True when the product is known to be a tablet or capsule: by the names it goes by or
+ * Medication.form (text, display or code such as Epic's TABS). */
+static bool solid_form(const struct terminology *t, const struct view_med *med,
+                       const json_object *mr, const json_object *medication)
+{
+    json_object *form = json_get_obj(medication, "form");
+    json_object *codings = json_get_arr(form, "coding");
+    size_t n = codings != NULL ? json_object_array_length(codings) : 0;
+    if (term_form_solid(t, med->label) ||
+        term_form_solid(t, json_get_str(json_get_obj(mr, "medicationReference"), "display")) ||
+        term_form_solid(t, json_get_str(json_get_obj(medication, "code"), "text")) ||
+        term_form_solid(t, json_get_str(form, "text")))
+        return true;
+    for (size_t i = 0; i < n; i++) {
+        json_object *c = json_object_array_get_idx(codings, i);
+        if (term_form_solid(t, json_get_str(c, "display")) ||
+            term_form_solid(t, json_get_str(c, "code")))
+            return true;
+    }
+    return false;
+}
+
+/* Fills the dose fields of med from the request, the product's strength and form, and the
+ * day (which step of a taper is in effect). */
+static void fill_dose(const struct terminology *t, struct view_med *med, const json_object *mr,
+                      const json_object *medication, double scd_mg, long today)
 {
     struct dose_result dose;
-    double strength = scd_mg;
-    if (strength <= 0 && medication != NULL)
-        strength = dose_strength_from_medication(medication);
-    if (strength <= 0)
-        strength = dose_strength_from_text(med->label);
-    dose_evaluate(mr, strength, &dose);
+    struct dose_input in = {scd_mg, solid_form(t, med, mr, medication), today, med->start_day};
+    if (in.strength_mg <= 0 && medication != NULL)
+        in.strength_mg = dose_strength_from_medication(medication);
+    if (in.strength_mg <= 0)
+        in.strength_mg = dose_strength_from_text(med->label);
+    dose_evaluate_in(mr, &in, &dose);
+    bool potent = (med->classes & DC_GLUCOCORTICOID) && med->drug->potency > 0;
     med->mg_per_day = dose.mg_per_day;
     med->duration_days = dose.duration_days;
-    med->steps = dose_step_count(mr);
+    med->steps = dose.n_steps;
+    med->current_step = dose.current;
+    for (int s = 0; s < dose.n_steps && s < VIEW_STEPS_MAX; s++) {
+        double mg = dose.steps[s].mg_per_day;
+        med->step[s].pred_mg_per_day = potent && mg >= 0 ? mg * med->drug->potency : -1;
+        med->step[s].days = dose.steps[s].days;
+    }
     med->dose_why = dose.why;
-    med->pred_mg_per_day = -1;
-    if ((med->classes & DC_GLUCOCORTICOID) && med->drug->potency > 0 && dose.mg_per_day >= 0)
-        med->pred_mg_per_day = dose.mg_per_day * med->drug->potency;
+    med->units = dose.units;
+    med->unit_mg = dose.unit_mg;
+    med->per_day = dose.per_day;
+    med->dose_type = dose.dose_type;
+    med->as_needed = dose.as_needed;
+    med->single_dose = dose.single_dose;
+    med->dose_from_text = dose.from_text;
+    med->pred_mg_per_day =
+        potent && dose.mg_per_day >= 0 ? dose.mg_per_day * med->drug->potency : -1;
 }
 
 int view_med_classify(const struct terminology *t, const json_object *mr,
-                      const struct fhir_index *ix, struct view_med *med)
+                      const struct fhir_index *ix, long today, struct view_med *med)
 {
     struct drug_match m = {NULL, 0, -1, false};
     json_object *cc = json_get_obj(mr, "medicationCodeableConcept");
@@ -157,6 +193,6 @@ int view_med_classify(const struct terminology *t, const json_object *mr,
         return -1; /* "immune globulin" by name counts as IVIG only when given IV */
     med->start_day = -1;
     fhir_date_days(json_get_str(mr, "authoredOn"), &med->start_day);
-    fill_dose(med, mr, medication, m.scd_mg);
+    fill_dose(t, med, mr, medication, m.scd_mg, today);
     return 0;
 }

@@ -4,6 +4,7 @@
 #include "fhir/fhir.h"
 #include "fhir/json.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,16 +23,75 @@ const struct view_med *facts_trigger_gc(const struct patient_view *v)
     return NULL;
 }
 
+/* How often, in words: "daily", "twice daily", "every 8 hours", "weekly". */
+static void frequency_words(double per_day, char *buf, size_t cap)
+{
+    static const struct {
+        double per_day;
+        const char *words;
+    } named[] = {{1, "daily"},
+                 {2, "twice daily"},
+                 {3, "three times daily"},
+                 {4, "four times daily"},
+                 {0.5, "every other day"},
+                 {1.0 / 7, "weekly"}};
+    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
+        if (fabs(per_day - named[i].per_day) < 1e-9) {
+            snprintf(buf, cap, "%s", named[i].words);
+            return;
+        }
+    double hours = 24 / per_day;
+    if (per_day > 1 && fabs(hours - (double)(long)hours) < 1e-9)
+        snprintf(buf, cap, "every %.0f hours", hours);
+    else
+        snprintf(buf, cap, "%g times a day", per_day);
+}
+
+/* The dose as the order gives it, with its arithmetic when there is any: "3 x 20 mg
+ * daily = 60 mg/day", "20 mg twice daily = 40 mg/day", "up to 40 mg/day (as needed)". */
+static void own_dose(const struct view_med *m, char *buf, size_t cap)
+{
+    char total[48];
+    char freq[32];
+    char each[48];
+    rule_fmt_dose(m->mg_per_day, total, sizeof total);
+    freq[0] = '\0';
+    if (m->per_day > 0)
+        frequency_words(m->per_day, freq, sizeof freq);
+    if (m->units > 0 && m->unit_mg > 0 && m->per_day > 0)
+        snprintf(each, sizeof each, "%g x %g mg %s = ", m->units, m->unit_mg, freq);
+    else if (m->per_day > 0 && fabs(m->per_day - 1) > 1e-9 && m->mg_per_day > 0)
+        snprintf(each, sizeof each, "%g mg %s = ", m->mg_per_day / m->per_day, freq);
+    else
+        each[0] = '\0';
+    if (m->single_dose)
+        snprintf(buf, cap, "a single dose of %g mg", m->mg_per_day);
+    else
+        snprintf(buf, cap, "%s%s%s", m->as_needed ? "as needed, up to " : "", each, total);
+}
+
+/* A note on where the dose was read, or "": the ordered entry of several, the text. */
+static const char *dose_source(const struct view_med *m)
+{
+    if (m->dose_from_text)
+        return ", read from the instructions";
+    if (m->dose_type != NULL && strcmp(m->dose_type, "ordered") == 0)
+        return ", the ordered dose";
+    return "";
+}
+
 void facts_dose_detail(const struct view_med *m, char *buf, size_t cap)
 {
-    char own[48];
+    char own[160];
     char pred[48];
     if (m->mg_per_day < 0) {
-        snprintf(buf, cap, "%s, dose unknown: %s", m->drug->display,
-                 m->dose_why != NULL ? m->dose_why : "not stated");
+        snprintf(buf, cap, "%s, the order's dose is not in a form the service can read",
+                 m->drug->display);
         return;
     }
-    rule_fmt_dose(m->mg_per_day, own, sizeof own);
+    char shown[128];
+    own_dose(m, shown, sizeof shown);
+    snprintf(own, sizeof own, "%s%s", shown, dose_source(m));
     if (m->pred_mg_per_day < 0 || m->drug->potency == 1.0) {
         snprintf(buf, cap, "%s %s%s", m->drug->display, own,
                  m->pred_mg_per_day < 0 && (m->classes & DC_GLUCOCORTICOID)

@@ -1,6 +1,7 @@
 /* high_dose_duration.c - prednisone-equivalent >= 40 mg/day active for more than 4 weeks
- * as a single-step order (no taper). Info. Seeds 000/002: never continue high-dose
- * corticosteroids beyond 2-4 weeks. Not for IBM: ibm-steroid gives its own rapid taper,
+ * with no taper below it yet: a single-step order, or a written taper whose every step so
+ * far (up to the one in effect today) is still at that dose. Info. Seeds 000/002: never continue
+ * high-dose corticosteroids beyond 2-4 weeks. Not for IBM: ibm-steroid gives its own rapid taper,
  * and two taper plans on one screen would contradict each other. On order hooks it fires when a
  * high dose is being ordered again; on patient-view on the active record. A start date that is
  * unknown means the rule cannot tell, and it stays silent.
@@ -15,6 +16,20 @@ static bool high(const struct view_med *m, double mg)
     return (m->classes & DC_GLUCOCORTICOID) && m->systemic && m->pred_mg_per_day >= mg;
 }
 
+/* True when every step of m up to today's is at or above mg: the high dose has run since
+ * the order's start. A single-step order trivially. */
+static bool high_since_start(const struct view_med *m, double mg)
+{
+    if (m->steps <= 1)
+        return true;
+    if (m->current_step >= VIEW_STEPS_MAX)
+        return false;
+    for (int s = 0; s < m->current_step; s++)
+        if (m->step[s].pred_mg_per_day < mg)
+            return false;
+    return true;
+}
+
 int rule_high_dose_duration(const struct rule_ctx *ctx, struct card_list *out)
 {
     const struct patient_view *v = ctx->view;
@@ -27,7 +42,7 @@ int rule_high_dose_duration(const struct rule_ctx *ctx, struct card_list *out)
             continue;
         if (m->trigger)
             ordering_high = true;
-        if (!m->ordered && m->steps <= 1 && m->start_day >= 0 &&
+        if (!m->ordered && high_since_start(m, th->high_dose_mg_per_day) && m->start_day >= 0 &&
             (double)(v->today - m->start_day) > th->high_dose_max_days && old == NULL)
             old = m;
     }

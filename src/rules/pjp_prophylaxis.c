@@ -17,12 +17,16 @@ struct pjp_risk {
     const struct view_med *gc;    /* the glucocorticoid named on the card */
     const struct view_med *other; /* another immunosuppressant, or NULL */
     bool ordered;                 /* an order being placed creates the risk */
+    const struct view_med *taper; /* a taper whose steps at the threshold dose last long
+                                     enough, or NULL */
+    double taper_days;            /* its days at that dose; < 0 open-ended */
+    bool by_taper;                /* the taper alone reaches the dose: pred is a floor */
 };
 
 static void assess(const struct patient_view *v, const struct rule_thresholds *th,
                    struct pjp_risk *r)
 {
-    *r = (struct pjp_risk){0, 0, NULL, NULL, false};
+    *r = (struct pjp_risk){0, 0, NULL, NULL, false, NULL, 0, false};
     for (int i = 0; i < v->n_meds; i++) {
         const struct view_med *m = &v->meds[i];
         bool gc = (m->classes & DC_GLUCOCORTICOID) && m->systemic;
@@ -41,6 +45,18 @@ static void assess(const struct patient_view *v, const struct rule_thresholds *t
             if (r->days >= 0 && (m->duration_days < 0 || m->duration_days > r->days))
                 r->days = m->duration_days;
         }
+        /* a taper: its steps at the threshold dose add up, wherever today falls */
+        double at = m->steps > 1 ? view_med_days_at(m, th->pjp_pred_mg_per_day) : 0;
+        if (r->taper == NULL && (at < 0 || at >= th->pjp_min_days)) {
+            r->taper = m;
+            r->taper_days = at;
+        }
+    }
+    if (r->taper != NULL && r->pred < th->pjp_pred_mg_per_day) {
+        r->gc = r->taper;
+        r->pred = th->pjp_pred_mg_per_day; /* at least that dose over those days */
+        r->days = r->taper_days;
+        r->by_taper = true;
     }
 }
 
@@ -58,7 +74,14 @@ int rule_pjp_prophylaxis(const struct rule_ctx *ctx, struct card_list *out)
 
     char pred[48], duration[48], dur_short[32], dose_detail[FACT_MAX], mg[16], weeks[16];
     char facts[FACT_MAX * 2];
-    rule_fmt_dose(r.pred, pred, sizeof pred);
+    if (r.by_taper) {
+        pred[0] = '>';
+        pred[1] = '=';
+        pred[2] = ' ';
+        rule_fmt_dose(r.pred, pred + 3, sizeof pred - 3);
+    } else {
+        rule_fmt_dose(r.pred, pred, sizeof pred);
+    }
     facts_duration(r.days, duration, sizeof duration);
     snprintf(dur_short, sizeof dur_short, r.days < 0 ? "long-term" : "%.0f days", r.days);
     facts_dose_detail(r.gc, dose_detail, sizeof dose_detail);
