@@ -170,6 +170,42 @@ static double entry_dose(const json_object *di, const struct dose_input *in, str
     return dose_amount_read(q, in->strength_mg, in->solid, a, why);
 }
 
+/* True when the entry carries no structured dose at all (no doseAndRate, doseQuantity,
+ * doseRange or ordered-dose extension): only then may its text be read. */
+static bool no_structured_dose(const json_object *di)
+{
+    return !json_object_object_get_ex(di, "doseAndRate", NULL) &&
+           !json_object_object_get_ex(di, "doseQuantity", NULL) &&
+           !json_object_object_get_ex(di, "doseRange", NULL) && epic_ordered_dose(di) == NULL;
+}
+
+/* The dose and frequency of an entry's text (dosageInstruction.text, else
+ * patientInstruction) when both are beyond doubt; the structured timing wins over the
+ * text's frequency. < 0 when unknown. */
+static double text_mg_per_day(const json_object *di, const struct dose_input *in,
+                              struct dose_amount *a, double *per_day)
+{
+    const char *texts[] = {json_get_str(di, "text"), json_get_str(di, "patientInstruction")};
+    const char *why = NULL;
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        bool once = false;
+        bool prn = false;
+        double units = -1;
+        double mg = dose_text_mg(texts[i], in->strength_mg, &units);
+        if (mg <= 0)
+            continue;
+        double f = dose_timing_per_day(json_get_obj(di, "timing"), &why);
+        if (f < 0)
+            f = dose_sig_per_day(texts[i], &once, &prn);
+        if (f <= 0)
+            continue;
+        *a = (struct dose_amount){mg, units, units > 0 ? in->strength_mg : -1};
+        *per_day = f;
+        return mg * f;
+    }
+    return -1;
+}
+
 static bool entry_as_needed(const json_object *di)
 {
     json_object *b = json_get(di, "asNeededBoolean", json_type_boolean);
@@ -191,12 +227,19 @@ static double entry_mg_per_day(const json_object *di, const struct dose_input *i
     }
     if (entry_as_needed(di))
         out->as_needed = true;
-    double dose = entry_dose(di, in, &a, &type, why);
-    if (dose < 0)
-        return -1;
-    double per_day = dose_timing_per_day(json_get_obj(di, "timing"), why);
-    if (per_day < 0)
-        return -1;
+    double per_day = -1;
+    double dose = -1;
+    if (no_structured_dose(di) && text_mg_per_day(di, in, &a, &per_day) > 0) {
+        dose = a.mg;
+        out->from_text = true;
+    } else {
+        dose = entry_dose(di, in, &a, &type, why);
+        if (dose < 0)
+            return -1;
+        per_day = dose_timing_per_day(json_get_obj(di, "timing"), why);
+        if (per_day < 0)
+            return -1;
+    }
     if (detail) {
         out->units = a.units;
         out->unit_mg = a.per;

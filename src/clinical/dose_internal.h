@@ -64,6 +64,11 @@ double dose_sig_per_day(const char *text, bool *once, bool *as_needed);
  * "STAT", or a boundsPeriod whose start is its end with no count. */
 bool dose_timing_single(const json_object *timing);
 
+/* One dose in mg stated beyond doubt by instructions text (dose_text.c): one mg figure,
+ * "N mg total", or one tablet/capsule count x strength_mg (<= 0 unknown); *units gets the
+ * count when there is one. < 0 when the text is silent or in any doubt. */
+double dose_text_mg(const char *text, double strength_mg, double *units);
+
 /* A FHIR date or dateTime "YYYY-MM-DD[T...]" as days since the epoch; false otherwise. */
 bool dose_date_days(const char *s, long *days);
 
