@@ -24,6 +24,17 @@ static void fuzz_one(const json_object *mr)
         if (isnan(r.mg_per_day) || isnan(r.duration_days) || (r.mg_per_day < 0 && r.why == NULL))
             abort(); /* unknown is a negative number with a reason, never NaN */
     }
+    /* a tablet of known form, on a day inside or outside any taper's steps */
+    const struct dose_input ins[] = {{FUZZ_DOSE_STRENGTH_MG, true, 20790, 20780},
+                                     {FUZZ_DOSE_STRENGTH_MG, true, -1, -1}};
+    for (size_t i = 0; i < sizeof ins / sizeof ins[0]; i++) {
+        if (dose_evaluate_in(mr, &ins[i], &r) != 0)
+            continue;
+        if (isnan(r.mg_per_day) || (r.mg_per_day < 0 && r.why == NULL) || r.n_steps < 0 ||
+            r.n_steps > DOSE_STEPS_MAX || (r.n_steps > 0 && r.current >= r.n_steps))
+            abort();
+        (void)dose_days_at_least(&r, FUZZ_DOSE_STRENGTH_MG);
+    }
     (void)dose_duration_days(mr);
     (void)dose_step_count(mr);
     (void)dose_current_step_days(mr);
