@@ -288,6 +288,8 @@ double dose_timing_per_day(const json_object *timing, const char **why)
         return -1;
     if (code != NULL)
         return code_per_day(code, why);
+    if (dose_timing_single(timing))
+        return 1; /* count 1, or a point bound: given once */
     *why = "no frequency in timing";
     return -1;
 }

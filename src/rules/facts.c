@@ -17,7 +17,8 @@ const struct view_med *facts_trigger_gc(const struct patient_view *v)
 {
     for (int i = 0; i < v->n_meds; i++) {
         const struct view_med *m = &v->meds[i];
-        if ((m->classes & DC_GLUCOCORTICOID) && m->systemic && m->trigger)
+        /* a single dose (a premedication, a one-off injection) is not a course */
+        if ((m->classes & DC_GLUCOCORTICOID) && m->systemic && m->trigger && !m->single_dose)
             return m;
     }
     return NULL;

@@ -40,7 +40,8 @@ static void assess(const struct patient_view *v, const struct rule_thresholds *t
         if (r->gc == NULL || (m->trigger && !r->gc->trigger))
             r->gc = m;
         bool long_course = m->duration_days < 0 || m->duration_days >= th->pjp_min_days;
-        if (long_course && m->pred_mg_per_day >= 0) {
+        /* a taper is judged by its steps below, not by today's step over the whole plan */
+        if (long_course && m->steps <= 1 && m->pred_mg_per_day >= 0) {
             r->pred += m->pred_mg_per_day;
             if (r->days >= 0 && (m->duration_days < 0 || m->duration_days > r->days))
                 r->days = m->duration_days;
@@ -54,9 +55,10 @@ static void assess(const struct patient_view *v, const struct rule_thresholds *t
     }
     if (r->taper != NULL && r->pred < th->pjp_pred_mg_per_day) {
         r->gc = r->taper;
-        r->pred = th->pjp_pred_mg_per_day; /* at least that dose over those days */
         r->days = r->taper_days;
-        r->by_taper = true;
+        /* today's step when it is at the dose, else "at least that dose" over those days */
+        r->by_taper = r->taper->pred_mg_per_day < th->pjp_pred_mg_per_day;
+        r->pred = r->by_taper ? th->pjp_pred_mg_per_day : r->taper->pred_mg_per_day;
     }
 }
 
@@ -84,6 +86,9 @@ int rule_pjp_prophylaxis(const struct rule_ctx *ctx, struct card_list *out)
     }
     facts_duration(r.days, duration, sizeof duration);
     snprintf(dur_short, sizeof dur_short, r.days < 0 ? "long-term" : "%.0f days", r.days);
+    snprintf(mg, sizeof mg, "%g", ctx->th->pjp_pred_mg_per_day);
+    if (r.taper != NULL && r.gc == r.taper) /* a taper: its days at the dose, not its length */
+        snprintf(duration, sizeof duration, "%.12s at >= %.8s mg/day", dur_short, mg);
     facts_dose_detail(r.gc, dose_detail, sizeof dose_detail);
     snprintf(mg, sizeof mg, "%g", ctx->th->pjp_pred_mg_per_day);
     snprintf(weeks, sizeof weeks, "%g", ctx->th->pjp_min_days / 7);
