@@ -38,14 +38,17 @@ def cases(fixtures):
 
 
 def resources(request):
-    """Every resource of the request's prefetch (Bundles unpacked)."""
+    """Every record resource of the request's prefetch (Bundles unpacked; an outcome entry
+    or an OperationOutcome is about the search, not the patient's record)."""
     for value in (request.get("prefetch") or {}).values():
         if not isinstance(value, dict):
             continue
         if value.get("resourceType") == "Bundle":
             for entry in value.get("entry") or []:
-                if isinstance(entry.get("resource"), dict):
-                    yield entry["resource"]
+                res = entry.get("resource")
+                if (isinstance(res, dict) and res.get("resourceType") != "OperationOutcome"
+                        and (entry.get("search") or {}).get("mode") != "outcome"):
+                    yield res
         elif value.get("resourceType") != "OperationOutcome":
             yield value
 
