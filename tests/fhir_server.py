@@ -8,7 +8,12 @@ It serves the prefetch of the fixture requests by search URL: for every case NAM
 answers that key's value: a null search key (no data) an empty searchset Bundle, a null
 read 404, a key the case does not have at all 403 (the data cannot be had, as when the
 request names a server that is not allowed). Query parameters are compared decoded and
-in any order.
+in any order. Any other GET of /fhir/NAME/Type/id reads that resource from the case's
+prefetch values (e.g. a Medication a MedicationRequest points at), else 404. A search
+with _include=MedicationRequest:medication also holds, as a real server writes them,
+the Medications its MedicationRequests point at (found among the case's prefetch values
+by fullUrl or Type/id; contained ones stay contained) that it does not hold already, as
+entries with search.mode "include" (on each page, for the matches of that page).
 
 Options make it misbehave the way FHIR servers do:
     --token T          require "Authorization: Bearer T" (else 401 + OperationOutcome)
@@ -74,15 +79,69 @@ def render(template, request):
     return TOKEN_RE.sub(value, template)
 
 
+INCLUDE_MEDICATION = ("_include", "MedicationRequest:medication")
+
+
+def resources_of(value, store):
+    """Adds every resource of value (a resource or a Bundle, nested) to store, by
+    "Type/id" and by fullUrl."""
+    if not isinstance(value, dict):
+        return
+    if value.get("resourceType") == "Bundle":
+        for e in value.get("entry") or []:
+            if not isinstance(e, dict) or not isinstance(e.get("resource"), dict):
+                continue
+            if isinstance(e.get("fullUrl"), str):
+                store.setdefault(e["fullUrl"], e["resource"])
+            resources_of(e["resource"], store)
+    elif isinstance(value.get("resourceType"), str) and isinstance(value.get("id"), str):
+        store.setdefault(f"{value['resourceType']}/{value['id']}", value)
+
+
+def resolve(store, ref):
+    """The resource a literal reference names in store, or None (contained: None)."""
+    if not isinstance(ref, str) or not ref or ref.startswith("#"):
+        return None
+    if ref in store:
+        return store[ref]
+    segs = ref.split("/")
+    if len(segs) >= 4 and segs[-2] == "_history":
+        segs = segs[:-2]
+    return store.get("/".join(segs[-2:])) if len(segs) >= 2 else None
+
+
+def with_includes(doc, store):
+    """doc (a Bundle, not changed) plus the Medications its MedicationRequests point at."""
+    entries = list(doc.get("entry") or [])
+    held = {f"{e['resource'].get('resourceType')}/{e['resource'].get('id')}"
+            for e in entries if isinstance(e, dict) and isinstance(e.get("resource"), dict)}
+    for e in list(entries):
+        res = e.get("resource") if isinstance(e, dict) else None
+        if not isinstance(res, dict) or res.get("resourceType") != "MedicationRequest":
+            continue
+        med = resolve(store, (res.get("medicationReference") or {}).get("reference"))
+        if not isinstance(med, dict) or med.get("resourceType") != "Medication":
+            continue
+        name = f"Medication/{med.get('id')}"
+        if name not in held:
+            held.add(name)
+            entries.append({"resource": med, "search": {"mode": "include"}})
+    out = dict(doc)
+    if entries:
+        out["entry"] = entries
+    return out
+
+
 def load_cases(fixtures, services_dir):
-    """{case: {normalized key: (prefetch key, value, is_search)}} for every fixture case."""
+    """{case: {normalized key: (prefetch key, value, is_search)}} for every fixture case,
+    and {case: {"Type/id" or fullUrl: resource}} of the resources in its prefetch."""
     templates = {}
     for name in os.listdir(services_dir):
         if name.endswith(".json"):
             with open(os.path.join(services_dir, name), "rb") as f:
                 svc = json.load(f)
             templates[svc["id"]] = svc.get("prefetch") or {}
-    cases = {}
+    cases, stores = {}, {}
     for name in sorted(os.listdir(fixtures)):
         if not name.endswith(".expect.json"):
             continue
@@ -95,6 +154,9 @@ def load_cases(fixtures, services_dir):
         except (OSError, ValueError):
             continue
         prefetch = request.get("prefetch") or {}
+        stores[case] = {}
+        for value in prefetch.values():
+            resources_of(value, stores[case])
         routes = {}
         for key, tmpl in templates.get(expect.get("service"), {}).items():
             try:
@@ -103,7 +165,7 @@ def load_cases(fixtures, services_dir):
                 continue
             routes[normalize(rendered)] = (key, prefetch.get(key, _ABSENT), "?" in tmpl)
         cases[case] = routes
-    return cases
+    return cases, stores
 
 
 class Stats:
@@ -202,10 +264,14 @@ class Handler(BaseHTTPRequestHandler):
         if routes is None:
             return 404, outcome("not-found", "unknown case")
         path, query = normalize(rest)
+        include = INCLUDE_MEDICATION in query
         if path == "_page":
-            return self.page(case, routes, dict(query))
+            return self.page(case, routes, dict(query), include)
         hit = routes.get((path, query))
         if hit is None:
+            res = self.server.stores[case].get(path) if not query else None
+            if res is not None and path.count("/") == 1:
+                return 200, res
             return 404, outcome("not-found", "no such resource or search")
         key, value, search = hit
         if value is _ABSENT:
@@ -214,19 +280,23 @@ class Handler(BaseHTTPRequestHandler):
             if not search:
                 return 404, outcome("not-found", "no such resource")
             value = {"resourceType": "Bundle", "type": "searchset", "entry": []}
-        return 200, self.paged(case, key, value, 0)
+        return 200, self.paged(case, key, value, 0, include)
 
-    def page(self, case, routes, q):
+    def page(self, case, routes, q, include):
         for key, value, search in routes.values():
             if key == q.get("key") and search and isinstance(value, dict):
-                return 200, self.paged(case, key, value, int(q.get("offset", "0")))
+                return 200, self.paged(case, key, value, int(q.get("offset", "0")), include)
         return 404, outcome("not-found", "no such page")
 
-    def paged(self, case, key, value, offset):
-        """value, or the page of it starting at offset with a next link."""
+    def paged(self, case, key, value, offset, include):
+        """value, or the page of it starting at offset with a next link; with include, the
+        Medications its MedicationRequests point at."""
         size = self.server.opts.page_size
-        if not size or value.get("resourceType") != "Bundle":
+        if value.get("resourceType") != "Bundle":
             return value
+        store = self.server.stores[case]
+        if not size:
+            return with_includes(value, store) if include else value
         entries = value.get("entry") or []
         doc = dict(value)
         doc["entry"] = entries[offset:offset + size]
@@ -234,10 +304,13 @@ class Handler(BaseHTTPRequestHandler):
             doc.pop("entry")
         if offset + size < len(entries):
             base = self.server.opts.next_base or f"http://127.0.0.1:{self.server.server_port}/fhir"
-            query = urllib.parse.urlencode({"key": key, "offset": offset + size})
+            params = {"key": key, "offset": offset + size}
+            if include:
+                params[INCLUDE_MEDICATION[0]] = INCLUDE_MEDICATION[1]
+            query = urllib.parse.urlencode(params)
             doc["link"] = [{"relation": "next", "url": f"{base}/{case}/_page?{query}"}]
             self.server.stats.bump(next_links=1)
-        return doc
+        return with_includes(doc, store) if include else doc
 
 
 class Server(ThreadingHTTPServer):
@@ -268,7 +341,7 @@ def main():
         # A client that rejects the certificate fails in accept(): no request, no count.
         srv.socket = tls.wrap_socket(srv.socket, server_side=True)
     srv.opts = o
-    srv.cases = load_cases(o.fixtures, o.services)
+    srv.cases, srv.stores = load_cases(o.fixtures, o.services)
     srv.stats = Stats(o.stats)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=srv.shutdown).start())
     signal.signal(signal.SIGINT, lambda *_: threading.Thread(target=srv.shutdown).start())

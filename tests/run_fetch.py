@@ -14,6 +14,14 @@ fhirServer outside fhir.allowed_servers is never contacted (412); a wrong token 
 wrong card; an answer over the size cap is cut; a next link to another host is not
 followed (the token never goes there);
 HTTPS with the configured CA works, an untrusted certificate gets no request (503).
+Searchsets as real servers write them, on two cases built from a fixture (prednisone
+ordered, methotrexate active in the record): a prefetched first page with a next link is
+completed from the server (the methotrexate on page 2 silences steroid-monotherapy), and
+counts as missing when it cannot be (no fetch, expired or no token, a next link outside
+the fhirServer); a searchset with an error OperationOutcome entry is fetched again, one
+with only Epic's 4101 warning is data. Medications: one the request points at but does
+not hold is read with the token (relative, or absolute under the fhirServer), never
+without one nor outside the fhirServer, and comes _include'd in a fetched searchset.
 Last, the figure: five missing keys from a server that answers each after 300 ms.
 
 Standard library only. Usage:
@@ -52,6 +60,16 @@ PERF_KEYS = ("patient", "conditions", "medications", "observations", "allergies"
 NULL_CASE = "order-sign-pm-medications-null"
 PAGED_CASE = "patient-view-pm-well-managed"  # six medications: pages when paged by one
 JOBS = 3
+# The searchset and Medication checks: prednisone 60 ordered, methotrexate and folic acid
+# active in the record (pjp-prophylaxis; steroid-monotherapy only without the methotrexate).
+MTX_CASE = "order-sign-pm-pred60-mtx-active-record"
+MTX_PAGED, MTX_REF = "mtx-paged", "mtx-ref"  # the cases written for the extra server
+MTX_ID = "mr-mtx"
+SERVER_ONLY = "server-only"  # a prefetch key of a case that only the FHIR test server reads
+OUTCOME_4101 = {"resourceType": "OperationOutcome", "issue": [{
+    "severity": "warning", "code": "processing", "details": {"coding": [{
+        "system": "urn:oid:1.2.840.114350.1.13.0.1.7.2.657369", "code": "4101",
+        "display": "Resource request returns no results."}]}}]}
 
 
 class FhirServer:
@@ -148,9 +166,10 @@ def rule_ids(doc):
     return sorted(c.get("source", {}).get("topic", {}).get("code", "") for c in doc["cards"])
 
 
-def run_eval(binary, config, service, body):
+def run_eval(binary, config, service, body, fetch=True):
     """(HTTP-like status, sorted rule ids or None, stderr): exit 0 -> 200."""
-    p = subprocess.run([binary, "eval", "--service", service, "--fetch", "--config", config, "-"],
+    p = subprocess.run([binary, "eval", "--service", service] + (["--fetch"] if fetch else []) +
+                       ["--config", config, "-"],
                        input=json.dumps(body).encode(), capture_output=True, timeout=60)
     err = p.stderr.decode("utf-8", "replace")
     if p.returncode == 0:
@@ -342,6 +361,214 @@ def check_foreign_next_link(res, ctx, by_name):
               f"{st} {ids} {err}; foreign server {foreign}")
 
 
+def mtx_entry(bundle):
+    return next(e for e in bundle["entry"] if e["resource"].get("id") == MTX_ID)
+
+
+def write_mtx_cases(tmp, by_name, templates):
+    """A fixtures folder for the extra server: MTX_CASE with every key present (none to
+    fetch unless a check removes it) and the methotrexate last (page 2 when paged by one);
+    and the same with the methotrexate pointing at Medication/x (no display), which only
+    the server's copy holds (under SERVER_ONLY: read by id, or _include'd in a search).
+    Returns (folder, {case: request})."""
+    _, expect, request = by_name[MTX_CASE]
+    paged = copy.deepcopy(request)
+    for k in templates:
+        paged["prefetch"].setdefault(k, {"resourceType": "Bundle", "type": "searchset"})
+    meds = paged["prefetch"]["medications"]
+    mtx = mtx_entry(meds)
+    meds["entry"] = [e for e in meds["entry"] if e is not mtx] + [mtx]
+    ref = copy.deepcopy(paged)
+    mr = mtx_entry(ref["prefetch"]["medications"])["resource"]
+    code = mr.pop("medicationCodeableConcept")
+    mr["medicationReference"] = {"reference": "Medication/x"}
+    ref["prefetch"][SERVER_ONLY] = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Medication", "id": "x", "code": code}}]}
+    folder = os.path.join(tmp, "mtx-cases")
+    os.mkdir(folder)
+    cases = {MTX_PAGED: paged, MTX_REF: ref}
+    for name, body in cases.items():
+        with open(os.path.join(folder, name + ".json"), "w") as f:
+            json.dump(body, f)
+        with open(os.path.join(folder, name + ".expect.json"), "w") as f:
+            json.dump({"service": expect["service"], "status": 200, "fire": []}, f)
+    return folder, cases
+
+
+def fhir_get(server, path):
+    """GET base/path from a test FHIR server with the token: the parsed answer."""
+    c = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        c.request("GET", "/fhir/" + path, headers={"Authorization": "Bearer " + TOKEN,
+                                                   "Accept": "application/fhir+json"})
+        r = c.getresponse()
+        return json.loads(r.read())
+    finally:
+        c.close()
+
+
+def mtx_body(request, base, case, meds=None, token=True):
+    """request aimed at base/case (with the token unless told), medications replaced."""
+    b = copy.deepcopy(request)
+    b["fhirServer"] = f"{base}/{case}"
+    if token:
+        b["fhirAuthorization"] = auth()
+    if meds is not None:
+        b["prefetch"]["medications"] = meds
+    return b
+
+
+def paths_since(server, before, suffix):
+    return [p for p in server.stats()["paths"][before:] if p.endswith(suffix)]
+
+
+def both(ctx, svc, body):
+    """(eval --fetch ids, serve ids, detail): None for an answer other than 200."""
+    st, ids, err = run_eval(ctx["bin"], ctx["config"], svc, body)
+    st2, ids2, _, err2 = ctx["serve"].post(svc, body)
+    return (ids if st == 200 else None), (ids2 if st2 == 200 else None), \
+        f"eval {st} {ids} {err.strip()[-200:]}; serve {st2} {ids2} {err2}"
+
+
+def silent_on_meds(ids):
+    """Medications missing: an answer without either rule that needs them."""
+    return ids is not None and "steroid-monotherapy" not in ids and "pjp-prophylaxis" not in ids
+
+
+def check_next_pages(res, ctx, svc, want):
+    """(a) a prefetched first page with a next link is completed from the server; (b)
+    without a fetch it counts as missing; (c) a next link elsewhere is not followed."""
+    extra, request = ctx["extra"], ctx["mtx"][MTX_PAGED]
+    pid = request["context"]["patientId"]
+    page1 = fhir_get(extra, f"{MTX_PAGED}/" +
+                     ctx["templates"]["medications"].replace("{{context.patientId}}", pid))
+    next_url = next((l["url"] for l in page1.get("link", []) if l["relation"] == "next"), "")
+    res.check("the test server's first medications page has a next link, no methotrexate",
+              next_url.startswith(extra.base) and
+              all(e["resource"].get("id") != MTX_ID for e in page1.get("entry", [])), page1)
+    body = mtx_body(request, extra.base, MTX_PAGED, page1)
+    before = len(extra.stats()["paths"])
+    ev, sv, detail = both(ctx, svc, body)
+    pages = paths_since(extra, before, "/_page")
+    res.check(f"(a) a prefetched searchset with a next link: the rest fetched ({len(pages)} "
+              f"pages), the same cards as the whole list ({want})",
+              ev == sv == want and len(pages) >= 2, detail)
+    before = len(extra.stats()["paths"])
+    st, ids, err = run_eval(ctx["bin"], ctx["config"], svc, body, fetch=False)
+    expired = mtx_body(request, extra.base, MTX_PAGED, page1)
+    expired["fhirAuthorization"]["expires_in"] = 0
+    st2, ids2, _, err2 = ctx["serve"].post(svc, expired)
+    untouched = len(extra.stats()["paths"]) == before
+    st3, ids3, _, err3 = ctx["serve"].post(svc, mtx_body(request, extra.base, MTX_PAGED, page1,
+                                                          token=False))
+    res.check("(b) the same without a fetch (eval without --fetch, an expired token: no "
+              "request; no token: 401): medications missing, steroid-monotherapy silent",
+              st == st2 == st3 == 200 and silent_on_meds(ids) and silent_on_meds(ids2) and
+              silent_on_meds(ids3) and untouched,
+              f"{st} {ids} {err.strip()[-200:]}; {st2} {ids2} {err2}; {st3} {ids3} {err3}")
+    foreign = ctx["outsider2"]
+    for what, url in (("another server", next_url.replace(extra.base, foreign.base)),
+                      ("a path next to the fhirServer",
+                       next_url.replace(extra.base, extra.base + "evil")),
+                      ("a relative URL", next_url[len(extra.base) + 1:])):
+        p1 = copy.deepcopy(page1)
+        p1["link"] = [{"relation": "next", "url": url}]
+        before, seen = len(extra.stats()["paths"]), foreign.stats()["connections"]
+        ev, sv, detail = both(ctx, svc, mtx_body(request, extra.base, MTX_PAGED, p1))
+        res.check(f"(c) a next link to {what}: not followed, medications missing",
+                  silent_on_meds(ev) and silent_on_meds(sv) and
+                  len(extra.stats()["paths"]) == before and
+                  foreign.stats()["connections"] == seen, detail)
+
+
+def check_outcome_entries(res, ctx, svc, want):
+    """(d) an error or fatal OperationOutcome entry: fetched again; 4101 alone: data."""
+    extra, request = ctx["extra"], ctx["mtx"][MTX_PAGED]
+    for severity in ("error", "fatal"):
+        meds = {"resourceType": "Bundle", "type": "searchset", "entry": [
+            {"search": {"mode": "outcome"}, "resource": {
+                "resourceType": "OperationOutcome",
+                "issue": [{"severity": severity, "code": "exception"}]}}]}
+        before = len(extra.stats()["paths"])
+        ev, sv, detail = both(ctx, svc, mtx_body(request, extra.base, MTX_PAGED, meds))
+        fetched = paths_since(extra, before, "/MedicationRequest")
+        res.check(f"(d) a searchset with an {severity} OperationOutcome entry: fetched again, "
+                  f"the same cards ({want})", ev == sv == want and len(fetched) == 2, detail)
+        st, ids, err = run_eval(ctx["bin"], ctx["config"], svc,
+                                mtx_body(request, extra.base, MTX_PAGED, meds), fetch=False)
+        res.check(f"(d) the same without a fetch: medications missing ({severity})",
+                  st == 200 and silent_on_meds(ids), f"{st} {ids} {err.strip()[-200:]}")
+    empty = {"resourceType": "Bundle", "type": "searchset", "total": 0}
+    _, empty_ids, _ = both(ctx, svc, mtx_body(request, extra.base, MTX_PAGED, empty))
+    only = dict(empty, entry=[{"search": {"mode": "outcome"}, "resource": OUTCOME_4101}])
+    with_data = copy.deepcopy(request["prefetch"]["medications"])
+    with_data["entry"].append({"search": {"mode": "outcome"}, "resource": OUTCOME_4101})
+    for what, meds, expect in (("alone", only, empty_ids), ("beside the entries", with_data, want)):
+        before = len(extra.stats()["paths"])
+        ev, sv, detail = both(ctx, svc, mtx_body(request, extra.base, MTX_PAGED, meds))
+        res.check(f"(d) Epic's 4101 warning outcome {what} is data: not fetched, {expect}",
+                  ev == sv == expect and "steroid-monotherapy" in empty_ids and
+                  len(extra.stats()["paths"]) == before, detail)
+
+
+def check_medication_reads(res, ctx, svc, want):
+    """(e) a MedicationRequest pointing at a Medication the request does not hold."""
+    extra, held = ctx["extra"], ctx["mtx"][MTX_REF]
+    base = f"{extra.base}/{MTX_REF}"
+    request = copy.deepcopy(held)
+    medication = request["prefetch"].pop(SERVER_ONLY)["entry"][0]["resource"]
+    meds = request["prefetch"]["medications"]
+    mr = mtx_entry(meds)["resource"]
+    foreign = ctx["outsider2"]
+    cases = (("relative Medication/x, with a token: read", "Medication/x", True, True),
+             ("absolute under the fhirServer: read", f"{base}/Medication/x", True, True),
+             ("absolute on another server: not read", f"{foreign.base}/{MTX_REF}/Medication/x",
+              True, False),
+             ("relative, without a token: not read", "Medication/x", False, False),
+             ("an id the server does not have: read, fails, nothing missing",
+              "Medication/nope", True, False))
+    for what, ref, token, counts in cases:
+        mr["medicationReference"] = {"reference": ref}
+        before, seen = len(extra.stats()["paths"]), foreign.stats()["connections"]
+        ev, sv, detail = both(ctx, svc, mtx_body(request, extra.base, MTX_REF, token=token))
+        reads = paths_since(extra, before, "/Medication/" + ref.rsplit("/", 1)[1])
+        others = len(extra.stats()["paths"]) - before - len(reads)
+        read = ref.startswith(base) or (token and not ref.startswith("http"))
+        expect = want if counts else sorted(set(want) | {"steroid-monotherapy"})
+        res.check(f"(e) {what}: {expect}", ev == sv == expect and
+                  len(reads) == (2 if read else 0) and others == 0 and
+                  foreign.stats()["connections"] == seen, f"{detail}; reads {reads}")
+    mr["medicationReference"] = {"reference": "Medication/x"}
+    included = copy.deepcopy(request)
+    included["prefetch"]["medications"]["entry"].append(
+        {"resource": medication, "search": {"mode": "include"}})
+    before = len(extra.stats()["paths"])
+    ev, sv, detail = both(ctx, svc, mtx_body(included, extra.base, MTX_REF))
+    res.check(f"(e) the Medication in the request (included): not read, {want}",
+              ev == sv == want and len(extra.stats()["paths"]) == before, detail)
+    request["prefetch"].pop("medications")
+    before = len(extra.stats()["paths"])
+    ev, sv, detail = both(ctx, svc, mtx_body(request, extra.base, MTX_REF))
+    reads = paths_since(extra, before, "/Medication/x")
+    res.check(f"(e) medications fetched with _include=MedicationRequest:medication: the "
+              f"Medication comes included, no read of its own, {want}",
+              ev == sv == want and not reads and
+              paths_since(extra, before, "/MedicationRequest"), detail)
+
+
+def check_searchsets(res, ctx):
+    svc = "myositis-order-sign"
+    full = ctx["mtx"][MTX_PAGED]
+    _, want, detail = both(ctx, svc, mtx_body(full, ctx["extra"].base, MTX_PAGED))
+    if not res.check(f"the whole medications list prefetched: {want}, pjp-prophylaxis without "
+                     "steroid-monotherapy", want is not None and "pjp-prophylaxis" in want and
+                     "steroid-monotherapy" not in want, detail):
+        return
+    check_next_pages(res, ctx, svc, want)
+    check_outcome_entries(res, ctx, svc, want)
+    check_medication_reads(res, ctx, svc, want)
+
+
 def check_metrics(res, ctx):
     st, text = ctx["serve"].get("/metrics")
     values = dict(re.findall(r"^(myocds_fhir_fetch\w*) (\d+)$", text, re.M))
@@ -441,8 +668,12 @@ def main():
         cert, key = make_cert(tmp)
         ctx["tls"] = fhir("tls", "--token", TOKEN, "--tls-cert", cert, "--tls-key", key)
         ctx["tls"].base = ctx["tls"].base.replace("http:", "https:")
+        mtx_fixtures, ctx["mtx"] = write_mtx_cases(tmp, by_name, templates)
+        ctx["extra"] = FhirServer(tmp, "extra", mtx_fixtures, services, "--token", TOKEN,
+                                  "--page-size", 1)
+        procs.append(ctx["extra"])
         listed = [ctx[k].base for k in ("main", "paged", "redirecting", "failing", "slow", "tls",
-                                         "huge")]
+                                         "huge", "extra")]
         # The functional checks get a generous deadline: a loaded CI machine (and ASan) must
         # not turn them into deadline tests; the deadline has its own server and config.
         ctx["config"] = write_config(tmp, "main", listed, ca_file=cert,
@@ -465,6 +696,7 @@ def main():
         check_foreign_next_link(res, ctx, by_name)
         check_oversize(res, ctx, by_name)
         check_tls(res, ctx, by_name)
+        check_searchsets(res, ctx)
         leaked = [l for l in ctx["serve"].lines if TOKEN in l]
         res.check("the token never appears in the service's log", not leaked, leaked[:1])
         check_metrics(res, ctx)

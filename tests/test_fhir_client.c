@@ -1,6 +1,6 @@
 /* test_fhir_client.c - the FHIR client without sockets: the allow list against hostile
  * URLs, bearer token syntax, what an answer means, Bundle paging, and a fetch that must
- * not connect at all (server not allowed, token expired). */
+ * not connect at all (server not allowed, token expired, an absolute URL elsewhere). */
 /* cmocka.h needs these four first. */
 /* clang-format off */
 #include <setjmp.h>
@@ -17,6 +17,8 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,6 +178,40 @@ static void test_rel_type(void **state)
     assert_string_equal(t, "Bundle");
     fhir_rel_type("metadata", t, sizeof t);
     assert_string_equal(t, "");
+}
+
+/* Absolute URLs: a read ends in Type/id without a query; anything else is a page. */
+static void test_rel_type_of_absolute_urls(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *url;
+        const char *type;
+    } cases[] = {
+        {"https://a.org/r4/Medication/x", "Medication"},
+        {"https://a.org/r4/Medication/x/_history/2", "Medication"},
+        {"HTTP://a.org/Patient/1", "Patient"},
+        {"https://a.org/r4/MedicationRequest?patient=1&page=2", "Bundle"},
+        {"https://a.org/r4/Medication/x?_format=json", "Bundle"},
+        {"https://a.org/r4?_getpages=abc&_getpagesoffset=20", "Bundle"},
+        {"https://a.org/r4/page/2", "Bundle"},
+        {"https://a.org/r4/Medication/../Patient/1", "Bundle"},
+        {"https://a.org", "Bundle"},
+    };
+    char t[64];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        print_message("case %s\n", cases[i].url);
+        fhir_rel_type(cases[i].url, t, sizeof t);
+        assert_string_equal(t, cases[i].type);
+    }
+    assert_true(fhir_url_absolute("https://a.org/r4"));
+    assert_true(fhir_url_absolute("Http://a.org/r4"));
+    assert_false(fhir_url_absolute("Medication/x"));
+    assert_false(fhir_url_absolute("httpx://a.org"));
+    assert_false(fhir_url_absolute("//a.org/r4"));
+    assert_false(fhir_url_absolute("http:/a.org"));
+    assert_false(fhir_url_absolute(""));
+    assert_false(fhir_url_absolute(NULL));
 }
 
 struct answer_case {
@@ -416,6 +452,61 @@ static void test_fetch_deadline_against_a_silent_server(void **state)
     close(fd);
 }
 
+/* An item with an absolute URL is used as it is, but only under the fhirServer: the
+ * others fail at once and never connect (the listener sees one connection, the item under
+ * the server's, which the silence then ends at the deadline). */
+static void test_fetch_absolute_urls_only_under_the_server(void **state)
+{
+    (void)state;
+    enum { DEADLINE_MS = 200, N = 5 };
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
+    socklen_t len = sizeof sa;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(fd, 16), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+    unsigned port = ntohs(sa.sin_port);
+    char base[64];
+    char urls[N][160];
+    snprintf(base, sizeof base, "http://127.0.0.1:%u/fhir", port);
+    snprintf(urls[0], sizeof urls[0], "HTTP://127.0.0.1:%u/fhir/MedicationRequest?page=2", port);
+    snprintf(urls[1], sizeof urls[1], "http://127.0.0.1:%u/fhirevil/MedicationRequest?page=2",
+             port);
+    snprintf(urls[2], sizeof urls[2], "http://localhost:%u/fhir/MedicationRequest?page=2", port);
+    snprintf(urls[3], sizeof urls[3], "http://127.0.0.1:%u/fhir/%%2e%%2e/admin", port);
+    snprintf(urls[4], sizeof urls[4], "http://u@127.0.0.1:%u/fhir/Medication/x", port);
+    struct myocds_fetch_item items[N];
+    for (size_t i = 0; i < N; i++)
+        items[i] = (struct myocds_fetch_item){"medications", urls[i], NULL, 0, NULL};
+    struct myocds_fetch_batch b = {base, "tok", 300, items, N};
+    struct fhir_client *c = client(base, DEADLINE_MS);
+    struct fhir_call call = {c, "test", NULL};
+    struct myocds_err err = {0};
+    assert_int_equal(fhir_fetch(&call, &b, &err), 0);
+    assert_int_equal(items[0].status, MYOCDS_E_UNAVAILABLE); /* under: tried, no answer */
+    for (size_t i = 1; i < N; i++) {
+        print_message("url %s\n", urls[i]);
+        assert_int_equal(items[i].status, MYOCDS_E_PRECONDITION);
+        assert_null(items[i].result);
+        assert_string_equal(items[i].reason, "query URL outside the fhirServer");
+    }
+    int accepted = 0;
+    int conn;
+    assert_int_equal(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
+    while ((conn = accept(fd, NULL, NULL)) >= 0 || errno == EINTR) {
+        if (conn >= 0) {
+            accepted++;
+            close(conn);
+        }
+    }
+    assert_int_equal(errno, EAGAIN);
+    assert_int_equal(accepted, 1);
+    fhir_client_free(c);
+    close(fd);
+}
+
 static void test_client_refuses_bad_allow_list(void **state)
 {
     (void)state;
@@ -474,11 +565,13 @@ int main(void)
         cmocka_unit_test(test_base_valid),
         cmocka_unit_test(test_token_syntax),
         cmocka_unit_test(test_rel_type),
+        cmocka_unit_test(test_rel_type_of_absolute_urls),
         cmocka_unit_test(test_answer_classification),
         cmocka_unit_test(test_bundle_paging),
         cmocka_unit_test(test_fetch_refused_without_connecting),
         cmocka_unit_test(test_fetch_with_empty_allow_list),
         cmocka_unit_test(test_fetch_deadline_against_a_silent_server),
+        cmocka_unit_test(test_fetch_absolute_urls_only_under_the_server),
         cmocka_unit_test(test_client_refuses_bad_allow_list),
         cmocka_unit_test(test_client_refuses_unreadable_ca_file),
         cmocka_unit_test(test_config_deadline),

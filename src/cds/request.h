@@ -30,11 +30,20 @@ int cds_request_parse(const char *body, size_t len, const struct cds_service *sv
                       struct cds_request *req, struct myocds_err *err);
 void cds_request_free(struct cds_request *req);
 
-/* Gives every prefetch key of svc data where it can: an absent key, or one holding an
- * OperationOutcome, is fetched (all at once) through opts->fetch from the request's
- * fhirServer. A key that stays without data sets its data kind in req->missing and
- * req->missing_err says why (412: not obtainable; 503: the FHIR server failed).
- * Returns 0, or negative only on the service's own failure. */
+/* The reserved prefetch key under which cds_request_resolve puts the Medications it read
+ * (a Bundle of type collection); no service template may use it. */
+#define CDS_PREFETCH_MEDS "_medications"
+
+/* Gives every prefetch key of svc data where it can, in one batch through opts->fetch from
+ * the request's fhirServer: an absent key, one holding an OperationOutcome, or a Bundle
+ * with an error or fatal OperationOutcome entry is fetched whole; a Bundle with a next
+ * link gets the rest of its pages appended (the next link must lie under fhirServer).
+ * With an access token, the Medications that the MedicationRequests of the draft orders
+ * and the prefetch point at and the request does not hold (relative, or absolute under
+ * fhirServer; at most 16) are read too, into prefetch[CDS_PREFETCH_MEDS]; a failed read
+ * marks nothing missing. A key that stays without (all its) data sets its data kind in
+ * req->missing and req->missing_err says why (412: not obtainable; 503: the FHIR server
+ * failed). Returns 0, or negative only on the service's own failure. */
 int cds_request_resolve(struct cds_request *req, const struct cds_service *svc,
                         const struct myocds_eval_opts *opts, struct myocds_err *err);
 

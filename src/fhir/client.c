@@ -1,6 +1,7 @@
 /* client.c - every missing prefetch key fetched at once from the EHR's FHIR server.
  *
- * One curl multi runs the whole batch: one transfer per key, all concurrent (HTTP/1.1
+ * One curl multi runs the whole batch: one transfer per item (a missing key, the rest of
+ * a prefetched searchset from its next link, a Medication read), all concurrent (HTTP/1.1
  * keep-alive connections, HTTP/2 multiplexing where a TLS server offers it), a search
  * Bundle followed page by page through link[relation=next] while the next URL stays under
  * the request's fhirServer. The overall deadline is this loop's own: what is not done by
@@ -156,19 +157,31 @@ static const char *refusal(const struct fhir_client *c, const struct myocds_fetc
     return NULL;
 }
 
-/* Starts the first transfer of every key; a key whose URL cannot be built under the
- * fhirServer fails as PRECONDITION. */
-static void start_all(struct fhir_run *r)
+/* The URL of item u into url[0..cap): an absolute URL as it is, a relative one after the
+ * fhirServer. -1 when it does not fit. */
+static int item_url(const struct fhir_run *r, const char *u, char *url, size_t cap)
 {
     size_t blen = strlen(r->base);
     bool slash = blen > 0 && r->base[blen - 1] == '/';
+    int len = 0;
+    if (fhir_url_absolute(u)) {
+        len = snprintf(url, cap, "%s", u);
+    } else {
+        u += *u == '/';
+        len = snprintf(url, cap, "%s%s%s", r->base, slash ? "" : "/", u);
+    }
+    return len < 0 || (size_t)len >= cap ? -1 : 0;
+}
+
+/* Starts the first transfer of every key; a key whose URL does not lie under the
+ * fhirServer fails as PRECONDITION. */
+static void start_all(struct fhir_run *r)
+{
     for (size_t i = 0; i < r->n; i++) {
         struct fhir_xfer *x = &r->x[i];
-        const char *rel = x->item->relative_url;
         char url[FHIR_URL_MAX];
-        rel += *rel == '/';
-        int len = snprintf(url, sizeof url, "%s%s%s", r->base, slash ? "" : "/", rel);
-        if (len < 0 || (size_t)len >= sizeof url || !fhir_url_under(r->base, url))
+        if (item_url(r, x->item->relative_url, url, sizeof url) != 0 ||
+            !fhir_url_under(r->base, url))
             finish(r, x, MYOCDS_E_PRECONDITION, "query URL outside the fhirServer");
         else if (fhir_xfer_start(r, x, url) != 0)
             finish(r, x, MYOCDS_E_UNAVAILABLE, "could not start a transfer");

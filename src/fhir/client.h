@@ -43,9 +43,15 @@ bool fhir_token_valid(const char *token);
 
 /* ---- response.c ----------------------------------------------------------------------- */
 
-/* The resourceType a relative URL asks for: "Bundle" for a search ("Condition?..."),
- * "Patient" for a read ("Patient/123"); "" when it cannot tell. Writes into buf. */
-void fhir_rel_type(const char *relative_url, char *buf, size_t cap);
+/* True when url starts with "http://" or "https://" (any case): an absolute URL, used as
+ * it is (still only under the fhirServer), not appended to the fhirServer. */
+bool fhir_url_absolute(const char *url);
+
+/* The resourceType a URL asks for, written into buf. A relative URL: "Bundle" for a
+ * search ("Condition?..."), "Patient" for a read ("Patient/123"), "" when it cannot tell.
+ * An absolute URL: the type of a read ("https://b/r4/Medication/1[/_history/2]", no
+ * query), else "Bundle" (a search, a next page). */
+void fhir_rel_type(const char *url, char *buf, size_t cap);
 
 /* What one answer means. transport_ok: the transfer completed (no timeout, network error
  * or size cap); code: the HTTP status; body[0..len): the answer; want: the resourceType
@@ -95,7 +101,10 @@ struct fhir_call {
 
 /* A myocds_fetch_fn: ctx is a struct fhir_call. Fetches every item of batch concurrently
  * from batch->fhir_server and fills each item's result or status; items unfinished at the
- * deadline fail as MYOCDS_E_UNAVAILABLE. A server not on the allow list is never
+ * deadline fail as MYOCDS_E_UNAVAILABLE. An item's URL is relative to the fhirServer
+ * ("Condition?patient=1"), or an absolute http(s) URL (a next page, a Medication read)
+ * used as it is when it lies under the fhirServer, else the item fails as
+ * MYOCDS_E_PRECONDITION without a connection. A server not on the allow list is never
  * contacted (every item MYOCDS_E_PRECONDITION). Returns 0, or -500 when it could not run. */
 int fhir_fetch(void *ctx, struct myocds_fetch_batch *batch, struct myocds_err *err);
 

@@ -6,15 +6,36 @@
 #include "fhir/client.h"
 #include "fhir/fhir.h"
 #include "fhir/json.h"
+#include "fhir/ref.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+
+bool fhir_url_absolute(const char *url)
+{
+    return url != NULL &&
+           (strncasecmp(url, "https://", 8) == 0 || strncasecmp(url, "http://", 7) == 0);
+}
+
+/* An absolute URL without a query that ends in Type/id[/_history/v] is a read of that
+ * type; any other (a search, a next page) answers a Bundle. */
+static void abs_type(const char *url, char *buf, size_t cap)
+{
+    struct fhir_ref ref;
+    if (strchr(url, '?') == NULL && fhir_ref_parse(url, &ref) && ref.kind == FHIR_REF_ABSOLUTE)
+        snprintf(buf, cap, "%s", ref.type);
+    else
+        snprintf(buf, cap, "Bundle");
+}
 
 void fhir_rel_type(const char *rel, char *buf, size_t cap)
 {
     size_t n = strcspn(rel, "/?");
     buf[0] = '\0';
-    if (rel[n] == '?')
+    if (fhir_url_absolute(rel))
+        abs_type(rel, buf, cap);
+    else if (rel[n] == '?')
         snprintf(buf, cap, "Bundle");
     else if (rel[n] == '/' && n > 0 && n < cap)
         snprintf(buf, cap, "%.*s", (int)n, rel);
