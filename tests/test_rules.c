@@ -162,7 +162,7 @@ static void test_iga_first_ivig(void **state)
     assert_string_equal(cards.v[0].suggestions[0], "iga_test");
     card_list_free(&cards);
 
-    v.labs[LAB_IGA] = (struct view_lab){true, 150, 150, "mg/dL", 1};
+    v.labs[LAB_IGA] = (struct view_lab){.present = true, .read = LAB_READ_EXACT, .value = 150};
     assert_int_equal(run("iga-before-ivig", &v, &cards), 0);
     v.labs[LAB_IGA] = (struct view_lab){0};
     v.past_ivig = true;
@@ -177,7 +177,8 @@ static void test_iga_deficient_is_critical(void **state)
     struct card_list cards = {0};
     patient(&v, IIM_DM, m, 1);
     v.past_ivig = true;
-    v.labs[LAB_IGA] = (struct view_lab){true, 5, 0.05, "g/L", 1};
+    v.labs[LAB_IGA] =
+        (struct view_lab){.present = true, .read = LAB_READ_EXACT, .value = 5, .shown = "0.05 g/L"};
     assert_int_equal(run("iga-before-ivig", &v, &cards), 1);
     assert_string_equal(cards.v[0].indicator, "critical");
     assert_non_null(strstr(cards.v[0].summary, "0.05 g/L"));

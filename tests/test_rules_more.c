@@ -20,7 +20,7 @@ static void test_dose_range(void **state)
     struct view_med m[] = {med(&prednisone, 30, -1, true)};
     struct card_list cards = {0};
     patient(&v, IIM_PM, m, 1);
-    v.labs[LAB_WEIGHT] = (struct view_lab){true, 80, 80, "kg", 1};
+    v.labs[LAB_WEIGHT] = (struct view_lab){.present = true, .read = LAB_READ_EXACT, .value = 80};
     assert_int_equal(run("steroid-dose-range", &v, &cards), 1); /* 0.375 mg/kg */
     assert_non_null(strstr(cards.v[0].summary, "below"));
     assert_string_equal(cards.v[0].indicator, "info");
@@ -48,7 +48,7 @@ static void test_dose_range_child_and_not_initial(void **state)
     struct card_list cards = {0};
     patient(&v, IIM_JDM, m, 1);
     v.age_years = 9;
-    v.labs[LAB_WEIGHT] = (struct view_lab){true, 25, 25, "kg", 1};
+    v.labs[LAB_WEIGHT] = (struct view_lab){.present = true, .read = LAB_READ_EXACT, .value = 25};
     assert_int_equal(run("steroid-dose-range", &v, &cards), 1); /* 2.4 mg/kg */
     assert_non_null(strstr(cards.v[0].summary, "above 2 mg/kg/day"));
     card_list_free(&cards);

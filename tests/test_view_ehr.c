@@ -12,6 +12,8 @@
 
 #include "view_harness.h"
 
+#include <math.h>
+
 #define RX_OID "\"system\":\"urn:oid:2.16.840.1.113883.6.88\""
 #define SCT "\"system\":\"http://snomed.info/sct\""
 
@@ -372,6 +374,38 @@ static void test_selections_by_reference(void **state)
     json_object_put(keep);
 }
 
+/* A dose change is not a sum: the draft replaces the active order of the same drug (or the
+ * one its priorPrescription names); another drug is not replaced. */
+static void test_draft_replaces_active_order(void **state)
+{
+    (void)state;
+    const char *record =
+        "{\"resource\":{\"resourceType\":\"MedicationRequest\",\"id\":\"old\",\"status\":"
+        "\"active\"," PRED_CODE ",\"dosageInstruction\":[{" DAILY
+        ",\"doseAndRate\":[{\"doseQuantity\":{\"value\":30,\"code\":\"mg\"}}]}]}},"
+        "{\"resource\":{\"resourceType\":\"MedicationRequest\",\"id\":\"hc\",\"status\":"
+        "\"active\",\"medicationCodeableConcept\":{\"text\":\"hydrocortisone 10 MG Oral Tablet\"},"
+        "\"dosageInstruction\":[{" DAILY ",\"doseAndRate\":[{\"doseQuantity\":{\"value\":20,"
+        "\"code\":\"mg\"}}]}]}}";
+#define DRAFT_60(prior)                                                                            \
+    "{\"resource\":{\"resourceType\":\"MedicationRequest\",\"id\":\"new\",\"status\":"             \
+    "\"draft\"," PRED_CODE "," prior "\"dosageInstruction\":[{" DAILY                              \
+    ",\"doseAndRate\":[{\"doseQuantity\":{\"value\":60,\"code\":\"mg\"}}]}]}}"
+    static const char *const drafts[] = {
+        DRAFT_60(""),
+        DRAFT_60("\"priorPrescription\":{\"reference\":\"MedicationRequest/other\"},")};
+    for (int k = 0; k < 2; k++) {
+        struct patient_view v;
+        json_object *keep = NULL;
+        build(&v, HOOK_ORDER_SIGN, record, drafts[k], &keep);
+        assert_int_equal(v.n_meds, 3);
+        /* without priorPrescription: 60 + hydrocortisone 5 = 65; naming another order: 95 */
+        assert_true(fabs(view_pred_total(&v) - (k == 0 ? 65 : 95)) < 1e-6);
+        view_free(&v);
+        json_object_put(keep);
+    }
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -384,6 +418,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_conditions_as_problem_lists_hold_them),
         cmocka_unit_test(test_searchset_entries),
         cmocka_unit_test(test_selections_by_reference),
+        cmocka_unit_test(test_draft_replaces_active_order),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);

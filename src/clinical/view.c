@@ -5,11 +5,11 @@
  * beside the draft orders, included in a searchset, under any key) and the ids of the
  * draft orders, and reads every other fact at once; medication orders and
  * administrations, which may point at a Medication further on or be a draft order again,
- * are kept in walk order and classified after it. An order met twice counts once.
+ * are kept in walk order and classified after it. An order met twice counts once. Lab
+ * results, and lab tests ordered in the draft orders, are read by view_labs.c.
  */
 #include "clinical/view.h"
 
-#include "clinical/dose.h"
 #include "clinical/view_build.h"
 #include "fhir/fhir.h"
 #include "fhir/json.h"
@@ -251,42 +251,6 @@ static void add_condition(struct builder *b, const json_object *cond)
     b->v->cond_flags |= flags;
 }
 
-static void add_observation(struct builder *b, const json_object *obs)
-{
-    static const char *const final[] = {"final", "amended", "corrected", NULL};
-    enum lab_kind kind = LAB_NONE;
-    json_object *codings = json_get_arr(json_get_obj(obs, "code"), "coding");
-    for (size_t i = 0; kind == LAB_NONE && codings != NULL && i < json_object_array_length(codings);
-         i++) {
-        json_object *c = json_object_array_get_idx(codings, i);
-        kind = term_lab_kind(b->t, json_get_str(c, "system"), json_get_str(c, "code"));
-    }
-    if (kind == LAB_NONE || !status_in(json_get_str(obs, "status"), final))
-        return;
-    struct view_lab lab = {.present = true, .value = -1, .raw_value = -1, .day = -1};
-    const char *when = json_get_str(obs, "effectiveDateTime");
-    if (when == NULL)
-        when = json_get_str(json_get_obj(obs, "effectivePeriod"), "start");
-    if (when == NULL)
-        when = json_get_str(obs, "issued");
-    fhir_date_days(when, &lab.day);
-    json_object *q = json_get_obj(obs, "valueQuantity");
-    const char *unit = json_get_str(q, "code") ? json_get_str(q, "code") : json_get_str(q, "unit");
-    snprintf(lab.unit, sizeof lab.unit, "%s", unit != NULL ? unit : "");
-    if (json_get_num(q, "value", &lab.raw_value) && lab.raw_value >= 0) {
-        double f = kind == LAB_IGA ? term_iga_factor(b->t, unit) : -1;
-        if (kind == LAB_IGA)
-            lab.value = f > 0 ? lab.raw_value * f : -1;
-        else if (kind == LAB_WEIGHT)
-            lab.value = dose_weight_kg(q);
-        else
-            lab.value = lab.raw_value;
-    }
-    struct view_lab *slot = &b->v->labs[kind];
-    if (!slot->present || lab.day > slot->day)
-        *slot = lab;
-}
-
 /* A Procedure or ServiceRequest the rules look for (plasmapheresis, DXA). */
 static void add_procedure(struct builder *b, const json_object *res, bool request)
 {
@@ -413,8 +377,12 @@ static int walk_one(json_object *res, const char *type, const struct fhir_entry 
             return -1;
         return defer(b, res, false);
     case RK_SERVICE_REQUEST:
+        if (b->drafts && !status_in(json_get_str(res, "status"), dead_draft_status))
+            view_add_test_order(b->v, b->t, res); /* a lab test ordered with the drug */
+        add_procedure(b, res, true);
+        return 0;
     case RK_PROCEDURE:
-        add_procedure(b, res, kind == RK_SERVICE_REQUEST);
+        add_procedure(b, res, false);
         return 0;
     default:
         break;
@@ -428,7 +396,7 @@ static int walk_one(json_object *res, const char *type, const struct fhir_entry 
         add_condition(b, res);
         break;
     case RK_OBSERVATION:
-        add_observation(b, res);
+        view_add_observation(b->v, b->t, res);
         break;
     case RK_ALLERGY:
         add_allergy(b, res);
@@ -440,6 +408,35 @@ static int walk_one(json_object *res, const char *type, const struct fhir_entry 
         break;
     }
     return 0;
+}
+
+/* True when draft d replaces record order r: the order its priorPrescription names, or,
+ * without one, any active order of the same glucocorticoid. */
+static bool replaces(const struct view_med *d, const struct view_med *r)
+{
+    struct fhir_ref prior;
+    if (!fhir_ref_parse(d->prior_ref, &prior) || prior.kind == FHIR_REF_CONTAINED ||
+        prior.kind == FHIR_REF_URN)
+        return r->drug == d->drug;
+    return strcmp(prior.type, "MedicationRequest") == 0 && r->id != NULL &&
+           strcmp(prior.id, r->id) == 0;
+}
+
+/* RULES.md "What the patient is really on": a draft glucocorticoid replaces an active
+ * order of the same drug for today's dose; the record order stays in the view (the course
+ * began with it) but adds nothing to a sum. */
+static void mark_replaced(struct patient_view *v)
+{
+    for (int i = 0; i < v->n_meds; i++) {
+        const struct view_med *d = &v->meds[i];
+        if (!d->ordered || !(d->classes & DC_GLUCOCORTICOID))
+            continue;
+        for (int k = 0; k < v->n_meds; k++) {
+            struct view_med *r = &v->meds[k];
+            if (!r->ordered && (r->classes & DC_GLUCOCORTICOID) && replaces(d, r))
+                r->replaced = true;
+        }
+    }
 }
 
 /* Walks the draft orders, then every prefetch value; then classifies what was deferred. */
@@ -464,6 +461,7 @@ static int walk(struct builder *b, json_object *prefetch, json_object *drafts)
         else if (add_request(b, b->later[i].res) != 0)
             return -1;
     }
+    mark_replaced(b->v);
     return 0;
 }
 
@@ -515,7 +513,7 @@ double view_pred_total(const struct patient_view *v)
     double sum = 0;
     for (int i = 0; i < v->n_meds; i++) {
         const struct view_med *m = &v->meds[i];
-        if (!(m->classes & DC_GLUCOCORTICOID) || !m->systemic)
+        if (!(m->classes & DC_GLUCOCORTICOID) || !m->systemic || m->replaced)
             continue;
         if (m->pred_mg_per_day < 0)
             return -1;

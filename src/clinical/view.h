@@ -61,15 +61,64 @@ struct view_med {
     bool as_needed;        /* PRN: the dose is a ceiling */
     bool single_dose;      /* one administration only */
     bool dose_from_text;   /* read from the instructions text */
+    const char *prior_ref; /* priorPrescription.reference (borrowed), or NULL */
+    bool replaced;         /* an active order a draft of the same glucocorticoid replaces:
+                              today's dose is the draft's (a dose change is not a sum) */
 };
 
+/* How a lab result's value reads: a number, a bound (valueQuantity.comparator or the
+ * comparator of a number in valueString), or no usable number. */
+enum lab_read {
+    LAB_READ_NONE = 0, /* no result on record */
+    LAB_READ_EXACT,    /* value is the result */
+    LAB_READ_LT,       /* "<": the result is under value */
+    LAB_READ_LE,       /* "<=": at most value */
+    LAB_READ_GE,       /* ">=": at least value */
+    LAB_READ_GT,       /* ">": over value */
+    LAB_READ_NO_UNIT,  /* a number in no unit the service converts (or none): on record, the
+                          value not comparable (raw_value holds it) */
+    LAB_READ_UNKNOWN,  /* on record, value unknown (lab_why says why) */
+};
+
+/* Why a result on record has no usable value. */
+enum lab_why {
+    LAB_WHY_NONE = 0,
+    LAB_WHY_ABSENT, /* dataAbsentReason (masked, not asked...) */
+    LAB_WHY_TEXT,   /* a text that is not a number and unit ("undetectable", "see note") */
+    LAB_WHY_SHAPE,  /* no value, another value type, an unknown comparator or a bad number */
+};
+
+/* What a result says against a limit, in the result's normalised unit (view_lab_below). */
+enum lab_verdict {
+    LAB_NO_RESULT = 0,  /* none on record */
+    LAB_BELOW,          /* under the limit: 5, "<7" or "<=6" against 7 */
+    LAB_NOT_BELOW,      /* at or over it: 7, ">=7" against 7 */
+    LAB_NOT_COMPARABLE, /* LAB_READ_NO_UNIT: on record, never counted as low */
+    LAB_UNREADABLE,     /* on record, but nothing tells which side of the limit it is: no
+                           value, or a bound on the wrong side ("<=7", "<50", ">5" against 7) */
+};
+
+#define VIEW_LAB_SHOWN_MAX 40
+#define VIEW_LAB_UNIT_MAX 24
+
+/* The latest result of one kind that counts (final, amended or corrected). */
 struct view_lab {
     bool present;
-    double value; /* normalised: IgA in mg/dL, weight in kg; < 0 unparseable */
-    double raw_value;
-    char unit[24]; /* the unit as reported */
-    long day;      /* effective date, days since epoch; -1 unknown */
+    enum lab_read read;
+    double value;     /* normalised (IgA in mg/dL, weight in kg, the others as reported); for
+                         a bound, the bound; < 0 unknown */
+    double raw_value; /* the number as reported; < 0 none */
+    char unit[VIEW_LAB_UNIT_MAX];   /* the unit as reported, trimmed */
+    char shown[VIEW_LAB_SHOWN_MAX]; /* IgA: the value as reported, rebuilt from what was
+                                       read ("<7 mg/dL"); "" without a number in a known
+                                       unit, and for the other kinds */
+    enum lab_why why;               /* for LAB_READ_UNKNOWN */
+    long day;                       /* effective (else issued) date, days since epoch; -1 unknown */
+    long long at;     /* effective[x] (else issued), seconds since epoch (UTC); LLONG_MIN unknown */
+    long long issued; /* issued, seconds since epoch; LLONG_MIN unknown */
 };
+
+#define VIEW_TEST_NAMES_MAX 16
 
 struct patient_view {
     enum cds_hook hook;
@@ -88,11 +137,19 @@ struct patient_view {
     bool past_glucocorticoid;       /* an earlier systemic glucocorticoid course (completed
                                        or stopped): a new one is not an initial dose */ /* an earlier IVIG request or administration */
 
-    struct view_lab labs[LAB_KIND_COUNT]; /* latest of each kind: IgA in mg/dL, weight in kg,
-                                             the others as reported */
-    unsigned proc_ordered;                /* (1u << enum proc_kind): being ordered in this hook */
-    unsigned proc_active;                 /* planned or under way in the record */
-    unsigned proc_done;                   /* completed in the record */
+    struct view_lab labs[LAB_KIND_COUNT]; /* latest of each kind (view_labs.c; one with a
+                                             number before one without): IgA in mg/dL,
+                                             weight in kg, the others as reported */
+    unsigned lab_ordered; /* (1u << enum lab_kind) of tests in this hook's draft orders (a
+                             live ServiceRequest with the lab's code in any coding) */
+    const char *test_names[VIEW_TEST_NAMES_MAX]; /* the code.text and coding displays of the
+                                                    live draft ServiceRequests, for rules that
+                                                    know a test by name (borrowed); the first
+                                                    VIEW_TEST_NAMES_MAX only */
+    int n_test_names;
+    unsigned proc_ordered; /* (1u << enum proc_kind): being ordered in this hook */
+    unsigned proc_active;  /* planned or under way in the record */
+    unsigned proc_done;    /* completed in the record */
     bool sulfonamide_allergy;
     unsigned missing; /* enum data_kind bits the EHR could not provide: rules
                          needing them do not run (they would guess) */
@@ -114,6 +171,11 @@ double view_pred_total(const struct patient_view *v);
 /* Days of m's schedule at or above pred_mg prednisone-equivalent per day (its steps at that
  * dose add up); < 0 when such a step is unbounded (open-ended); 0 when none reaches it. */
 double view_med_days_at(const struct view_med *m, double pred_mg);
+
+/* Where lab's value lies against limit (in the lab's normalised unit): "<" X counts as
+ * below when X <= limit, "<=" X when X < limit; ">" and ">=" X never count as below and
+ * count as not below when X >= limit; any other bound is unreadable. */
+enum lab_verdict view_lab_below(const struct view_lab *lab, double limit);
 
 /* First active med with any of the class bits (optionally only triggers), or NULL. */
 const struct view_med *view_find(const struct patient_view *v, unsigned classes, bool trigger_only);

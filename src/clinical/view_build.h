@@ -22,4 +22,15 @@ enum route_class view_med_route(const struct terminology *t, const json_object *
                                 const json_object *medication, const struct term_drug *drug,
                                 bool *intravenous);
 
+/* Reads one Observation into v->labs (view_labs.c): kept when it is the latest counting
+ * result of its kind (see view_labs.c). obs is borrowed; nothing of it is kept. */
+void view_add_observation(struct patient_view *v, const struct terminology *t,
+                          const json_object *obs);
+
+/* Records a live draft ServiceRequest (view_labs.c): v->lab_ordered gets the kind of each
+ * coding the terminology knows, v->test_names its code.text and coding displays (borrowed
+ * from sr, which must outlive v). */
+void view_add_test_order(struct patient_view *v, const struct terminology *t,
+                         const json_object *sr);
+
 #endif

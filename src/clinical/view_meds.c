@@ -191,6 +191,7 @@ int view_med_classify(const struct terminology *t, const json_object *mr,
     med->intravenous = med->intravenous || term_route_intravenous(t, med->label);
     if (m.drug->iv_only && m.by_name && !med->intravenous)
         return -1; /* "immune globulin" by name counts as IVIG only when given IV */
+    med->prior_ref = json_get_str(json_get_obj(mr, "priorPrescription"), "reference");
     med->start_day = -1;
     fhir_date_days(json_get_str(mr, "authoredOn"), &med->start_day);
     fill_dose(t, med, mr, medication, m.scd_mg, today);

@@ -54,7 +54,7 @@ static void own_dose(const struct view_med *m, char *buf, size_t cap)
 {
     char total[48];
     char freq[32];
-    char each[48];
+    char each[96];
     rule_fmt_dose(m->mg_per_day, total, sizeof total);
     freq[0] = '\0';
     if (m->per_day > 0)

@@ -1,14 +1,24 @@
 /* iga_before_ivig.c - serum IgA before the first IVIG; IgA deficiency before any IVIG.
  *
- * RULES.md: guards every IVIG order, myositis or not. Warning when the IVIG would be the
- * first and no serum IgA is on record; critical when the patient is IgA deficient (latest
- * IgA below the threshold, or an IgA-deficiency condition).
+ * RULES.md: guards every IVIG order, myositis or not. Critical when the patient is IgA
+ * deficient: the latest IgA below the threshold ("<7 mg/dL" counts, view_lab_below), or an
+ * IgA-deficiency condition. Warning when the IVIG would be the first and no IgA result can
+ * be read: none on record, or one whose value is unknown (masked, text, a bound that does
+ * not tell), which the card says (fail safe: such a result is no result). An IgA test in
+ * the same draft orders answers the warning, never the critical card. A number in a unit
+ * the service does not convert counts as on record, not low.
  */
+#include "clinical/textmatch.h"
+#include "fhir/json.h"
 #include "rules/facts.h"
 #include "rules/rules.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
+#define IGA_SHORT_MAX 64
+
+/* True when an IVIG other than the one being ordered is in the record (any status). */
 static bool other_ivig_on_record(const struct patient_view *v, const struct view_med *ivig)
 {
     for (int i = 0; i < v->n_meds; i++) {
@@ -19,13 +29,116 @@ static bool other_ivig_on_record(const struct patient_view *v, const struct view
     return v->past_ivig;
 }
 
-static void iga_fact(const struct patient_view *v, bool low, char *buf, size_t cap)
+/* True when a pattern of the rule's list `member` occurs in lowered on word boundaries. */
+static bool names_any(const struct rule_conf *conf, const char *member, const char *lowered)
 {
-    if (low)
-        snprintf(buf, cap, "Latest serum IgA **%g %s**, below the deficiency threshold",
-                 v->labs[LAB_IGA].raw_value, v->labs[LAB_IGA].unit);
+    json_object *list = json_get_arr(conf->obj, member);
+    size_t n = list != NULL ? json_object_array_length(list) : 0;
+    for (size_t i = 0; i < n; i++) {
+        json_object *p = json_object_array_get_idx(list, i);
+        char pattern[TEXT_MATCH_MAX];
+        if (json_object_is_type(p, json_type_string) &&
+            text_find(lowered, text_lower(json_object_get_string(p), pattern, sizeof pattern)) >= 0)
+            return true;
+    }
+    return false;
+}
+
+/* True when an IgA test is in the draft orders: by its code (v->lab_ordered), or by a name
+ * of the rule's "test_names" in a test's text or display, none of "test_names_not" with it
+ * ("tTG IgA" is a coeliac test, not a serum IgA). */
+static bool iga_test_ordered(const struct rule_ctx *ctx)
+{
+    const struct patient_view *v = ctx->view;
+    if (v->lab_ordered & (1u << LAB_IGA))
+        return true;
+    for (int i = 0; i < v->n_test_names; i++) {
+        char lowered[TEXT_MATCH_MAX];
+        text_lower(v->test_names[i], lowered, sizeof lowered);
+        if (names_any(ctx->conf, "test_names", lowered) &&
+            !names_any(ctx->conf, "test_names_not", lowered))
+            return true;
+    }
+    return false;
+}
+
+/* The key of the text saying why the IgA result on record cannot be read. */
+static const char *unread_key(const struct view_lab *lab)
+{
+    switch (lab->read) {
+    case LAB_READ_LT:
+    case LAB_READ_LE:
+    case LAB_READ_GE:
+    case LAB_READ_GT:
+        return "unread_limit";
+    default:
+        break;
+    }
+    return lab->why == LAB_WHY_ABSENT ? "unread_absent"
+           : lab->why == LAB_WHY_TEXT ? "unread_text"
+                                      : "unread_shape";
+}
+
+/* What the card says of the patient's IgA: its facts filled from the rule's texts. */
+struct iga_words {
+    char when[24];  /* " (2026-11-20)" or "" */
+    char limit[16]; /* the threshold, "7" */
+    char *fact;     /* owned: the deficiency, or why the result cannot be read */
+    char *headline; /* owned: for the summary */
+};
+
+/* Fills w from the rule's texts: the deficiency (low: by the result, else by the
+ * condition) or, when unread, why the result cannot be read. w->fact and w->headline are
+ * the caller's to free, also when it returns -1 (out of memory). */
+static int words_fill(const struct rule_ctx *ctx, bool low, bool unread, struct iga_words *w)
+{
+    const struct view_lab *lab = &ctx->view->labs[LAB_IGA];
+    char date[16];
+    w->when[0] = '\0';
+    if (lab->present && lab->day >= 0) {
+        facts_date(lab->day, date, sizeof date);
+        snprintf(w->when, sizeof w->when, " (%s)", date);
+    }
+    snprintf(w->limit, sizeof w->limit, "%g", ctx->th->iga_deficiency_mg_dl);
+    const struct tvar vars[] = {
+        {"iga_shown", lab->shown}, {"iga_when", w->when}, {"iga_limit", w->limit}};
+    const char *fact = low ? "fact_low" : unread ? unread_key(lab) : "fact_condition";
+    w->fact = tmpl_fill(rule_text(ctx->conf, fact), vars, 3);
+    w->headline = tmpl_fill(rule_text(ctx->conf, low ? "short_low" : "short_condition"), vars, 3);
+    return w->fact != NULL && w->headline != NULL ? 0 : -1;
+}
+
+/* Appends the card (owned by out): critical when deficient, else the first-IVIG warning,
+ * worded for an unreadable result when unread. -1 when out of memory. */
+static int card(const struct rule_ctx *ctx, struct card_list *out, const struct view_med *ivig,
+                bool low, bool deficient, bool unread)
+{
+    const struct patient_view *v = ctx->view;
+    struct iga_words w = {0};
+    int rc = words_fill(ctx, low, unread, &w);
+    const struct tvar vars[] = {
+        {"order", ivig->label},      {"order_short", ivig->drug->display},
+        {"action", facts_action(v)}, {"iga_fact", w.fact},
+        {"iga_short", w.headline},   {"iga_limit", w.limit},
+        {"iga_when", w.when},        {"unread", w.fact},
+    };
+    int n = (int)(sizeof vars / sizeof vars[0]);
+    struct card *c = NULL;
+    if (rc == 0 && deficient)
+        c = card_add(out, ctx, "indicator_deficient", "summary_deficient", "detail_deficient", vars,
+                     n);
+    else if (rc == 0)
+        c = card_add(out, ctx, "indicator", unread ? "summary_unread" : "summary",
+                     unread ? "detail_unread" : "detail", vars, n);
+    free(w.fact);
+    free(w.headline);
+    if (c == NULL)
+        return -1;
+    if (deficient)
+        c->override_key = "override_reasons_deficient";
     else
-        snprintf(buf, cap, "**Selective IgA deficiency** is on the problem list");
+        card_suggest(c, "iga_test", true);
+    return 0;
 }
 
 int rule_iga_before_ivig(const struct rule_ctx *ctx, struct card_list *out)
@@ -34,37 +147,13 @@ int rule_iga_before_ivig(const struct rule_ctx *ctx, struct card_list *out)
     const struct view_med *ivig = view_find(v, DC_IVIG, true);
     if (ivig == NULL)
         return 0;
-    bool low = v->labs[LAB_IGA].present && v->labs[LAB_IGA].value >= 0 &&
-               v->labs[LAB_IGA].value < ctx->th->iga_deficiency_mg_dl;
+    enum lab_verdict iga = view_lab_below(&v->labs[LAB_IGA], ctx->th->iga_deficiency_mg_dl);
+    bool low = iga == LAB_BELOW;
     bool deficient = low || (v->cond_flags & COND_IGA_DEFICIENCY);
-    bool first_unscreened = !v->labs[LAB_IGA].present && !other_ivig_on_record(v, ivig);
+    /* a result that cannot be read is no result: the first IVIG still needs one */
+    bool unscreened = iga == LAB_NO_RESULT || iga == LAB_UNREADABLE;
+    bool first_unscreened = unscreened && !other_ivig_on_record(v, ivig) && !iga_test_ordered(ctx);
     if (!deficient && !first_unscreened)
         return 0;
-
-    char fact[FACT_MAX];
-    char iga_short[64];
-    char limit[16];
-    iga_fact(v, low, fact, sizeof fact);
-    if (low)
-        snprintf(iga_short, sizeof iga_short, "IgA %g %s", v->labs[LAB_IGA].raw_value,
-                 v->labs[LAB_IGA].unit);
-    else
-        snprintf(iga_short, sizeof iga_short, "IgA deficiency on problem list");
-    snprintf(limit, sizeof limit, "%g", ctx->th->iga_deficiency_mg_dl);
-    const struct tvar vars[] = {
-        {"order", ivig->label},      {"order_short", ivig->drug->display},
-        {"action", facts_action(v)}, {"iga_fact", fact},
-        {"iga_short", iga_short},    {"iga_limit", limit},
-    };
-    int n = (int)(sizeof vars / sizeof vars[0]);
-    struct card *c = deficient ? card_add(out, ctx, "indicator_deficient", "summary_deficient",
-                                          "detail_deficient", vars, n)
-                               : card_add(out, ctx, "indicator", "summary", "detail", vars, n);
-    if (c == NULL)
-        return -1;
-    if (deficient)
-        c->override_key = "override_reasons_deficient";
-    else
-        card_suggest(c, "iga_test", true);
-    return 0;
+    return card(ctx, out, ivig, low, deficient, iga == LAB_UNREADABLE);
 }

@@ -3,7 +3,9 @@
  * RULES.md: an IIM patient on prednisone-equivalent >= 20 mg/day for >= 4 weeks, or on a
  * glucocorticoid plus another immunosuppressant (IVIG excluded), with no PJP agent active
  * or being ordered. A glucocorticoid of unknown dose adds nothing to the sum (no guessing).
- * On order hooks it fires only when an order being placed creates the risk.
+ * On order hooks it fires only when an order being placed creates the risk. The allergy
+ * list changes only the suggestion: when the EHR could not provide it, the card still
+ * fires, suggests TMP-SMX and says the list could not be checked.
  */
 #include "rules/facts.h"
 #include "rules/rules.h"
@@ -35,7 +37,7 @@ static void assess(const struct patient_view *v, const struct rule_thresholds *t
             r->ordered = true;
         if (is && r->other == NULL)
             r->other = m;
-        if (!gc)
+        if (!gc || m->replaced) /* a draft of the same drug replaces it: not a sum */
             continue;
         if (r->gc == NULL || (m->trigger && !r->gc->trigger))
             r->gc = m;
@@ -60,6 +62,17 @@ static void assess(const struct patient_view *v, const struct rule_thresholds *t
         r->by_taper = r->taper->pred_mg_per_day < th->pjp_pred_mg_per_day;
         r->pred = r->by_taper ? th->pjp_pred_mg_per_day : r->taper->pred_mg_per_day;
     }
+}
+
+/* The detail's note on allergies: a sulfonamide allergy on record, an allergy list the EHR
+ * could not provide, or nothing. Borrowed from the rule's conf. */
+static const char *allergy_note(const struct rule_ctx *ctx)
+{
+    if (ctx->view->sulfonamide_allergy)
+        return rule_text(ctx->conf, "extra_sulfa");
+    if (ctx->view->missing & DATA_ALLERGIES)
+        return rule_text(ctx->conf, "extra_allergies_unknown");
+    return "";
 }
 
 int rule_pjp_prophylaxis(const struct rule_ctx *ctx, struct card_list *out)
@@ -107,7 +120,7 @@ int rule_pjp_prophylaxis(const struct rule_ctx *ctx, struct card_list *out)
         {"pjp_mg", mg},
         {"pjp_weeks", weeks},
         {"why_short", NULL},
-        {"extra", v->sulfonamide_allergy ? rule_text(ctx->conf, "extra_sulfa") : ""},
+        {"extra", allergy_note(ctx)},
     };
     int n = (int)(sizeof vars / sizeof vars[0]);
     char *why = tmpl_fill(rule_text(ctx->conf, by_dose ? "why_dose" : "why_combo"), vars, n);

@@ -4,14 +4,16 @@
 #define COND_MEDS (DATA_CONDITIONS | DATA_MEDICATIONS)
 
 /* needs: the data whose absence could make a rule say something wrong. An agent in the
- * record silences steroid-monotherapy and the patient's age picks its suggestion; a
- * sulfonamide allergy changes pjp-prophylaxis's; an IgA result or an IgA-deficiency
- * condition decides iga-before-ivig; weight, labs and DXA records decide the others. A
+ * record silences steroid-monotherapy and the patient's age picks its suggestion; an IgA
+ * result or an IgA-deficiency condition decides iga-before-ivig; weight, labs and DXA
+ * records decide the others. A rule needs only what its decision needs: a sulfonamide
+ * allergy changes only pjp-prophylaxis's suggestion, so without the allergy list it still
+ * fires and says the list could not be checked (Epic sites often refuse that scope). A
  * rule that can only fire on what it finds (a statin for IMNM, IVIG with plasmapheresis)
  * needs only the condition that makes it apply. */
 const struct rule rules_table[] = {
     {"steroid-monotherapy", RULE_ALL_HOOKS, COND_MEDS | DATA_PATIENT, rule_steroid_monotherapy},
-    {"pjp-prophylaxis", RULE_ALL_HOOKS, COND_MEDS | DATA_ALLERGIES, rule_pjp_prophylaxis},
+    {"pjp-prophylaxis", RULE_ALL_HOOKS, COND_MEDS, rule_pjp_prophylaxis},
     {"iga-before-ivig", RULE_ALL_HOOKS, COND_MEDS | DATA_OBSERVATIONS, rule_iga_before_ivig},
     {"ibm-steroid", RULE_ALL_HOOKS, COND_MEDS, rule_ibm_steroid},
     {"steroid-dose-range", RULE_ALL_HOOKS, COND_MEDS | DATA_PATIENT | DATA_OBSERVATIONS,
