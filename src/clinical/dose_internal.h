@@ -64,6 +64,10 @@ double dose_sig_per_day(const char *text, bool *once, bool *as_needed);
  * "STAT", or a boundsPeriod whose start is its end with no count. */
 bool dose_timing_single(const json_object *timing);
 
+/* Parses an unsigned decimal at p ("20", "2.5", ".5") into *out; returns its end, or NULL
+ * when there is none or it has more than 12 digits. */
+const char *dose_parse_decimal(const char *p, double *out);
+
 /* One dose in mg stated beyond doubt by instructions text (dose_text.c): one mg figure,
  * "N mg total", or one tablet/capsule count x strength_mg (<= 0 unknown); *units gets the
  * count when there is one. < 0 when the text is silent or in any doubt. */

@@ -58,25 +58,6 @@ static const char *skip_blank(const char *p)
     return p;
 }
 
-/* Reads a decimal at p; returns its end, or NULL. */
-static const char *figure(const char *p, double *out)
-{
-    double v = 0;
-    double scale = 1;
-    int digits = 0;
-    for (; isdigit((unsigned char)*p) && digits < TEXT_DIGITS_MAX; p++, digits++)
-        v = v * 10 + (*p - '0');
-    if (*p == '.' && isdigit((unsigned char)p[1]))
-        for (p++; isdigit((unsigned char)*p) && digits < TEXT_DIGITS_MAX; p++, digits++) {
-            scale /= 10;
-            v += (*p - '0') * scale;
-        }
-    if (digits == 0 || isdigit((unsigned char)*p))
-        return NULL;
-    *out = v;
-    return p;
-}
-
 /* Keeps one value per slot; a second, different one is doubt. */
 static void keep(double *slot, double v, bool *doubt)
 {
@@ -114,7 +95,7 @@ static void read_figures(const char *text, struct text_dose *d)
         if (!isdigit((unsigned char)*p) ||
             (p != text && (isalnum((unsigned char)p[-1]) || p[-1] == '.')))
             continue;
-        const char *after = figure(p, &v);
+        const char *after = dose_parse_decimal(p, &v);
         if (after == NULL) {
             d->doubt = true;
             return;

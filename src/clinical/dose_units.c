@@ -293,9 +293,7 @@ static const char *skip_spaces(const char *p)
     return p;
 }
 
-/* Parses an unsigned decimal at p ("20", "2.5", ".5") into *out; returns its end, or NULL
- * when there is none or it is too long to be a strength. */
-static const char *parse_decimal(const char *p, double *out)
+const char *dose_parse_decimal(const char *p, double *out)
 {
     double v = 0;
     double scale = 1;
@@ -341,7 +339,7 @@ static double per_unit(double mg, const char *p)
     if (*p != '/')
         return mg;
     q = skip_spaces(p + 1);
-    after = parse_decimal(q, &volume);
+    after = dose_parse_decimal(q, &volume);
     if (after == NULL) {
         after = q;
         volume = 1;
@@ -376,7 +374,7 @@ double dose_strength_from_text(const char *text)
         const char *unit_end = NULL;
         if (!number_starts(text, p))
             continue;
-        end = parse_decimal(p, &value);
+        end = dose_parse_decimal(p, &value);
         if (end == NULL)
             continue;
         unit_end = match_mass(skip_spaces(end), value, &mg);
