@@ -304,6 +304,18 @@ static int current_step(const json_object *dis, size_t n, long long first, const
     return cur;
 }
 
+/* The planned duration from the steps' days (current_step has read them: the first source
+ * of dose_duration_days), else the dispenseRequest. */
+static double planned_days(const struct dose_result *r, const json_object *mr)
+{
+    double total = 0;
+    for (int s = 0; s < r->n_steps && total >= 0; s++)
+        total = r->steps[s].days < 0 ? -1 : total + r->steps[s].days;
+    if (total > 0 && total <= MAX_PLANNED_DAYS)
+        return total;
+    return dose_dispense_days(json_get_obj(mr, "dispenseRequest"));
+}
+
 int dose_evaluate(const json_object *mr, double strength_mg, struct dose_result *out)
 {
     const struct dose_input in = {strength_mg, false, -1, -1};
@@ -318,20 +330,18 @@ int dose_evaluate_in(const json_object *mr, const struct dose_input *in, struct 
         return -1;
     *out = (struct dose_result){
         .mg_per_day = -1, .units = -1, .unit_mg = -1, .dose_mg = -1, .per_day = -1};
-    out->duration_days = dose_duration_days(mr);
     json_object *dis = instructions(mr, &n);
-    if (dis == NULL) {
-        out->why = n == 0 ? "no dosage instruction" : "too many dosage instructions";
-        return 0;
-    }
-    long long first = first_step(dis, n);
-    int k = step_values(dis, n, first, vals);
+    long long first = dis != NULL ? first_step(dis, n) : 0;
+    int k = dis != NULL ? step_values(dis, n, first, vals) : -1;
     if (k < 0) {
-        out->why = "too many dosage steps";
+        out->duration_days = dose_duration_days(mr);
+        out->why = dis == NULL ? (n == 0 ? "no dosage instruction" : "too many dosage instructions")
+                               : "too many dosage steps";
         return 0;
     }
     out->n_steps = k;
     out->current = current_step(dis, n, first, vals, k, in, out);
+    out->duration_days = planned_days(out, mr);
     for (int s = 0; s < k; s++) {
         const char *why = NULL;
         double total = 0;

@@ -12,6 +12,7 @@
 #include <json-c/linkhash.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 const char *term_system(const struct terminology *t, const char *system)
 {
@@ -171,7 +172,7 @@ enum lab_kind term_lab_kind(const struct terminology *t, const char *system, con
 double term_iga_factor(const struct terminology *t, const char *unit)
 {
     for (int i = 0; unit != NULL && i < t->n_iga_units; i++) {
-        if (strcmp(t->iga_units[i].unit, unit) == 0)
+        if (strcasecmp(t->iga_units[i].unit, unit) == 0) /* "MG/DL" is mg/dL */
             return t->iga_units[i].factor;
     }
     return -1;

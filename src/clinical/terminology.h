@@ -113,7 +113,8 @@ enum proc_kind term_proc_kind(const struct terminology *t, const char *system, c
 /* The kind of a LOINC (or site) lab code. */
 enum lab_kind term_lab_kind(const struct terminology *t, const char *system, const char *code);
 
-/* Factor to convert an IgA value in `unit` to mg/dL; < 0 when the unit is unknown. */
+/* Factor to convert an IgA value in `unit` (matched case-insensitively) to mg/dL; < 0 when
+ * the unit is unknown. */
 double term_iga_factor(const struct terminology *t, const char *unit);
 
 /* The canonical system of an OID alias ("urn:oid:2.16.840.1.113883.6.88" is RxNorm's URL,

@@ -216,17 +216,6 @@ static bool read_number(const char **p, double *out)
     return true;
 }
 
-/* Factor from unit to mg/dL for IgA, the unit as written or lower-cased ("MG/DL"); < 0
- * when unknown. */
-static double iga_factor(const struct terminology *t, const char *unit)
-{
-    char lowered[VIEW_LAB_UNIT_MAX];
-    double f = term_iga_factor(t, unit);
-    if (f > 0 || unit == NULL || strlen(unit) >= sizeof lowered)
-        return f;
-    return term_iga_factor(t, text_lower(unit, lowered, sizeof lowered));
-}
-
 static void set_unknown(struct view_lab *lab, enum lab_why why)
 {
     lab->read = LAB_READ_UNKNOWN;
@@ -241,7 +230,7 @@ static void set_number(const struct terminology *t, enum lab_kind kind, enum lab
 {
     static const char *const signs[] = {
         [LAB_READ_LT] = "<", [LAB_READ_LE] = "<=", [LAB_READ_GE] = ">=", [LAB_READ_GT] = ">"};
-    double f = kind == LAB_IGA ? iga_factor(t, unit) : 1;
+    double f = kind == LAB_IGA ? term_iga_factor(t, unit) : 1;
     lab->raw_value = raw;
     snprintf(lab->unit, sizeof lab->unit, "%s", unit != NULL ? unit : "");
     if (f <= 0) {
@@ -299,7 +288,7 @@ static void read_quantity(const struct terminology *t, enum lab_kind kind, const
     bool has_code = trim_copy(json_get_str(q, "code"), false, code, sizeof code);
     bool has_unit = trim_copy(json_get_str(q, "unit"), false, unit, sizeof unit);
     const char *use = has_code ? code : has_unit ? unit : NULL;
-    if (kind == LAB_IGA && has_code && has_unit && iga_factor(t, code) <= 0)
+    if (kind == LAB_IGA && has_code && has_unit && term_iga_factor(t, code) <= 0)
         use = unit;
     set_number(t, kind, cmp, raw, use, lab);
 }
@@ -329,7 +318,7 @@ static void read_string(const struct terminology *t, enum lab_kind kind, const c
         p++;
     bool has_unit = *p != '\0';
     if (has_unit && (!trim_copy(p, false, unit, sizeof unit) ||
-                     (kind == LAB_IGA && iga_factor(t, unit) <= 0))) {
+                     (kind == LAB_IGA && term_iga_factor(t, unit) <= 0))) {
         set_unknown(lab, LAB_WHY_TEXT); /* words, or a unit too long to be one */
         return;
     }
