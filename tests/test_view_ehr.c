@@ -364,7 +364,7 @@ static void test_selections_by_reference(void **state)
     struct myocds_err err = {0};
     assert_int_equal(view_build(&v, term, HOOK_ORDER_SELECT, "p1", NULL,
                                 json_get_obj(keep, "drafts"), json_get_arr(keep, "sel"), today,
-                                &err),
+                                NULL, &err),
                      0);
     assert_int_equal(v.n_meds, 3);
     assert_true(v.meds[0].trigger);

@@ -38,7 +38,7 @@ static void build(struct patient_view *v, enum cds_hook hook, const char *resour
     *keep = parse(buf);
     struct myocds_err err = {0};
     assert_int_equal(view_build(v, term, hook, "p1", json_get_obj(*keep, "prefetch"),
-                                json_get_obj(*keep, "drafts"), NULL, today, &err),
+                                json_get_obj(*keep, "drafts"), NULL, today, NULL, &err),
                      0);
 }
 

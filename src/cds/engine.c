@@ -145,7 +145,7 @@ int myocds_evaluate(const struct myocds_engine *e, const char *service_id, const
     long long now = opts != NULL && opts->now != 0 ? opts->now : (long long)time(NULL);
     if (rc == 0)
         rc = view_build(&view, e->term, svc->hook, req.patient_id, req.prefetch, req.draft_orders,
-                        req.selections, fhir_days_from_epoch(now), err);
+                        req.selections, fhir_days_from_epoch(now), &e->rules->view, err);
     if (rc == 0) {
         int ran = 0;
         view.missing = req.missing;

@@ -193,8 +193,9 @@ static int set_sulfa(struct code_entry *e, const void *arg)
 }
 
 static const struct name_bit lab_kinds[] = {
-    {"iga", LAB_IGA}, {"weight", LAB_WEIGHT}, {"tpmt", LAB_TPMT},   {"hbsag", LAB_HBSAG},
-    {"hbc", LAB_HBC}, {"hcv", LAB_HCV},       {"liver", LAB_LIVER}, {"dxa", LAB_DXA},
+    {"iga", LAB_IGA},     {"weight", LAB_WEIGHT}, {"tpmt", LAB_TPMT},
+    {"hbsag", LAB_HBSAG}, {"hbc", LAB_HBC},       {"hcv", LAB_HCV},
+    {"liver", LAB_LIVER}, {"dxa", LAB_DXA},       {"ast", LAB_AST},
 };
 
 static const struct name_bit proc_kinds[] = {{"plasmapheresis", PROC_PLASMAPHERESIS},
@@ -373,6 +374,8 @@ struct terminology *term_load(const char *path, struct myocds_err *err)
             rc = load_units(&l, root);
         if (rc == 0)
             rc = load_routes(&l, root);
+        if (rc == 0)
+            rc = term_load_answers(&l, root);
     } else if (text != NULL && root == NULL) {
         char why[sizeof err->msg];
         snprintf(why, sizeof why, "%s", err != NULL ? err->msg : "invalid JSON");
@@ -414,5 +417,6 @@ void term_free(struct terminology *t)
     }
     free(t->aliases);
     free(t->iga_units);
+    term_free_answers(t);
     free(t);
 }

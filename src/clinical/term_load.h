@@ -18,6 +18,7 @@ struct code_entry {
     enum proc_kind proc;
     enum route_class route; /* a route code's meaning */
     bool sulfa_allergy;
+    enum lab_flag answer; /* a serology answer code's meaning (lab_answers) */
 };
 
 /* A name pattern and what it means. Patterns are owned by the terminology. */
@@ -27,11 +28,18 @@ struct term_name {
     unsigned subtypes;
     unsigned flags;
     enum proc_kind proc;
+    enum lab_flag flag; /* an answer's or an interpretation's meaning */
 };
 
 struct iga_unit {
     char unit[16];
     double factor;
+};
+
+/* An interpretation code and its meaning. */
+struct interp_code {
+    char code[8];
+    enum lab_flag flag;
 };
 
 /* The name lists, for term_index_names()'s index of each. */
@@ -46,6 +54,9 @@ enum term_list {
     TL_FORM_SOLID,
     TL_SULFA,
     TL_PROC,
+    TL_ANSWER_SEROLOGY, /* lab_answers.serology names */
+    TL_ANSWER_TPMT,     /* lab_answers.tpmt names */
+    TL_INTERP,          /* interpretations.names */
     TL_COUNT
 };
 
@@ -67,10 +78,23 @@ struct terminology {
     int n_aliases;
     struct iga_unit *iga_units;
     int n_iga_units;
+    struct interp_code *interp_codes; /* interpretations.codes */
+    int n_interp_codes;
+    char **interp_systems; /* interpretations.systems (owned), NULL-terminated */
+    char **tpmt_normal;    /* tpmt_alleles.normal (owned), NULL-terminated */
+    char **tpmt_null;      /* tpmt_alleles.no_function (owned), NULL-terminated */
     /* by_first[list][c]: the index of the list's first name whose pattern starts with byte
      * c or a later one; by_first[list][TERM_FIRST_BYTES] is the list's length. */
     int by_first[TL_COUNT][TERM_FIRST_BYTES + 1];
 };
+
+/* The best whole-word match of text in name list l (terminology.c), or -1. */
+int term_find_name(const struct terminology *t, enum term_list l, const char *text);
+
+/* Loads lab_answers, interpretations and tpmt_alleles (term_answers.c); frees them. */
+struct term_loader;
+int term_load_answers(struct term_loader *l, json_object *root);
+void term_free_answers(struct terminology *t);
 
 /* Orders every name list by first byte and indexes it (terminology.c); term_load() calls
  * it last. */

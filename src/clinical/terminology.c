@@ -88,10 +88,14 @@ void term_index_names(struct terminology *t)
 
 static int best_name(const struct term_name *names, const int *start, const char *text);
 
-/* The best match of text in name list l, or -1. */
-static int find(const struct terminology *t, enum term_list l, const char *text)
+int term_find_name(const struct terminology *t, enum term_list l, const char *text)
 {
     return best_name(t->names[l], t->by_first[l], text);
+}
+
+static int find(const struct terminology *t, enum term_list l, const char *text)
+{
+    return term_find_name(t, l, text);
 }
 
 /* The best whole-word match of any pattern in the list, or -1: the earliest match, then
@@ -161,6 +165,72 @@ enum proc_kind term_proc_kind(const struct terminology *t, const char *system, c
         return e->proc;
     int i = find(t, TL_PROC, text);
     return i >= 0 ? t->names[TL_PROC][i].proc : PROC_NONE;
+}
+
+enum lab_flag term_lab_answer(const struct terminology *t, enum lab_kind kind, const char *system,
+                              const char *code, const char *text)
+{
+    enum term_list list = kind == LAB_TPMT ? TL_ANSWER_TPMT : TL_ANSWER_SEROLOGY;
+    if (kind != LAB_TPMT && kind != LAB_HBSAG && kind != LAB_HBC && kind != LAB_HCV)
+        return LAB_FLAG_NONE;
+    const struct code_entry *e = kind != LAB_TPMT ? lookup(t, system, code) : NULL;
+    if (e != NULL && e->answer != LAB_FLAG_NONE)
+        return e->answer;
+    int i = text != NULL ? find(t, list, text) : -1;
+    return i >= 0 ? t->names[list][i].flag : LAB_FLAG_NONE;
+}
+
+/* True when s is one of the NULL-terminated list. */
+static bool in_list(char *const *list, const char *s)
+{
+    for (; list != NULL && s != NULL && *list != NULL; list++)
+        if (strcmp(*list, s) == 0)
+            return true;
+    return false;
+}
+
+enum lab_flag term_interpretation(const struct terminology *t, const char *system, const char *code,
+                                  const char *text)
+{
+    if (code != NULL && (system == NULL || in_list(t->interp_systems, system)))
+        for (int i = 0; i < t->n_interp_codes; i++)
+            if (strcmp(t->interp_codes[i].code, code) == 0)
+                return t->interp_codes[i].flag;
+    int i = text != NULL ? find(t, TL_INTERP, text) : -1;
+    return i >= 0 ? t->names[TL_INTERP][i].flag : LAB_FLAG_NONE;
+}
+
+/* Reads the allele after a '*' at s ("3A" of "*3A/") into out[cap]; returns the length read. */
+static size_t allele_at(const char *s, char *out, size_t cap)
+{
+    size_t n = 0;
+    while (n + 1 < cap && text_word_char(s[n])) {
+        out[n] = s[n] >= 'a' && s[n] <= 'z' ? (char)(s[n] - 'a' + 'A') : s[n];
+        n++;
+    }
+    out[n] = '\0';
+    return text_word_char(s[n]) ? 0 : n;
+}
+
+int term_tpmt_no_function(const struct terminology *t, const char *text)
+{
+    const char *star = text != NULL ? strchr(text, '*') : NULL;
+    char a[8];
+    char b[8];
+    size_t na = star != NULL ? allele_at(star + 1, a, sizeof a) : 0;
+    const char *slash = na > 0 ? star + 1 + na : NULL;
+    if (slash == NULL || slash[0] != '/' || slash[1] != '*' ||
+        allele_at(slash + 2, b, sizeof b) == 0)
+        return -1;
+    int none = 0;
+    const char *alleles[] = {a, b};
+    for (size_t i = 0; i < 2; i++) {
+        if (in_list(t->tpmt_null, alleles[i]))
+            none++;
+        else if (!in_list(t->tpmt_normal, alleles[i]))
+            return -1;
+    }
+    return none;
 }
 
 enum lab_kind term_lab_kind(const struct terminology *t, const char *system, const char *code)

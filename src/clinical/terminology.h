@@ -59,9 +59,25 @@ enum lab_kind {
     LAB_HBSAG,  /* hepatitis B surface antigen */
     LAB_HBC,    /* hepatitis B core antibody */
     LAB_HCV,    /* hepatitis C screening */
-    LAB_LIVER,  /* ALT / AST */
+    LAB_LIVER,  /* ALT ("liver" in terminology.json) */
     LAB_DXA,    /* bone density (DXA T-score) */
+    LAB_AST,    /* AST */
     LAB_KIND_COUNT
+};
+
+/* What a result says besides its number: a qualitative answer (valueCodeableConcept, the
+ * words of a valueString), or its interpretation flag. */
+enum lab_flag {
+    LAB_FLAG_NONE = 0,
+    LAB_FLAG_NORMAL,        /* N; a normal-metabolizer TPMT */
+    LAB_FLAG_NEGATIVE,      /* NEG, ND; negative, non-reactive, not detected */
+    LAB_FLAG_POSITIVE,      /* POS, DET; positive, reactive, detected */
+    LAB_FLAG_INDETERMINATE, /* IND, E; equivocal, borderline */
+    LAB_FLAG_LOW,           /* L, LU; an intermediate-metabolizer TPMT */
+    LAB_FLAG_CRIT_LOW,      /* LL; a poor-metabolizer (deficient) TPMT */
+    LAB_FLAG_HIGH,          /* H, HU */
+    LAB_FLAG_CRIT_HIGH,     /* HH */
+    LAB_FLAG_ABNORMAL,      /* A, AA */
 };
 
 /* Procedures and service requests the rules look for. */
@@ -136,6 +152,22 @@ enum route_class term_form_by_text(const struct terminology *t, const char *text
 bool term_form_solid(const struct terminology *t, const char *text);
 /* True when the text names the intravenous route or an IV form. */
 bool term_route_intravenous(const struct terminology *t, const char *text);
+
+/* What a qualitative result of lab kind says (lab_answers in terminology.json): by a code of
+ * its valueCodeableConcept (system, code: may be NULL) or, when text is not NULL, by its
+ * words. LAB_FLAG_NONE when nothing is known; kinds without answers always give it. */
+enum lab_flag term_lab_answer(const struct terminology *t, enum lab_kind kind, const char *system,
+                              const char *code, const char *text);
+
+/* What an interpretation coding (system and code, either may be NULL) or text says
+ * (interpretations in terminology.json); LAB_FLAG_NONE for anything else. */
+enum lab_flag term_interpretation(const struct terminology *t, const char *system, const char *code,
+                                  const char *text);
+
+/* Counts the no-function alleles of the first TPMT diplotype in text (tpmt_alleles): the
+ * alleles "*1" and "*3A" written with a slash between them give 1. Returns 0, 1 or 2; -1
+ * when text has no diplotype or names an allele of unknown function. */
+int term_tpmt_no_function(const struct terminology *t, const char *text);
 
 /* True when an allergy code/text means a sulfonamide allergy. */
 bool term_is_sulfonamide_allergy(const struct terminology *t, const char *system, const char *code,

@@ -38,6 +38,7 @@ struct builder {
     int failed;
     struct later *later; /* owned: medication resources, classified after the walk */
     size_t n_later;
+    const struct view_settings *settings;
 };
 
 static bool status_in(const char *status, const char *const *list)
@@ -62,14 +63,34 @@ static void *room_for_one(void *arr, size_t n, size_t size)
     return (n & (n - 1)) != 0 ? arr : realloc(arr, (n == 0 ? 8 : n * 2) * size);
 }
 
-static int push_med(struct builder *b, const struct view_med *med)
+int view_push_med(struct patient_view *v, const struct view_med *med)
 {
-    struct patient_view *v = b->v;
     struct view_med *meds = room_for_one(v->meds, (size_t)v->n_meds, sizeof *meds);
     if (meds == NULL)
         return -1;
     v->meds = meds;
     v->meds[v->n_meds++] = *med;
+    return 0;
+}
+
+static int push_med(struct builder *b, const struct view_med *med)
+{
+    return view_push_med(b->v, med);
+}
+
+/* Keeps a completed or stopped order (or a given administration) for courses and lasting
+ * effects: glucocorticoids not given locally, and agents whose effect lasts. */
+static int push_past(struct builder *b, const struct view_med *med)
+{
+    struct patient_view *v = b->v;
+    bool gc = (med->classes & DC_GLUCOCORTICOID) && med->route != ROUTE_LOCAL;
+    if (!gc && view_lasting_days(b->settings, med->drug) < 0)
+        return 0;
+    struct view_med *past = room_for_one(v->past, (size_t)v->n_past, sizeof *past);
+    if (past == NULL)
+        return -1;
+    v->past = past;
+    v->past[v->n_past++] = *med;
     return 0;
 }
 
@@ -136,17 +157,21 @@ static int add_request(struct builder *b, json_object *mr)
         return 0; /* in two keys, or twice in one searchset */
     if (view_med_classify(b->t, mr, b->meds, b->v->today, &med) != 0)
         return 0;
+    med.reason = view_med_reason(b->t, mr, b->meds);
     if (!b->drafts && !status_in(status, active_med_status)) {
         if ((med.classes & DC_IVIG) && status_in(status, past_ivig_status))
             b->v->past_ivig = true;
+        if (!status_in(status, past_course_status))
+            return 0;
         /* an earlier course of unknown route may have been systemic: not an initial dose */
-        if ((med.classes & DC_GLUCOCORTICOID) && med.route != ROUTE_LOCAL &&
-            status_in(status, past_course_status))
+        if ((med.classes & DC_GLUCOCORTICOID) && med.route != ROUTE_LOCAL)
             b->v->past_glucocorticoid = true;
-        return 0;
+        return push_past(b, &med);
     }
     if (b->drafts && status_in(status, dead_draft_status))
         return 0;
+    if (b->drafts && med.start_day < 0)
+        med.start_day = b->v->today; /* a draft without a date starts now */
     med.ordered = b->drafts;
     if (b->v->hook == HOOK_PATIENT_VIEW)
         med.trigger = true;
@@ -177,14 +202,30 @@ static void by_text(const struct terminology *t, const json_object *code, unsign
     *flags |= f;
 }
 
-/* An IVIG given (completed or under way) is an earlier IVIG: the next is not the first. */
-static void add_administration(struct builder *b, const json_object *ma)
+/* An IVIG given (completed or under way) is an earlier IVIG: the next is not the first.
+ * An administration of an agent whose effect lasts is kept, a single dose on its day
+ * (effectiveDateTime, else the end or start of effectivePeriod). */
+static int add_administration(struct builder *b, const json_object *ma)
 {
     static const char *const given[] = {"completed", "in-progress", NULL};
     struct view_med med;
-    if (status_in(json_get_str(ma, "status"), given) &&
-        view_med_classify(b->t, ma, b->meds, b->v->today, &med) == 0 && (med.classes & DC_IVIG))
+    if (!status_in(json_get_str(ma, "status"), given) ||
+        view_med_classify(b->t, ma, b->meds, b->v->today, &med) != 0)
+        return 0;
+    if (med.classes & DC_IVIG)
         b->v->past_ivig = true;
+    json_object *period = json_get_obj(ma, "effectivePeriod");
+    const char *when = json_get_str(ma, "effectiveDateTime");
+    if (when == NULL)
+        when = json_get_str(period, "end");
+    if (when == NULL)
+        when = json_get_str(period, "start");
+    med.start_day = -1;
+    if (!fhir_date_days(when, &med.start_day) || (med.classes & DC_GLUCOCORTICOID))
+        return 0;
+    med.single_dose = true;
+    med.duration_days = 1;
+    return push_past(b, &med);
 }
 
 /* True when a category of cond says health-concern and none says problem-list-item or
@@ -394,7 +435,7 @@ static int walk_one(json_object *res, const char *type, const struct fhir_entry 
         return defer(b, res, true);
     case RK_CONDITION:
         add_condition(b, res);
-        break;
+        return fhir_index_add(b->meds, res, type, entry->full_url); /* reasons name them */
     case RK_OBSERVATION:
         view_add_observation(b->v, b->t, res);
         break;
@@ -456,19 +497,25 @@ static int walk(struct builder *b, json_object *prefetch, json_object *drafts)
     }
     for (size_t i = 0; i < b->n_later; i++) {
         b->drafts = b->later[i].drafts;
-        if (b->later[i].given)
-            add_administration(b, b->later[i].res);
-        else if (add_request(b, b->later[i].res) != 0)
+        int rc = b->later[i].given ? add_administration(b, b->later[i].res)
+                                   : add_request(b, b->later[i].res);
+        if (rc != 0)
             return -1;
     }
     mark_replaced(b->v);
-    return 0;
+    return view_settle(b->v, b->settings);
 }
 
 int view_build(struct patient_view *v, const struct terminology *t, enum cds_hook hook,
                const char *patient_id, json_object *prefetch, json_object *draft_orders,
-               json_object *selections, long today, struct myocds_err *err)
+               json_object *selections, long today, const struct view_settings *settings,
+               struct myocds_err *err)
 {
+    struct view_settings defaults;
+    if (settings == NULL) {
+        view_settings_default(&defaults);
+        settings = &defaults;
+    }
     memset(v, 0, sizeof *v);
     v->hook = hook;
     v->today = today;
@@ -477,6 +524,7 @@ int view_build(struct patient_view *v, const struct terminology *t, enum cds_hoo
     v->sex = 'u';
     struct builder b = {.v = v,
                         .t = t,
+                        .settings = settings,
                         .meds = fhir_index_new(),
                         .draft_ids = lh_kchar_table_new(VIEW_INDEX_SIZE, NULL),
                         .seen_ids = lh_kchar_table_new(VIEW_INDEX_SIZE, NULL)};
@@ -506,6 +554,9 @@ void view_free(struct patient_view *v)
     free(v->meds);
     v->meds = NULL;
     v->n_meds = 0;
+    free(v->past);
+    v->past = NULL;
+    v->n_past = 0;
 }
 
 double view_pred_total(const struct patient_view *v)

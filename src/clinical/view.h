@@ -33,6 +33,14 @@ struct view_step {
     double days;            /* < 0 unbounded */
 };
 
+/* What an order's reasonCode / reasonReference says it treats. */
+enum med_reason {
+    REASON_UNSTATED = 0, /* no reason the service can read: myositis treatment, as ordered */
+    REASON_MYOSITIS,     /* an inflammatory myopathy */
+    REASON_OTHER,        /* another condition (a COPD exacerbation, asthma...): not myositis
+                            treatment */
+};
+
 struct view_med {
     const char *id;               /* MedicationRequest.id (borrowed) or NULL */
     const struct term_drug *drug; /* the recognised drug */
@@ -53,17 +61,40 @@ struct view_med {
     long start_day;       /* authoredOn / bounds start, days since epoch; -1 unknown */
     const char *dose_why; /* why mg_per_day is unknown (static text) */
     /* how the dose was read, for the card's arithmetic ("3 x 20 mg tablets daily") */
-    double units;          /* one dose counted in tablets/mL, else < 0 */
-    double unit_mg;        /* mg per unit, else < 0 */
-    double per_day;        /* administrations per day (one entry), else < 0 */
-    const char *dose_type; /* "ordered" / "calculated" doseAndRate read, or NULL (static or
-                              borrowed from the request) */
-    bool as_needed;        /* PRN: the dose is a ceiling */
-    bool single_dose;      /* one administration only */
-    bool dose_from_text;   /* read from the instructions text */
-    const char *prior_ref; /* priorPrescription.reference (borrowed), or NULL */
-    bool replaced;         /* an active order a draft of the same glucocorticoid replaces:
-                              today's dose is the draft's (a dose change is not a sum) */
+    double units;           /* one dose counted in tablets/mL, else < 0 */
+    double unit_mg;         /* mg per unit, else < 0 */
+    double per_day;         /* administrations per day (one entry), else < 0 */
+    const char *dose_type;  /* "ordered" / "calculated" doseAndRate read, or NULL (static or
+                               borrowed from the request) */
+    bool as_needed;         /* PRN: the dose is a ceiling */
+    bool single_dose;       /* one administration only */
+    bool dose_from_text;    /* read from the instructions text */
+    const char *prior_ref;  /* priorPrescription.reference (borrowed), or NULL */
+    bool replaced;          /* an active order a draft of the same glucocorticoid replaces:
+                               today's dose is the draft's (a dose change is not a sum) */
+    enum med_reason reason; /* what the order says it treats */
+    bool lasting;      /* not an active order: a completed or stopped one (or an administration)
+                          of an agent whose effect lasts (rituximab, IVIG, cyclophosphamide),
+                          still within that time; it counts as on board, never triggers */
+    long last_day;     /* lasting: the day of its last dose (days since epoch) */
+    long course_start; /* the start of the course of consecutive orders this one ends (its
+                          own start when alone); -1 unknown */
+    int course_orders; /* orders in that course: 1 alone */
+    int prev;          /* the order before it in its course: >= 0 an index of meds, <= -2
+                          the index -prev-2 of past; -1 none (view_course.c) */
+};
+
+/* What the view needs of hooks/rules.json "thresholds" (view_settings_default gives the
+ * defaults the rules file ships with). */
+#define VIEW_LASTING_MAX 8
+struct view_settings {
+    struct {
+        const char *drug_id; /* a terminology drug id ("rituximab"); borrowed */
+        double days;         /* its effect lasts this long after the last dose */
+    } lasting[VIEW_LASTING_MAX];
+    int n_lasting;
+    double course_gap_days; /* consecutive orders: the next starts within this many days of
+                               the end of the one before */
 };
 
 /* How a lab result's value reads: a number, a bound (valueQuantity.comparator or the
@@ -113,7 +144,12 @@ struct view_lab {
                                        read ("<7 mg/dL"); "" without a number in a known
                                        unit, and for the other kinds */
     enum lab_why why;               /* for LAB_READ_UNKNOWN */
-    long day;                       /* effective (else issued) date, days since epoch; -1 unknown */
+    enum lab_flag answer;           /* what a qualitative value says (hepatitis serology, a TPMT
+                                       phenotype or diplotype), else LAB_FLAG_NONE */
+    enum lab_flag interp;           /* the result's interpretation flag, else LAB_FLAG_NONE */
+    double ref_low;                 /* referenceRange low and high in the result's unit; < 0 none */
+    double ref_high;
+    long day;         /* effective (else issued) date, days since epoch; -1 unknown */
     long long at;     /* effective[x] (else issued), seconds since epoch (UTC); LLONG_MIN unknown */
     long long issued; /* issued, seconds since epoch; LLONG_MIN unknown */
 };
@@ -133,6 +169,9 @@ struct patient_view {
 
     struct view_med *meds; /* active (or being ordered) medications, owned */
     int n_meds;
+    struct view_med *past; /* completed or stopped orders of glucocorticoids and of agents
+                              with a lasting effect: earlier orders of a course (owned) */
+    int n_past;
     bool past_ivig;
     bool past_glucocorticoid;       /* an earlier systemic glucocorticoid course (completed
                                        or stopped): a new one is not an initial dose */ /* an earlier IVIG request or administration */
@@ -161,8 +200,18 @@ struct patient_view {
  * their root. Returns 0, or a negative status with err set. */
 int view_build(struct patient_view *v, const struct terminology *t, enum cds_hook hook,
                const char *patient_id, json_object *prefetch, json_object *draft_orders,
-               json_object *selections, long today, struct myocds_err *err);
+               json_object *selections, long today, const struct view_settings *settings,
+               struct myocds_err *err);
 void view_free(struct patient_view *v);
+
+/* The settings hooks/rules.json ships with: rituximab 183 days, IVIG and cyclophosphamide
+ * 56, consecutive orders within 1 day. */
+void view_settings_default(struct view_settings *s);
+
+/* Days of m's course (m and the consecutive orders of the same drug before it, each
+ * counted until the next began) at or above pred_mg prednisone-equivalent per day; < 0 when
+ * m's own such step is open-ended; 0 when none reaches it (view_course.c). */
+double view_course_days_at(const struct patient_view *v, const struct view_med *m, double pred_mg);
 
 /* Sums of the prednisone-equivalent dose of active systemic glucocorticoids.
  * Returns < 0 when any of them has an unknown dose (the sum would be a guess). */
@@ -176,6 +225,35 @@ double view_med_days_at(const struct view_med *m, double pred_mg);
  * below when X <= limit, "<=" X when X < limit; ">" and ">=" X never count as below and
  * count as not below when X >= limit; any other bound is unreadable. */
 enum lab_verdict view_lab_below(const struct view_lab *lab, double limit);
+
+/* What a result on record says about the patient, read for its value (view_results.c). */
+enum lab_finding {
+    FINDING_NONE = 0,   /* no result on record */
+    FINDING_OK,         /* negative, normal, within the limit */
+    FINDING_ABNORMAL,   /* positive; over the limit; low TPMT activity (intermediate) */
+    FINDING_SEVERE,     /* deficient TPMT (poor metabolizer, critically low, under the
+                           deficiency limit) */
+    FINDING_UNREADABLE, /* on record, but nothing in it tells which: a result the rules
+                           treat as no result and say so */
+};
+
+/* A hepatitis screening result: positive by its answer (positive, reactive, detected), its
+ * interpretation (POS, DET, A, AA, H, HH) or a number over its reference range's high;
+ * negative by its answer, its interpretation (N, NEG, ND) or a number within the range.
+ * Positive wins when parts disagree; an indeterminate one is unreadable. */
+enum lab_finding view_lab_positive(const struct view_lab *lab);
+
+/* An ALT or AST: abnormal over multiple x the upper limit of normal, which is the result's
+ * referenceRange.high, else default_uln when the result is in U/L (or IU/L); OK at or under
+ * it; unreadable when no number or no limit can be compared. */
+enum lab_finding view_lab_above_uln(const struct view_lab *lab, double multiple,
+                                    double default_uln);
+
+/* A TPMT result: severe for a poor-metabolizer phenotype or diplotype, interpretation LL,
+ * or an activity under deficient_u_ml (a result in U/mL); abnormal for an intermediate
+ * one, interpretation L, or an activity under the referenceRange low (else low_u_ml);
+ * OK for a normal one; unreadable otherwise. */
+enum lab_finding view_lab_tpmt(const struct view_lab *lab, double low_u_ml, double deficient_u_ml);
 
 /* First active med with any of the class bits (optionally only triggers), or NULL. */
 const struct view_med *view_find(const struct patient_view *v, unsigned classes, bool trigger_only);

@@ -354,10 +354,12 @@ static void read_value(const struct terminology *t, enum lab_kind kind, const js
         set_unknown(lab, LAB_WHY_SHAPE);
 }
 
-/* A readable result (any number) ranks above one whose value is unknown. */
+/* A readable result (any number, a qualitative answer, an interpretation) ranks above one
+ * that says nothing. */
 static int rank(const struct view_lab *lab)
 {
-    return lab->read != LAB_READ_UNKNOWN;
+    return lab->read != LAB_READ_UNKNOWN || lab->answer != LAB_FLAG_NONE ||
+           lab->interp != LAB_FLAG_NONE;
 }
 
 /* True when lab should replace slot: slot is empty, lab ranks higher, or at the same rank
@@ -379,13 +381,15 @@ void view_add_observation(struct patient_view *v, const struct terminology *t,
     enum lab_kind kind = kind_of_code(t, json_get_obj(obs, "code"));
     if (kind == LAB_NONE || !status_counts(obs))
         return;
-    struct view_lab lab = {.present = true, .value = -1, .raw_value = -1};
+    struct view_lab lab = {
+        .present = true, .value = -1, .raw_value = -1, .ref_low = -1, .ref_high = -1};
     if (absent_reason(obs, reason, sizeof reason)) {
         if (word_in(reason, no_result))
             return;
         set_unknown(&lab, LAB_WHY_ABSENT); /* masked, unknown...: no value, even beside one */
     } else {
         read_value(t, kind, obs, &lab);
+        view_lab_read_flags(t, kind, obs, &lab);
     }
     read_times(obs, &lab);
     if (replaces(&lab, &v->labs[kind]))

@@ -35,6 +35,12 @@ struct rule_thresholds {
     double bone_min_days;
     double high_dose_mg_per_day;
     double high_dose_max_days;
+    double pjp_combo_min_mg_per_day; /* the combination arm's glucocorticoid course; 0: any */
+    double pjp_combo_min_days;       /* 0: any length */
+    double liver_uln_multiple;       /* ALT/AST over this x the upper limit: a warning */
+    double liver_uln_u_l;            /* the upper limit when a result gives no range */
+    double tpmt_low_u_ml;            /* TPMT activity under this (U/mL): low, reduce */
+    double tpmt_deficient_u_ml;      /* under this: deficient, avoid */
 };
 
 /* One rule's settings: its entry in hooks/rules.json (borrowed from the loaded tree). */

@@ -97,6 +97,32 @@ static int check_rule(json_object *r, const char *path, const char *id, struct m
     return sugg != NULL ? check_actions(sugg, path, id, err) : 0;
 }
 
+/* thresholds.lasting_effect_days: {"<terminology drug id>": days, ...}, at most
+ * VIEW_LASTING_MAX; the ids are borrowed from rc->root. */
+static int load_lasting(struct rules_conf *rc, json_object *lasting, const char *path,
+                        struct myocds_err *err)
+{
+    if (lasting == NULL)
+        return myocds_err_set(err, 500, "%s: thresholds.lasting_effect_days: must be an object",
+                              path);
+    json_object_object_foreach(lasting, id, days)
+    {
+        int n = rc->view.n_lasting;
+        if (n >= VIEW_LASTING_MAX ||
+            !(json_object_is_type(days, json_type_int) ||
+              json_object_is_type(days, json_type_double)) ||
+            json_object_get_double(days) <= 0)
+            return myocds_err_set(err, 500,
+                                  "%s: thresholds.lasting_effect_days: at most %d drugs, each a "
+                                  "positive number of days",
+                                  path, VIEW_LASTING_MAX);
+        rc->view.lasting[n].drug_id = id;
+        rc->view.lasting[n].days = json_object_get_double(days);
+        rc->view.n_lasting++;
+    }
+    return 0;
+}
+
 static int load_thresholds(struct rules_conf *rc, const char *path, struct myocds_err *err)
 {
     json_object *t = json_get_obj(rc->root, "thresholds");
@@ -120,12 +146,28 @@ static int load_thresholds(struct rules_conf *rc, const char *path, struct myocd
         {"bone_min_days", &rc->th.bone_min_days},
         {"high_dose_mg_per_day", &rc->th.high_dose_mg_per_day},
         {"high_dose_max_days", &rc->th.high_dose_max_days},
+        {"liver_uln_multiple", &rc->th.liver_uln_multiple},
+        {"liver_uln_u_l", &rc->th.liver_uln_u_l},
+        {"tpmt_low_u_ml", &rc->th.tpmt_low_u_ml},
+        {"tpmt_deficient_u_ml", &rc->th.tpmt_deficient_u_ml},
+    };
+    const struct {
+        const char *key;
+        double *field;
+    } zero_ok[] = {
+        {"pjp_combo_min_mg_per_day", &rc->th.pjp_combo_min_mg_per_day},
+        {"pjp_combo_min_days", &rc->th.pjp_combo_min_days},
+        {"course_gap_days", &rc->view.course_gap_days},
     };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         if (!json_get_num(t, fields[i].key, fields[i].field) || *fields[i].field <= 0)
             return myocds_err_set(err, 500, "%s: thresholds.%s: must be a positive number", path,
                                   fields[i].key);
-    return 0;
+    for (size_t i = 0; i < sizeof zero_ok / sizeof zero_ok[0]; i++)
+        if (!json_get_num(t, zero_ok[i].key, zero_ok[i].field) || *zero_ok[i].field < 0)
+            return myocds_err_set(err, 500, "%s: thresholds.%s: must be a number >= 0", path,
+                                  zero_ok[i].key);
+    return load_lasting(rc, json_get_obj(t, "lasting_effect_days"), path, err);
 }
 
 /* Fills rc->rendered from every rule's "suggestions" (checked already). */

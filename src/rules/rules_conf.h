@@ -8,6 +8,7 @@
 struct rules_conf {
     json_object *root; /* the parsed file, owned */
     struct rule_thresholds th;
+    struct view_settings view;   /* what the patient view needs of the thresholds */
     const char *topic_system;    /* source.topic.system of every card */
     const char *override_system; /* system of every override reason */
     struct rule_conf *rules;     /* one per rules_table row, same order */

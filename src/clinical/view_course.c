@@ -1,0 +1,184 @@
+/* view_course.c - what the patient is really on, over time (RULES.md "What the patient is
+ * really on"): the consecutive orders of one glucocorticoid that make one course, and the
+ * agents given in cycles whose effect outlasts their last order.
+ *
+ * A course: an order's predecessor is the latest-starting order of the same drug that a
+ * draft replaces, an active one that ends within course_gap_days of its start, or a
+ * completed or stopped one that ran until then (within the gap). The course's start is the
+ * first order's; its days at a dose add each order's days until the next began. A lasting
+ * agent (rituximab, IVIG, cyclophosphamide: view_settings) completed or given within its
+ * time counts as on board: it joins the medications as lasting, never a trigger.
+ */
+#include "clinical/view_build.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define COURSE_HOPS_MAX 16 /* orders followed back along one course */
+
+void view_settings_default(struct view_settings *s)
+{
+    memset(s, 0, sizeof *s);
+    s->lasting[0].drug_id = "rituximab";
+    s->lasting[0].days = 183;
+    s->lasting[1].drug_id = "immune globulin (IVIG)";
+    s->lasting[1].days = 56;
+    s->lasting[2].drug_id = "cyclophosphamide";
+    s->lasting[2].days = 56;
+    s->n_lasting = 3;
+    s->course_gap_days = 1;
+}
+
+double view_lasting_days(const struct view_settings *s, const struct term_drug *drug)
+{
+    for (int i = 0; i < s->n_lasting; i++)
+        if (s->lasting[i].drug_id != NULL && strcmp(s->lasting[i].drug_id, drug->id) == 0)
+            return s->lasting[i].days;
+    return -1;
+}
+
+/* The last day m's plan gives a dose on: its start for a single dose or an unknown length,
+ * else start + days - 1; -1 when its start is unknown or it has no end. */
+static long last_dose_day(const struct view_med *m)
+{
+    if (m->start_day < 0)
+        return -1;
+    if (m->single_dose || m->duration_days == 0)
+        return m->start_day;
+    if (m->duration_days < 0)
+        return -1;
+    return m->start_day + (long)m->duration_days - 1;
+}
+
+/* The day after m's plan ends, or -1 when it has none (open-ended) or no start. */
+static long end_day(const struct view_med *m)
+{
+    if (m->start_day < 0 || m->duration_days < 0)
+        return -1;
+    return m->start_day + (long)(m->duration_days > 0 ? m->duration_days : 1);
+}
+
+static const struct view_med *prev_of(const struct patient_view *v, const struct view_med *m)
+{
+    if (m->prev >= 0 && m->prev < v->n_meds)
+        return &v->meds[m->prev];
+    if (m->prev <= -2 && -m->prev - 2 < v->n_past)
+        return &v->past[-m->prev - 2];
+    return NULL;
+}
+
+/* True when p comes just before m in a course of one drug. past: p is a completed or
+ * stopped order. */
+static bool precedes(const struct view_med *p, const struct view_med *m, bool past, double gap)
+{
+    if (p == m || p->drug != m->drug || p->start_day < 0 || m->start_day < 0 || p->lasting)
+        return false;
+    if (p->replaced && m->ordered && !p->ordered)
+        return p->start_day <= m->start_day;
+    long end = end_day(p);
+    if (p->start_day >= m->start_day || end < 0)
+        return false;
+    if (past)
+        return (double)end >= (double)m->start_day - gap;
+    return (double)end >= (double)m->start_day - gap && (double)end <= (double)m->start_day + gap;
+}
+
+/* Links m to its predecessor and sets its course's start and length in orders. */
+static void link_course(struct patient_view *v, struct view_med *m, double gap)
+{
+    const struct view_med *best = NULL;
+    int best_ix = -1;
+    for (int i = 0; i < v->n_meds + v->n_past; i++) {
+        bool past = i >= v->n_meds;
+        const struct view_med *p = past ? &v->past[i - v->n_meds] : &v->meds[i];
+        if (precedes(p, m, past, gap) && (best == NULL || p->start_day > best->start_day)) {
+            best = p;
+            best_ix = past ? -(i - v->n_meds) - 2 : i;
+        }
+    }
+    m->prev = best_ix;
+}
+
+/* Days of p's schedule at or above pred_mg among its first span days. */
+static double days_at_until(const struct view_med *p, double pred_mg, double span)
+{
+    double days = 0;
+    int n = p->steps < VIEW_STEPS_MAX ? p->steps : VIEW_STEPS_MAX;
+    if (n <= 1) {
+        double d = p->duration_days < 0 || p->duration_days > span ? span : p->duration_days;
+        return p->pred_mg_per_day >= pred_mg ? d : 0;
+    }
+    for (int s = 0; s < n && span > 0; s++) {
+        double d = p->step[s].days < 0 || p->step[s].days > span ? span : p->step[s].days;
+        if (p->step[s].pred_mg_per_day >= pred_mg)
+            days += d;
+        span -= d;
+    }
+    return days;
+}
+
+double view_course_days_at(const struct patient_view *v, const struct view_med *m, double pred_mg)
+{
+    double days = view_med_days_at(m, pred_mg);
+    if (m->steps <= 1)
+        days = m->pred_mg_per_day >= pred_mg ? m->duration_days : 0;
+    if (days < 0)
+        return -1;
+    const struct view_med *cur = m;
+    const struct view_med *p = prev_of(v, cur);
+    for (int hops = 0; p != NULL && hops < COURSE_HOPS_MAX; hops++) {
+        days += days_at_until(p, pred_mg, (double)(cur->start_day - p->start_day));
+        cur = p;
+        p = prev_of(v, cur);
+    }
+    return days;
+}
+
+/* Adds a lasting agent of the record to the medications when its last dose is recent
+ * enough. Returns 0, or -1 when out of memory. */
+static int add_lasting(struct patient_view *v, const struct view_med *p,
+                       const struct view_settings *s)
+{
+    double keep = view_lasting_days(s, p->drug);
+    long last = last_dose_day(p);
+    if (keep < 0 || last < 0 || last > v->today || (double)(v->today - last) > keep)
+        return 0;
+    for (int i = 0; i < v->n_meds; i++)
+        if (v->meds[i].drug == p->drug && !v->meds[i].lasting)
+            return 0; /* an active order of it already counts */
+    struct view_med m = *p;
+    m.lasting = true;
+    m.trigger = false;
+    m.ordered = false;
+    m.last_day = last;
+    m.prev = -1;
+    return view_push_med(v, &m);
+}
+
+int view_settle(struct patient_view *v, const struct view_settings *s)
+{
+    for (int i = 0; i < v->n_past; i++)
+        if (add_lasting(v, &v->past[i], s) != 0)
+            return -1;
+    for (int i = 0; i < v->n_meds + v->n_past; i++) {
+        struct view_med *m = i < v->n_meds ? &v->meds[i] : &v->past[i - v->n_meds];
+        m->prev = -1;
+        m->course_start = m->start_day;
+        m->course_orders = 1;
+    }
+    for (int i = 0; i < v->n_meds + v->n_past; i++) {
+        struct view_med *m = i < v->n_meds ? &v->meds[i] : &v->past[i - v->n_meds];
+        if ((m->classes & DC_GLUCOCORTICOID) && !m->lasting)
+            link_course(v, m, s->course_gap_days);
+    }
+    for (int i = 0; i < v->n_meds; i++) {
+        struct view_med *m = &v->meds[i];
+        const struct view_med *p = prev_of(v, m);
+        for (int hops = 0; p != NULL && hops < COURSE_HOPS_MAX; hops++) {
+            m->course_start = p->start_day;
+            m->course_orders++;
+            p = prev_of(v, p);
+        }
+    }
+    return 0;
+}
