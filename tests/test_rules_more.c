@@ -78,11 +78,27 @@ static void test_methotrexate_checks(void **state)
     assert_string_equal(cards.v[0].selection, "any");
     card_list_free(&cards);
     v.labs[LAB_HBSAG].present = v.labs[LAB_HCV].present = v.labs[LAB_LIVER].present = true;
+    v.labs[LAB_HBSAG].answer = v.labs[LAB_HCV].answer = v.labs[LAB_HBC].answer = LAB_FLAG_NEGATIVE;
+    v.labs[LAB_LIVER].read = LAB_READ_EXACT;
+    v.labs[LAB_LIVER].value = 20;
+    snprintf(v.labs[LAB_LIVER].unit, sizeof v.labs[LAB_LIVER].unit, "U/L");
     assert_int_equal(run("mtx-baseline", &v, &cards), 1); /* HBsAg alone is half a screen */
     assert_non_null(strstr(cards.v[0].summary, "anti-HBc"));
     card_list_free(&cards);
     v.labs[LAB_HBC].present = true;
     assert_int_equal(run("mtx-baseline", &v, &cards), 0);
+    v.labs[LAB_LIVER].value = 250; /* over 3 x 40 U/L: a warning naming the result */
+    assert_int_equal(run("mtx-baseline", &v, &cards), 1);
+    assert_string_equal(cards.v[0].indicator, "warning");
+    assert_non_null(strstr(cards.v[0].summary, "ALT"));
+    card_list_free(&cards);
+    v.labs[LAB_LIVER].value = 20;
+    v.labs[LAB_HBC].answer = LAB_FLAG_NONE; /* on record, unreadable: said, not "missing" */
+    assert_int_equal(run("mtx-baseline", &v, &cards), 1);
+    assert_non_null(strstr(cards.v[0].detail, "could not be read"));
+    assert_int_equal(cards.v[0].n_suggestions, 0);
+    card_list_free(&cards);
+    v.labs[LAB_HBC].answer = LAB_FLAG_NEGATIVE;
     v.sex = 'f';
     v.age_years = 50; /* up to and including 50 */
     assert_int_equal(run("mtx-baseline", &v, &cards), 1);

@@ -1,6 +1,7 @@
 /* facts.c - phrases about the patient's own facts, shared by the rules' cards. */
 #include "rules/facts.h"
 
+#include "clinical/textmatch.h"
 #include "fhir/fhir.h"
 #include "fhir/json.h"
 
@@ -17,8 +18,10 @@ const struct view_med *facts_trigger_gc(const struct patient_view *v)
 {
     for (int i = 0; i < v->n_meds; i++) {
         const struct view_med *m = &v->meds[i];
-        /* a single dose (a premedication, a one-off injection) is not a course */
-        if ((m->classes & DC_GLUCOCORTICOID) && m->systemic && m->trigger && !m->single_dose)
+        /* a single dose (a premedication, a one-off injection) is not a course, and an
+         * order for another condition (a COPD exacerbation) is not myositis treatment */
+        if ((m->classes & DC_GLUCOCORTICOID) && m->systemic && m->trigger && !m->single_dose &&
+            m->reason != REASON_OTHER)
             return m;
     }
     return NULL;
@@ -151,4 +154,74 @@ void facts_date(long days, char *buf, size_t cap)
     int day = 0;
     fhir_civil_from_days(days, &year, &month, &day);
     snprintf(buf, cap, "%04ld-%02d-%02d", year, month, day);
+}
+
+bool facts_names_any(json_object *names, const char *lowered)
+{
+    size_t n = names != NULL && json_object_is_type(names, json_type_array)
+                   ? json_object_array_length(names)
+                   : 0;
+    for (size_t i = 0; i < n; i++) {
+        json_object *p = json_object_array_get_idx(names, i);
+        char pattern[TEXT_MATCH_MAX];
+        if (json_object_is_type(p, json_type_string) &&
+            text_find(lowered, text_lower(json_object_get_string(p), pattern, sizeof pattern)) >= 0)
+            return true;
+    }
+    return false;
+}
+
+bool facts_test_ordered(const struct patient_view *v, enum lab_kind kind, json_object *names,
+                        json_object *names_not)
+{
+    if (v->lab_ordered & (1u << kind))
+        return true;
+    for (int i = 0; names != NULL && i < v->n_test_names; i++) {
+        char lowered[TEXT_MATCH_MAX];
+        text_lower(v->test_names[i], lowered, sizeof lowered);
+        if (facts_names_any(names, lowered) && !facts_names_any(names_not, lowered))
+            return true;
+    }
+    return false;
+}
+
+/* The first steroid-sparing agent on board whose route is route, or NULL. */
+static const struct view_med *agent_by_route(const struct patient_view *v, enum route_class route)
+{
+    for (int i = 0; i < v->n_meds; i++) {
+        const struct view_med *m = &v->meds[i];
+        if ((m->classes & DC_STEROID_SPARING) && m->route == route)
+            return m;
+    }
+    return NULL;
+}
+
+const struct view_med *facts_agent(const struct patient_view *v)
+{
+    return agent_by_route(v, ROUTE_SYSTEMIC);
+}
+
+const struct view_med *facts_agent_unknown(const struct patient_view *v)
+{
+    return agent_by_route(v, ROUTE_UNKNOWN);
+}
+
+bool facts_myositis_treatment(const struct patient_view *v)
+{
+    if (facts_trigger_gc(v) != NULL)
+        return true;
+    for (int i = 0; i < v->n_meds; i++) {
+        const struct view_med *m = &v->meds[i];
+        if ((m->classes & DC_STEROID_SPARING) && m->trigger && m->route != ROUTE_LOCAL)
+            return true;
+    }
+    return false;
+}
+
+void facts_day(long day, char *buf, size_t cap)
+{
+    if (day < 0)
+        snprintf(buf, cap, "an unknown date");
+    else
+        facts_date(day, buf, cap);
 }

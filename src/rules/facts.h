@@ -5,6 +5,7 @@
 #include "clinical/view.h"
 #include "rules/rule.h"
 
+#include <json-c/json.h>
 #include <stddef.h>
 
 #define FACT_MAX 200
@@ -35,6 +36,32 @@ const struct view_med *facts_trigger(const struct patient_view *v, unsigned clas
  * ("names": {"hbv": "...", ...}) with ", " into buf. */
 void facts_join(const struct rule_conf *conf, const char *member, const char *const *keys, int n,
                 char *buf, size_t cap);
+
+/* True when a pattern of the JSON array names (whole words, case-insensitive) occurs in
+ * lowered text. names may be NULL. */
+bool facts_names_any(json_object *names, const char *lowered);
+
+/* True when a test of kind is in this hook's draft orders: by its code (v->lab_ordered), or
+ * by a pattern of names in a test's code.text or a display with none of names_not there
+ * too (both JSON arrays of the rule's conf, or NULL). */
+bool facts_test_ordered(const struct patient_view *v, enum lab_kind kind, json_object *names,
+                        json_object *names_not);
+
+/* The first steroid-sparing agent on board (active, being ordered, or lasting) given by a
+ * route that reaches the whole body, or NULL: tacrolimus ointment and cyclosporine eye
+ * drops are not agents, nor one whose route and form say nothing (facts_agent_unknown). */
+const struct view_med *facts_agent(const struct patient_view *v);
+
+/* The first steroid-sparing agent on board whose route and form say nothing, or NULL. */
+const struct view_med *facts_agent_unknown(const struct patient_view *v);
+
+/* True when a myositis treatment is being ordered (or, on patient-view, is active): a
+ * glucocorticoid course facts_trigger_gc gives, or a steroid-sparing agent not given
+ * locally. */
+bool facts_myositis_treatment(const struct patient_view *v);
+
+/* "2026-11-20", or "an unknown date". */
+void facts_day(long day, char *buf, size_t cap);
 
 /* A day count since 1970-01-01 as YYYY-MM-DD. */
 void facts_date(long days, char *buf, size_t cap);

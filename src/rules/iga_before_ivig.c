@@ -29,37 +29,13 @@ static bool other_ivig_on_record(const struct patient_view *v, const struct view
     return v->past_ivig;
 }
 
-/* True when a pattern of the rule's list `member` occurs in lowered on word boundaries. */
-static bool names_any(const struct rule_conf *conf, const char *member, const char *lowered)
-{
-    json_object *list = json_get_arr(conf->obj, member);
-    size_t n = list != NULL ? json_object_array_length(list) : 0;
-    for (size_t i = 0; i < n; i++) {
-        json_object *p = json_object_array_get_idx(list, i);
-        char pattern[TEXT_MATCH_MAX];
-        if (json_object_is_type(p, json_type_string) &&
-            text_find(lowered, text_lower(json_object_get_string(p), pattern, sizeof pattern)) >= 0)
-            return true;
-    }
-    return false;
-}
-
-/* True when an IgA test is in the draft orders: by its code (v->lab_ordered), or by a name
- * of the rule's "test_names" in a test's text or display, none of "test_names_not" with it
- * ("tTG IgA" is a coeliac test, not a serum IgA). */
+/* True when an IgA test is in the draft orders: by its code, or by a name of the rule's
+ * "test_names" in a test's text or display, none of "test_names_not" with it ("tTG IgA" is
+ * a coeliac test, not a serum IgA). */
 static bool iga_test_ordered(const struct rule_ctx *ctx)
 {
-    const struct patient_view *v = ctx->view;
-    if (v->lab_ordered & (1u << LAB_IGA))
-        return true;
-    for (int i = 0; i < v->n_test_names; i++) {
-        char lowered[TEXT_MATCH_MAX];
-        text_lower(v->test_names[i], lowered, sizeof lowered);
-        if (names_any(ctx->conf, "test_names", lowered) &&
-            !names_any(ctx->conf, "test_names_not", lowered))
-            return true;
-    }
-    return false;
+    return facts_test_ordered(ctx->view, LAB_IGA, json_get_arr(ctx->conf->obj, "test_names"),
+                              json_get_arr(ctx->conf->obj, "test_names_not"));
 }
 
 /* The key of the text saying why the IgA result on record cannot be read. */
