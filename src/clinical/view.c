@@ -451,33 +451,43 @@ static int walk_one(json_object *res, const char *type, const struct fhir_entry 
     return 0;
 }
 
-/* True when draft d replaces record order r: the order its priorPrescription names, or,
- * without one, any active order of the same glucocorticoid. */
-static bool replaces(const struct view_med *d, const struct view_med *r)
+/* True when record order r is the one draft d replaces: the order its priorPrescription
+ * names (named: prior parsed from it), or, without one, any active order of the same
+ * glucocorticoid. */
+static bool replaces(const struct view_med *d, bool named, const struct fhir_ref *prior,
+                     const struct view_med *r)
 {
-    struct fhir_ref prior;
-    if (!fhir_ref_parse(d->prior_ref, &prior) || prior.kind == FHIR_REF_CONTAINED ||
-        prior.kind == FHIR_REF_URN)
+    if (!named)
         return r->drug == d->drug;
-    return strcmp(prior.type, "MedicationRequest") == 0 && r->id != NULL &&
-           strcmp(prior.id, r->id) == 0;
+    return strcmp(prior->type, "MedicationRequest") == 0 && r->id != NULL &&
+           strcmp(prior->id, r->id) == 0;
 }
 
 /* RULES.md "What the patient is really on": a draft glucocorticoid replaces an active
  * order of the same drug for today's dose; the record order stays in the view (the course
- * began with it) but adds nothing to a sum. */
-static void mark_replaced(struct patient_view *v)
+ * began with it) but adds nothing to a sum. Returns 0, or -1 when out of memory. */
+static int mark_replaced(struct patient_view *v)
 {
-    for (int i = 0; i < v->n_meds; i++) {
+    int *record = malloc(sizeof *record * (size_t)(v->n_meds + 1));
+    if (record == NULL)
+        return -1;
+    int n = 0;
+    for (int k = 0; k < v->n_meds; k++)
+        if (!v->meds[k].ordered && (v->meds[k].classes & DC_GLUCOCORTICOID))
+            record[n++] = k;
+    for (int i = 0; i < v->n_meds && n > 0; i++) {
         const struct view_med *d = &v->meds[i];
         if (!d->ordered || !(d->classes & DC_GLUCOCORTICOID))
             continue;
-        for (int k = 0; k < v->n_meds; k++) {
-            struct view_med *r = &v->meds[k];
-            if (!r->ordered && (r->classes & DC_GLUCOCORTICOID) && replaces(d, r))
-                r->replaced = true;
-        }
+        struct fhir_ref prior;
+        bool named = fhir_ref_parse(d->prior_ref, &prior) && prior.kind != FHIR_REF_CONTAINED &&
+                     prior.kind != FHIR_REF_URN;
+        for (int k = 0; k < n; k++)
+            if (replaces(d, named, &prior, &v->meds[record[k]]))
+                v->meds[record[k]].replaced = true;
     }
+    free(record);
+    return 0;
 }
 
 /* Walks the draft orders, then every prefetch value; then classifies what was deferred. */
@@ -502,7 +512,8 @@ static int walk(struct builder *b, json_object *prefetch, json_object *drafts)
         if (rc != 0)
             return -1;
     }
-    mark_replaced(b->v);
+    if (mark_replaced(b->v) != 0)
+        return -1;
     return view_settle(b->v, b->settings);
 }
 

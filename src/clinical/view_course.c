@@ -11,10 +11,12 @@
  */
 #include "clinical/view_build.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define COURSE_HOPS_MAX 16 /* orders followed back along one course */
+#define COURSE_SCAN_MAX 32 /* orders of one drug looked at for a predecessor */
 
 void view_settings_default(struct view_settings *s)
 {
@@ -83,20 +85,55 @@ static bool precedes(const struct view_med *p, const struct view_med *m, bool pa
     return (double)end >= (double)m->start_day - gap && (double)end <= (double)m->start_day + gap;
 }
 
-/* Links m to its predecessor and sets its course's start and length in orders. */
-static void link_course(struct patient_view *v, struct view_med *m, double gap)
+/* One glucocorticoid order among those linked: i is its place in meds then past. */
+struct course_slot {
+    struct view_med *m;
+    int i;
+};
+
+/* Orders of one drug together, by start, then by place: the order the scan needs. */
+static int slot_cmp(const void *a, const void *b)
 {
+    const struct course_slot *x = a, *y = b;
+    uintptr_t dx = (uintptr_t)x->m->drug, dy = (uintptr_t)y->m->drug;
+    if (dx != dy)
+        return dx < dy ? -1 : 1;
+    if (x->m->start_day != y->m->start_day)
+        return x->m->start_day < y->m->start_day ? -1 : 1;
+    return x->i < y->i ? -1 : (x->i > y->i);
+}
+
+/* Links slot k's order to its predecessor: the latest-starting order of the same drug
+ * that precedes it (the first in place among equals), looked for among the
+ * COURSE_SCAN_MAX orders of that drug that start nearest before or with it, so that a
+ * record of thousands of orders of one drug stays linear. last: the last slot that starts
+ * with k's order (a draft may replace a record order of the same start). */
+static void link_course(const struct patient_view *v, struct course_slot *slots, int k, int last,
+                        double gap)
+{
+    struct view_med *m = slots[k].m;
     const struct view_med *best = NULL;
-    int best_ix = -1;
-    for (int i = 0; i < v->n_meds + v->n_past; i++) {
-        bool past = i >= v->n_meds;
-        const struct view_med *p = past ? &v->past[i - v->n_meds] : &v->meds[i];
-        if (precedes(p, m, past, gap) && (best == NULL || p->start_day > best->start_day)) {
+    int best_i = -1;
+    for (int j = last, seen = 0; j >= 0 && seen < COURSE_SCAN_MAX; j--) {
+        const struct view_med *p = slots[j].m;
+        if (p->drug != m->drug)
+            break;
+        if (j == k)
+            continue;
+        seen++;
+        bool past = slots[j].i >= v->n_meds;
+        if (!precedes(p, m, past, gap))
+            continue;
+        if (best == NULL || p->start_day > best->start_day ||
+            (p->start_day == best->start_day && slots[j].i < best_i)) {
             best = p;
-            best_ix = past ? -(i - v->n_meds) - 2 : i;
+            best_i = slots[j].i;
         }
     }
-    m->prev = best_ix;
+    if (best_i < 0)
+        m->prev = -1;
+    else
+        m->prev = best_i >= v->n_meds ? -(best_i - v->n_meds) - 2 : best_i;
 }
 
 /* Days of p's schedule at or above pred_mg among its first span days. */
@@ -166,11 +203,25 @@ int view_settle(struct patient_view *v, const struct view_settings *s)
         m->course_start = m->start_day;
         m->course_orders = 1;
     }
+    struct course_slot *slots = malloc(sizeof *slots * (size_t)(v->n_meds + v->n_past + 1));
+    if (slots == NULL)
+        return -1;
+    int n = 0;
     for (int i = 0; i < v->n_meds + v->n_past; i++) {
         struct view_med *m = i < v->n_meds ? &v->meds[i] : &v->past[i - v->n_meds];
-        if ((m->classes & DC_GLUCOCORTICOID) && !m->lasting)
-            link_course(v, m, s->course_gap_days);
+        if ((m->classes & DC_GLUCOCORTICOID) && !m->lasting && m->start_day >= 0)
+            slots[n++] = (struct course_slot){m, i};
     }
+    qsort(slots, (size_t)n, sizeof *slots, slot_cmp);
+    for (int k = 0, last = 0; k < n; k++) {
+        if (last < k)
+            last = k;
+        while (last + 1 < n && slots[last + 1].m->drug == slots[k].m->drug &&
+               slots[last + 1].m->start_day == slots[k].m->start_day)
+            last++;
+        link_course(v, slots, k, last, s->course_gap_days);
+    }
+    free(slots);
     for (int i = 0; i < v->n_meds; i++) {
         struct view_med *m = &v->meds[i];
         const struct view_med *p = prev_of(v, m);
