@@ -43,6 +43,14 @@ vit_d = {"vitamin D", "vitamin D", DC_VITAMIN_D, -1, false, ROUTE_SYSTEMIC};
 static const struct term_drug __attribute__((unused)) methylpred = {
     "methylprednisolone", "methylprednisolone", DC_GLUCOCORTICOID, 1.25, false, ROUTE_SYSTEMIC};
 
+static const struct term_drug __attribute__((unused)) rituximab = {
+    "rituximab", "rituximab", DC_STEROID_SPARING | DC_IMMUNOSUPPRESSANT, -1, false, ROUTE_SYSTEMIC};
+static const struct term_drug __attribute__((unused))
+tacrolimus = {"tacrolimus", "tacrolimus", DC_STEROID_SPARING | DC_IMMUNOSUPPRESSANT,
+              -1,           false,        ROUTE_UNKNOWN};
+static const struct term_drug __attribute__((unused)) hydrocortisone = {
+    "hydrocortisone", "hydrocortisone", DC_GLUCOCORTICOID, 0.25, false, ROUTE_SYSTEMIC};
+
 static inline struct view_med med(const struct term_drug *d, double mg, double days, bool trigger)
 {
     struct view_med m = {0};
@@ -52,10 +60,14 @@ static inline struct view_med med(const struct term_drug *d, double mg, double d
     m.trigger = trigger;
     m.ordered = trigger;
     m.systemic = true;
+    m.route = ROUTE_SYSTEMIC;
     m.mg_per_day = mg;
     m.pred_mg_per_day = (d->classes & DC_GLUCOCORTICOID) && mg >= 0 ? mg * d->potency : -1;
     m.duration_days = days;
     m.start_day = -1;
+    m.course_start = -1;
+    m.course_orders = 1;
+    m.prev = -1;
     return m;
 }
 

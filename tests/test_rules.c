@@ -101,18 +101,95 @@ static void test_pjp_combination_and_prophylaxis(void **state)
 {
     (void)state;
     struct patient_view v;
-    struct view_med m[] = {med(&prednisone, 10, 14, true), med(&mtx, 15.0 / 7, -1, false),
+    struct view_med m[] = {med(&prednisone, 15, 14, true), med(&mtx, 15.0 / 7, -1, false),
                            med(&tmp_smx, 800, -1, false)};
     struct card_list cards = {0};
     patient(&v, IIM_PM, m, 2);
     assert_int_equal(run("pjp-prophylaxis", &v, &cards), 1);
     assert_non_null(strstr(cards.v[0].summary, "methotrexate"));
+    /* with methotrexate: the antifolate interaction, and atovaquone offered as well */
+    assert_non_null(strstr(cards.v[0].detail, "antifolate"));
+    assert_int_equal(cards.v[0].n_suggestions, 3);
+    assert_string_equal(cards.v[0].suggestions[2], "atovaquone_mtx");
     card_list_free(&cards);
     patient(&v, IIM_PM, m, 3);
     assert_int_equal(run("pjp-prophylaxis", &v, &cards), 0);
     /* IVIG is immunomodulatory, not a second immunosuppressant. */
-    struct view_med with_ivig[] = {med(&prednisone, 10, 14, true), med(&ivig, -1, -1, false)};
+    struct view_med with_ivig[] = {med(&prednisone, 15, 14, true), med(&ivig, -1, -1, false)};
     patient(&v, IIM_PM, with_ivig, 2);
+    assert_int_equal(run("pjp-prophylaxis", &v, &cards), 0);
+}
+
+static void test_pjp_combination_near_misses(void **state)
+{
+    (void)state;
+    struct patient_view v;
+    struct card_list cards = {0};
+    /* maintenance prednisone 7.5 mg with methotrexate; 15 mg for 13 days */
+    struct view_med low[] = {med(&prednisone, 7.5, -1, true), med(&mtx, 15.0 / 7, -1, false)};
+    patient(&v, IIM_PM, low, 2);
+    assert_int_equal(run("pjp-prophylaxis", &v, &cards), 0);
+    struct view_med brief[] = {med(&prednisone, 15, 13, true), med(&mtx, 15.0 / 7, -1, false)};
+    patient(&v, IIM_PM, brief, 2);
+    assert_int_equal(run("pjp-prophylaxis", &v, &cards), 0);
+    /* a single 100 mg hydrocortisone premedication, with methotrexate on board */
+    struct view_med premed[] = {med(&hydrocortisone, 100, 1, true), med(&mtx, 15.0 / 7, -1, false)};
+    premed[0].single_dose = true;
+    patient(&v, IIM_DM, premed, 2);
+    assert_int_equal(run("pjp-prophylaxis", &v, &cards), 0);
+    /* tacrolimus ointment is not a systemic partner */
+    struct view_med topical[] = {med(&prednisone, 15, 28, true), med(&tacrolimus, -1, -1, false)};
+    topical[1].systemic = false;
+    topical[1].route = ROUTE_LOCAL;
+    patient(&v, IIM_DM, topical, 2);
+    assert_int_equal(run("pjp-prophylaxis", &v, &cards), 0);
+    assert_int_equal(cards.n, 0);
+}
+
+static void test_pjp_any_dose_with_lasting_rituximab(void **state)
+{
+    (void)state;
+    struct patient_view v;
+    struct card_list cards = {0};
+    struct view_med m[] = {med(&prednisone, 5, -1, true), med(&rituximab, -1, -1, false)};
+    m[1].lasting = true;
+    m[1].last_day = 20500;
+    patient(&v, IIM_DM, m, 2);
+    assert_int_equal(run("pjp-prophylaxis", &v, &cards), 1);
+    assert_non_null(strstr(cards.v[0].detail, "rituximab (last given"));
+    card_list_free(&cards);
+    /* a lasting agent alone is never this hook's risk: nothing being ordered takes part */
+    m[0].trigger = false;
+    m[0].ordered = false;
+    patient(&v, IIM_DM, m, 2);
+    assert_int_equal(run("pjp-prophylaxis", &v, &cards), 0);
+}
+
+/* Six weeks at 20 mg over two consecutive orders of 21 days: the course, not the order. */
+static void test_pjp_counts_the_course(void **state)
+{
+    (void)state;
+    struct patient_view v;
+    struct card_list cards = {0};
+    struct view_med m[] = {med(&prednisone, 20, 21, false), med(&prednisone, 20, 21, true)};
+    m[0].start_day = 20000;
+    m[1].start_day = 20021;
+    m[1].prev = 0;
+    m[1].course_orders = 2;
+    m[1].course_start = 20000;
+    patient(&v, IIM_PM, m, 2);
+    assert_int_equal(run("pjp-prophylaxis", &v, &cards), 1);
+    assert_non_null(strstr(cards.v[0].summary, "42 days"));
+    assert_non_null(strstr(cards.v[0].detail, "consecutive orders"));
+    card_list_free(&cards);
+    /* each order alone is 21 days: silent */
+    m[1].prev = -1;
+    patient(&v, IIM_PM, m, 2);
+    assert_int_equal(run("pjp-prophylaxis", &v, &cards), 0);
+    /* a 5 mg maintenance order after that course: not at the dose itself */
+    m[1].prev = 0;
+    m[1].mg_per_day = m[1].pred_mg_per_day = 5;
+    patient(&v, IIM_PM, m, 2);
     assert_int_equal(run("pjp-prophylaxis", &v, &cards), 0);
 }
 
@@ -247,6 +324,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_monotherapy_prefers_mmf_with_ild),
         cmocka_unit_test(test_pjp_dose_and_duration),
         cmocka_unit_test(test_pjp_combination_and_prophylaxis),
+        cmocka_unit_test(test_pjp_combination_near_misses),
+        cmocka_unit_test(test_pjp_any_dose_with_lasting_rituximab),
+        cmocka_unit_test(test_pjp_counts_the_course),
         cmocka_unit_test(test_pjp_sulfa_allergy_suggests_atovaquone),
         cmocka_unit_test(test_children_get_no_adult_doses),
         cmocka_unit_test(test_iga_first_ivig),

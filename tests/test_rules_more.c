@@ -118,7 +118,39 @@ static void test_aza_statin_tnf(void **state)
     patient(&v, IIM_PM, a, 1);
     assert_int_equal(run("aza-tpmt", &v, &cards), 1);
     card_list_free(&cards);
-    v.labs[LAB_TPMT].present = true;
+    v.lab_ordered = 1u << LAB_TPMT; /* the test ordered with it */
+    assert_int_equal(run("aza-tpmt", &v, &cards), 0);
+    v.lab_ordered = 0;
+    v.labs[LAB_TPMT].present = true; /* on record, nothing in it readable */
+    v.labs[LAB_TPMT].raw_value = v.labs[LAB_TPMT].value = -1;
+    v.labs[LAB_TPMT].day = 20412;
+    assert_int_equal(run("aza-tpmt", &v, &cards), 1);
+    assert_non_null(strstr(cards.v[0].detail, "of 2025-11-20 is on record but could not be read"));
+    assert_string_equal(cards.v[0].suggestions[0], "tpmt");
+    card_list_free(&cards);
+    v.labs[LAB_TPMT].interp = LAB_FLAG_NORMAL;
+    assert_int_equal(run("aza-tpmt", &v, &cards), 0);
+    /* deficient: 1 U/mL, flagged LL */
+    v.labs[LAB_TPMT].interp = LAB_FLAG_CRIT_LOW;
+    v.labs[LAB_TPMT].read = LAB_READ_EXACT;
+    v.labs[LAB_TPMT].raw_value = v.labs[LAB_TPMT].value = 1;
+    snprintf(v.labs[LAB_TPMT].unit, sizeof v.labs[LAB_TPMT].unit, "U/mL");
+    v.lab_ordered = 1u << LAB_TPMT; /* a repeat test ordered does not silence a result */
+    assert_int_equal(run("aza-tpmt", &v, &cards), 1);
+    assert_string_equal(cards.v[0].indicator, "critical");
+    assert_non_null(strstr(cards.v[0].summary, "deficient TPMT"));
+    assert_non_null(strstr(cards.v[0].detail, "TPMT 1 U/mL (deficient"));
+    assert_null(strstr(cards.v[0].detail, "then titrate toward"));
+    assert_int_equal(cards.v[0].n_suggestions, 0);
+    card_list_free(&cards);
+    /* intermediate: 20 U/mL under the configured 24 */
+    v.labs[LAB_TPMT].interp = LAB_FLAG_NONE;
+    v.labs[LAB_TPMT].raw_value = v.labs[LAB_TPMT].value = 20;
+    assert_int_equal(run("aza-tpmt", &v, &cards), 1);
+    assert_non_null(strstr(cards.v[0].summary, "low TPMT"));
+    assert_non_null(strstr(cards.v[0].detail, "30-80%"));
+    card_list_free(&cards);
+    v.labs[LAB_TPMT].raw_value = v.labs[LAB_TPMT].value = 30;
     assert_int_equal(run("aza-tpmt", &v, &cards), 0);
 
     patient(&v, IIM_IMNM, s, 1);
@@ -126,6 +158,15 @@ static void test_aza_statin_tnf(void **state)
     assert_string_equal(cards.v[0].indicator, "critical");
     card_list_free(&cards);
     patient(&v, IIM_DM, s, 1);
+    assert_int_equal(run("statin-imnm", &v, &cards), 0);
+    /* an active statin while a myositis treatment is being ordered: stop it */
+    struct view_med on[] = {med(&statin, 20, -1, false), med(&prednisone, 60, -1, true)};
+    patient(&v, IIM_IMNM, on, 2);
+    assert_int_equal(run("statin-imnm", &v, &cards), 1);
+    assert_non_null(strstr(cards.v[0].summary, "stop atorvastatin"));
+    assert_non_null(strstr(cards.v[0].detail, "while **atorvastatin order**"));
+    card_list_free(&cards);
+    on[1].trigger = on[1].ordered = false; /* nothing being ordered */
     assert_int_equal(run("statin-imnm", &v, &cards), 0);
 
     patient(&v, IIM_DM, t, 1);

@@ -206,16 +206,17 @@ const struct view_med *facts_agent_unknown(const struct patient_view *v)
     return agent_by_route(v, ROUTE_UNKNOWN);
 }
 
-bool facts_myositis_treatment(const struct patient_view *v)
+const struct view_med *facts_myositis_treatment(const struct patient_view *v)
 {
-    if (facts_trigger_gc(v) != NULL)
-        return true;
+    const struct view_med *gc = facts_trigger_gc(v);
+    if (gc != NULL)
+        return gc;
     for (int i = 0; i < v->n_meds; i++) {
         const struct view_med *m = &v->meds[i];
         if ((m->classes & DC_STEROID_SPARING) && m->trigger && m->route != ROUTE_LOCAL)
-            return true;
+            return m;
     }
-    return false;
+    return NULL;
 }
 
 void facts_day(long day, char *buf, size_t cap)
@@ -224,4 +225,18 @@ void facts_day(long day, char *buf, size_t cap)
         snprintf(buf, cap, "an unknown date");
     else
         facts_date(day, buf, cap);
+}
+
+void facts_lab_value(const struct view_lab *lab, char *buf, size_t cap)
+{
+    const char *sign = lab->read == LAB_READ_GT   ? ">"
+                       : lab->read == LAB_READ_GE ? ">="
+                       : lab->read == LAB_READ_LT ? "<"
+                       : lab->read == LAB_READ_LE ? "<="
+                                                  : "";
+    if (lab->raw_value < 0)
+        snprintf(buf, cap, "%s", "");
+    else
+        snprintf(buf, cap, "%s%g%s%s", sign, lab->raw_value, lab->unit[0] != '\0' ? " " : "",
+                 lab->unit);
 }

@@ -55,10 +55,14 @@ const struct view_med *facts_agent(const struct patient_view *v);
 /* The first steroid-sparing agent on board whose route and form say nothing, or NULL. */
 const struct view_med *facts_agent_unknown(const struct patient_view *v);
 
-/* True when a myositis treatment is being ordered (or, on patient-view, is active): a
- * glucocorticoid course facts_trigger_gc gives, or a steroid-sparing agent not given
- * locally. */
-bool facts_myositis_treatment(const struct patient_view *v);
+/* The myositis treatment being ordered (or, on patient-view, active): the glucocorticoid
+ * course facts_trigger_gc gives, else the first steroid-sparing agent not given locally;
+ * NULL when there is none. */
+const struct view_med *facts_myositis_treatment(const struct patient_view *v);
+
+/* "250 U/L" or ">500 U/L": the result's number as reported, with its comparator and unit;
+ * "" when it has none. */
+void facts_lab_value(const struct view_lab *lab, char *buf, size_t cap);
 
 /* "2026-11-20", or "an unknown date". */
 void facts_day(long day, char *buf, size_t cap);

@@ -2,8 +2,8 @@
  * says needs something else first or should not be given at all.
  *
  * mtx-folic-acid (warning): methotrexate without folic acid.
- * aza-tpmt (warning): azathioprine with no TPMT result on record.
- * statin-imnm (critical): a statin for IMNM / anti-HMGCR myopathy.
+ * statin-imnm (critical): a statin ordered for IMNM / anti-HMGCR myopathy, or one active
+ *   while a myositis treatment is being ordered (patient-view: active): stop it.
  * anti-tnf-myositis (warning): a TNF inhibitor for PM / DM (may worsen ILD and myositis);
  *   also for antisynthetase syndrome (ILD is its hallmark) and unspecified IIM (PM or DM
  *   not yet told apart), not for IBM or IMNM alone.
@@ -41,22 +41,35 @@ int rule_mtx_folic_acid(const struct rule_ctx *ctx, struct card_list *out)
     return order_card(ctx, out, mtx, "folic_acid");
 }
 
-int rule_aza_tpmt(const struct rule_ctx *ctx, struct card_list *out)
+/* An active statin (on the record, not being ordered) or NULL. */
+static const struct view_med *active_statin(const struct patient_view *v)
 {
-    const struct patient_view *v = ctx->view;
-    const struct view_med *aza = facts_trigger(v, DC_AZATHIOPRINE);
-    if (v->iim == 0 || aza == NULL || v->labs[LAB_TPMT].present)
-        return 0;
-    return order_card(ctx, out, aza, "tpmt");
+    for (int i = 0; i < v->n_meds; i++)
+        if ((v->meds[i].classes & DC_STATIN) && !v->meds[i].ordered && !v->meds[i].lasting)
+            return &v->meds[i];
+    return NULL;
 }
 
 int rule_statin_imnm(const struct rule_ctx *ctx, struct card_list *out)
 {
     const struct patient_view *v = ctx->view;
-    const struct view_med *statin = facts_trigger(v, DC_STATIN);
-    if ((v->iim & IIM_IMNM) == 0 || statin == NULL)
+    if ((v->iim & IIM_IMNM) == 0)
         return 0;
-    return order_card(ctx, out, statin, NULL);
+    const struct view_med *statin = facts_trigger(v, DC_STATIN);
+    if (statin != NULL)
+        return order_card(ctx, out, statin, NULL);
+    const struct view_med *treatment = facts_myositis_treatment(v);
+    statin = treatment != NULL ? active_statin(v) : NULL;
+    if (statin == NULL)
+        return 0;
+    const struct tvar vars[] = {
+        {"drug", statin->drug->display}, {"statin", statin->label},   {"order", treatment->label},
+        {"condition", v->iim_label},     {"action", facts_action(v)},
+    };
+    return card_add(out, ctx, "indicator", "summary_active", "detail_active", vars,
+                    (int)(sizeof vars / sizeof vars[0])) != NULL
+               ? 0
+               : -1;
 }
 
 int rule_anti_tnf_myositis(const struct rule_ctx *ctx, struct card_list *out)

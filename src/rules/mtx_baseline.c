@@ -44,18 +44,6 @@ static const char *short_name(const struct rule_ctx *ctx, const char *key)
     return name != NULL ? name : key;
 }
 
-/* "250 U/L" or ">500 U/L": the number as reported, with its comparator. */
-static void shown_value(const struct view_lab *lab, char *buf, size_t cap)
-{
-    const char *sign = lab->read == LAB_READ_GT   ? ">"
-                       : lab->read == LAB_READ_GE ? ">="
-                       : lab->read == LAB_READ_LT ? "<"
-                       : lab->read == LAB_READ_LE ? "<="
-                                                  : "";
-    snprintf(buf, cap, "%s%g%s%s", sign, lab->raw_value, lab->unit[0] != '\0' ? " " : "",
-             lab->unit);
-}
-
 static void add_unread(struct baseline *b, const char *name, const struct view_lab *lab)
 {
     char when[24];
@@ -107,7 +95,7 @@ static bool check_liver(const struct rule_ctx *ctx, struct baseline *b)
             add_unread(b, name, lab);
         if (f != FINDING_ABNORMAL)
             continue;
-        shown_value(lab, value, sizeof value);
+        facts_lab_value(lab, value, sizeof value);
         facts_day(lab->day, when, sizeof when);
         snprintf(phrase, sizeof phrase, "**%s %s** on %s, over %g x the upper limit of normal (%g)",
                  name, value, when, th->liver_uln_multiple,

@@ -1,66 +1,155 @@
 /* pjp_prophylaxis.c - high-dose or combined immunosuppression with no PJP prophylaxis.
  *
- * RULES.md: an IIM patient on prednisone-equivalent >= 20 mg/day for >= 4 weeks, or on a
- * glucocorticoid plus another immunosuppressant (IVIG excluded), with no PJP agent active
- * or being ordered. A glucocorticoid of unknown dose adds nothing to the sum (no guessing).
- * On order hooks it fires only when an order being placed creates the risk. The allergy
- * list changes only the suggestion: when the EHR could not provide it, the card still
- * fires, suggests TMP-SMX and says the list could not be checked.
+ * RULES.md: an IIM patient on prednisone-equivalent >= pjp_pred_mg_per_day for
+ * >= pjp_min_days, counted over the course (consecutive orders of one drug add up, a
+ * taper's steps at the dose add up), or on a glucocorticoid course plus another systemic
+ * immunosuppressant (IVIG excluded; an agent given in cycles counts while its effect
+ * lasts), the course at >= pjp_combo_min_mg_per_day for >= pjp_combo_min_days, or of any
+ * dose with a partner of "any_dose_partners" (cyclophosphamide, rituximab); a single dose
+ * (premedication) never. No PJP agent may be active or being ordered. A glucocorticoid of
+ * unknown dose adds nothing (no guessing). On order hooks it fires only when an order
+ * being placed takes part in the risk. The allergy list changes only the suggestion: when
+ * the EHR could not provide it, the card still fires, suggests TMP-SMX and says the list
+ * could not be checked. With methotrexate on board the card notes the TMP-SMX interaction
+ * and offers atovaquone as well.
  */
+#include "fhir/json.h"
 #include "rules/facts.h"
 #include "rules/rules.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct pjp_risk {
-    double pred;                  /* long-course prednisone-equivalent mg/day */
-    double days;                  /* longest planned course among them; < 0 open-ended */
+    double pred;                  /* prednisone-equivalent mg/day named on the card */
+    double days;                  /* the course's days at the dose; < 0 open-ended */
     const struct view_med *gc;    /* the glucocorticoid named on the card */
-    const struct view_med *other; /* another immunosuppressant, or NULL */
-    bool ordered;                 /* an order being placed creates the risk */
-    const struct view_med *taper; /* a taper whose steps at the threshold dose last long
-                                     enough, or NULL */
-    double taper_days;            /* its days at that dose; < 0 open-ended */
-    bool by_taper;                /* the taper alone reaches the dose: pred is a floor */
+    const struct view_med *other; /* the systemic partner of the combination, or NULL */
+    bool by_dose;                 /* the dose arm holds */
+    bool by_combo;                /* the combination arm holds */
+    bool at_least;                /* pred is a floor: a taper whose steps reach the dose */
 };
 
-static void assess(const struct patient_view *v, const struct rule_thresholds *th,
-                   struct pjp_risk *r)
+/* A systemic glucocorticoid course that may count: not a draft's replaced order, not a
+ * lasting agent, not a single dose. */
+static bool course_counts(const struct view_med *m)
 {
-    *r = (struct pjp_risk){0, 0, NULL, NULL, false, NULL, 0, false};
+    return (m->classes & DC_GLUCOCORTICOID) && m->systemic && !m->replaced && !m->lasting &&
+           !m->single_dose;
+}
+
+/* True when m's own schedule reaches mg prednisone-equivalent per day (today's dose, or a
+ * step of its taper): a maintenance dose after a high-dose course does not. */
+static bool reaches(const struct view_med *m, double mg)
+{
+    if (m->steps <= 1)
+        return m->pred_mg_per_day >= 0 && m->pred_mg_per_day >= mg;
+    return view_med_days_at(m, mg) != 0;
+}
+
+/* True when days (< 0 open-ended) reach min. */
+static bool long_enough(double days, double min)
+{
+    return days < 0 || days >= min;
+}
+
+/* True when m's drug is one of the rule's "any_dose_partners". */
+static bool any_dose_partner(const struct rule_ctx *ctx, const struct view_med *m)
+{
+    json_object *ids = json_get_arr(ctx->conf->obj, "any_dose_partners");
+    size_t n = ids != NULL ? json_object_array_length(ids) : 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *id = json_object_get_string(json_object_array_get_idx(ids, i));
+        if (id != NULL && strcmp(id, m->drug->id) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The dose arm: the course of one glucocorticoid at the dose long enough (the one being
+ * ordered first), else the concurrent courses of known dose whose sum reaches it. */
+static void assess_dose(const struct patient_view *v, const struct rule_thresholds *th,
+                        struct pjp_risk *r)
+{
+    double sum = 0, sum_days = 0;
+    const struct view_med *sum_gc = NULL;
     for (int i = 0; i < v->n_meds; i++) {
         const struct view_med *m = &v->meds[i];
-        bool gc = (m->classes & DC_GLUCOCORTICOID) && m->systemic;
-        bool is = (m->classes & DC_IMMUNOSUPPRESSANT) != 0;
-        if (m->trigger && (gc || is))
-            r->ordered = true;
-        if (is && r->other == NULL)
-            r->other = m;
-        if (!gc || m->replaced) /* a draft of the same drug replaces it: not a sum */
+        if (!course_counts(m))
             continue;
-        if (r->gc == NULL || (m->trigger && !r->gc->trigger))
+        double at = view_course_days_at(v, m, th->pjp_pred_mg_per_day);
+        if (reaches(m, th->pjp_pred_mg_per_day) && at != 0 && long_enough(at, th->pjp_min_days) &&
+            (!r->by_dose || (m->trigger && !r->gc->trigger))) {
+            r->by_dose = true;
             r->gc = m;
-        bool long_course = m->duration_days < 0 || m->duration_days >= th->pjp_min_days;
-        /* a taper is judged by its steps below, not by today's step over the whole plan */
-        if (long_course && m->steps <= 1 && m->pred_mg_per_day >= 0) {
-            r->pred += m->pred_mg_per_day;
-            if (r->days >= 0 && (m->duration_days < 0 || m->duration_days > r->days))
-                r->days = m->duration_days;
+            r->days = at;
+            r->at_least = m->pred_mg_per_day < th->pjp_pred_mg_per_day;
+            r->pred = r->at_least ? th->pjp_pred_mg_per_day : m->pred_mg_per_day;
         }
-        /* a taper: its steps at the threshold dose add up, wherever today falls */
-        double at = m->steps > 1 ? view_med_days_at(m, th->pjp_pred_mg_per_day) : 0;
-        if (r->taper == NULL && (at < 0 || at >= th->pjp_min_days)) {
-            r->taper = m;
-            r->taper_days = at;
+        /* the course's days at today's dose: each summand held for long enough */
+        double all = m->pred_mg_per_day > 0 ? view_course_days_at(v, m, m->pred_mg_per_day) : 0;
+        if (m->steps <= 1 && all != 0 && long_enough(all, th->pjp_min_days)) {
+            sum += m->pred_mg_per_day;
+            if (sum_gc == NULL || (m->trigger && !sum_gc->trigger))
+                sum_gc = m;
+            if (sum_days >= 0 && (all < 0 || all > sum_days))
+                sum_days = all;
         }
     }
-    if (r->taper != NULL && r->pred < th->pjp_pred_mg_per_day) {
-        r->gc = r->taper;
-        r->days = r->taper_days;
-        /* today's step when it is at the dose, else "at least that dose" over those days */
-        r->by_taper = r->taper->pred_mg_per_day < th->pjp_pred_mg_per_day;
-        r->pred = r->by_taper ? th->pjp_pred_mg_per_day : r->taper->pred_mg_per_day;
+    if (!r->by_dose && sum_gc != NULL && sum >= th->pjp_pred_mg_per_day) {
+        r->by_dose = true;
+        r->gc = sum_gc;
+        r->pred = sum;
+        r->days = sum_days;
+    }
+}
+
+/* The combination arm: a systemic partner (not IVIG) and a glucocorticoid course at the
+ * combination's dose long enough, or of any dose with an any-dose partner. On order hooks
+ * the glucocorticoid or the partner must be being ordered. */
+static void assess_combo(const struct rule_ctx *ctx, struct pjp_risk *r)
+{
+    const struct patient_view *v = ctx->view;
+    const struct rule_thresholds *th = ctx->th;
+    for (int k = 0; k < v->n_meds && !r->by_combo; k++) {
+        const struct view_med *p = &v->meds[k];
+        if (!(p->classes & DC_IMMUNOSUPPRESSANT) || !p->systemic)
+            continue;
+        bool any_dose = any_dose_partner(ctx, p);
+        for (int i = 0; i < v->n_meds; i++) {
+            const struct view_med *m = &v->meds[i];
+            if (!course_counts(m) || (!m->trigger && !p->trigger))
+                continue;
+            double mg = th->pjp_combo_min_mg_per_day;
+            double at = view_course_days_at(v, m, mg);
+            if ((any_dose && m->pred_mg_per_day >= 0) ||
+                (reaches(m, mg) && at != 0 && long_enough(at, th->pjp_combo_min_days))) {
+                r->by_combo = true;
+                r->other = p;
+                if (!r->by_dose) {
+                    r->gc = m;
+                    r->pred = m->pred_mg_per_day;
+                    r->days = view_course_days_at(v, m, 0);
+                }
+                break;
+            }
+        }
+    }
+}
+
+static void assess(const struct rule_ctx *ctx, struct pjp_risk *r)
+{
+    *r = (struct pjp_risk){0, 0, NULL, NULL, false, false, false};
+    assess_dose(ctx->view, ctx->th, r);
+    if (r->by_dose && !r->gc->trigger)
+        r->by_dose = false; /* nothing being ordered takes part: not this hook's risk */
+    assess_combo(ctx, r);
+    if (r->by_dose && r->other == NULL) {
+        /* name a partner on the card when there is one */
+        for (int k = 0; k < ctx->view->n_meds && r->other == NULL; k++)
+            if ((ctx->view->meds[k].classes & DC_IMMUNOSUPPRESSANT) && ctx->view->meds[k].systemic)
+                r->other = &ctx->view->meds[k];
     }
 }
 
@@ -75,61 +164,53 @@ static const char *allergy_note(const struct rule_ctx *ctx)
     return "";
 }
 
-int rule_pjp_prophylaxis(const struct rule_ctx *ctx, struct card_list *out)
+/* "methotrexate 15 mg weekly", or "rituximab (last given 2026-09-01, its effect outlasts
+ * the order)" for a partner whose effect lasts. */
+static void partner_phrase(const struct view_med *p, char *buf, size_t cap)
+{
+    char when[24];
+    if (!p->lasting) {
+        snprintf(buf, cap, "%s", p->label);
+        return;
+    }
+    facts_day(p->last_day, when, sizeof when);
+    snprintf(buf, cap, "%s (last given %s, its effect outlasts the order)", p->drug->display, when);
+}
+
+/* The facts sentence: "Being ordered: **prednisone 20 mg daily** (prednisone 20 mg/day,
+ * course: 42 days at >= 20 mg/day, 2 orders) together with methotrexate". */
+static void facts_sentence(const struct rule_ctx *ctx, const struct pjp_risk *r, char *buf,
+                           size_t cap)
+{
+    char dose_detail[FACT_MAX], course[160], partner[VIEW_LABEL_MAX + 64], days[48];
+    facts_dose_detail(r->gc, dose_detail, sizeof dose_detail);
+    facts_duration(r->days, days, sizeof days);
+    if (r->by_dose)
+        snprintf(course, sizeof course, ", course: %s at >= %g mg/day%s", days,
+                 ctx->th->pjp_pred_mg_per_day,
+                 r->gc->course_orders > 1 ? ", consecutive orders" : "");
+    else
+        snprintf(course, sizeof course, ", course: %s", days);
+    if (r->other != NULL)
+        partner_phrase(r->other, partner, sizeof partner);
+    snprintf(buf, cap, "%s **%s** (%s%s)%s%s", facts_action(ctx->view), r->gc->label, dose_detail,
+             course, r->other != NULL ? " together with " : "", r->other != NULL ? partner : "");
+}
+
+/* The detail's closing notes: the allergy list, and methotrexate's interaction with
+ * TMP-SMX. Owned by the caller; NULL when out of memory. */
+static char *extra_notes(const struct rule_ctx *ctx, bool mtx)
+{
+    const struct tvar vars[] = {
+        {"allergy", allergy_note(ctx)},
+        {"mtx", mtx ? rule_text(ctx->conf, "extra_mtx") : ""},
+    };
+    return tmpl_fill("{allergy}{mtx}", vars, 2);
+}
+
+static void suggest(struct card *c, const struct rule_ctx *ctx, bool mtx)
 {
     const struct patient_view *v = ctx->view;
-    struct pjp_risk r;
-    if (v->iim == 0 || view_find(v, DC_PJP_PROPHYLAXIS, false) != NULL)
-        return 0;
-    assess(v, ctx->th, &r);
-    bool by_dose = r.gc != NULL && r.pred >= ctx->th->pjp_pred_mg_per_day;
-    bool by_combo = r.gc != NULL && r.other != NULL;
-    if (!r.ordered || (!by_dose && !by_combo))
-        return 0;
-
-    char pred[48], duration[48], dur_short[32], dose_detail[FACT_MAX], mg[16], weeks[16];
-    char facts[FACT_MAX * 2];
-    if (r.by_taper) {
-        pred[0] = '>';
-        pred[1] = '=';
-        pred[2] = ' ';
-        rule_fmt_dose(r.pred, pred + 3, sizeof pred - 3);
-    } else {
-        rule_fmt_dose(r.pred, pred, sizeof pred);
-    }
-    facts_duration(r.days, duration, sizeof duration);
-    snprintf(dur_short, sizeof dur_short, r.days < 0 ? "long-term" : "%.0f days", r.days);
-    snprintf(mg, sizeof mg, "%g", ctx->th->pjp_pred_mg_per_day);
-    if (r.taper != NULL && r.gc == r.taper) /* a taper: its days at the dose, not its length */
-        snprintf(duration, sizeof duration, "%.12s at >= %.8s mg/day", dur_short, mg);
-    facts_dose_detail(r.gc, dose_detail, sizeof dose_detail);
-    snprintf(mg, sizeof mg, "%g", ctx->th->pjp_pred_mg_per_day);
-    snprintf(weeks, sizeof weeks, "%g", ctx->th->pjp_min_days / 7);
-    const char *other = r.other != NULL ? r.other->drug->display : "";
-    snprintf(facts, sizeof facts, "%s **%s** (%s%s%s)%s%s", facts_action(v), r.gc->label,
-             dose_detail, by_dose ? ", planned: " : "", by_dose ? duration : "",
-             r.other != NULL ? " together with " : "", other);
-    struct tvar vars[] = {
-        {"pred_dose", pred},
-        {"duration", duration},
-        {"drug", r.gc->drug->display},
-        {"duration_short", dur_short},
-        {"other", other},
-        {"condition", v->iim_label},
-        {"facts", facts},
-        {"pjp_mg", mg},
-        {"pjp_weeks", weeks},
-        {"why_short", NULL},
-        {"extra", allergy_note(ctx)},
-    };
-    int n = (int)(sizeof vars / sizeof vars[0]);
-    char *why = tmpl_fill(rule_text(ctx->conf, by_dose ? "why_dose" : "why_combo"), vars, n);
-    vars[9].value = why;
-    struct card *c =
-        why != NULL ? card_add(out, ctx, "indicator", "summary", "detail", vars, n) : NULL;
-    free(why);
-    if (c == NULL)
-        return -1;
     if (v->sulfonamide_allergy) {
         card_suggest(c, "atovaquone", true);
     } else if (facts_is_child(v, ctx->th)) {
@@ -137,6 +218,59 @@ int rule_pjp_prophylaxis(const struct rule_ctx *ctx, struct card_list *out)
     } else {
         card_suggest(c, "tmp_smx_ds", true);
         card_suggest(c, "tmp_smx_ss", false);
+        if (mtx)
+            card_suggest(c, "atovaquone_mtx", false);
     }
+}
+
+int rule_pjp_prophylaxis(const struct rule_ctx *ctx, struct card_list *out)
+{
+    const struct patient_view *v = ctx->view;
+    const struct rule_thresholds *th = ctx->th;
+    struct pjp_risk r;
+    if (v->iim == 0 || view_find(v, DC_PJP_PROPHYLAXIS, false) != NULL)
+        return 0;
+    assess(ctx, &r);
+    if (!r.by_dose && !r.by_combo)
+        return 0;
+
+    char pred[48], dur_short[32], mg[16], weeks[16], combo_mg[16], combo_days[16];
+    char facts[FACT_MAX * 6];
+    snprintf(pred, sizeof pred, "%s", r.at_least ? ">= " : "");
+    rule_fmt_dose(r.pred, pred + strlen(pred), sizeof pred - strlen(pred));
+    snprintf(dur_short, sizeof dur_short, r.days < 0 ? "long-term" : "%.0f days", r.days);
+    snprintf(mg, sizeof mg, "%g", th->pjp_pred_mg_per_day);
+    snprintf(weeks, sizeof weeks, "%g", th->pjp_min_days / 7);
+    snprintf(combo_mg, sizeof combo_mg, "%g", th->pjp_combo_min_mg_per_day);
+    snprintf(combo_days, sizeof combo_days, "%g", th->pjp_combo_min_days);
+    facts_sentence(ctx, &r, facts, sizeof facts);
+    bool mtx = view_find(v, DC_METHOTREXATE, false) != NULL;
+    char *extra = extra_notes(ctx, mtx);
+    if (extra == NULL)
+        return -1;
+    struct tvar vars[] = {
+        {"pred_dose", pred},
+        {"drug", r.gc->drug->display},
+        {"duration_short", dur_short},
+        {"other", r.other != NULL ? r.other->drug->display : ""},
+        {"condition", v->iim_label},
+        {"facts", facts},
+        {"pjp_mg", mg},
+        {"pjp_weeks", weeks},
+        {"combo_mg", combo_mg},
+        {"combo_days", combo_days},
+        {"why_short", NULL},
+        {"extra", extra},
+    };
+    int n = (int)(sizeof vars / sizeof vars[0]);
+    char *why = tmpl_fill(rule_text(ctx->conf, r.by_dose ? "why_dose" : "why_combo"), vars, n);
+    vars[10].value = why;
+    struct card *c =
+        why != NULL ? card_add(out, ctx, "indicator", "summary", "detail", vars, n) : NULL;
+    free(why);
+    free(extra);
+    if (c == NULL)
+        return -1;
+    suggest(c, ctx, mtx);
     return 0;
 }
