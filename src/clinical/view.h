@@ -213,6 +213,9 @@ void view_settings_default(struct view_settings *s);
  * m's own such step is open-ended; 0 when none reaches it (view_course.c). */
 double view_course_days_at(const struct patient_view *v, const struct view_med *m, double pred_mg);
 
+/* The order before m in its course (an active or a past one), or NULL (view_course.c). */
+const struct view_med *view_course_prev(const struct patient_view *v, const struct view_med *m);
+
 /* Sums of the prednisone-equivalent dose of active systemic glucocorticoids.
  * Returns < 0 when any of them has an unknown dose (the sum would be a guess). */
 double view_pred_total(const struct patient_view *v);

@@ -60,7 +60,7 @@ static long end_day(const struct view_med *m)
     return m->start_day + (long)(m->duration_days > 0 ? m->duration_days : 1);
 }
 
-static const struct view_med *prev_of(const struct patient_view *v, const struct view_med *m)
+const struct view_med *view_course_prev(const struct patient_view *v, const struct view_med *m)
 {
     if (m->prev >= 0 && m->prev < v->n_meds)
         return &v->meds[m->prev];
@@ -162,11 +162,11 @@ double view_course_days_at(const struct patient_view *v, const struct view_med *
     if (days < 0)
         return -1;
     const struct view_med *cur = m;
-    const struct view_med *p = prev_of(v, cur);
+    const struct view_med *p = view_course_prev(v, cur);
     for (int hops = 0; p != NULL && hops < COURSE_HOPS_MAX; hops++) {
         days += days_at_until(p, pred_mg, (double)(cur->start_day - p->start_day));
         cur = p;
-        p = prev_of(v, cur);
+        p = view_course_prev(v, cur);
     }
     return days;
 }
@@ -224,11 +224,11 @@ int view_settle(struct patient_view *v, const struct view_settings *s)
     free(slots);
     for (int i = 0; i < v->n_meds; i++) {
         struct view_med *m = &v->meds[i];
-        const struct view_med *p = prev_of(v, m);
+        const struct view_med *p = view_course_prev(v, m);
         for (int hops = 0; p != NULL && hops < COURSE_HOPS_MAX; hops++) {
             m->course_start = p->start_day;
             m->course_orders++;
-            p = prev_of(v, p);
+            p = view_course_prev(v, p);
         }
     }
     return 0;

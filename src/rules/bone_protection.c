@@ -1,6 +1,8 @@
 /* bone_protection.c - long-term corticosteroids: calcium + vitamin D, a baseline DXA, and
  * a bisphosphonate when osteoporosis is recorded (seed 000, mandatory preventive
- * measures). Info, each missing measure offered as a suggestion ("any").
+ * measures). Info, each missing measure offered as a suggestion ("any"). The course counts:
+ * consecutive orders of one glucocorticoid add up to its length; a single dose is none. A
+ * DXA on record, planned, done or ordered with it (ServiceRequest by code) is a baseline.
  */
 #include "fhir/json.h"
 #include "rules/facts.h"
@@ -9,13 +11,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* The planned length of m's course in days: from the start of the consecutive orders it
+ * ends (a course) to its own end; < 0 open-ended. */
+static double course_days(const struct view_med *m)
+{
+    if (m->duration_days < 0)
+        return -1;
+    bool course = m->course_orders > 1 && m->course_start >= 0 && m->start_day >= m->course_start;
+    return m->duration_days + (course ? (double)(m->start_day - m->course_start) : 0);
+}
+
 /* The long-course systemic glucocorticoid a rule may fire on, or NULL. */
 static const struct view_med *long_course(const struct patient_view *v, double min_days)
 {
     for (int i = 0; i < v->n_meds; i++) {
         const struct view_med *m = &v->meds[i];
-        if ((m->classes & DC_GLUCOCORTICOID) && m->systemic && m->trigger &&
-            (m->duration_days < 0 || m->duration_days >= min_days))
+        if ((m->classes & DC_GLUCOCORTICOID) && m->systemic && m->trigger && !m->single_dose &&
+            (course_days(m) < 0 || course_days(m) >= min_days))
             return m;
     }
     return NULL;
@@ -42,7 +54,7 @@ int rule_bone_protection(const struct rule_ctx *ctx, struct card_list *out)
     char list[FACT_MAX], short_list[FACT_MAX], duration[48], dose_detail[FACT_MAX];
     facts_join(ctx->conf, "names", missing, n, list, sizeof list);
     facts_join(ctx->conf, "short_names", missing, n, short_list, sizeof short_list);
-    facts_duration(gc->duration_days, duration, sizeof duration);
+    facts_duration(course_days(gc), duration, sizeof duration);
     facts_dose_detail(gc, dose_detail, sizeof dose_detail);
     const struct tvar inner[] = {{"list", list}};
     char *missing_text = tmpl_fill(rule_text(ctx->conf, "missing_intro"), inner, 1);

@@ -3,8 +3,10 @@
  * far (up to the one in effect today) is still at that dose. Info. Seeds 000/002: never continue
  * high-dose corticosteroids beyond 2-4 weeks. Not for IBM: ibm-steroid gives its own rapid taper,
  * and two taper plans on one screen would contradict each other. On order hooks it fires when a
- * high dose is being ordered again; on patient-view on the active record. A start date that is
- * unknown means the rule cannot tell, and it stays silent.
+ * high dose is being ordered again; on patient-view on the active record. The high dose is
+ * counted from the start of the consecutive orders before it that were at that dose too (a
+ * course, RULES.md "What the patient is really on"). A start date that is unknown means the
+ * rule cannot tell, and it stays silent.
  */
 #include "rules/facts.h"
 #include "rules/rules.h"
@@ -30,11 +32,34 @@ static bool high_since_start(const struct view_med *m, double mg)
     return true;
 }
 
+#define HIGH_HOPS_MAX 16 /* orders followed back along one course */
+
+/* The day m's high dose began: its start, or that of the consecutive orders before it
+ * (view_course_prev) that ran at the high dose all along; -1 when unknown. *orders gets
+ * how many orders that stretch spans. */
+static long high_since(const struct patient_view *v, const struct view_med *m, double mg,
+                       int *orders)
+{
+    long start = m->start_day;
+    *orders = 1;
+    const struct view_med *p = view_course_prev(v, m);
+    for (int hops = 0; p != NULL && hops < HIGH_HOPS_MAX && start >= 0; hops++) {
+        if (!high(p, mg) || p->steps > 1 || p->start_day < 0)
+            break;
+        start = p->start_day;
+        ++*orders;
+        p = view_course_prev(v, p);
+    }
+    return start;
+}
+
 int rule_high_dose_duration(const struct rule_ctx *ctx, struct card_list *out)
 {
     const struct patient_view *v = ctx->view;
     const struct rule_thresholds *th = ctx->th;
     const struct view_med *old = NULL;
+    long old_start = -1;
+    int old_orders = 1;
     bool ordering_high = v->hook == HOOK_PATIENT_VIEW;
     for (int i = 0; i < v->n_meds; i++) {
         const struct view_med *m = &v->meds[i];
@@ -42,17 +67,24 @@ int rule_high_dose_duration(const struct rule_ctx *ctx, struct card_list *out)
             continue;
         if (m->trigger)
             ordering_high = true;
-        if (!m->ordered && high_since_start(m, th->high_dose_mg_per_day) && m->start_day >= 0 &&
-            (double)(v->today - m->start_day) > th->high_dose_max_days && old == NULL)
+        int orders = 1;
+        long start = high_since(v, m, th->high_dose_mg_per_day, &orders);
+        /* a draft's own dose has not run yet: only the orders before it count */
+        if (old == NULL && (!m->ordered || orders > 1) &&
+            high_since_start(m, th->high_dose_mg_per_day) && start >= 0 &&
+            (double)(v->today - start) > th->high_dose_max_days) {
             old = m;
+            old_start = start;
+            old_orders = orders;
+        }
     }
     if ((v->iim & IIM_NON_IBM) == 0 || (v->iim & IIM_IBM) != 0 || old == NULL || !ordering_high)
         return 0;
 
     char pred[48], days[16], start[16], dose_detail[FACT_MAX];
-    facts_date(old->start_day, start, sizeof start);
+    facts_date(old_start, start, sizeof start);
     rule_fmt_dose(old->pred_mg_per_day, pred, sizeof pred);
-    snprintf(days, sizeof days, "%ld", v->today - old->start_day);
+    snprintf(days, sizeof days, "%ld", v->today - old_start);
     facts_dose_detail(old, dose_detail, sizeof dose_detail);
     const struct tvar vars[] = {
         {"drug", old->drug->display},
@@ -62,6 +94,7 @@ int rule_high_dose_duration(const struct rule_ctx *ctx, struct card_list *out)
         {"order", old->label},
         {"dose_detail", dose_detail},
         {"condition", v->iim_label},
+        {"course", rule_text(ctx->conf, old_orders > 1 ? "course_many" : "course_one")},
     };
     return card_add(out, ctx, "indicator", "summary", "detail", vars,
                     (int)(sizeof vars / sizeof vars[0])) != NULL
