@@ -23,6 +23,7 @@ failure, 2 on a usage error (for example a missing schema).
 Only the standard library and Debian's python3-jsonschema are used.
 """
 import argparse
+import datetime
 import glob
 import http.client
 import json
@@ -39,7 +40,7 @@ import urllib.request
 
 SERVICES = ("myositis-order-sign", "myositis-order-select", "myositis-patient-view")
 INDICATORS = ("info", "warning", "critical")
-EXPECT_KEYS = {"description", "service", "status", "fire", "indicators", "summary_contains",
+EXPECT_KEYS = {"description", "service", "status", "recorded_on", "fire", "indicators", "summary_contains",
                "detail_contains", "detail_excludes", "suggestion_labels_contain", "error_contains"}
 SUBSTRING_KEYS = ("summary_contains", "detail_contains", "detail_excludes", "suggestion_labels_contain")
 LISTEN_RE = re.compile(r"listening on http://(\[[^\]]+\]|[^\s:/]+):(\d+)")
@@ -321,6 +322,12 @@ def lint_expect(expect, req_exists):
         errs.append("description missing")
     if expect.get("service") not in SERVICES:
         errs.append("service %r unknown" % expect.get("service"))
+    rec = expect.get("recorded_on")
+    if rec is not None:
+        try:
+            datetime.date.fromisoformat(rec)
+        except (TypeError, ValueError):
+            errs.append("recorded_on %r is not a YYYY-MM-DD date" % (rec,))
     st = expect.get("status")
     if st not in (200, 400, 412):
         errs.append("status %r not 200/400/412" % st)
@@ -340,6 +347,42 @@ def lint_expect(expect, req_exists):
     elif "fire" in expect:
         errs.append("error cases must not have 'fire'")
     return errs
+
+
+# ----------------------------------------------------------------------------- the body
+
+DATE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})((?:T.*)?)$")
+
+
+def shift_dates(obj, days):
+    """obj with every FHIR date or dateTime string (YYYY-MM-DD...) moved by days."""
+    if isinstance(obj, dict):
+        return {k: shift_dates(v, days) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [shift_dates(v, days) for v in obj]
+    if isinstance(obj, str):
+        m = DATE_RE.match(obj)
+        if m:
+            try:
+                day = datetime.date.fromisoformat(m.group(1)) + datetime.timedelta(days=days)
+            except ValueError:
+                return obj
+            return day.isoformat() + m.group(2)
+    return obj
+
+
+def request_body(req_path, expect):
+    """The bytes to send: the file as it is, or, for a case with "recorded_on", the file
+    with its dates moved by the days since then, so that a case about time ("rituximab
+    given 3 months ago", "an order that ended yesterday") reads the same any day."""
+    with open(req_path, "rb") as f:
+        body = f.read()
+    recorded = (expect or {}).get("recorded_on")
+    if not recorded:
+        return body
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    days = (today - datetime.date.fromisoformat(recorded)).days
+    return json.dumps(shift_dates(json.loads(body), days)).encode() if days else body
 
 
 # ----------------------------------------------------------------------------- the server
@@ -432,13 +475,12 @@ def run_case(name, req_path, expect, args, schema, server, server_err, answers):
     errs = []
     status = expect["status"]
     service = expect["service"]
-    with open(req_path, "rb") as f:
-        body = f.read()
+    body = request_body(req_path, expect)
 
     # (a) eval
     eval_fired = None
     try:
-        p = subprocess.run([args.bin, "eval", "--service", service, req_path], stdin=subprocess.DEVNULL,
+        p = subprocess.run([args.bin, "eval", "--service", service, "-"], input=body,
                            capture_output=True, timeout=args.timeout)
         stderr = p.stderr.decode("utf-8", "replace")
         if status == 200:
@@ -485,7 +527,7 @@ def run_case(name, req_path, expect, args, schema, server, server_err, answers):
     if perr:
         errs.append(perr)
         return errs
-    answers[name] = (code, without_uuids(obj), service)
+    answers[name] = (code, without_uuids(obj), service, body)
     if status == 200:
         fired, shape = check_response(obj, schema)
         errs.extend("http: " + e for e in shape + check_expectations(obj, fired, expect))
@@ -524,9 +566,8 @@ def keep_alive_pass(server, cases, answers, timeout):
     conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
     order = [c for c in cases if c[0] in answers]
     try:
-        for name, req_path, _ in order + order[::-1]:
-            with open(req_path, "rb") as f:
-                body = f.read()
+        for name, _, _ in order + order[::-1]:
+            body = answers[name][3]
             conn.request("POST", "/cds-services/" + answers[name][2], body=body,
                          headers={"Content-Type": "application/json"})
             resp = conn.getresponse()
