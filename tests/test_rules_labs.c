@@ -125,7 +125,7 @@ static void test_unknown_values_say_why(void **state)
     card_list_free(&cards);
 }
 
-static void test_unconverted_unit_is_on_record_not_low(void **state)
+static void test_unconverted_unit_is_no_result_never_low(void **state)
 {
     (void)state;
     struct patient_view v;
@@ -133,7 +133,15 @@ static void test_unconverted_unit_is_on_record_not_low(void **state)
     struct card_list cards = {0};
     first_ivig(&v, &m);
     v.labs[LAB_IGA] = lab_result(LAB_READ_NO_UNIT, 3, "");
+    v.labs[LAB_IGA].raw_value = 3;
+    /* a first IVIG: the warning, saying why the number cannot be compared */
+    assert_int_equal(iga_cards(&v, &cards), 1);
+    assert_string_equal(cards.v[0].indicator, "warning");
+    assert_non_null(strstr(cards.v[0].detail, "its number (3) is in no unit"));
+    card_list_free(&cards);
+    v.past_ivig = true; /* not the first: nothing to say */
     assert_int_equal(iga_cards(&v, &cards), 0);
+    v.past_ivig = false;
     /* an IgA-deficiency condition still makes it critical */
     v.cond_flags = COND_IGA_DEFICIENCY;
     assert_int_equal(iga_cards(&v, &cards), 1);
@@ -240,7 +248,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_below_bound_is_deficient),
         cmocka_unit_test(test_bound_that_does_not_tell_is_no_result),
         cmocka_unit_test(test_unknown_values_say_why),
-        cmocka_unit_test(test_unconverted_unit_is_on_record_not_low),
+        cmocka_unit_test(test_unconverted_unit_is_no_result_never_low),
         cmocka_unit_test(test_iga_test_ordered_with_the_ivig),
         cmocka_unit_test(test_iga_test_by_name),
         cmocka_unit_test(test_pjp_without_the_allergy_list),

@@ -6,7 +6,8 @@
  * be read: none on record, or one whose value is unknown (masked, text, a bound that does
  * not tell), which the card says (fail safe: such a result is no result). An IgA test in
  * the same draft orders answers the warning, never the critical card. A number in a unit
- * the service does not convert counts as on record, not low.
+ * the service does not convert is never counted as low, and before a first IVIG it is no
+ * result either: the warning says so.
  */
 #include "clinical/textmatch.h"
 #include "fhir/json.h"
@@ -42,6 +43,8 @@ static bool iga_test_ordered(const struct rule_ctx *ctx)
 static const char *unread_key(const struct view_lab *lab)
 {
     switch (lab->read) {
+    case LAB_READ_NO_UNIT:
+        return "unread_unit";
     case LAB_READ_LT:
     case LAB_READ_LE:
     case LAB_READ_GE:
@@ -76,11 +79,15 @@ static int words_fill(const struct rule_ctx *ctx, bool low, bool unread, struct 
         snprintf(w->when, sizeof w->when, " (%s)", date);
     }
     snprintf(w->limit, sizeof w->limit, "%g", ctx->th->iga_deficiency_mg_dl);
-    const struct tvar vars[] = {
-        {"iga_shown", lab->shown}, {"iga_when", w->when}, {"iga_limit", w->limit}};
+    char raw[48];
+    facts_lab_value(lab, raw, sizeof raw);
+    const struct tvar vars[] = {{"iga_shown", lab->shown},
+                                {"iga_when", w->when},
+                                {"iga_limit", w->limit},
+                                {"iga_raw", raw}};
     const char *fact = low ? "fact_low" : unread ? unread_key(lab) : "fact_condition";
-    w->fact = tmpl_fill(rule_text(ctx->conf, fact), vars, 3);
-    w->headline = tmpl_fill(rule_text(ctx->conf, low ? "short_low" : "short_condition"), vars, 3);
+    w->fact = tmpl_fill(rule_text(ctx->conf, fact), vars, 4);
+    w->headline = tmpl_fill(rule_text(ctx->conf, low ? "short_low" : "short_condition"), vars, 4);
     return w->fact != NULL && w->headline != NULL ? 0 : -1;
 }
 
@@ -126,10 +133,12 @@ int rule_iga_before_ivig(const struct rule_ctx *ctx, struct card_list *out)
     enum lab_verdict iga = view_lab_below(&v->labs[LAB_IGA], ctx->th->iga_deficiency_mg_dl);
     bool low = iga == LAB_BELOW;
     bool deficient = low || (v->cond_flags & COND_IGA_DEFICIENCY);
-    /* a result that cannot be read is no result: the first IVIG still needs one */
-    bool unscreened = iga == LAB_NO_RESULT || iga == LAB_UNREADABLE;
+    /* a result that cannot be read is no result: the first IVIG still needs one; so is a
+     * number in no unit the service converts (it cannot tell 4 mg/dL from 4 mg/L) */
+    bool unreadable = iga == LAB_UNREADABLE || iga == LAB_NOT_COMPARABLE;
+    bool unscreened = iga == LAB_NO_RESULT || unreadable;
     bool first_unscreened = unscreened && !other_ivig_on_record(v, ivig) && !iga_test_ordered(ctx);
     if (!deficient && !first_unscreened)
         return 0;
-    return card(ctx, out, ivig, low, deficient, iga == LAB_UNREADABLE);
+    return card(ctx, out, ivig, low, deficient, unreadable && !deficient);
 }
