@@ -23,7 +23,7 @@
 static const char *pred(char *buf, size_t cap, const char *id, const char *status, const char *when,
                         int mg, int days, const char *extra)
 {
-    char bounds[96] = "";
+    char bounds[160] = "";
     if (days > 0)
         snprintf(bounds, sizeof bounds,
                  ",\"boundsDuration\":{\"value\":%d,\"unit\":\"d\",\"system\":"
