@@ -56,6 +56,18 @@ int rule_statin_imnm(const struct rule_ctx *ctx, struct card_list *out)
     if ((v->iim & IIM_IMNM) == 0)
         return 0;
     const struct view_med *statin = facts_trigger(v, DC_STATIN);
+    if (statin != NULL && v->hook == HOOK_PATIENT_VIEW) { /* active, not ordered: stop it */
+        const struct tvar vars[] = {
+            {"drug", statin->drug->display},
+            {"order", statin->label},
+            {"condition", v->iim_label},
+            {"action", facts_action(v)},
+        };
+        return card_add(out, ctx, "indicator", "summary_active", "detail", vars,
+                        (int)(sizeof vars / sizeof vars[0])) != NULL
+                   ? 0
+                   : -1;
+    }
     if (statin != NULL)
         return order_card(ctx, out, statin, NULL);
     const struct view_med *treatment = facts_myositis_treatment(v);
