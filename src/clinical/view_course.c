@@ -171,32 +171,50 @@ double view_course_days_at(const struct patient_view *v, const struct view_med *
     return days;
 }
 
-/* Adds a lasting agent of the record to the medications when its last dose is recent
- * enough. Returns 0, or -1 when out of memory. */
-static int add_lasting(struct patient_view *v, const struct view_med *p,
-                       const struct view_settings *s)
+/* Adds each lasting agent of the record (v->past) to the medications once: its latest
+ * dose, when recent enough and no active order of it is there already. Linear in the
+ * orders. Returns 0, or -1 when out of memory. */
+static int add_lasting(struct patient_view *v, const struct view_settings *s)
 {
-    double keep = view_lasting_days(s, p->drug);
-    long last = last_dose_day(p);
-    if (keep < 0 || last < 0 || last > v->today || (double)(v->today - last) > keep)
-        return 0;
+    const struct view_med *latest[VIEW_LASTING_MAX] = {NULL};
+    long latest_day[VIEW_LASTING_MAX];
+    for (int k = 0; k < s->n_lasting; k++)
+        latest_day[k] = -1;
+    for (int i = 0; i < v->n_past; i++) {
+        const struct view_med *p = &v->past[i];
+        long last = last_dose_day(p);
+        for (int k = 0; k < s->n_lasting; k++)
+            if (s->lasting[k].drug_id != NULL && strcmp(s->lasting[k].drug_id, p->drug->id) == 0 &&
+                last >= 0 && last <= v->today && last > latest_day[k]) {
+                latest[k] = p;
+                latest_day[k] = last;
+            }
+    }
+    bool active[VIEW_LASTING_MAX] = {false};
     for (int i = 0; i < v->n_meds; i++)
-        if (v->meds[i].drug == p->drug && !v->meds[i].lasting)
-            return 0; /* an active order of it already counts */
-    struct view_med m = *p;
-    m.lasting = true;
-    m.trigger = false;
-    m.ordered = false;
-    m.last_day = last;
-    m.prev = -1;
-    return view_push_med(v, &m);
+        for (int k = 0; k < s->n_lasting; k++)
+            if (latest[k] != NULL && v->meds[i].drug == latest[k]->drug)
+                active[k] = true; /* an active order of it already counts */
+    for (int k = 0; k < s->n_lasting; k++) {
+        if (latest[k] == NULL || active[k] ||
+            (double)(v->today - latest_day[k]) > s->lasting[k].days)
+            continue;
+        struct view_med m = *latest[k];
+        m.lasting = true;
+        m.trigger = false;
+        m.ordered = false;
+        m.last_day = latest_day[k];
+        m.prev = -1;
+        if (view_push_med(v, &m) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 int view_settle(struct patient_view *v, const struct view_settings *s)
 {
-    for (int i = 0; i < v->n_past; i++)
-        if (add_lasting(v, &v->past[i], s) != 0)
-            return -1;
+    if (add_lasting(v, s) != 0)
+        return -1;
     for (int i = 0; i < v->n_meds + v->n_past; i++) {
         struct view_med *m = i < v->n_meds ? &v->meds[i] : &v->past[i - v->n_meds];
         m->prev = -1;

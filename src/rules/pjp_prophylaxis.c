@@ -105,35 +105,58 @@ static void assess_dose(const struct patient_view *v, const struct rule_threshol
     }
 }
 
+/* The glucocorticoid courses the combination arm may pair with a partner: the first of
+ * any dose (for an any-dose partner) and the first at the combination's dose for long
+ * enough, each the first being ordered and the first at all. */
+struct combo_courses {
+    const struct view_med *any, *any_ordered, *dosed, *dosed_ordered;
+};
+
+static void combo_courses(const struct patient_view *v, const struct rule_thresholds *th,
+                          struct combo_courses *c)
+{
+    *c = (struct combo_courses){NULL, NULL, NULL, NULL};
+    double mg = th->pjp_combo_min_mg_per_day;
+    for (int i = 0; i < v->n_meds; i++) {
+        const struct view_med *m = &v->meds[i];
+        if (!course_counts(m) || m->pred_mg_per_day < 0)
+            continue;
+        double at = view_course_days_at(v, m, mg);
+        bool dosed = reaches(m, mg) && at != 0 && long_enough(at, th->pjp_combo_min_days);
+        if (c->any == NULL)
+            c->any = m;
+        if (c->any_ordered == NULL && m->trigger)
+            c->any_ordered = m;
+        if (dosed && c->dosed == NULL)
+            c->dosed = m;
+        if (dosed && c->dosed_ordered == NULL && m->trigger)
+            c->dosed_ordered = m;
+    }
+}
+
 /* The combination arm: a systemic partner (not IVIG) and a glucocorticoid course at the
  * combination's dose long enough, or of any dose with an any-dose partner. On order hooks
- * the glucocorticoid or the partner must be being ordered. */
+ * the glucocorticoid or the partner must be being ordered. Linear in the medications. */
 static void assess_combo(const struct rule_ctx *ctx, struct pjp_risk *r)
 {
     const struct patient_view *v = ctx->view;
-    const struct rule_thresholds *th = ctx->th;
+    struct combo_courses c;
+    combo_courses(v, ctx->th, &c);
     for (int k = 0; k < v->n_meds && !r->by_combo; k++) {
         const struct view_med *p = &v->meds[k];
         if (!(p->classes & DC_IMMUNOSUPPRESSANT) || !p->systemic)
             continue;
-        bool any_dose = any_dose_partner(ctx, p);
-        for (int i = 0; i < v->n_meds; i++) {
-            const struct view_med *m = &v->meds[i];
-            if (!course_counts(m) || (!m->trigger && !p->trigger))
-                continue;
-            double mg = th->pjp_combo_min_mg_per_day;
-            double at = view_course_days_at(v, m, mg);
-            if ((any_dose && m->pred_mg_per_day >= 0) ||
-                (reaches(m, mg) && at != 0 && long_enough(at, th->pjp_combo_min_days))) {
-                r->by_combo = true;
-                r->other = p;
-                if (!r->by_dose) {
-                    r->gc = m;
-                    r->pred = m->pred_mg_per_day;
-                    r->days = view_course_days_at(v, m, 0);
-                }
-                break;
-            }
+        const struct view_med *m = any_dose_partner(ctx, p) ? (p->trigger ? c.any : c.any_ordered)
+                                   : p->trigger             ? c.dosed
+                                                            : c.dosed_ordered;
+        if (m == NULL)
+            continue;
+        r->by_combo = true;
+        r->other = p;
+        if (!r->by_dose) {
+            r->gc = m;
+            r->pred = m->pred_mg_per_day;
+            r->days = view_course_days_at(v, m, 0);
         }
     }
 }
