@@ -179,6 +179,38 @@ static void test_aza_statin_tnf(void **state)
     assert_int_equal(run("anti-tnf-myositis", &v, &cards), 0);
 }
 
+/* Methotrexate more often than weekly is critical; weekly, unknown or local is silent. */
+static void test_mtx_weekly(void **state)
+{
+    (void)state;
+    struct patient_view v;
+    struct card_list cards = {0};
+    struct view_med m[] = {med(&mtx, 15, -1, true)};
+    m[0].per_day = 1;
+    patient(&v, IIM_PM, m, 1);
+    assert_int_equal(run("mtx-weekly", &v, &cards), 1);
+    assert_string_equal(cards.v[0].indicator, "critical");
+    assert_non_null(strstr(cards.v[0].summary, "daily"));
+    assert_non_null(strstr(cards.v[0].detail, "105 mg a week"));
+    assert_string_equal(cards.v[0].suggestions[0], "methotrexate_weekly");
+    card_list_free(&cards);
+    m[0].per_day = 2.0 / 7; /* twice a week: more than weekly */
+    assert_int_equal(run("mtx-weekly", &v, &cards), 1);
+    assert_non_null(strstr(cards.v[0].summary, "2 times a week"));
+    card_list_free(&cards);
+    const double silent[] = {1.0 / 7, -1};
+    for (size_t i = 0; i < sizeof silent / sizeof silent[0]; i++) {
+        m[0].per_day = silent[i];
+        assert_int_equal(run("mtx-weekly", &v, &cards), 0);
+    }
+    m[0].per_day = 1;
+    m[0].trigger = false; /* in the record only: not this order's error */
+    assert_int_equal(run("mtx-weekly", &v, &cards), 0);
+    m[0].trigger = true;
+    patient(&v, 0, m, 1); /* no myositis */
+    assert_int_equal(run("mtx-weekly", &v, &cards), 0);
+}
+
 static void test_bone_protection(void **state)
 {
     (void)state;
@@ -268,6 +300,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_dose_range_child_and_not_initial),
         cmocka_unit_test(test_methotrexate_checks),
         cmocka_unit_test(test_aza_statin_tnf),
+        cmocka_unit_test(test_mtx_weekly),
         cmocka_unit_test(test_bone_protection),
         cmocka_unit_test(test_ivig_plasmapheresis),
         cmocka_unit_test(test_high_dose_duration),
