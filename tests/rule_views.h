@@ -51,6 +51,14 @@ tacrolimus = {"tacrolimus", "tacrolimus", DC_STEROID_SPARING | DC_IMMUNOSUPPRESS
 static const struct term_drug __attribute__((unused)) hydrocortisone = {
     "hydrocortisone", "hydrocortisone", DC_GLUCOCORTICOID, 0.25, false, ROUTE_SYSTEMIC};
 
+static const struct term_drug __attribute__((unused))
+mmf = {"mycophenolate mofetil",
+       "mycophenolate mofetil",
+       DC_STEROID_SPARING | DC_IMMUNOSUPPRESSANT | DC_TERATOGEN,
+       -1,
+       false,
+       ROUTE_SYSTEMIC};
+
 static inline struct view_med med(const struct term_drug *d, double mg, double days, bool trigger)
 {
     struct view_med m = {0};

@@ -27,7 +27,17 @@ static void test_monotherapy_fires_on_prednisone_alone(void **state)
     assert_non_null(strstr(cards.v[0].detail, "Polymyositis"));
     assert_non_null(strstr(cards.v[0].detail, "86%"));
     assert_int_equal(cards.v[0].n_suggestions, 3);
+    /* no screening on record: each agent comes with its tests */
+    assert_string_equal(cards.v[0].suggestions[cards.v[0].recommended], "methotrexate_with_tests");
+    assert_string_equal(cards.v[0].suggestions[1], "azathioprine_with_tpmt");
+    card_list_free(&cards);
+    /* screened: the agents alone */
+    const enum lab_kind screened[] = {LAB_HBSAG, LAB_HBC, LAB_HCV, LAB_LIVER, LAB_TPMT};
+    for (size_t i = 0; i < sizeof screened / sizeof screened[0]; i++)
+        v.labs[screened[i]].present = true;
+    assert_int_equal(run("steroid-monotherapy", &v, &cards), 1);
     assert_string_equal(cards.v[0].suggestions[cards.v[0].recommended], "methotrexate");
+    assert_string_equal(cards.v[0].suggestions[1], "azathioprine");
     card_list_free(&cards);
 }
 

@@ -211,6 +211,85 @@ static void test_mtx_weekly(void **state)
     assert_int_equal(run("mtx-weekly", &v, &cards), 0);
 }
 
+/* Mycophenolate for a pregnant patient is critical; by condition or a recent positive hCG. */
+static void test_teratogen_pregnancy(void **state)
+{
+    (void)state;
+    struct patient_view v;
+    struct card_list cards = {0};
+    struct view_med m[] = {med(&mmf, 2000, -1, true)};
+    patient(&v, IIM_DM, m, 1);
+    v.sex = 'f';
+    v.age_years = 29;
+    v.today = 20790;
+    assert_int_equal(run("teratogen-pregnancy", &v, &cards), 0); /* no pregnancy recorded */
+    v.cond_flags = COND_PREGNANCY;
+    assert_int_equal(run("teratogen-pregnancy", &v, &cards), 1);
+    assert_string_equal(cards.v[0].indicator, "critical");
+    assert_non_null(strstr(cards.v[0].summary, "mycophenolate mofetil is teratogenic"));
+    card_list_free(&cards);
+    v.cond_flags = 0;
+    v.labs[LAB_HCG].present = true;
+    v.labs[LAB_HCG].answer = LAB_FLAG_POSITIVE;
+    v.labs[LAB_HCG].day = 20790 - 10;
+    assert_int_equal(run("teratogen-pregnancy", &v, &cards), 1);
+    assert_non_null(strstr(cards.v[0].detail, "positive pregnancy test (hCG)"));
+    card_list_free(&cards);
+    v.labs[LAB_HCG].day = 20790 - 300; /* older than 280 days */
+    assert_int_equal(run("teratogen-pregnancy", &v, &cards), 0);
+    v.labs[LAB_HCG].day = 20790 - 10;
+    v.labs[LAB_HCG].answer = LAB_FLAG_NEGATIVE;
+    assert_int_equal(run("teratogen-pregnancy", &v, &cards), 0);
+}
+
+/* IBM: a reducing step is silent; <= 10 mg with methotrexate is info. */
+static void test_ibm_low_dose_and_taper_steps(void **state)
+{
+    (void)state;
+    struct patient_view v;
+    struct card_list cards = {0};
+    struct view_med m[] = {med(&prednisone, 7.5, -1, true), med(&mtx, 10.0 / 7, -1, false)};
+    patient(&v, IIM_IBM, m, 2);
+    assert_int_equal(run("ibm-steroid", &v, &cards), 1);
+    assert_string_equal(cards.v[0].indicator, "info");
+    card_list_free(&cards);
+    patient(&v, IIM_IBM, m, 1); /* no methotrexate: the warning */
+    assert_int_equal(run("ibm-steroid", &v, &cards), 1);
+    assert_string_equal(cards.v[0].indicator, "warning");
+    card_list_free(&cards);
+    struct view_med step[] = {med(&prednisone, 30, -1, false), med(&prednisone, 20, 14, true)};
+    step[0].replaced = true;
+    step[1].prev = 0;
+    patient(&v, IIM_IBM, step, 2);
+    assert_int_equal(run("ibm-steroid", &v, &cards), 0); /* 30 -> 20: a reducing step */
+    step[1].mg_per_day = step[1].pred_mg_per_day = 40;
+    assert_int_equal(run("ibm-steroid", &v, &cards), 1); /* 30 -> 40: not */
+    card_list_free(&cards);
+}
+
+/* Age, not codes: a juvenile-DM code on an adult's record gives adult suggestions. */
+static void test_child_by_age(void **state)
+{
+    (void)state;
+    struct patient_view v;
+    struct card_list cards = {0};
+    struct view_med m[] = {med(&prednisone, 40, -1, true)};
+    patient(&v, IIM_JDM, m, 1);
+    v.age_years = 32;
+    assert_int_equal(run("steroid-monotherapy", &v, &cards), 1);
+    assert_int_equal(cards.v[0].n_suggestions, 3); /* mycophenolate offered: an adult */
+    assert_null(strstr(cards.v[0].suggestions[0], "child"));
+    card_list_free(&cards);
+    v.age_years = 12;
+    assert_int_equal(run("steroid-monotherapy", &v, &cards), 1);
+    assert_string_equal(cards.v[0].suggestions[0], "methotrexate_child");
+    card_list_free(&cards);
+    v.age_years = -1; /* no birthDate: the code decides, no adult doses */
+    assert_int_equal(run("steroid-monotherapy", &v, &cards), 1);
+    assert_string_equal(cards.v[0].suggestions[0], "methotrexate_child");
+    card_list_free(&cards);
+}
+
 static void test_bone_protection(void **state)
 {
     (void)state;
@@ -301,6 +380,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_methotrexate_checks),
         cmocka_unit_test(test_aza_statin_tnf),
         cmocka_unit_test(test_mtx_weekly),
+        cmocka_unit_test(test_teratogen_pregnancy),
+        cmocka_unit_test(test_ibm_low_dose_and_taper_steps),
+        cmocka_unit_test(test_child_by_age),
         cmocka_unit_test(test_bone_protection),
         cmocka_unit_test(test_ivig_plasmapheresis),
         cmocka_unit_test(test_high_dose_duration),

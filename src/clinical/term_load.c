@@ -28,6 +28,7 @@ static const struct name_bit drug_classes[] = {
     {"methotrexate", DC_METHOTREXATE},
     {"azathioprine", DC_AZATHIOPRINE},
     {"sulfonamide", DC_SULFONAMIDE},
+    {"teratogen", DC_TERATOGEN},
 };
 
 static const struct name_bit subtypes[] = {
@@ -195,7 +196,7 @@ static int set_sulfa(struct code_entry *e, const void *arg)
 static const struct name_bit lab_kinds[] = {
     {"iga", LAB_IGA},     {"weight", LAB_WEIGHT}, {"tpmt", LAB_TPMT},
     {"hbsag", LAB_HBSAG}, {"hbc", LAB_HBC},       {"hcv", LAB_HCV},
-    {"liver", LAB_LIVER}, {"dxa", LAB_DXA},       {"ast", LAB_AST},
+    {"liver", LAB_LIVER}, {"dxa", LAB_DXA},       {"ast", LAB_AST}, {"hcg", LAB_HCG},
 };
 
 static const struct name_bit proc_kinds[] = {{"plasmapheresis", PROC_PLASMAPHERESIS},

@@ -171,7 +171,8 @@ enum lab_flag term_lab_answer(const struct terminology *t, enum lab_kind kind, c
                               const char *code, const char *text)
 {
     enum term_list list = kind == LAB_TPMT ? TL_ANSWER_TPMT : TL_ANSWER_SEROLOGY;
-    if (kind != LAB_TPMT && kind != LAB_HBSAG && kind != LAB_HBC && kind != LAB_HCV)
+    if (kind != LAB_TPMT && kind != LAB_HBSAG && kind != LAB_HBC && kind != LAB_HCV &&
+        kind != LAB_HCG)
         return LAB_FLAG_NONE;
     const struct code_entry *e = kind != LAB_TPMT ? lookup(t, system, code) : NULL;
     if (e != NULL && e->answer != LAB_FLAG_NONE)

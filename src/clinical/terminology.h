@@ -28,6 +28,7 @@ enum drug_class {
     DC_METHOTREXATE = 1u << 11,
     DC_AZATHIOPRINE = 1u << 12,
     DC_SULFONAMIDE = 1u << 13,
+    DC_TERATOGEN = 1u << 14, /* methotrexate, mycophenolate: contraindicated in pregnancy */
 };
 
 /* Subtypes of inflammatory myopathy, as bits. */
@@ -62,6 +63,7 @@ enum lab_kind {
     LAB_LIVER,  /* ALT ("liver" in terminology.json) */
     LAB_DXA,    /* bone density (DXA T-score) */
     LAB_AST,    /* AST */
+    LAB_HCG,    /* hCG (pregnancy test) */
     LAB_KIND_COUNT
 };
 

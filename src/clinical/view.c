@@ -248,6 +248,22 @@ static bool only_a_concern(const json_object *cond)
     return concern;
 }
 
+/* Cuts SNOMED CT's semantic tag from a display ("Polymyositis (disorder)" -> "Polymyositis"):
+ * a clinician never says it. label is edited in place. */
+static void drop_semantic_tag(char *label)
+{
+    static const char *const tags[] = {" (disorder)", " (finding)", " (situation)",
+                                       " (morphologic abnormality)"};
+    size_t len = strlen(label);
+    for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++) {
+        size_t n = strlen(tags[i]);
+        if (len > n && strcmp(label + len - n, tags[i]) == 0) {
+            label[len - n] = '\0';
+            return;
+        }
+    }
+}
+
 /* True when the condition abated on or before today (abatementDateTime, or the end of
  * abatementPeriod); a future or unreadable date says nothing. */
 static bool abated(const json_object *cond, long today)
@@ -285,9 +301,11 @@ static void add_condition(struct builder *b, const json_object *cond)
     }
     if ((sub == 0 && flags == 0) || sub == IIM_UNSPECIFIED)
         by_text(b->t, code, &sub, &flags); /* free text, or a subtype behind a generic code */
-    if (sub != 0 && b->v->iim == 0)
+    if (sub != 0 && b->v->iim == 0) {
         snprintf(b->v->iim_label, sizeof b->v->iim_label, "%s",
                  label != NULL ? label : "inflammatory myopathy");
+        drop_semantic_tag(b->v->iim_label);
+    }
     b->v->iim |= sub;
     b->v->cond_flags |= flags;
 }

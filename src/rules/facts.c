@@ -117,7 +117,30 @@ void facts_duration(double days, char *buf, size_t cap)
 
 bool facts_is_child(const struct patient_view *v, const struct rule_thresholds *th)
 {
-    return (v->age_years >= 0 && v->age_years < th->adult_age_years) || (v->iim & IIM_JDM);
+    /* age, not codes: a juvenile-DM code on an adult's record does not make a child; it
+     * decides only when the age is unknown (no adult doses then) */
+    if (v->age_years >= 0)
+        return v->age_years < th->adult_age_years;
+    return (v->iim & IIM_JDM) != 0;
+}
+
+bool facts_pregnant(const struct patient_view *v, const struct rule_thresholds *th, char *buf,
+                    size_t cap)
+{
+    const struct view_lab *hcg = &v->labs[LAB_HCG];
+    char when[24];
+    snprintf(buf, cap, "%s", "");
+    if (v->cond_flags & COND_PREGNANCY) {
+        snprintf(buf, cap, "a pregnancy on the problem list");
+        return true;
+    }
+    if (view_lab_positive(hcg) == FINDING_ABNORMAL && hcg->day >= 0 && hcg->day <= v->today &&
+        (double)(v->today - hcg->day) <= th->pregnancy_hcg_days) {
+        facts_day(hcg->day, when, sizeof when);
+        snprintf(buf, cap, "a positive pregnancy test (hCG) on %s", when);
+        return true;
+    }
+    return false;
 }
 
 bool facts_female_childbearing(const struct patient_view *v, const struct rule_thresholds *th)
@@ -217,6 +240,18 @@ const struct view_med *facts_myositis_treatment(const struct patient_view *v)
             return m;
     }
     return NULL;
+}
+
+bool facts_established(const struct patient_view *v, const struct view_med *m,
+                       const struct rule_thresholds *th, char *since, size_t cap)
+{
+    long start = m->course_start >= 0 ? m->course_start : m->start_day;
+    snprintf(since, cap, "%s", "");
+    if (v->hook != HOOK_PATIENT_VIEW || start < 0 || start > v->today ||
+        (double)(v->today - start) < th->established_days)
+        return false;
+    facts_date(start, since, cap);
+    return true;
 }
 
 void facts_day(long day, char *buf, size_t cap)

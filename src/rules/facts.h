@@ -23,8 +23,14 @@ void facts_dose_detail(const struct view_med *m, char *buf, size_t cap);
 /* "28 days" or "no end date (long-term)". */
 void facts_duration(double days, char *buf, size_t cap);
 
-/* Under 18, or juvenile dermatomyositis. */
+/* Under 18 by birthDate (RULES.md "Child"); with no age on record, juvenile dermatomyositis. */
 bool facts_is_child(const struct patient_view *v, const struct rule_thresholds *th);
+
+/* True when a pregnancy is recorded: an active pregnancy Condition, or a positive hCG result
+ * (view_lab_positive) of the last pregnancy_hcg_days. buf gets the evidence ("a pregnancy
+ * on the problem list", "a positive hCG on 2026-11-20"), "" when there is none. */
+bool facts_pregnant(const struct patient_view *v, const struct rule_thresholds *th, char *buf,
+                    size_t cap);
 
 /* Female aged 12-50 (child-bearing potential as the guidance puts it). */
 bool facts_female_childbearing(const struct patient_view *v, const struct rule_thresholds *th);
@@ -63,6 +69,11 @@ const struct view_med *facts_myositis_treatment(const struct patient_view *v);
 /* "250 U/L" or ">500 U/L": the result's number as reported, with its comparator and unit;
  * "" when it has none. */
 void facts_lab_value(const struct view_lab *lab, char *buf, size_t cap);
+
+/* On patient-view, true when m's course began established_days or more before today;
+ * since gets its first day. False on order hooks and when the start is unknown. */
+bool facts_established(const struct patient_view *v, const struct view_med *m,
+                       const struct rule_thresholds *th, char *since, size_t cap);
 
 /* "2026-11-20", or "an unknown date". */
 void facts_day(long day, char *buf, size_t cap);

@@ -2,7 +2,11 @@
  *
  * RULES.md: IBM is not steroid-responsive (Cochrane 2015; seeds 001, 004). Above
  * 10 mg/day prednisone-equivalent the card adds the rapid 4-8 week taper. A trial with
- * methotrexate is offered as an override reason, not as a suggestion.
+ * methotrexate is offered as an override reason, not as a suggestion. At <= 10 mg/day
+ * with methotrexate on board (the low-dose regimen seed 004 allows for active
+ * inflammation) the card is info. A step of a taper that is already reducing (the order
+ * before it in the course was higher, or a written taper past a higher step) does not
+ * fire again.
  */
 #include "rules/facts.h"
 #include "rules/rules.h"
@@ -10,13 +14,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* True when gc is a reducing step of a taper: the order before it in its course gave more,
+ * or its own written taper has come down from a higher step. */
+static bool reducing(const struct patient_view *v, const struct view_med *gc)
+{
+    const struct view_med *p = view_course_prev(v, gc);
+    if (gc->pred_mg_per_day >= 0 && p != NULL && p->pred_mg_per_day > gc->pred_mg_per_day)
+        return true;
+    int now = gc->current_step;
+    return gc->steps > 1 && now > 0 && now < VIEW_STEPS_MAX && gc->step[now].pred_mg_per_day >= 0 &&
+           gc->step[now].pred_mg_per_day < gc->step[0].pred_mg_per_day;
+}
+
 int rule_ibm_steroid(const struct rule_ctx *ctx, struct card_list *out)
 {
     const struct patient_view *v = ctx->view;
     if ((v->iim & IIM_IBM) == 0)
         return 0;
     const struct view_med *gc = facts_trigger_gc(v);
-    if (gc == NULL)
+    if (gc == NULL || reducing(v, gc))
         return 0;
 
     double total = view_pred_total(v);
@@ -36,8 +52,13 @@ int rule_ibm_steroid(const struct rule_ctx *ctx, struct card_list *out)
         {"order", gc->label},        {"dose_detail", dose_detail},
         {"action", facts_action(v)}, {"taper", taper != NULL ? taper : ""},
     };
-    struct card *c = card_add(out, ctx, "indicator", "summary", "detail", vars,
-                              (int)(sizeof vars / sizeof vars[0]));
+    /* the low-dose regimen with methotrexate: info at most */
+    bool low_mtx = pred >= 0 && pred <= ctx->th->ibm_taper_above_mg_per_day &&
+                   view_find(v, DC_METHOTREXATE, false) != NULL;
+    struct card *c = low_mtx ? card_add(out, ctx, "indicator_low_mtx", "summary_low_mtx",
+                                        "detail_low_mtx", vars, (int)(sizeof vars / sizeof vars[0]))
+                             : card_add(out, ctx, "indicator", "summary", "detail", vars,
+                                        (int)(sizeof vars / sizeof vars[0]));
     free(taper);
     return c != NULL ? 0 : -1;
 }

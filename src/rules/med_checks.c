@@ -38,7 +38,21 @@ int rule_mtx_folic_acid(const struct rule_ctx *ctx, struct card_list *out)
     const struct view_med *mtx = facts_trigger(v, DC_METHOTREXATE);
     if (v->iim == 0 || mtx == NULL || view_find(v, DC_FOLIC_ACID, false) != NULL)
         return 0;
-    return order_card(ctx, out, mtx, "folic_acid");
+    char since[16];
+    if (!facts_established(v, mtx, ctx->th, since, sizeof since))
+        return order_card(ctx, out, mtx, "folic_acid");
+    const struct tvar vars[] = {
+        {"order", mtx->label},
+        {"condition", v->iim_label},
+        {"action", facts_action(v)},
+        {"since", since},
+    };
+    struct card *c = card_add(out, ctx, "indicator", "summary_established", "detail_established",
+                              vars, (int)(sizeof vars / sizeof vars[0]));
+    if (c == NULL)
+        return -1;
+    card_suggest(c, "folic_acid", true);
+    return 0;
 }
 
 /* An active statin (on the record, not being ordered) or NULL. */

@@ -149,7 +149,10 @@ int rule_mtx_baseline(const struct rule_ctx *ctx, struct card_list *out)
     if (v->iim == 0 || mtx == NULL)
         return 0;
     assess(ctx, &b);
-    bool female = facts_female_childbearing(v, ctx->th);
+    char pregnancy[FACT_MAX];
+    /* pregnant: teratogen-pregnancy speaks; contraception is no longer the point */
+    bool female = facts_female_childbearing(v, ctx->th) &&
+                  !facts_pregnant(v, ctx->th, pregnancy, sizeof pregnancy);
     bool abnormal = b.abnormal[0] != '\0';
     if (b.n_missing == 0 && !female && !abnormal && b.unread[0] == '\0')
         return 0;

@@ -41,6 +41,8 @@ struct rule_thresholds {
     double liver_uln_u_l;            /* the upper limit when a result gives no range */
     double tpmt_low_u_ml;            /* TPMT activity under this (U/mL): low, reduce */
     double tpmt_deficient_u_ml;      /* under this: deficient, avoid */
+    double pregnancy_hcg_days;       /* a positive hCG this recent is a pregnancy */
+    double established_days;         /* patient-view: a therapy this old is established */
 };
 
 /* One rule's settings: its entry in hooks/rules.json (borrowed from the loaded tree). */

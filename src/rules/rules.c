@@ -20,6 +20,7 @@ const struct rule rules_table[] = {
      rule_steroid_dose_range},
     {"mtx-folic-acid", RULE_ALL_HOOKS, COND_MEDS, rule_mtx_folic_acid},
     {"mtx-weekly", RULE_ALL_HOOKS, DATA_CONDITIONS, rule_mtx_weekly},
+    {"teratogen-pregnancy", RULE_ALL_HOOKS, DATA_CONDITIONS, rule_teratogen_pregnancy},
     {"mtx-baseline", RULE_ALL_HOOKS, COND_MEDS | DATA_PATIENT | DATA_OBSERVATIONS,
      rule_mtx_baseline},
     {"aza-tpmt", RULE_ALL_HOOKS, COND_MEDS | DATA_OBSERVATIONS, rule_aza_tpmt},

@@ -14,6 +14,7 @@ int rule_mtx_baseline(const struct rule_ctx *ctx, struct card_list *out);
 int rule_aza_tpmt(const struct rule_ctx *ctx, struct card_list *out);
 int rule_statin_imnm(const struct rule_ctx *ctx, struct card_list *out);
 int rule_mtx_weekly(const struct rule_ctx *ctx, struct card_list *out);
+int rule_teratogen_pregnancy(const struct rule_ctx *ctx, struct card_list *out);
 int rule_anti_tnf_myositis(const struct rule_ctx *ctx, struct card_list *out);
 int rule_bone_protection(const struct rule_ctx *ctx, struct card_list *out);
 int rule_ivig_plasmapheresis(const struct rule_ctx *ctx, struct card_list *out);

@@ -150,6 +150,8 @@ static int load_thresholds(struct rules_conf *rc, const char *path, struct myocd
         {"liver_uln_u_l", &rc->th.liver_uln_u_l},
         {"tpmt_low_u_ml", &rc->th.tpmt_low_u_ml},
         {"tpmt_deficient_u_ml", &rc->th.tpmt_deficient_u_ml},
+        {"pregnancy_hcg_days", &rc->th.pregnancy_hcg_days},
+        {"established_days", &rc->th.established_days},
     };
     const struct {
         const char *key;

@@ -7,28 +7,44 @@
  * an agent given in cycles does while its effect lasts); one whose route and form say
  * nothing does not silence the card, which names it. A course for another condition or a
  * single dose is not myositis treatment (facts_trigger_gc). With TPMT low or deficient on
- * record, azathioprine is not suggested.
+ * record, azathioprine is not suggested; with a pregnancy recorded, neither methotrexate nor
+ * mycophenolate; a woman of child-bearing age offered either is told they are teratogenic.
  */
 #include "rules/facts.h"
 #include "rules/rules.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
+/* True when a test of kind is neither on record nor ordered with the drug. */
+static bool missing(const struct patient_view *v, enum lab_kind kind)
+{
+    return !v->labs[kind].present && !(v->lab_ordered & (1u << kind));
+}
+
 /* Picks the suggestions: methotrexate first, except for children (SC dosing per m2),
- * ILD (mycophenolate) and women of child-bearing age (azathioprine: not teratogenic). */
+ * ILD (mycophenolate) and women of child-bearing age (azathioprine: not teratogenic).
+ * With a pregnancy recorded neither methotrexate nor mycophenolate is offered; with TPMT
+ * low or deficient, azathioprine is not. An agent whose screening is not on record comes
+ * with its tests (hepatitis B/C and liver tests; TPMT). */
 static void suggest(struct card *c, const struct patient_view *v, const struct rule_thresholds *th,
-                    bool tpmt_low)
+                    bool tpmt_low, bool pregnant)
 {
     bool child = facts_is_child(v, th);
     bool ild = (v->cond_flags & COND_ILD) != 0;
     bool female = facts_female_childbearing(v, th);
-    card_suggest(c, child ? "methotrexate_child" : "methotrexate", !child && !ild && !female);
+    bool unscreened = missing(v, LAB_HBSAG) || missing(v, LAB_HBC) || missing(v, LAB_HCV) ||
+                      (missing(v, LAB_LIVER) && missing(v, LAB_AST));
+    const char *mtx = child        ? "methotrexate_child"
+                      : unscreened ? "methotrexate_with_tests"
+                                   : "methotrexate";
+    if (!pregnant)
+        card_suggest(c, mtx, child || (!ild && !female));
     if (!tpmt_low)
-        card_suggest(c, "azathioprine", female && !ild && !child);
-    if (!child) /* its 500 mg twice daily is an adult dose */
+        card_suggest(c, missing(v, LAB_TPMT) ? "azathioprine_with_tpmt" : "azathioprine",
+                     !child && (pregnant || (female && !ild)));
+    if (!child && !pregnant) /* its 500 mg twice daily is an adult dose */
         card_suggest(c, "mycophenolate", ild);
-    else
-        c->recommended = 0;
 }
 
 /* True when TPMT on record is low or deficient (view_lab_tpmt). */
@@ -39,27 +55,33 @@ static bool tpmt_low(const struct rule_ctx *ctx)
     return f == FINDING_ABNORMAL || f == FINDING_SEVERE;
 }
 
-/* The detail's extra paragraphs: the patient's circumstance (IMNM, child, ILD, a woman of
- * child-bearing age), an agent of unknown form, low TPMT. Owned by the caller; NULL when
+/* The detail's extra paragraphs: the patient's circumstance (IMNM, child, ILD), the
+ * teratogens offered to a woman of child-bearing age or a recorded pregnancy, an agent of
+ * unknown form, low TPMT. pregnancy: the evidence, or "". Owned by the caller; NULL when
  * out of memory. */
-static char *extras(const struct rule_ctx *ctx, const struct view_med *unknown, bool low)
+static char *extras(const struct rule_ctx *ctx, const struct view_med *unknown, bool low,
+                    const char *pregnancy)
 {
     const struct patient_view *v = ctx->view;
-    const char *first = (v->iim & IIM_IMNM)                     ? "extra_imnm"
-                        : facts_is_child(v, ctx->th)            ? "extra_child"
-                        : (v->cond_flags & COND_ILD)            ? "extra_ild"
+    const char *first = (v->iim & IIM_IMNM)          ? "extra_imnm"
+                        : facts_is_child(v, ctx->th) ? "extra_child"
+                        : (v->cond_flags & COND_ILD) ? "extra_ild"
+                                                     : NULL;
+    const char *women = pregnancy[0] != '\0'                    ? "extra_pregnant"
                         : facts_female_childbearing(v, ctx->th) ? "extra_female"
                                                                 : NULL;
     const struct tvar vars[] = {
         {"first", first != NULL ? rule_text(ctx->conf, first) : ""},
+        {"women", women != NULL ? rule_text(ctx->conf, women) : ""},
         {"unknown", unknown != NULL ? rule_text(ctx->conf, "extra_agent_unknown") : ""},
         {"tpmt", low ? rule_text(ctx->conf, "extra_tpmt_low") : ""},
     };
-    char *joined = tmpl_fill("{first}{unknown}{tpmt}", vars, 3);
-    if (joined == NULL || unknown == NULL)
-        return joined;
-    const struct tvar agent[] = {{"agent", unknown->label}};
-    char *filled = tmpl_fill(joined, agent, 1);
+    char *joined = tmpl_fill("{first}{women}{unknown}{tpmt}", vars, 4);
+    if (joined == NULL)
+        return NULL;
+    const struct tvar facts[] = {{"agent", unknown != NULL ? unknown->label : ""},
+                                 {"pregnancy", pregnancy}};
+    char *filled = tmpl_fill(joined, facts, 2);
     free(joined);
     return filled;
 }
@@ -75,11 +97,18 @@ int rule_steroid_monotherapy(const struct rule_ctx *ctx, struct card_list *out)
 
     bool imnm = (v->iim & IIM_IMNM) != 0;
     bool low = tpmt_low(ctx);
+    char pregnancy[FACT_MAX];
+    bool pregnant = facts_pregnant(v, ctx->th, pregnancy, sizeof pregnancy);
     char dose[48];
     char dose_detail[FACT_MAX];
     rule_fmt_dose(gc->mg_per_day, dose, sizeof dose);
     facts_dose_detail(gc, dose_detail, sizeof dose_detail);
-    char *extra = extras(ctx, facts_agent_unknown(v), low);
+    char since[16], days[16];
+    bool established = facts_established(v, gc, ctx->th, since, sizeof since);
+    snprintf(days, sizeof days, "%ld",
+             established ? v->today - (gc->course_start >= 0 ? gc->course_start : gc->start_day)
+                         : 0L);
+    char *extra = extras(ctx, facts_agent_unknown(v), low, pregnancy);
     if (extra == NULL)
         return -1;
     const struct tvar vars[] = {
@@ -90,13 +119,18 @@ int rule_steroid_monotherapy(const struct rule_ctx *ctx, struct card_list *out)
         {"condition", v->iim_label},
         {"action", facts_action(v)},
         {"extra", extra},
+        {"since", since},
+        {"days", days},
     };
-    struct card *c =
-        card_add(out, ctx, imnm ? "indicator_imnm" : "indicator", imnm ? "summary_imnm" : "summary",
-                 "detail", vars, (int)(sizeof vars / sizeof vars[0]));
+    /* on patient-view, a course of weeks: "add one now", not "start on day one" */
+    const char *summary = imnm ? (established ? "summary_imnm_established" : "summary_imnm")
+                               : (established ? "summary_established" : "summary");
+    struct card *c = card_add(out, ctx, imnm ? "indicator_imnm" : "indicator", summary,
+                              established ? "detail_established" : "detail", vars,
+                              (int)(sizeof vars / sizeof vars[0]));
     free(extra);
     if (c == NULL)
         return -1;
-    suggest(c, v, ctx->th, low);
+    suggest(c, v, ctx->th, low, pregnant);
     return 0;
 }
