@@ -107,6 +107,47 @@ static char *suggestion_text(const char *tmpl, const char *patient_json, const c
     return capbuf_take(&b, NULL);
 }
 
+/* text with every occurrence of pattern replaced by value. Owned; NULL when out of memory. */
+static char *replace_all(const char *text, const char *pattern, const char *value)
+{
+    struct capbuf b = {.max = SIZE_MAX};
+    size_t plen = strlen(pattern);
+    bool ok = capbuf_reserve(&b, strlen(text) + 1);
+    for (const char *p = text; ok && *p != '\0';) {
+        const char *hit = strstr(p, pattern);
+        size_t keep = hit != NULL ? (size_t)(hit - p) : strlen(p);
+        ok = capbuf_add(&b, p, keep);
+        p += keep;
+        if (ok && hit != NULL) {
+            ok = capbuf_add(&b, value, strlen(value));
+            p += plen;
+        }
+    }
+    if (!ok || b.data == NULL) {
+        capbuf_free(&b);
+        return NULL;
+    }
+    return capbuf_take(&b, NULL);
+}
+
+/* The suggestion text with the card's figures in place: "\"{name}\"" (a whole JSON string)
+ * becomes the bare number, "{name}" inside a string its text. Owned; NULL when out of
+ * memory. */
+static char *with_vars(const struct card *c, char *text)
+{
+    for (int i = 0; text != NULL && i < c->n_vars; i++) {
+        char quoted[CARD_VAR_NAME + 4], bare[CARD_VAR_NAME + 2];
+        snprintf(quoted, sizeof quoted, "\"{%s}\"", c->vars[i].name);
+        snprintf(bare, sizeof bare, "{%s}", c->vars[i].name);
+        char *a = replace_all(text, quoted, c->vars[i].value);
+        char *b = a != NULL ? replace_all(a, bare, c->vars[i].value) : NULL;
+        free(text);
+        free(a);
+        text = b;
+    }
+    return text;
+}
+
 static json_object *suggestions(const struct card *c, const struct rules_conf *rc,
                                 const char *patient_json)
 {
@@ -119,8 +160,8 @@ static json_object *suggestions(const struct card *c, const struct rules_conf *r
         if (tmpl == NULL)
             continue;
         rand_uuid(uuid);
-        json_object *s =
-            raw_json(suggestion_text(tmpl, patient_json, uuid, any || i == c->recommended));
+        json_object *s = raw_json(
+            with_vars(c, suggestion_text(tmpl, patient_json, uuid, any || i == c->recommended)));
         if (s != NULL)
             json_object_array_add(arr, s);
     }

@@ -99,4 +99,8 @@ double dose_quantity_mg(const json_object *quantity);
 /* Body weight in kg from a Quantity in kg, g or [lb_av]/lb. < 0 when unknown. */
 double dose_weight_kg(const json_object *quantity);
 
+/* A body height Quantity in cm (cm, m, mm, [in_i]); < 0 when the unit is unknown or the
+ * value is not a plausible human height. */
+double dose_height_cm(const json_object *quantity);
+
 #endif

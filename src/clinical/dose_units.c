@@ -25,6 +25,8 @@
 #define KG_PER_G 0.001
 #define KG_PER_LB 0.45359237 /* the international avoirdupois pound */
 #define WEIGHT_MAX_KG 700.0  /* above any recorded human weight: a unit or entry error */
+#define HEIGHT_MIN_CM 20.0   /* below a newborn's length: a unit or entry error */
+#define HEIGHT_MAX_CM 275.0  /* above any recorded human height */
 #define TEXT_MAX_DIGITS 12   /* a longer digit run in drug text is not a strength */
 #define DECIMAL_BASE 10.0
 
@@ -82,6 +84,16 @@ static const struct weight_alias weight_units[] = {
     {"kg", KG_PER_KG},  {"kilogram", KG_PER_KG}, {"kilograms", KG_PER_KG}, {"g", KG_PER_G},
     {"gram", KG_PER_G}, {"grams", KG_PER_G},     {"[lb_av]", KG_PER_LB},   {"lb", KG_PER_LB},
     {"lbs", KG_PER_LB}, {"pound", KG_PER_LB},    {"pounds", KG_PER_LB},
+};
+
+struct height_alias {
+    const char *name;
+    double cm; /* cm per unit */
+};
+
+static const struct height_alias height_units[] = {
+    {"cm", 1.0},      {"centimeter", 1.0}, {"centimeters", 1.0}, {"m", 100.0},     {"mm", 0.1},
+    {"[in_i]", 2.54}, {"in", 2.54},        {"inch", 2.54},       {"inches", 2.54},
 };
 
 /* Mass words in drug text ("20 MG", "1 G", "100 MCG"); longest first. */
@@ -250,6 +262,30 @@ double dose_weight_kg(const json_object *quantity)
         return -1;
     kg *= value;
     return kg <= WEIGHT_MAX_KG ? kg : -1;
+}
+
+static double height_unit_cm(const char *name)
+{
+    for (size_t i = 0; name != NULL && i < sizeof height_units / sizeof height_units[0]; i++)
+        if (strcasecmp(name, height_units[i].name) == 0)
+            return height_units[i].cm;
+    return -1;
+}
+
+static bool height_unit_known(const char *name)
+{
+    return height_unit_cm(name) > 0;
+}
+
+double dose_height_cm(const json_object *quantity)
+{
+    double value = 0;
+    double cm = height_unit_cm(unit_name(quantity, height_unit_known));
+    if (quantity == NULL || cm <= 0 ||
+        dose_read_positive(quantity, "value", &value) != DOSE_READ_OK)
+        return -1;
+    cm *= value;
+    return cm >= HEIGHT_MIN_CM && cm <= HEIGHT_MAX_CM ? cm : -1;
 }
 
 /* mg per tablet/capsule/mL of a Ratio: numerator in mg/g/ug over a denominator that is a

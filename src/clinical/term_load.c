@@ -194,9 +194,9 @@ static int set_sulfa(struct code_entry *e, const void *arg)
 }
 
 static const struct name_bit lab_kinds[] = {
-    {"iga", LAB_IGA},     {"weight", LAB_WEIGHT}, {"tpmt", LAB_TPMT},
-    {"hbsag", LAB_HBSAG}, {"hbc", LAB_HBC},       {"hcv", LAB_HCV},
-    {"liver", LAB_LIVER}, {"dxa", LAB_DXA},       {"ast", LAB_AST}, {"hcg", LAB_HCG},
+    {"iga", LAB_IGA}, {"weight", LAB_WEIGHT}, {"tpmt", LAB_TPMT},     {"hbsag", LAB_HBSAG},
+    {"hbc", LAB_HBC}, {"hcv", LAB_HCV},       {"liver", LAB_LIVER},   {"dxa", LAB_DXA},
+    {"ast", LAB_AST}, {"hcg", LAB_HCG},       {"height", LAB_HEIGHT},
 };
 
 static const struct name_bit proc_kinds[] = {{"plasmapheresis", PROC_PLASMAPHERESIS},

@@ -64,6 +64,7 @@ enum lab_kind {
     LAB_DXA,    /* bone density (DXA T-score) */
     LAB_AST,    /* AST */
     LAB_HCG,    /* hCG (pregnancy test) */
+    LAB_HEIGHT, /* body height */
     LAB_KIND_COUNT
 };
 

@@ -250,9 +250,12 @@ static void set_number(const struct terminology *t, enum lab_kind kind, enum lab
 }
 
 /* A weight must be a plain number in a weight unit (dose_weight_kg): never a bound. */
-static void read_weight(const json_object *q, enum lab_read cmp, struct view_lab *lab)
+static void read_weight(const json_object *q, enum lab_read cmp, enum lab_kind kind,
+                        struct view_lab *lab)
 {
-    double kg = cmp == LAB_READ_EXACT ? dose_weight_kg(q) : -1;
+    double kg = cmp != LAB_READ_EXACT ? -1
+                : kind == LAB_HEIGHT  ? dose_height_cm(q)
+                                      : dose_weight_kg(q);
     json_get_num(q, "value", &lab->raw_value);
     if (kg <= 0) {
         set_unknown(lab, LAB_WHY_SHAPE);
@@ -281,8 +284,8 @@ static void read_quantity(const struct terminology *t, enum lab_kind kind, const
         set_unknown(lab, LAB_WHY_SHAPE);
         return;
     }
-    if (kind == LAB_WEIGHT) {
-        read_weight(q, cmp, lab);
+    if (kind == LAB_WEIGHT || kind == LAB_HEIGHT) {
+        read_weight(q, cmp, kind, lab);
         return;
     }
     bool has_code = trim_copy(json_get_str(q, "code"), false, code, sizeof code);
@@ -302,8 +305,9 @@ static void read_string(const struct terminology *t, enum lab_kind kind, const c
     char text[LAB_TEXT_MAX];
     char unit[VIEW_LAB_UNIT_MAX];
     double raw = 0;
-    if (kind == LAB_WEIGHT || !trim_copy(s, false, text, sizeof text)) {
-        set_unknown(lab, s != NULL && kind != LAB_WEIGHT ? LAB_WHY_TEXT : LAB_WHY_SHAPE);
+    bool body = kind == LAB_WEIGHT || kind == LAB_HEIGHT;
+    if (body || !trim_copy(s, false, text, sizeof text)) {
+        set_unknown(lab, s != NULL && !body ? LAB_WHY_TEXT : LAB_WHY_SHAPE);
         return;
     }
     const char *p = text;
@@ -347,7 +351,8 @@ static void read_value(const struct terminology *t, enum lab_kind kind, const js
         read_quantity(t, kind, q, lab);
     else if (json_object_object_get_ex(obs, "valueString", &member))
         read_string(t, kind, json_get_str(obs, "valueString"), lab);
-    else if (kind != LAB_WEIGHT && json_object_object_get_ex(obs, "valueInteger", &member) &&
+    else if (kind != LAB_WEIGHT && kind != LAB_HEIGHT &&
+             json_object_object_get_ex(obs, "valueInteger", &member) &&
              json_object_is_type(member, json_type_int) && json_object_get_int64(member) >= 0)
         set_number(t, kind, LAB_READ_EXACT, (double)json_object_get_int64(member), NULL, lab);
     else

@@ -152,3 +152,12 @@ void rule_fmt_dose(double mg_per_day, char *buf, size_t cap)
     else
         snprintf(buf, cap, "%.1f mg/day", mg_per_day);
 }
+
+void card_suggest_var(struct card *c, const char *name, double value)
+{
+    if (c->n_vars >= CARD_VARS_MAX || strlen(name) >= CARD_VAR_NAME)
+        return;
+    snprintf(c->vars[c->n_vars].name, CARD_VAR_NAME, "%s", name);
+    snprintf(c->vars[c->n_vars].value, CARD_VAR_VALUE, "%g", value);
+    c->n_vars++;
+}

@@ -52,6 +52,10 @@ struct rule_conf {
     json_object *obj;
 };
 
+#define CARD_VARS_MAX 4
+#define CARD_VAR_NAME 24
+#define CARD_VAR_VALUE 24
+
 struct card {
     const char *rule_id;
     const char *indicator; /* "info" | "warning" | "critical" */
@@ -62,6 +66,14 @@ struct card {
     int recommended;          /* index into suggestions, or -1 */
     const char *override_key; /* key of the override reasons list */
     const char *selection;    /* selectionBehavior: at-most-one | any */
+    /* figures of this patient for the suggestions' "{name}" placeholders (a child's dose):
+     * "{name}" as a whole JSON string becomes the bare value (a number), inside a string
+     * the value's text (card_suggest_var) */
+    struct {
+        char name[CARD_VAR_NAME];
+        char value[CARD_VAR_VALUE];
+    } vars[CARD_VARS_MAX];
+    int n_vars;
     const struct rule_conf *conf;
 };
 
@@ -114,6 +126,11 @@ struct card *card_add(struct card_list *out, const struct rule_ctx *ctx, const c
 
 /* Adds a suggestion key to a card; recommended marks it isRecommended. */
 void card_suggest(struct card *c, const char *key, bool recommended);
+
+/* Sets the suggestions' placeholder "{name}" to the number value (%g); a name too long or
+ * a full table is ignored, and the placeholder stays (the caller offers such suggestions
+ * only with their figures). */
+void card_suggest_var(struct card *c, const char *name, double value);
 
 void card_list_free(struct card_list *list);
 

@@ -13,8 +13,53 @@
 #include "rules/facts.h"
 #include "rules/rules.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+/* A child's weekly methotrexate: 15 mg/m2 of body surface area (Mosteller: the square root
+ * of height in cm x weight in kg / 3600), from the latest height and weight on record. */
+struct child_dose {
+    bool known;
+    double height_cm, weight_kg, bsa_m2, mg; /* mg rounded to 0.5 */
+    const char *missing;                     /* "height", "weight", "height and weight" */
+};
+
+static void child_dose(const struct patient_view *v, struct child_dose *d)
+{
+    const struct view_lab *h = &v->labs[LAB_HEIGHT];
+    const struct view_lab *w = &v->labs[LAB_WEIGHT];
+    bool has_h = h->read == LAB_READ_EXACT && h->value > 0;
+    bool has_w = w->read == LAB_READ_EXACT && w->value > 0;
+    *d = (struct child_dose){false, -1, -1, -1, -1, NULL};
+    if (!has_h || !has_w) {
+        d->missing = !has_h && !has_w ? "height and weight" : !has_h ? "height" : "weight";
+        return;
+    }
+    d->known = true;
+    d->height_cm = round(h->value);
+    d->weight_kg = round(w->value * 10) / 10;
+    d->bsa_m2 = round(sqrt(h->value * w->value / 3600.0) * 100) / 100;
+    d->mg = round(15.0 * d->bsa_m2 * 2) / 2;
+}
+
+/* The sentence on a child's dose: computed, or what is missing. Owned; NULL when out of
+ * memory. */
+static char *child_dose_text(const struct rule_ctx *ctx, const struct child_dose *d)
+{
+    char bsa[16], mg[16], h[16], w[16];
+    snprintf(bsa, sizeof bsa, "%g", d->bsa_m2);
+    snprintf(mg, sizeof mg, "%g", d->mg);
+    snprintf(h, sizeof h, "%g", d->height_cm);
+    snprintf(w, sizeof w, "%g", d->weight_kg);
+    const struct tvar vars[] = {{"bsa_m2", bsa},
+                                {"mtx_child_mg", mg},
+                                {"height_cm", h},
+                                {"weight_kg", w},
+                                {"missing", d->missing != NULL ? d->missing : ""}};
+    return tmpl_fill(rule_text(ctx->conf, d->known ? "child_dose_computed" : "child_dose_missing"),
+                     vars, 5);
+}
 
 /* True when a test of kind is neither on record nor ordered with the drug. */
 static bool missing(const struct patient_view *v, enum lab_kind kind)
@@ -35,11 +80,19 @@ static void suggest(struct card *c, const struct patient_view *v, const struct r
     bool female = facts_female_childbearing(v, th);
     bool unscreened = missing(v, LAB_HBSAG) || missing(v, LAB_HBC) || missing(v, LAB_HCV) ||
                       (missing(v, LAB_LIVER) && missing(v, LAB_AST));
-    const char *mtx = child        ? "methotrexate_child"
+    struct child_dose d;
+    child_dose(v, &d);
+    const char *mtx = child        ? (d.known ? "methotrexate_child_dosed" : "methotrexate_child")
                       : unscreened ? "methotrexate_with_tests"
                                    : "methotrexate";
     if (!pregnant)
         card_suggest(c, mtx, child || (!ild && !female));
+    if (!pregnant && child && d.known) {
+        card_suggest_var(c, "mtx_child_mg", d.mg);
+        card_suggest_var(c, "bsa_m2", d.bsa_m2);
+        card_suggest_var(c, "height_cm", d.height_cm);
+        card_suggest_var(c, "weight_kg", d.weight_kg);
+    }
     if (!tpmt_low)
         card_suggest(c, missing(v, LAB_TPMT) ? "azathioprine_with_tpmt" : "azathioprine",
                      !child && (pregnant || (female && !ild)));
@@ -79,10 +132,15 @@ static char *extras(const struct rule_ctx *ctx, const struct view_med *unknown, 
     char *joined = tmpl_fill("{first}{women}{unknown}{tpmt}", vars, 4);
     if (joined == NULL)
         return NULL;
+    struct child_dose d;
+    child_dose(v, &d);
+    char *dose = child_dose_text(ctx, &d);
     const struct tvar facts[] = {{"agent", unknown != NULL ? unknown->label : ""},
-                                 {"pregnancy", pregnancy}};
-    char *filled = tmpl_fill(joined, facts, 2);
+                                 {"pregnancy", pregnancy},
+                                 {"child_dose", dose != NULL ? dose : ""}};
+    char *filled = dose != NULL ? tmpl_fill(joined, facts, 3) : NULL;
     free(joined);
+    free(dose);
     return filled;
 }
 
