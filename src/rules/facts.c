@@ -143,6 +143,23 @@ bool facts_pregnant(const struct patient_view *v, const struct rule_thresholds *
     return false;
 }
 
+void facts_body_size(const struct patient_view *v, struct body_size *out)
+{
+    const struct view_lab *h = &v->labs[LAB_HEIGHT];
+    const struct view_lab *w = &v->labs[LAB_WEIGHT];
+    bool has_h = h->read == LAB_READ_EXACT && h->value > 0;
+    bool has_w = w->read == LAB_READ_EXACT && w->value > 0;
+    *out = (struct body_size){false, -1, -1, -1, NULL};
+    if (!has_h || !has_w) {
+        out->missing = !has_h && !has_w ? "height and weight" : !has_h ? "height" : "weight";
+        return;
+    }
+    out->known = true;
+    out->height_cm = round(h->value);
+    out->weight_kg = round(w->value * 10) / 10;
+    out->bsa_m2 = round(sqrt(h->value * w->value / 3600.0) * 100) / 100;
+}
+
 bool facts_female_childbearing(const struct patient_view *v, const struct rule_thresholds *th)
 {
     return v->sex == 'f' && v->age_years >= th->childbearing_age_min_years &&

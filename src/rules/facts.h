@@ -32,6 +32,15 @@ bool facts_is_child(const struct patient_view *v, const struct rule_thresholds *
 bool facts_pregnant(const struct patient_view *v, const struct rule_thresholds *th, char *buf,
                     size_t cap);
 
+/* A body's size for doses per m2: the latest height and weight on record, and the body
+ * surface area by Mosteller (the square root of cm x kg / 3600), rounded to 0.01 m2. */
+struct body_size {
+    bool known;                          /* both measures read */
+    double height_cm, weight_kg, bsa_m2; /* height to 1 cm, weight to 0.1 kg; < 0 unknown */
+    const char *missing;                 /* "height", "weight", "height and weight"; static */
+};
+void facts_body_size(const struct patient_view *v, struct body_size *out);
+
 /* Female aged 12-50 (child-bearing potential as the guidance puts it). */
 bool facts_female_childbearing(const struct patient_view *v, const struct rule_thresholds *th);
 

@@ -17,6 +17,7 @@
 #include "rules/facts.h"
 #include "rules/rules.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,24 +221,72 @@ static void facts_sentence(const struct rule_ctx *ctx, const struct pjp_risk *r,
              course, r->other != NULL ? " together with " : "", r->other != NULL ? partner : "");
 }
 
-/* The detail's closing notes: the allergy list, and methotrexate's interaction with
- * TMP-SMX. Owned by the caller; NULL when out of memory. */
-static char *extra_notes(const struct rule_ctx *ctx, bool mtx)
+/* A child's TMP-SMX: trimethoprim 150 mg/m2/day in two doses (at most 320 mg/day), from
+ * the body surface area; mg per dose rounded to 1 mg. */
+struct child_tmp {
+    struct body_size body;
+    double tmp_mg, smx_mg; /* per dose; < 0 unknown */
+};
+
+#define TMP_MG_M2_DAY 150.0
+#define TMP_MAX_MG_DAY 320.0
+
+static void child_tmp(const struct patient_view *v, struct child_tmp *c)
 {
+    facts_body_size(v, &c->body);
+    c->tmp_mg = c->smx_mg = -1;
+    if (!c->body.known)
+        return;
+    double day = TMP_MG_M2_DAY * c->body.bsa_m2;
+    c->tmp_mg = round((day < TMP_MAX_MG_DAY ? day : TMP_MAX_MG_DAY) / 2);
+    c->smx_mg = c->tmp_mg * 5;
+}
+
+/* The detail's closing notes: the allergy list, methotrexate's interaction with TMP-SMX,
+ * and a child's dose (c, or NULL for an adult). Owned by the caller; NULL when out of
+ * memory. */
+static char *extra_notes(const struct rule_ctx *ctx, bool mtx, const struct child_tmp *c)
+{
+    char bsa[16], h[16], w[16], tmp[16];
+    const char *child = "";
+    if (c != NULL) {
+        snprintf(bsa, sizeof bsa, "%g", c->body.bsa_m2);
+        snprintf(h, sizeof h, "%g", c->body.height_cm);
+        snprintf(w, sizeof w, "%g", c->body.weight_kg);
+        snprintf(tmp, sizeof tmp, "%g", c->tmp_mg);
+        child = rule_text(ctx->conf, c->body.known ? "extra_child_dosed" : "extra_child_missing");
+    }
     const struct tvar vars[] = {
         {"allergy", allergy_note(ctx)},
         {"mtx", mtx ? rule_text(ctx->conf, "extra_mtx") : ""},
+        {"child", child},
     };
-    return tmpl_fill("{allergy}{mtx}", vars, 2);
+    char *joined = tmpl_fill("{allergy}{mtx}{child}", vars, 3);
+    if (joined == NULL || c == NULL)
+        return joined;
+    const struct tvar figures[] = {{"bsa_m2", bsa},
+                                   {"height_cm", h},
+                                   {"weight_kg", w},
+                                   {"tmp_dose_mg", tmp},
+                                   {"missing", c->body.missing != NULL ? c->body.missing : ""}};
+    char *filled = tmpl_fill(joined, figures, 5);
+    free(joined);
+    return filled;
 }
 
-static void suggest(struct card *c, const struct rule_ctx *ctx, bool mtx)
+static void suggest(struct card *c, const struct rule_ctx *ctx, bool mtx,
+                    const struct child_tmp *child)
 {
     const struct patient_view *v = ctx->view;
     if (v->sulfonamide_allergy) {
         card_suggest(c, "atovaquone", true);
-    } else if (facts_is_child(v, ctx->th)) {
-        card_suggest(c, "tmp_smx_child", true); /* adult tablet regimens do not fit */
+    } else if (child != NULL && child->body.known) {
+        card_suggest(c, "tmp_smx_child_dosed", true); /* adult tablet regimens do not fit */
+        card_suggest_var(c, "tmp_dose_mg", child->tmp_mg);
+        card_suggest_var(c, "smx_dose_mg", child->smx_mg);
+        card_suggest_var(c, "bsa_m2", child->body.bsa_m2);
+    } else if (child != NULL) {
+        card_suggest(c, "tmp_smx_child", true);
     } else {
         card_suggest(c, "tmp_smx_ds", true);
         card_suggest(c, "tmp_smx_ss", false);
@@ -268,7 +317,11 @@ int rule_pjp_prophylaxis(const struct rule_ctx *ctx, struct card_list *out)
     snprintf(combo_days, sizeof combo_days, "%g", th->pjp_combo_min_days);
     facts_sentence(ctx, &r, facts, sizeof facts);
     bool mtx = view_find(v, DC_METHOTREXATE, false) != NULL;
-    char *extra = extra_notes(ctx, mtx);
+    struct child_tmp child;
+    bool is_child = facts_is_child(v, th);
+    if (is_child)
+        child_tmp(v, &child);
+    char *extra = extra_notes(ctx, mtx, is_child && !v->sulfonamide_allergy ? &child : NULL);
     if (extra == NULL)
         return -1;
     struct tvar vars[] = {
@@ -294,6 +347,6 @@ int rule_pjp_prophylaxis(const struct rule_ctx *ctx, struct card_list *out)
     free(extra);
     if (c == NULL)
         return -1;
-    suggest(c, ctx, mtx);
+    suggest(c, ctx, mtx, is_child ? &child : NULL);
     return 0;
 }

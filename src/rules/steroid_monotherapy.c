@@ -17,8 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* A child's weekly methotrexate: 15 mg/m2 of body surface area (Mosteller: the square root
- * of height in cm x weight in kg / 3600), from the latest height and weight on record. */
+/* A child's weekly methotrexate: 15 mg/m2 of body surface area (facts_body_size). */
 struct child_dose {
     bool known;
     double height_cm, weight_kg, bsa_m2, mg; /* mg rounded to 0.5 */
@@ -27,20 +26,11 @@ struct child_dose {
 
 static void child_dose(const struct patient_view *v, struct child_dose *d)
 {
-    const struct view_lab *h = &v->labs[LAB_HEIGHT];
-    const struct view_lab *w = &v->labs[LAB_WEIGHT];
-    bool has_h = h->read == LAB_READ_EXACT && h->value > 0;
-    bool has_w = w->read == LAB_READ_EXACT && w->value > 0;
-    *d = (struct child_dose){false, -1, -1, -1, -1, NULL};
-    if (!has_h || !has_w) {
-        d->missing = !has_h && !has_w ? "height and weight" : !has_h ? "height" : "weight";
-        return;
-    }
-    d->known = true;
-    d->height_cm = round(h->value);
-    d->weight_kg = round(w->value * 10) / 10;
-    d->bsa_m2 = round(sqrt(h->value * w->value / 3600.0) * 100) / 100;
-    d->mg = round(15.0 * d->bsa_m2 * 2) / 2;
+    struct body_size b;
+    facts_body_size(v, &b);
+    *d = (struct child_dose){b.known, b.height_cm, b.weight_kg, b.bsa_m2, -1, b.missing};
+    if (b.known)
+        d->mg = round(15.0 * b.bsa_m2 * 2) / 2;
 }
 
 /* The sentence on a child's dose: computed, or what is missing. Owned; NULL when out of
