@@ -297,6 +297,32 @@ static void test_tpmt_by_activity_and_genotype(void **state)
                      FINDING_SEVERE);
 }
 
+/* Height in cm, m or inches; an implausible one is no height. */
+static void test_height_units(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *value;
+        double cm;
+    } cases[] = {
+        {QTY(138, "cm"), 138}, {QTY(1.38, "m"), 138}, {QTY(54, "[in_i]"), 137.16},
+        {QTY(138, "kg"), -1},  {QTY(1380, "cm"), -1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char r[1024];
+        struct patient_view v;
+        json_object *keep = NULL;
+        build(&v, HOOK_PATIENT_VIEW, result(r, sizeof r, "8302-2", cases[i].value), NULL, &keep);
+        print_message("case %zu\n", i);
+        if (cases[i].cm > 0)
+            assert_true(fabs(v.labs[LAB_HEIGHT].value - cases[i].cm) < 1e-6);
+        else
+            assert_true(v.labs[LAB_HEIGHT].read != LAB_READ_EXACT);
+        view_free(&v);
+        json_object_put(keep);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -308,6 +334,7 @@ int main(void)
         cmocka_unit_test(test_serology_by_its_value),
         cmocka_unit_test(test_liver_enzymes_against_three_times_the_limit),
         cmocka_unit_test(test_tpmt_by_activity_and_genotype),
+        cmocka_unit_test(test_height_units),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -253,17 +253,6 @@ double dose_quantity_mg(const json_object *quantity)
     return dose_amount_mg(quantity, -1, &why);
 }
 
-double dose_weight_kg(const json_object *quantity)
-{
-    double value = 0;
-    double kg = weight_unit_kg(unit_name(quantity, weight_unit_known));
-    if (quantity == NULL || kg <= 0 ||
-        dose_read_positive(quantity, "value", &value) != DOSE_READ_OK)
-        return -1;
-    kg *= value;
-    return kg <= WEIGHT_MAX_KG ? kg : -1;
-}
-
 static double height_unit_cm(const char *name)
 {
     for (size_t i = 0; name != NULL && i < sizeof height_units / sizeof height_units[0]; i++)
@@ -277,15 +266,28 @@ static bool height_unit_known(const char *name)
     return height_unit_cm(name) > 0;
 }
 
-double dose_height_cm(const json_object *quantity)
+/* A body measure of quantity in the unit factor() gives for its unit name (known() picks
+ * the name, unit_name), or < 0 when the unit is unknown or the value outside [min, max]. */
+static double body_measure(const json_object *quantity, double (*factor)(const char *),
+                           bool (*known)(const char *), double min, double max)
 {
     double value = 0;
-    double cm = height_unit_cm(unit_name(quantity, height_unit_known));
-    if (quantity == NULL || cm <= 0 ||
+    double per = factor(unit_name(quantity, known));
+    if (quantity == NULL || per <= 0 ||
         dose_read_positive(quantity, "value", &value) != DOSE_READ_OK)
         return -1;
-    cm *= value;
-    return cm >= HEIGHT_MIN_CM && cm <= HEIGHT_MAX_CM ? cm : -1;
+    value *= per;
+    return value >= min && value <= max ? value : -1;
+}
+
+double dose_weight_kg(const json_object *quantity)
+{
+    return body_measure(quantity, weight_unit_kg, weight_unit_known, 0, WEIGHT_MAX_KG);
+}
+
+double dose_height_cm(const json_object *quantity)
+{
+    return body_measure(quantity, height_unit_cm, height_unit_known, HEIGHT_MIN_CM, HEIGHT_MAX_CM);
 }
 
 /* mg per tablet/capsule/mL of a Ratio: numerator in mg/g/ug over a denominator that is a
