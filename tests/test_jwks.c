@@ -330,27 +330,47 @@ static void test_unavailable_and_pinned(void **state)
 static void test_replay_basics(void **state)
 {
     (void)state;
-    struct replay_cache *rc = replay_new(4);
+    struct replay_cache *rc = replay_new(4, 1);
     assert_non_null(rc);
-    assert_int_equal(replay_check_add(rc, "i", "a", T0 + 100, T0), REPLAY_NEW);
-    assert_int_equal(replay_check_add(rc, "i", "a", T0 + 100, T0 + 50), REPLAY_SEEN);
-    assert_int_equal(replay_check_add(rc, "j", "a", T0 + 100, T0), REPLAY_NEW); /* other iss */
-    assert_int_equal(replay_check_add(rc, "i", "a", T0 + 300, T0 + 100), REPLAY_NEW);
-    assert_int_equal(replay_check_add(rc, "i", "a", T0 + 300, T0 + 101), REPLAY_SEEN);
-    assert_int_equal(replay_check_add(rc, "i", "b", T0 + 10, T0), REPLAY_NEW);
-    assert_int_equal(replay_check_add(rc, "i", "c", T0 + 500, T0), REPLAY_NEW);
+    assert_int_equal(replay_check_add(rc, 0, "i", "a", T0 + 100, T0), REPLAY_NEW);
+    assert_int_equal(replay_check_add(rc, 0, "i", "a", T0 + 100, T0 + 50), REPLAY_SEEN);
+    assert_int_equal(replay_check_add(rc, 0, "j", "a", T0 + 100, T0), REPLAY_NEW); /* other iss */
+    assert_int_equal(replay_check_add(rc, 0, "i", "a", T0 + 300, T0 + 100), REPLAY_NEW);
+    assert_int_equal(replay_check_add(rc, 0, "i", "a", T0 + 300, T0 + 101), REPLAY_SEEN);
+    assert_int_equal(replay_check_add(rc, 0, "i", "b", T0 + 10, T0), REPLAY_NEW);
+    assert_int_equal(replay_check_add(rc, 0, "i", "c", T0 + 500, T0), REPLAY_NEW);
     assert_int_equal(replay_size(rc), 4);
     /* Full of live entries: refused, not forgotten (once a second a sweep is tried). */
-    assert_int_equal(replay_check_add(rc, "i", "d", T0 + 500, T0 + 5), REPLAY_FULL);
-    assert_int_equal(replay_check_add(rc, "i", "b", T0 + 10, T0 + 5), REPLAY_SEEN);
+    assert_int_equal(replay_check_add(rc, 0, "i", "d", T0 + 500, T0 + 5), REPLAY_FULL);
+    assert_int_equal(replay_check_add(rc, 0, "i", "b", T0 + 10, T0 + 5), REPLAY_SEEN);
     /* Later "b" and "j/a" have expired: the sweep makes room. */
-    assert_int_equal(replay_check_add(rc, "i", "d", T0 + 500, T0 + 200), REPLAY_NEW);
+    assert_int_equal(replay_check_add(rc, 0, "i", "d", T0 + 500, T0 + 200), REPLAY_NEW);
     assert_int_equal(replay_size(rc), 3);
-    assert_int_equal(replay_check_add(rc, "i", "a", T0 + 300, T0 + 200), REPLAY_SEEN);
-    assert_int_equal(replay_check_add(rc, "i", "c", T0 + 500, T0 + 200), REPLAY_SEEN);
+    assert_int_equal(replay_check_add(rc, 0, "i", "a", T0 + 300, T0 + 200), REPLAY_SEEN);
+    assert_int_equal(replay_check_add(rc, 0, "i", "c", T0 + 500, T0 + 200), REPLAY_SEEN);
     replay_free(rc);
-    assert_null(replay_new(0));
+    assert_null(replay_new(0, 1));
+    assert_null(replay_new(4, 0));
     replay_free(NULL);
+}
+
+/* One issuer's flood fills its own share: another issuer's tokens are still remembered. */
+static void test_replay_fair_to_every_issuer(void **state)
+{
+    (void)state;
+    struct replay_cache *rc = replay_new(4, 2);
+    assert_non_null(rc);
+    assert_int_equal(replay_check_add(rc, 0, "flood", "a", T0 + 100, T0), REPLAY_NEW);
+    assert_int_equal(replay_check_add(rc, 0, "flood", "b", T0 + 100, T0), REPLAY_NEW);
+    assert_int_equal(replay_check_add(rc, 0, "flood", "c", T0 + 100, T0), REPLAY_FULL);
+    assert_int_equal(replay_check_add(rc, 0, "flood", "d", T0 + 100, T0 + 1), REPLAY_FULL);
+    assert_int_equal(replay_check_add(rc, 1, "other", "a", T0 + 100, T0 + 1), REPLAY_NEW);
+    assert_int_equal(replay_check_add(rc, 1, "other", "b", T0 + 100, T0 + 1), REPLAY_NEW);
+    assert_int_equal(replay_check_add(rc, 1, "other", "a", T0 + 100, T0 + 2), REPLAY_SEEN);
+    assert_int_equal(replay_check_add(rc, 2, "x", "a", T0 + 100, T0), REPLAY_ERROR); /* no such */
+    /* the flood's tokens expire: its share has room again */
+    assert_int_equal(replay_check_add(rc, 0, "flood", "c", T0 + 300, T0 + 150), REPLAY_NEW);
+    replay_free(rc);
 }
 
 struct race {
@@ -364,7 +384,7 @@ static void *race_run(void *arg)
     char jti[32];
     for (int i = 0; i < RACE_JTIS; i++) {
         snprintf(jti, sizeof jti, "jti-%d", i);
-        r->fresh += replay_check_add(r->rc, "iss", jti, T0 + 100, T0) == REPLAY_NEW;
+        r->fresh += replay_check_add(r->rc, 0, "iss", jti, T0 + 100, T0) == REPLAY_NEW;
     }
     return NULL;
 }
@@ -375,7 +395,7 @@ static void test_replay_threads(void **state)
     (void)state;
     pthread_t t[RACE_THREADS];
     struct race r[RACE_THREADS];
-    struct replay_cache *rc = replay_new(REPLAY_DEFAULT_MAX);
+    struct replay_cache *rc = replay_new(REPLAY_DEFAULT_MAX, 1);
     for (int i = 0; i < RACE_THREADS; i++) {
         r[i] = (struct race){.rc = rc};
         assert_int_equal(pthread_create(&t[i], NULL, race_run, &r[i]), 0);
@@ -402,6 +422,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_refresh),
         cmocka_unit_test(test_unavailable_and_pinned),
         cmocka_unit_test(test_replay_basics),
+        cmocka_unit_test(test_replay_fair_to_every_issuer),
         cmocka_unit_test(test_replay_threads),
     };
     if (argc > 1)

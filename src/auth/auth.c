@@ -82,7 +82,9 @@ static int build(const struct cfg *cfg, jwks_fetch_fn fetch, void *ctx, bool own
         atomic_init(&v->counts[i], 0);
     if ((rc = allowed_mask(cfg, &v->allowed, err)) != 0)
         goto fail;
-    v->replay = replay_new(replay_max);
+    /* one share of the replay cache per trusted issuer (and one for the rest) */
+    size_t parts = cfg->n_issuers + 1;
+    v->replay = replay_new(replay_max >= parts ? replay_max : parts, parts);
     v->issuers = calloc(cfg->n_issuers + 1, sizeof *v->issuers);
     if (v->replay == NULL || v->issuers == NULL) {
         rc = myocds_err_set(err, 500, "out of memory");
@@ -214,7 +216,11 @@ out:
 static enum auth_reason remember_jti(struct auth_verifier *v, const char *iss,
                                      const struct claim_values *cv, time_t now)
 {
-    switch (replay_check_add(v->replay, iss, cv->jti, (time_t)(cv->exp + v->skew_s), now)) {
+    size_t part = v->n_issuers; /* the share of an issuer not in the list */
+    for (size_t i = 0; i < v->n_issuers; i++)
+        if (strcmp(v->issuers[i].iss, iss) == 0)
+            part = i;
+    switch (replay_check_add(v->replay, part, iss, cv->jti, (time_t)(cv->exp + v->skew_s), now)) {
     case REPLAY_NEW:
         return AUTH_OK;
     case REPLAY_SEEN:

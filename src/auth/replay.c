@@ -1,8 +1,10 @@
 /* replay.c - jti replay cache: open addressing over 128-bit SHA-256 prefixes, one mutex.
  *
  * The table has at least twice as many slots as entries allowed, so probes stay short.
- * Entries are only removed by a sweep (a rebuild keeping the live ones), run when the table
- * is full and at most once per second, so a flood of valid tokens costs one sweep a second.
+ * Entries are only removed by a sweep (a rebuild keeping the live ones), run when a
+ * partition is full and at most once per second, so a flood of valid tokens costs one
+ * sweep a second. Each partition (an issuer) holds at most max / parts live entries: one
+ * issuer's flood fills its own share, never another's.
  */
 #include "auth/replay.h"
 
@@ -17,6 +19,7 @@
 struct replay_slot {
     uint64_t h[2];
     int64_t forget_at; /* 0: empty slot */
+    size_t part;       /* the partition that holds it */
 };
 
 struct replay_cache {
@@ -25,14 +28,17 @@ struct replay_cache {
     size_t cap; /* a power of two */
     size_t used;
     size_t max;
+    size_t parts;      /* partitions, >= 1 */
+    size_t quota;      /* live entries one partition may hold: max / parts, >= 1 */
+    size_t *part_used; /* per partition */
     time_t last_sweep;
 };
 
-struct replay_cache *replay_new(size_t max)
+struct replay_cache *replay_new(size_t max, size_t parts)
 {
     struct replay_cache *rc;
     size_t cap = REPLAY_MIN_SLOTS;
-    if (max == 0 || max > SIZE_MAX / 4 / sizeof(struct replay_slot))
+    if (max == 0 || parts == 0 || parts > max || max > SIZE_MAX / 4 / sizeof(struct replay_slot))
         return NULL;
     while (cap < 2 * max)
         cap *= 2;
@@ -40,13 +46,17 @@ struct replay_cache *replay_new(size_t max)
     if (rc == NULL)
         return NULL;
     rc->slots = calloc(cap, sizeof *rc->slots);
-    if (rc->slots == NULL || pthread_mutex_init(&rc->lock, NULL) != 0) {
+    rc->part_used = calloc(parts, sizeof *rc->part_used);
+    if (rc->slots == NULL || rc->part_used == NULL || pthread_mutex_init(&rc->lock, NULL) != 0) {
         free(rc->slots);
+        free(rc->part_used);
         free(rc);
         return NULL;
     }
     rc->cap = cap;
     rc->max = max;
+    rc->parts = parts;
+    rc->quota = max / parts;
     return rc;
 }
 
@@ -56,6 +66,7 @@ void replay_free(struct replay_cache *rc)
         return;
     pthread_mutex_destroy(&rc->lock);
     free(rc->slots);
+    free(rc->part_used);
     free(rc);
 }
 
@@ -91,11 +102,13 @@ static int sweep(struct replay_cache *rc, time_t now)
     size_t used = 0;
     if (fresh == NULL)
         return -1;
+    memset(rc->part_used, 0, rc->parts * sizeof *rc->part_used);
     for (size_t i = 0; i < rc->cap; i++) {
         const struct replay_slot *s = &rc->slots[i];
         if (s->forget_at == 0 || s->forget_at <= (int64_t)now)
             continue;
         fresh[probe(fresh, rc->cap, s->h)] = *s;
+        rc->part_used[s->part]++;
         used++;
     }
     free(rc->slots);
@@ -104,12 +117,12 @@ static int sweep(struct replay_cache *rc, time_t now)
     return 0;
 }
 
-enum replay_result replay_check_add(struct replay_cache *rc, const char *iss, const char *jti,
-                                    time_t forget_at, time_t now)
+enum replay_result replay_check_add(struct replay_cache *rc, size_t part, const char *iss,
+                                    const char *jti, time_t forget_at, time_t now)
 {
     uint64_t h[2];
     enum replay_result res = REPLAY_NEW;
-    if (pair_hash(iss, jti, h) != 0)
+    if (part >= rc->parts || pair_hash(iss, jti, h) != 0)
         return REPLAY_ERROR;
     int64_t until = forget_at > 0 ? (int64_t)forget_at : 1;
     pthread_mutex_lock(&rc->lock);
@@ -121,7 +134,7 @@ enum replay_result replay_check_add(struct replay_cache *rc, const char *iss, co
             rc->slots[i].forget_at = until; /* expired: remembered afresh */
         goto out;
     }
-    if (rc->used >= rc->max && rc->last_sweep != now) {
+    if (rc->part_used[part] >= rc->quota && rc->last_sweep != now) {
         rc->last_sweep = now;
         if (sweep(rc, now) != 0) {
             res = REPLAY_ERROR;
@@ -129,12 +142,13 @@ enum replay_result replay_check_add(struct replay_cache *rc, const char *iss, co
         }
         i = probe(rc->slots, rc->cap, h);
     }
-    if (rc->used >= rc->max) {
+    if (rc->part_used[part] >= rc->quota) {
         res = REPLAY_FULL;
         goto out;
     }
-    rc->slots[i] = (struct replay_slot){.h = {h[0], h[1]}, .forget_at = until};
+    rc->slots[i] = (struct replay_slot){.h = {h[0], h[1]}, .forget_at = until, .part = part};
     rc->used++;
+    rc->part_used[part]++;
 out:
     pthread_mutex_unlock(&rc->lock);
     return res;
