@@ -99,6 +99,12 @@ static void test_url_under_hostile_urls(void **state)
         {"https://a.org/r4", "https://a.org/r4/..%5cadmin", false},
         {"https://a.org/r4", "https://a.org/r4\\..\\admin", false},
         {"https://a.org/r4", "https://a.org/r4/Patient 1", false},
+        /* what Tomcat/Jetty FHIR servers normalise outside the base */
+        {"https://a.org/r4", "https://a.org/r4/..;/admin", false},
+        {"https://a.org/r4", "https://a.org/r4/Patient;jsessionid=1", false},
+        {"https://a.org/r4", "https://a.org/r4/%252e%252e/admin", false},
+        {"https://a.org/r4", "https://a.org/r4/Pati\xc3\xa9nt/1", false},
+        {"https://a.org/r4", "https://a.org/r4/Patient/1?_id=a;b", true}, /* query, not path */
         {"https://a.org/r4", "https://a.org/r4/\r\nX: y", false},
         {"https://a.org/r4", "//a.org/r4", false},
         {"https://a.org/r4", "a.org/r4", false},

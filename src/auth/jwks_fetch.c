@@ -20,6 +20,8 @@ static void set_options(CURL *c, const char *uri, const char *ca_file, struct ca
     if (ca_file != NULL)
         curl_easy_setopt(c, CURLOPT_CAINFO, ca_file);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_PROXY,
+                     ""); /* no proxy from the environment: straight to the issuer */
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, JWKS_CONNECT_TIMEOUT_MS);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, JWKS_FETCH_TIMEOUT_MS);
     curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)JWKS_MAX_BYTES);

@@ -34,11 +34,16 @@ static bool absent(CURLU *u, CURLUPart part, CURLUcode none)
     return rc == none;
 }
 
-/* An encoded '.', '/', '\' or NUL in a path could be decoded by a server after our prefix
- * check ("/r4/%2e%2e/admin"); such paths are refused. */
+/* An encoded '.', '/', '\', '%' or NUL in a path could be decoded by a server after our
+ * prefix check ("/r4/%2e%2e/admin", "/r4/%252e%252e/"); a ';' starts the path parameters
+ * Tomcat and Jetty strip before they normalise ("/r4/..;/admin"); a byte that is not ASCII
+ * may be folded by a server's decoder. Such paths are refused: no FHIR path needs them. */
 static bool path_suspicious(const char *path)
 {
-    static const char *const bad[] = {"%2e", "%2f", "%5c", "%00"};
+    static const char *const bad[] = {"%2e", "%2f", "%5c", "%00", "%25"};
+    for (const unsigned char *c = (const unsigned char *)path; *c != '\0'; c++)
+        if (*c == ';' || *c >= 0x80)
+            return true;
     for (const char *p = strchr(path, '%'); p != NULL; p = strchr(p + 1, '%'))
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
             if (strncasecmp(p, bad[i], 3) == 0)
@@ -54,6 +59,9 @@ static int url_split(const char *url, struct url_parts *p)
     memset(p, 0, sizeof *p);
     if (url == NULL || strlen(url) >= FHIR_URL_MAX || strchr(url, '\\') != NULL)
         return -1;
+    for (const unsigned char *c = (const unsigned char *)url; *c != '\0'; c++)
+        if (*c >= 0x80) /* not ASCII: a server's decoder may fold it */
+            return -1;
     CURLU *u = curl_url();
     if (u == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
         goto out;
