@@ -95,7 +95,7 @@ int rule_steroid_monotherapy(const struct rule_ctx *ctx, struct card_list *out)
         card_add(out, ctx, imnm ? "indicator_imnm" : "indicator", imnm ? "summary_imnm" : "summary",
                  "detail", vars, (int)(sizeof vars / sizeof vars[0]));
     free(extra);
-    if (c == NULL)
+    if (card_about(c, gc) == NULL)
         return -1;
     suggest(c, v, ctx->th, low);
     return 0;
