@@ -114,8 +114,7 @@ static int run_rules(const struct myocds_engine *e, const char *service_id,
 /* Leaves out the cards shown lately for the same draft orders (src/cds/repeat.h), when
  * opts carries the memory. Returns how many were left out. */
 static int hold_repeats(const struct cds_request *req, const char *service_id,
-                        const struct myocds_eval_opts *opts, long long now,
-                        struct card_list *cards)
+                        const struct myocds_eval_opts *opts, long long now, struct card_list *cards)
 {
     if (opts == NULL || opts->repeat == NULL)
         return 0;

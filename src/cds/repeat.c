@@ -19,7 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-#define REPEAT_NONE UINT32_MAX     /* end of a bucket's chain */
+#define REPEAT_NONE UINT32_MAX       /* end of a bucket's chain */
 #define REPEAT_DEAD (UINT32_MAX - 1) /* an entry unlinked, waiting to leave the ring */
 
 struct repeat_entry {

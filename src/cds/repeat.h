@@ -46,8 +46,8 @@ struct repeat_subject {
 /* A memory other replicas share. Remembers key as shown now unless it was shown within
  * window_s seconds, and sets *seen to which. Returns 0, or negative when it failed (the
  * card then shows). Thread-safe. */
-typedef int (*repeat_shared_fn)(void *ctx, const unsigned char key[REPEAT_KEY_BYTES],
-                                long window_s, bool *seen);
+typedef int (*repeat_shared_fn)(void *ctx, const unsigned char key[REPEAT_KEY_BYTES], long window_s,
+                                bool *seen);
 
 /* A memory of at most max entries (max >= 1) keyed with secret (REPEAT_SECRET_BYTES,
  * copied), or with random bytes when secret is NULL. Caller owns it: repeat_free().

@@ -6,7 +6,6 @@
  * and every card of patient-view always show.
  */
 #include "cds/repeat.h"
-
 #include "fhir/json.h"
 #include "rules/rule.h"
 
@@ -29,8 +28,8 @@ static bool candidate(const struct repeat_call *call, const struct card *c,
         return false;
     if (repeat_order_digest(m->res, m->drug->id, digest) != 0)
         return false;
-    const struct repeat_subject s = {call->fhir_server, call->patient_id, c->rule_id,
-                                     c->indicator, digest};
+    const struct repeat_subject s = {call->fhir_server, call->patient_id, c->rule_id, c->indicator,
+                                     digest};
     return repeat_key(call->memory, &s, key) == 0;
 }
 
@@ -39,7 +38,7 @@ int repeat_hold(const struct repeat_call *call, struct card_list *cards)
     if (call->memory == NULL || call->window_s <= 0 ||
         (call->hook != HOOK_ORDER_SELECT && call->hook != HOOK_ORDER_SIGN) || cards->n == 0)
         return 0;
-    unsigned char (*keys)[REPEAT_KEY_BYTES] = calloc((size_t)cards->n, sizeof *keys);
+    unsigned char(*keys)[REPEAT_KEY_BYTES] = calloc((size_t)cards->n, sizeof *keys);
     enum repeat_verdict *verdict = calloc((size_t)cards->n, sizeof *verdict);
     bool *keyed = calloc((size_t)cards->n, sizeof *keyed);
     int kept = 0;

@@ -32,8 +32,8 @@ static void put_len(unsigned char *p, size_t n)
 int repeat_hmac(const unsigned char *secret, const struct repeat_subject *s,
                 unsigned char key[REPEAT_KEY_BYTES])
 {
-    const char *fields[] = {s->fhir_server != NULL ? s->fhir_server : "", s->patient_id,
-                            s->rule_id, s->indicator};
+    const char *fields[] = {s->fhir_server != NULL ? s->fhir_server : "", s->patient_id, s->rule_id,
+                            s->indicator};
     const size_t nf = sizeof fields / sizeof fields[0];
     size_t total = sizeof REPEAT_TAG + REPEAT_KEY_BYTES;
     if (s->patient_id == NULL || s->patient_id[0] == '\0' || s->rule_id == NULL ||
@@ -65,9 +65,8 @@ static int feed(EVP_MD_CTX *ctx, char tag, const void *p, size_t n)
 {
     unsigned char head[5] = {(unsigned char)tag};
     put_len(head + 1, n);
-    return EVP_DigestUpdate(ctx, head, sizeof head) == 1 && EVP_DigestUpdate(ctx, p, n) == 1
-               ? 0
-               : -1;
+    return EVP_DigestUpdate(ctx, head, sizeof head) == 1 && EVP_DigestUpdate(ctx, p, n) == 1 ? 0
+                                                                                             : -1;
 }
 
 /* A number as one text whatever its JSON spelling: an integral double reads as the
@@ -151,8 +150,8 @@ static int feed_value(EVP_MD_CTX *ctx, const json_object *v, int depth)
 int repeat_order_digest(const json_object *mr, const char *drug_id,
                         unsigned char out[REPEAT_KEY_BYTES])
 {
-    static const char *const members[] = {"id", "medicationCodeableConcept",
-                                          "medicationReference", "dosageInstruction"};
+    static const char *const members[] = {"id", "medicationCodeableConcept", "medicationReference",
+                                          "dosageInstruction"};
     unsigned len = 0;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     int rc = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&

@@ -40,8 +40,8 @@ static int shown_in_store(void *ctx, const unsigned char key[REPEAT_KEY_BYTES], 
 static struct myocds_repeat *open_repeat(struct store *store)
 {
     unsigned char secret[REPEAT_SECRET_BYTES];
-    bool shared = store_shares_cards_shown(store) &&
-                  store_shown_secret(store, secret, sizeof secret) == 0;
+    bool shared =
+        store_shares_cards_shown(store) && store_shown_secret(store, secret, sizeof secret) == 0;
     struct myocds_repeat *m = repeat_new(REPEAT_DEFAULT_MAX, shared ? secret : NULL);
     memset(secret, 0, sizeof secret);
     if (m != NULL && shared)

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#define PG_SHOWN_SWEEP_S 60     /* a replica deletes expired rows at most this often */
+#define PG_SHOWN_SWEEP_S 60      /* a replica deletes expired rows at most this often */
 #define PG_SHOWN_SWEEP_ROWS 1000 /* rows deleted by one sweep at most */
 
 static const char shown_schema_sql[] =

@@ -20,8 +20,8 @@
 #define CFG_DEFAULT_TIMEOUT_S 15U
 #define CFG_DEFAULT_JWT_MAX_LIFETIME_S 300L /* exp - iat of a client JWT, at most */
 #define CFG_DEFAULT_JWT_CLOCK_SKEW_S 60L    /* leeway on exp, iat and nbf */
-#define CFG_DEFAULT_REPEAT_WINDOW_MIN 60L /* a warning or info card is not repeated within */
-#define CFG_MAX_REPEAT_WINDOW_MIN 1440L    /* a day */
+#define CFG_DEFAULT_REPEAT_WINDOW_MIN 60L   /* a warning or info card is not repeated within */
+#define CFG_MAX_REPEAT_WINDOW_MIN 1440L     /* a day */
 #define CFG_LOCAL_HOOKS "./hooks"
 #define CFG_HOOKS_ENV "MYOCDS_HOOKS"
 
