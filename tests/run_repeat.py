@@ -6,7 +6,8 @@ Through live `myocds serve --dev` servers (tests/ops_common.py):
   warnings), then the order-sign of the same draft (new hookInstance, the draft signed
   with dispenseRequest and a later authoredOn): no card; again: none; the same draft with
   60 mg: both warnings again; another patient: both; a critical card (IMNM) shows every
-  time while its warning is held; `myocds eval` keeps no memory; /metrics counts the cards
+  time while its warning is held; iga-before-ivig, which says "repeat": "always" in
+  hooks/rules.json, shows every time; `myocds eval` keeps no memory; /metrics counts the cards
   held; no patient id in the log;
 - cards.repeat_window_min 0: every answer carries every card;
 - a rule that says "repeat": "always" in hooks/rules.json (a copy of hooks/) shows again;
@@ -30,6 +31,7 @@ from ops_common import JSON_CT, PgDatabase, Results, Server, write_config  # noq
 
 SELECT = "order-select-pm-pred-selected-alone.json"
 CRITICAL = "order-sign-imnm-pred60-alone.json"
+IVIG = "order-sign-ivig-earlier-entered-in-error.json"
 PATIENT = "pat-pm-027"
 
 
@@ -134,6 +136,10 @@ def default_window(res, args, tmp, select, sign):
         res.check("... while the warning beside it is held the second time",
                   any(c[1] == "warning" for c in first) and
                   not any(c[1] == "warning" for c in second), f"{first} then {second}")
+        ivig = load(args.fixtures, IVIG)
+        got = [cards(srv, "myositis-order-sign", fresh(ivig)) for _ in range(2)]
+        res.check("iga-before-ivig (\"repeat\": \"always\" in hooks/rules.json) shows every time",
+                  got == [[("iga-before-ivig", "warning")]] * 2, str(got))
         one = eval_cards(args.bin, "myositis-order-sign", sign)
         two = eval_cards(args.bin, "myositis-order-sign", sign)
         res.check("myocds eval keeps no memory: every card, every time",
