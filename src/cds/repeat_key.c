@@ -69,6 +69,14 @@ static int feed(EVP_MD_CTX *ctx, char tag, const void *p, size_t n)
                                                                                              : -1;
 }
 
+/* Feeds a type tag and a count (of members, of items) with no bytes after it. */
+static int feed_count(EVP_MD_CTX *ctx, char tag, size_t n)
+{
+    unsigned char head[5] = {(unsigned char)tag};
+    put_len(head + 1, n);
+    return EVP_DigestUpdate(ctx, head, sizeof head) == 1 ? 0 : -1;
+}
+
 /* A number as one text whatever its JSON spelling: an integral double reads as the
  * integer it is (20.0 and 20 alike), any other with 17 significant digits. */
 static int feed_number(EVP_MD_CTX *ctx, const json_object *v)
@@ -107,7 +115,7 @@ static int feed_object(EVP_MD_CTX *ctx, const json_object *v, int depth)
             names[k++] = name;
     }
     qsort(names, k, sizeof *names, cmp_str);
-    int rc = feed(ctx, '{', "", k);
+    int rc = feed_count(ctx, '{', k);
     for (size_t i = 0; rc == 0 && i < k; i++) {
         json_object *member = NULL;
         json_object_object_get_ex(v, names[i], &member);
@@ -136,7 +144,7 @@ static int feed_value(EVP_MD_CTX *ctx, const json_object *v, int depth)
                     (size_t)json_object_get_string_len(v));
     case json_type_array: {
         size_t n = json_object_array_length(v);
-        int rc = feed(ctx, '[', "", n);
+        int rc = feed_count(ctx, '[', n);
         for (size_t i = 0; rc == 0 && i < n; i++)
             rc = feed_value(ctx, json_object_array_get_idx(v, i), depth + 1);
         return rc;
