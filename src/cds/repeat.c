@@ -11,6 +11,7 @@
 
 #include "util/log.h"
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -54,8 +55,11 @@ struct myocds_repeat *repeat_new(size_t max, const unsigned char *secret)
         return NULL;
     m->ring = calloc(max, sizeof *m->ring);
     m->bucket = malloc(nb * sizeof *m->bucket);
-    bool keyed = secret != NULL ? (memcpy(m->secret, secret, sizeof m->secret), true)
-                                : RAND_bytes(m->secret, (int)sizeof m->secret) == 1;
+    bool keyed = true;
+    if (secret != NULL)
+        memcpy(m->secret, secret, sizeof m->secret);
+    else
+        keyed = RAND_bytes(m->secret, (int)sizeof m->secret) == 1;
     if (m->ring == NULL || m->bucket == NULL || !keyed || pthread_mutex_init(&m->lock, NULL) != 0) {
         free(m->ring);
         free(m->bucket);
@@ -77,7 +81,7 @@ void repeat_free(struct myocds_repeat *m)
     pthread_mutex_destroy(&m->lock);
     free(m->ring);
     free(m->bucket);
-    memset(m->secret, 0, sizeof m->secret);
+    OPENSSL_cleanse(m->secret, sizeof m->secret);
     free(m);
 }
 

@@ -10,6 +10,7 @@
  */
 #include "cds/repeat.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdint.h>
@@ -55,7 +56,7 @@ int repeat_hmac(const unsigned char *secret, const struct repeat_subject *s,
     memcpy(msg + at, s->order_digest, REPEAT_KEY_BYTES);
     unsigned len = 0;
     unsigned char *ok = HMAC(EVP_sha256(), secret, REPEAT_SECRET_BYTES, msg, total, key, &len);
-    memset(msg, 0, total); /* it held the patient id */
+    OPENSSL_cleanse(msg, total); /* it held the patient id */
     free(msg);
     return ok != NULL && len == REPEAT_KEY_BYTES ? 0 : -1;
 }

@@ -6,6 +6,7 @@
 #include "util/log.h"
 #include "util/mem.h"
 
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -43,7 +44,7 @@ static struct myocds_repeat *open_repeat(struct store *store)
     bool shared =
         store_shares_cards_shown(store) && store_shown_secret(store, secret, sizeof secret) == 0;
     struct myocds_repeat *m = repeat_new(REPEAT_DEFAULT_MAX, shared ? secret : NULL);
-    memset(secret, 0, sizeof secret);
+    OPENSSL_cleanse(secret, sizeof secret);
     if (m != NULL && shared)
         repeat_set_shared(m, shown_in_store, store);
     return m;

@@ -11,6 +11,7 @@
  */
 #include "store/store_pg_int.h"
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
@@ -89,7 +90,7 @@ int pg_shown_open(struct pg_store *st, struct myocds_err *err)
     const struct secret_args a = {st, fresh};
     atomic_init(&st->shown_swept_at, 0);
     int rc = pg_run_tx(st, tx_secret, &a, err);
-    memset(fresh, 0, sizeof fresh);
+    OPENSSL_cleanse(fresh, sizeof fresh);
     return rc;
 }
 
