@@ -74,7 +74,8 @@ def cards_of(myocds, path):
 def start_servers(a, work):
     cfg = os.path.join(work, "myocds.json")
     with open(cfg, "w") as f:
-        json.dump({"data_dir": os.path.join(work, "data"), "hooks_dir": HOOKS}, f)
+        json.dump({"data_dir": os.path.join(work, "data"), "hooks_dir": HOOKS,
+                   "cards": {"repeat_window_min": 0}}, f)
     floor = benchlib.Server([a.floor, "--port", "0"], os.path.join(work, "floor.log"))
     svc = benchlib.Server([a.myocds, "serve", "--dev", "--port", "0", "--config", cfg],
                           os.path.join(work, "myocds.log"))

@@ -3,8 +3,10 @@
  * Each input is a request body, evaluated for every service (so an order-select body meets
  * the order-select service whatever its hook), with a fetcher that answers missing
  * prefetch keys in one of three ways chosen by the input's length: data, refusals, or a
- * failure of the fetcher itself. The engine is loaded once from the source tree's hooks/.
+ * failure of the fetcher itself. The engine is loaded once from the source tree's hooks/;
+ * one small memory of cards shown (as `serve` keeps) runs across the inputs.
  */
+#include "cds/repeat.h"
 #include "fuzz.h"
 #include "myocds/myocds.h"
 
@@ -15,6 +17,8 @@
 #include <string.h>
 
 #define FUZZ_NOW 1773655200LL /* 2026-03-16, the fixtures' signing day */
+#define FUZZ_REPEAT_MAX 64    /* small: inputs keep forgetting the oldest */
+#define FUZZ_REPEAT_WINDOW_S 3600L
 #define FUZZ_FETCH_MODES 3
 
 static const char *const fuzz_services[] = {"myositis-order-sign", "myositis-order-select",
@@ -61,6 +65,17 @@ static struct myocds_engine *fuzz_engine(void)
     return engine;
 }
 
+/* The memory of cards shown, kept across inputs (each draft order's content digested, the
+ * ring full and forgetting). Lives as long as the process. */
+static struct myocds_repeat *fuzz_repeat(void)
+{
+    static struct myocds_repeat *m;
+    static const unsigned char secret[REPEAT_SECRET_BYTES] = "fuzz-secret-fuzz-secret-fuzz-12";
+    if (m == NULL && (m = repeat_new(FUZZ_REPEAT_MAX, secret)) == NULL)
+        abort(); /* a broken setup, not a finding */
+    return m;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const struct myocds_engine *engine = fuzz_engine();
@@ -69,7 +84,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                     .fetch_ctx = &size,
                                     .on_card = fuzz_on_card,
                                     .card_ctx = &cards,
-                                    .now = FUZZ_NOW};
+                                    .now = FUZZ_NOW,
+                                    .repeat = fuzz_repeat(),
+                                    .repeat_window_s = FUZZ_REPEAT_WINDOW_S};
     for (size_t i = 0; i < sizeof fuzz_services / sizeof fuzz_services[0]; i++) {
         struct myocds_err err = {0};
         char *out = NULL;

@@ -395,7 +395,7 @@ def run_pinned(res, args, ctx, tmp, body_file):
         json.dump(ctx.jwks, f)
     conf = os.path.join(tmp, "config.json")
     with open(conf, "w") as f:
-        json.dump({"data_dir": os.path.join(tmp, "data"),
+        json.dump({"data_dir": os.path.join(tmp, "data"), "cards": {"repeat_window_min": 0},
                    "auth": {"issuers": [
                        {"iss": ISS, "jwks_file": jwks_path, "jwks_uri": PINNED_URI},
                        {"iss": ISS_NO_URI, "jwks_file": jwks_path}]}}, f)
@@ -475,6 +475,7 @@ def run_remote(res, args, ctx, tmp, body_file):
     conf = os.path.join(tmp, "config-remote.json")
     with open(conf, "w") as f:
         json.dump({"data_dir": os.path.join(tmp, "data-remote"), "public_base_url": PUBLIC_BASE,
+                   "cards": {"repeat_window_min": 0},
                    "auth": {"jwks_ca_file": cert, "allowed_algs": ["ES384", "ES256"],
                             "issuers": [{"iss": REMOTE_ISS, "jwks_uri": uri},
                                         {"iss": UNTRUSTED_ISS, "jwks_uri":

@@ -154,12 +154,14 @@ def main():
     with tempfile.TemporaryDirectory(prefix="myocds-dur-") as tmp:
         data_dir = os.path.join(tmp, "data")
         cfg = write_config(os.path.join(tmp, "sqlite.json"), data_dir=data_dir,
+                           cards={"repeat_window_min": 0},
                            log_level="warn")
         one_backend(res, args, "sqlite", cfg, lambda: stored_sqlite(data_dir), tmp)
         if args.pg_url_file:
             db = PgDatabase(args.pg_url_file, "durability")
             try:
                 cfg = write_config(os.path.join(tmp, "pg.json"), log_level="warn",
+                                   cards={"repeat_window_min": 0},
                                    data_dir=os.path.join(tmp, "unused"),
                                    feedback={"postgres_url": db.url})
                 one_backend(res, args, "postgres", cfg,

@@ -218,7 +218,8 @@ def write_config(tmp, name, servers, **fhir):
     path = os.path.join(tmp, name + ".json")
     data = os.path.join(tmp, name + "-data")
     with open(path, "w") as f:
-        json.dump({"data_dir": data, "fhir": dict(allowed_servers=servers, **fhir)}, f)
+        json.dump({"data_dir": data, "fhir": dict(allowed_servers=servers, **fhir),
+                   "cards": {"repeat_window_min": 0}}, f)
     return path
 
 

@@ -403,7 +403,9 @@ class Server:
         data = os.path.join(self.tmp.name, "data")
         os.makedirs(data, exist_ok=True)
         with open(cfg, "w") as f:
-            json.dump({"data_dir": data}, f)
+            # Every answer carries all its cards: fixtures that share patient and order
+            # must not hold back each other's (cards.repeat_window_min, run_repeat.py).
+            json.dump({"data_dir": data, "cards": {"repeat_window_min": 0}}, f)
         try:
             self.proc = subprocess.Popen([self.binary, "serve", "--dev", "--port", "0", "--config", cfg],
                                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

@@ -393,7 +393,8 @@ def main(argv=None):
     try:
         conf = os.path.join(tmp, "config.json")
         with open(conf, "w") as f:
-            json.dump({"data_dir": os.path.join(tmp, "data")}, f)
+            json.dump({"data_dir": os.path.join(tmp, "data"), "cards": {"repeat_window_min": 0}},
+                      f)
         run_dev(res, args, conf, os.path.join(tmp, "data", "myocds.sqlite"))
         check_no_dev(res, args, conf)
         check_cli(res, args, conf)

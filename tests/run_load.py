@@ -67,7 +67,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="myocds-load-")
     cfg = os.path.join(tmp, "config.json")
     with open(cfg, "w") as f:
-        json.dump({"data_dir": os.path.join(tmp, "data")}, f)
+        json.dump({"data_dir": os.path.join(tmp, "data"), "cards": {"repeat_window_min": 0}}, f)
     entries = valid_bodies(os.path.abspath(a.fixtures), tmp)
     bodies = benchlib.write_bodies(os.path.join(tmp, "bodies.txt"), entries)
     r = Results()

@@ -157,7 +157,8 @@ def main():
         hooks = os.path.join(tmp, "hooks")
         shutil.copytree(args.hooks, hooks)
         cfg_path = write_config(os.path.join(tmp, "cfg.json"), hooks_dir=hooks,
-                                data_dir=os.path.join(tmp, "data"), log_level="warn")
+                                data_dir=os.path.join(tmp, "data"), log_level="warn",
+                                cards={"repeat_window_min": 0})
         server = Server(os.path.abspath(args.bin), cfg_path, os.path.join(tmp, "serve.log"))
         if not res.check("server starts", server.start(), server.log()[-2000:]):
             return res.finish()

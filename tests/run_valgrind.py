@@ -151,7 +151,7 @@ def server_requests(r, srv, fixtures):
 def check_serve(r, a, env, tmp):
     cfg = os.path.join(tmp, "config.json")
     with open(cfg, "w") as f:
-        json.dump({"data_dir": os.path.join(tmp, "data")}, f)
+        json.dump({"data_dir": os.path.join(tmp, "data"), "cards": {"repeat_window_min": 0}}, f)
     vlog = os.path.join(tmp, "valgrind-serve.log")
     argv = VALGRIND + [f"--log-file={vlog}", a.bin, "serve", "--dev", "--port", "0",
                        "--config", cfg]

@@ -35,6 +35,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.n_issuers, 0);
     assert_int_equal(c.n_fhir_allowed_servers, 0);
     assert_int_equal(c.log_level, LOG_LEVEL_INFO);
+    assert_int_equal(c.cards_repeat_window_min, 60);
     assert_non_null(c.hooks_dir);
     cfg_free(&c);
     cfg_free(&c); /* zeroed: a no-op */
@@ -64,6 +65,7 @@ static const char full[] =
     " \"data_dir\":\"/var/lib/myocds\","
     " \"feedback\":{\"postgres_url\":\"postgresql://myocds@db/myocds\"},"
     " \"http\":{\"max_body_bytes\":2048,\"threads\":8,\"connection_limit\":100,\"timeout_s\":5},"
+    " \"cards\":{\"repeat_window_min\":15},"
     " \"log_level\":\"debug\", \"unknown\":{\"ignored\":[1,2]}}";
 
 static void test_full(void **state)
@@ -88,6 +90,13 @@ static void test_full(void **state)
     assert_int_equal(c.http_connection_limit, 100);
     assert_int_equal(c.http_timeout_s, 5);
     assert_int_equal(c.log_level, LOG_LEVEL_DEBUG);
+    assert_int_equal(c.cards_repeat_window_min, 15);
+    cfg_free(&c);
+    assert_int_equal(parse("{\"cards\":{\"repeat_window_min\":0}}", &c, &err), 0);
+    assert_int_equal(c.cards_repeat_window_min, 0); /* 0: every card repeats */
+    cfg_free(&c);
+    assert_int_equal(parse("{\"cards\":{\"repeat_window_min\":1440}}", &c, &err), 0);
+    assert_int_equal(c.cards_repeat_window_min, 1440);
     cfg_free(&c);
 }
 
@@ -114,6 +123,12 @@ static const struct bad_case bad_cases[] = {
     {"{\"http\":{\"timeout_s\":0}}", "http.timeout_s"},
     {"{\"log_level\":\"loud\"}", "log_level must be debug, info, warn or error"},
     {"{\"feedback\":{\"postgres_url\":1}}", "feedback.postgres_url must be a non-empty string"},
+    {"{\"cards\":[]}", "cards must be an object"},
+    {"{\"cards\":{\"repeat_window_min\":-1}}",
+     "cards.repeat_window_min must be an integer in 0..1440"},
+    {"{\"cards\":{\"repeat_window_min\":1441}}", "cards.repeat_window_min must be an integer"},
+    {"{\"cards\":{\"repeat_window_min\":\"60\"}}", "cards.repeat_window_min must be an integer"},
+    {"{\"cards\":{\"repeat_window_min\":1.5}}", "cards.repeat_window_min must be an integer"},
     {"{\"auth\":{\"issuers\":{}}}", "auth.issuers must be an array"},
     {"{\"auth\":{\"issuers\":[1]}}", "auth.issuers[0] must be an object"},
     {"{\"auth\":{\"issuers\":[{\"jwks_file\":\"/k\"}]}}", "auth.issuers[0].iss is required"},

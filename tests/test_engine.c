@@ -187,7 +187,7 @@ static int fake_fetch(void *ctx, struct myocds_fetch_batch *batch, struct myocds
 static int eval_with_server(const char *auth, char **out, struct myocds_err *err)
 {
     static char body[16384];
-    const struct myocds_eval_opts opts = {fake_fetch, NULL, NULL, NULL, 0};
+    const struct myocds_eval_opts opts = {.fetch = fake_fetch};
     snprintf(body, sizeof body, "{\"fhirServer\":\"https://ehr.example.org/r4\",%s%s", auth,
              request("order-sign", "", false) + 1);
     memset(err, 0, sizeof *err);
@@ -354,7 +354,7 @@ static int eval_meds(const char *meds, const char *extra_drafts, bool token, boo
                      struct myocds_err *err)
 {
     static char body[65536];
-    const struct myocds_eval_opts opts = {route_fetch, NULL, NULL, NULL, 0};
+    const struct myocds_eval_opts opts = {.fetch = route_fetch};
     char drafts[2048];
     snprintf(drafts, sizeof drafts, "%s", PRED60);
     if (extra_drafts != NULL) /* PRED60 ends in "}]}": add entries before "]}" */
@@ -538,7 +538,7 @@ static void test_next_page_that_cannot_be_had_is_missing(void **state)
              ",\"conditions\":%s,\"medications\":%s,\"observations\":null,\"allergies\":"
              "null,\"procedures\":null,\"serviceRequests\":null}}",
              PAGE_ONE(NEXT_URL), PAGE_ONE(NEXT_URL));
-    const struct myocds_eval_opts opts = {route_fetch, NULL, NULL, NULL, 0};
+    const struct myocds_eval_opts opts = {.fetch = route_fetch};
     routed_n = 0;
     assert_int_equal(myocds_evaluate(engine, "myositis-patient-view", body, strlen(body), &opts,
                                      &out, NULL, &err),

@@ -81,6 +81,9 @@ static void test_other_families(void **state)
     metrics_card("rule-x", "critical");
     metrics_card("rule-y", "bogus");
     metrics_cards_unrecorded(2);
+    metrics_card_held("rule-x", "warning");
+    metrics_card_held("rule-x", "info");
+    metrics_card_held("rule-x", "info");
     metrics_feedback("accepted");
     metrics_feedback("overridden");
     metrics_feedback("overridden");
@@ -96,6 +99,10 @@ static void test_other_families(void **state)
     assert_line(t, "myocds_cards_total{rule=\"rule-x\",indicator=\"critical\"} 1");
     assert_line(t, "myocds_cards_total{rule=\"rule-y\",indicator=\"other\"} 1");
     assert_line(t, "myocds_cards_unrecorded_total 2");
+    assert_line(t, "myocds_cards_held_total{rule=\"rule-x\",indicator=\"warning\"} 1");
+    assert_line(t, "myocds_cards_held_total{rule=\"rule-x\",indicator=\"info\"} 2");
+    assert_line(t, "# TYPE myocds_cards_held_total counter");
+    assert_null(strstr(t, "myocds_cards_held_total{rule=\"rule-y\"")); /* none held */
     assert_line(t, "myocds_feedback_total{outcome=\"accepted\"} 1");
     assert_line(t, "myocds_feedback_total{outcome=\"overridden\"} 2");
     assert_line(t, "myocds_fhir_fetches_total 3");

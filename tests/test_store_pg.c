@@ -331,6 +331,57 @@ static void test_cards_issued_and_reopen(void **state)
                      1);
 }
 
+/* The memory of cards shown: PostgreSQL shares it (a second store on the same database is
+ * a second replica), SQLite keeps none. */
+static void test_cards_shown(void **state)
+{
+    struct fixture *f = *state;
+    struct myocds_err err = {0};
+    unsigned char key[32], other[32], s1[32], s2[32];
+    bool seen = true;
+    memset(key, 0xa5, sizeof key);
+    memset(other, 0x5a, sizeof other);
+    struct store *a = open_ok(f);
+    if (strcmp(f->be->name, "sqlite") == 0) {
+        assert_false(store_shares_cards_shown(a));
+        assert_int_equal(store_shown_secret(a, s1, sizeof s1), -1);
+        assert_true(store_card_shown(a, key, sizeof key, 3600, &seen, &err) < 0);
+        assert_false(seen);
+        store_close(a);
+        return;
+    }
+    struct store *b = open_ok(f);
+    assert_true(store_shares_cards_shown(a));
+    assert_int_equal(store_shown_secret(a, s1, sizeof s1), 0);
+    assert_int_equal(store_shown_secret(b, s2, sizeof s2), 0);
+    assert_memory_equal(s1, s2, sizeof s1); /* one secret for every replica */
+    assert_int_equal(f->be->count(f, "SELECT count(*) FROM repeat_secret"), 1);
+    assert_int_equal(store_card_shown(a, key, sizeof key, 3600, &seen, &err), 0);
+    assert_false(seen); /* first sight: shown, and recorded */
+    assert_int_equal(store_card_shown(b, key, sizeof key, 3600, &seen, &err), 0);
+    assert_true(seen); /* the other replica sees it */
+    assert_int_equal(store_card_shown(b, other, sizeof other, 3600, &seen, &err), 0);
+    assert_false(seen);
+    assert_int_equal(f->be->count(f, "SELECT count(*) FROM cards_shown WHERE length(key) = 32"), 2);
+    /* Once the window is over it shows again, and is stamped anew. */
+    f->be->exec(f, "UPDATE cards_shown SET shown_at = now() - interval '2 hours'");
+    assert_int_equal(store_card_shown(a, key, sizeof key, 3600, &seen, &err), 0);
+    assert_false(seen);
+    assert_int_equal(store_card_shown(b, key, sizeof key, 3600, &seen, &err), 0);
+    assert_true(seen);
+    assert_int_equal(f->be->count(f, "SELECT count(*) FROM cards_shown"
+                                     " WHERE shown_at > now() - interval '1 minute'"),
+                     1);
+    /* Without its table it fails, and says so; the caller shows the card. */
+    f->be->exec(f, "DROP TABLE cards_shown");
+    assert_true(store_card_shown(a, key, sizeof key, 3600, &seen, &err) < 0);
+    assert_false(seen);
+    store_close(b);
+    store_close(a);
+    store_close(open_ok(f)); /* reopening makes the table again */
+    assert_int_equal(f->be->count(f, "SELECT count(*) FROM cards_shown"), 0);
+}
+
 static void put_one(struct store *st, const char *uuid, const char *outcome, const char *reason)
 {
     struct myocds_err err = {0};
@@ -479,6 +530,7 @@ int main(int argc, char **argv)
         BOTH(test_newer_schema_refused),
         BOTH(test_feedback_idempotent),
         BOTH(test_cards_issued_and_reopen),
+        BOTH(test_cards_shown),
         BOTH(test_report),
         BOTH(test_threads),
         {"postgres/test_pg_reconnect", test_pg_reconnect, setup, teardown, (void *)&pg_backend},

@@ -74,12 +74,27 @@ typedef int (*myocds_fetch_fn)(void *ctx, struct myocds_fetch_batch *batch, stru
 typedef void (*myocds_card_fn)(void *ctx, const char *service_id, const char *card_uuid,
                                const char *rule_id, const char *indicator);
 
+/* Called once per card held back because it was shown lately (card_ctx as on_card). */
+typedef void (*myocds_held_fn)(void *ctx, const char *service_id, const char *rule_id,
+                               const char *indicator);
+
+/* The memory of warning and info cards shown for draft orders, shared by every thread of
+ * `myocds serve` (src/cds/repeat.h). */
+struct myocds_repeat;
+
 struct myocds_eval_opts {
     myocds_fetch_fn fetch; /* NULL: no fetching; a missing needed key answers 412 */
     void *fetch_ctx;
     myocds_card_fn on_card; /* NULL: nobody is told */
     void *card_ctx;
-    long long now; /* seconds since the epoch; 0 means the real clock */
+    myocds_held_fn on_held; /* NULL: nobody is told */
+    long long now;          /* seconds since the epoch; 0 means the real clock */
+    /* A warning or info card about a draft order (order-select, order-sign) that repeat
+     * remembers as shown for the same unchanged order of the same patient within
+     * repeat_window_s seconds is left out of the answer. NULL or 0: every card shows
+     * (`myocds eval`). Borrowed. */
+    struct myocds_repeat *repeat;
+    long repeat_window_s;
 };
 
 /* Evaluates one CDS Hooks request body (not necessarily NUL-terminated) for service_id.

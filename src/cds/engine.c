@@ -4,6 +4,7 @@
  * its request tree, its view and its cards, and frees them before returning.
  */
 #include "cds/card.h"
+#include "cds/repeat.h"
 #include "cds/request.h"
 #include "cds/services.h"
 #include "clinical/terminology.h"
@@ -110,6 +111,25 @@ static int run_rules(const struct myocds_engine *e, const char *service_id,
     return 0;
 }
 
+/* Leaves out the cards shown lately for the same draft orders (src/cds/repeat.h), when
+ * opts carries the memory. Returns how many were left out. */
+static int hold_repeats(const struct cds_request *req, const char *service_id,
+                        const struct myocds_eval_opts *opts, long long now, struct card_list *cards)
+{
+    if (opts == NULL || opts->repeat == NULL)
+        return 0;
+    const struct repeat_call call = {.memory = opts->repeat,
+                                     .window_s = opts->repeat_window_s,
+                                     .now = now,
+                                     .hook = req->hook,
+                                     .fhir_server = req->fhir_server,
+                                     .patient_id = req->patient_id,
+                                     .service_id = service_id,
+                                     .on_held = opts->on_held,
+                                     .held_ctx = opts->card_ctx};
+    return repeat_hold(&call, cards);
+}
+
 static int respond(const struct myocds_engine *e, const char *service_id, struct card_list *cards,
                    const char *patient_id, const struct myocds_eval_opts *opts, char **out,
                    size_t *len)
@@ -153,7 +173,8 @@ int myocds_evaluate(const struct myocds_engine *e, const char *service_id, const
             rc = myocds_err_set(err, 500, "out of memory");
         else if (ran == 0 && req.missing != 0)
             rc = myocds_err_set(err, req.missing_err.http_status, "%s", req.missing_err.msg);
-        else if (respond(e, service_id, &cards, req.patient_id, opts, out_json, &n) != 0)
+        else if (hold_repeats(&req, service_id, opts, now, &cards) < 0 ||
+                 respond(e, service_id, &cards, req.patient_id, opts, out_json, &n) != 0)
             rc = myocds_err_set(err, 500, "out of memory");
         view_free(&view);
     }

@@ -1,14 +1,17 @@
 /* serve.c - `myocds serve`: start the HTTP server, wait for signals, drain and stop. */
+#include "cds/repeat.h"
 #include "cli/cli.h"
 #include "http/server.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/mem.h"
 
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define DEFAULT_BIND "127.0.0.1"
 #define DEFAULT_PORT 8080U
@@ -24,9 +27,32 @@ static void block_signals(sigset_t *set)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* repeat_shared_fn over the store: the memory of cards shown that replicas share. */
+static int shown_in_store(void *ctx, const unsigned char key[REPEAT_KEY_BYTES], long window_s,
+                          bool *seen)
+{
+    struct myocds_err err = {0};
+    return store_card_shown(ctx, key, REPEAT_KEY_BYTES, window_s, seen, &err);
+}
+
+/* The memory of cards shown: keyed with the replicas' secret and backed by the store when
+ * it is shared (PostgreSQL), else with a random secret, in memory only. Caller owns it
+ * (repeat_free); NULL when out of memory. */
+static struct myocds_repeat *open_repeat(struct store *store)
+{
+    unsigned char secret[REPEAT_SECRET_BYTES];
+    bool shared =
+        store_shares_cards_shown(store) && store_shown_secret(store, secret, sizeof secret) == 0;
+    struct myocds_repeat *m = repeat_new(REPEAT_DEFAULT_MAX, shared ? secret : NULL);
+    OPENSSL_cleanse(secret, sizeof secret);
+    if (m != NULL && shared)
+        repeat_set_shared(m, shown_in_store, store);
+    return m;
+}
+
 static int run_server(const struct args *a, const struct cfg *cfg,
                       const struct myocds_engine *engine, struct store *store,
-                      struct fhir_client *fhir)
+                      struct fhir_client *fhir, struct myocds_repeat *repeat)
 {
     struct myocds_err err = {0};
     struct http_server *srv = NULL;
@@ -37,6 +63,7 @@ static int run_server(const struct args *a, const struct cfg *cfg,
                                  .engine = engine,
                                  .store = store,
                                  .fhir = fhir,
+                                 .repeat = repeat,
                                  .bind = a->bind,
                                  .port = a->port,
                                  .dev = a->dev};
@@ -66,6 +93,7 @@ int cmd_serve(int argc, char **argv)
     struct myocds_engine *engine = NULL;
     struct store *store = NULL;
     struct fhir_client *fhir = NULL;
+    struct myocds_repeat *repeat = NULL;
     struct myocds_err err = {0};
     sigset_t set;
     int rc = cli_parse_args("serve", argc, argv, &a);
@@ -88,9 +116,13 @@ int cmd_serve(int argc, char **argv)
     if (rc == 0 && store_open(&cfg, &store, &err) != 0) {
         fprintf(stderr, "myocds serve: feedback store in %s: %s\n", cfg.data_dir, err.msg);
         rc = EXIT_FAILURE;
+    } else if (rc == 0 && (repeat = open_repeat(store)) == NULL) {
+        fprintf(stderr, "myocds serve: cannot make the memory of cards shown\n");
+        rc = EXIT_FAILURE;
     } else if (rc == 0) {
-        rc = run_server(&a, &cfg, engine, store, fhir);
+        rc = run_server(&a, &cfg, engine, store, fhir, repeat);
     }
+    repeat_free(repeat);
     store_close(store);
     fhir_client_free(fhir);
     myocds_engine_free(engine);

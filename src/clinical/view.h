@@ -43,6 +43,8 @@ enum med_reason {
 
 struct view_med {
     const char *id;               /* MedicationRequest.id (borrowed) or NULL */
+    const json_object *res;       /* the MedicationRequest (or MedicationAdministration) read,
+                                     borrowed from the request */
     const struct term_drug *drug; /* the recognised drug */
     unsigned classes;             /* enum drug_class bits of all recognised ingredients */
     char label[VIEW_LABEL_MAX];   /* what the clinician ordered, for cards */

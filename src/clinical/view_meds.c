@@ -185,6 +185,7 @@ int view_med_classify(const struct terminology *t, const json_object *mr,
     med->drug = m.drug;
     med->classes = m.classes;
     med->id = json_get_str(mr, "id");
+    med->res = mr;
     copy_label(med->label, cc != NULL ? cc : json_get_obj(medication, "code"), ref_display, m.drug);
     med->route = view_med_route(t, mr, medication, m.drug, &med->intravenous);
     med->systemic = med->route == ROUTE_SYSTEMIC;

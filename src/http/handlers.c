@@ -8,6 +8,7 @@
 #include "http/http.h"
 #include "http/metrics.h"
 #include "store/store.h"
+#include "util/config.h"
 #include "util/log.h"
 
 #include <stdio.h>
@@ -60,6 +61,13 @@ static void on_card(void *ctx, const char *service_id, const char *card_uuid, co
         return;
     }
     cl->v[cl->n++] = (struct store_card){.card_uuid = uuid, .rule_id = rule};
+}
+
+static void on_held(void *ctx, const char *service_id, const char *rule_id, const char *indicator)
+{
+    (void)ctx;
+    (void)service_id;
+    metrics_card_held(rule_id, indicator);
 }
 
 static void card_log_free(struct card_log *cl)
@@ -147,7 +155,10 @@ void http_handle_service(const struct http_app *app, const struct http_req *req,
     struct myocds_eval_opts opts = {.fetch = app->fhir != NULL ? fhir_fetch : NULL,
                                     .fetch_ctx = &call,
                                     .on_card = on_card,
-                                    .card_ctx = &cards};
+                                    .card_ctx = &cards,
+                                    .on_held = on_held,
+                                    .repeat = app->repeat,
+                                    .repeat_window_s = app->cfg->cards_repeat_window_min * 60};
     char *out = NULL;
     size_t len = 0;
     if (precheck(app, req, id, false, &who, resp) != 0)

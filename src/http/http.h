@@ -55,9 +55,10 @@ struct http_app {
     const struct cfg *cfg;
     const struct myocds_engine *engine;
     struct store *store;
-    struct fhir_client *fhir;   /* fetches missing prefetch keys; NULL: none (412) */
-    struct auth_verifier *auth; /* JWT verification and its counters; NULL in --dev mode */
-    bool dev;                   /* accept calls without a JWT */
+    struct fhir_client *fhir;     /* fetches missing prefetch keys; NULL: none (412) */
+    struct auth_verifier *auth;   /* JWT verification and its counters; NULL in --dev mode */
+    struct myocds_repeat *repeat; /* cards shown lately (src/cds/repeat.h); NULL: none */
+    bool dev;                     /* accept calls without a JWT */
     char base_url[HTTP_BASE_URL_MAX];
 };
 

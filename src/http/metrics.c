@@ -53,6 +53,7 @@ static struct {
     struct histogram latency[N_ENDPOINTS];
     atomic_long in_flight;
     atomic_ullong cards[METRICS_LABELS_MAX + 1][N_INDICATORS];
+    atomic_ullong cards_held[METRICS_LABELS_MAX + 1][N_INDICATORS];
     atomic_ullong cards_unrecorded;
     atomic_ullong feedback[N_OUTCOMES];
     atomic_ullong fhir_ok;
@@ -151,6 +152,12 @@ void metrics_card(const char *rule_id, const char *indicator)
     add(&m.cards[r][word_index(indicators, N_INDICATORS, indicator)], 1);
 }
 
+void metrics_card_held(const char *rule_id, const char *indicator)
+{
+    size_t r = intern(&m.rules, rule_id != NULL ? rule_id : "");
+    add(&m.cards_held[r][word_index(indicators, N_INDICATORS, indicator)], 1);
+}
+
 void metrics_cards_unrecorded(size_t n)
 {
     add(&m.cards_unrecorded, n);
@@ -241,20 +248,30 @@ static void render_latency(FILE *f)
     }
 }
 
-static void render_cards(FILE *f)
+/* One family of cards by rule and indicator: only the series counted at least once. */
+static void render_by_rule(FILE *f, const char *name, const char *help,
+                           atomic_ullong (*counts)[N_INDICATORS])
 {
-    head(f, "myocds_cards_total", "counter", "Cards issued, by rule and indicator.");
+    head(f, name, "counter", help);
     for (size_t r = 0; r <= OTHER; r++) {
         const char *rule = slot_name(&m.rules, r);
         for (size_t i = 0; rule != NULL && i < N_INDICATORS; i++) {
-            unsigned long long n = get(&m.cards[r][i]);
+            unsigned long long n = get(&counts[r][i]);
             if (n == 0)
                 continue;
-            fputs("myocds_cards_total{rule=\"", f);
+            fprintf(f, "%s{rule=\"", name);
             put_label(f, rule);
             fprintf(f, "\",indicator=\"%s\"} %llu\n", indicators[i], n);
         }
     }
+}
+
+static void render_cards(FILE *f)
+{
+    render_by_rule(f, "myocds_cards_total", "Cards issued, by rule and indicator.", m.cards);
+    render_by_rule(f, "myocds_cards_held_total",
+                   "Cards left out of an answer: shown lately for the same draft order.",
+                   m.cards_held);
     head(f, "myocds_cards_unrecorded_total", "counter",
          "Cards issued that could not be queued for the feedback store.");
     fprintf(f, "myocds_cards_unrecorded_total %llu\n", get(&m.cards_unrecorded));

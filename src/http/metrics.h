@@ -26,6 +26,10 @@ void metrics_in_flight(int delta);
 /* One card issued by rule_id with its indicator (info, warning, critical). */
 void metrics_card(const char *rule_id, const char *indicator);
 
+/* One card left out of an answer because it was shown lately for the same draft order
+ * (cards.repeat_window_min), by rule_id and indicator. */
+void metrics_card_held(const char *rule_id, const char *indicator);
+
 /* Cards issued that could not be queued for the feedback store. */
 void metrics_cards_unrecorded(size_t n);
 

@@ -409,6 +409,7 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
                                  .engine = opts->engine,
                                  .store = opts->store,
                                  .fhir = opts->fhir,
+                                 .repeat = opts->repeat,
                                  .dev = opts->dev};
     atomic_init(&srv->in_flight, 0);
     if ((rc = resolve_bind(srv, opts->bind, opts->port, err)) != 0)

@@ -18,6 +18,7 @@ struct http_server_opts {
     const struct myocds_engine *engine; /* borrowed; outlives the server */
     struct store *store;                /* borrowed; outlives the server */
     struct fhir_client *fhir;           /* borrowed; outlives the server; NULL: no fetching */
+    struct myocds_repeat *repeat;       /* borrowed; outlives the server; NULL: cards repeat */
     const char *bind;                   /* numeric address or "localhost" */
     unsigned port;                      /* 0: a free port */
     bool dev;                           /* accept calls without a JWT */

@@ -69,7 +69,7 @@ int rule_aza_tpmt(const struct rule_ctx *ctx, struct card_list *out)
             ? card_add(out, ctx, "indicator_low", "summary_deficient", "detail_deficient", vars, n)
             : card_add(out, ctx, "indicator_low", "summary_low", "detail_low", vars, n);
     free(found);
-    if (c == NULL)
+    if (card_about(c, aza) == NULL)
         return -1;
     if (low)
         c->override_key = "override_reasons_low";

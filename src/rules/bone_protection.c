@@ -67,7 +67,7 @@ int rule_bone_protection(const struct rule_ctx *ctx, struct card_list *out)
     struct card *c = card_add(out, ctx, "indicator", "summary", "detail", vars,
                               (int)(sizeof vars / sizeof vars[0]));
     free(missing_text);
-    if (c == NULL)
+    if (card_about(c, gc) == NULL)
         return -1;
     c->selection = "any";
     for (int i = 0; i < n; i++)

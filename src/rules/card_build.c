@@ -125,6 +125,13 @@ struct card *card_add(struct card_list *out, const struct rule_ctx *ctx, const c
     return c;
 }
 
+struct card *card_about(struct card *c, const struct view_med *m)
+{
+    if (c != NULL)
+        c->order = m;
+    return c;
+}
+
 void card_suggest(struct card *c, const char *key, bool recommended)
 {
     if (c->n_suggestions == CARD_MAX_SUGGESTIONS)

@@ -96,8 +96,9 @@ int rule_high_dose_duration(const struct rule_ctx *ctx, struct card_list *out)
         {"condition", v->iim_label},
         {"course", rule_text(ctx->conf, old_orders > 1 ? "course_many" : "course_one")},
     };
-    return card_add(out, ctx, "indicator", "summary", "detail", vars,
-                    (int)(sizeof vars / sizeof vars[0])) != NULL
+    return card_about(card_add(out, ctx, "indicator", "summary", "detail", vars,
+                               (int)(sizeof vars / sizeof vars[0])),
+                      old) != NULL
                ? 0
                : -1;
 }

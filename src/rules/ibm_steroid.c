@@ -60,5 +60,5 @@ int rule_ibm_steroid(const struct rule_ctx *ctx, struct card_list *out)
                              : card_add(out, ctx, "indicator", "summary", "detail", vars,
                                         (int)(sizeof vars / sizeof vars[0]));
     free(taper);
-    return c != NULL ? 0 : -1;
+    return card_about(c, gc) != NULL ? 0 : -1;
 }

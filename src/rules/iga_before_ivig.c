@@ -115,7 +115,7 @@ static int card(const struct rule_ctx *ctx, struct card_list *out, const struct 
                      unread ? "detail_unread" : "detail", vars, n);
     free(w.fact);
     free(w.headline);
-    if (c == NULL)
+    if (card_about(c, ivig) == NULL)
         return -1;
     if (deficient)
         c->override_key = "override_reasons_deficient";

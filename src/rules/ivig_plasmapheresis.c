@@ -23,8 +23,9 @@ int rule_ivig_plasmapheresis(const struct rule_ctx *ctx, struct card_list *out)
         {"condition", v->iim_label},
         {"when", rule_text(ctx->conf, when)},
     };
-    return card_add(out, ctx, "indicator", "summary", "detail", vars,
-                    (int)(sizeof vars / sizeof vars[0])) != NULL
+    return card_about(card_add(out, ctx, "indicator", "summary", "detail", vars,
+                               (int)(sizeof vars / sizeof vars[0])),
+                      ivig) != NULL
                ? 0
                : -1;
 }

@@ -23,8 +23,9 @@ static int order_card(const struct rule_ctx *ctx, struct card_list *out, const s
         {"condition", ctx->view->iim_label},
         {"action", facts_action(ctx->view)},
     };
-    struct card *c = card_add(out, ctx, "indicator", "summary", "detail", vars,
-                              (int)(sizeof vars / sizeof vars[0]));
+    struct card *c = card_about(card_add(out, ctx, "indicator", "summary", "detail", vars,
+                                         (int)(sizeof vars / sizeof vars[0])),
+                                m);
     if (c == NULL)
         return -1;
     if (suggestion != NULL)
@@ -77,8 +78,9 @@ int rule_statin_imnm(const struct rule_ctx *ctx, struct card_list *out)
             {"condition", v->iim_label},
             {"action", facts_action(v)},
         };
-        return card_add(out, ctx, "indicator", "summary_active", "detail", vars,
-                        (int)(sizeof vars / sizeof vars[0])) != NULL
+        return card_about(card_add(out, ctx, "indicator", "summary_active", "detail", vars,
+                                   (int)(sizeof vars / sizeof vars[0])),
+                          statin) != NULL
                    ? 0
                    : -1;
     }
@@ -92,8 +94,9 @@ int rule_statin_imnm(const struct rule_ctx *ctx, struct card_list *out)
         {"drug", statin->drug->display}, {"statin", statin->label},   {"order", treatment->label},
         {"condition", v->iim_label},     {"action", facts_action(v)},
     };
-    return card_add(out, ctx, "indicator", "summary_active", "detail_active", vars,
-                    (int)(sizeof vars / sizeof vars[0])) != NULL
+    return card_about(card_add(out, ctx, "indicator", "summary_active", "detail_active", vars,
+                               (int)(sizeof vars / sizeof vars[0])),
+                      treatment) != NULL
                ? 0
                : -1;
 }

@@ -189,7 +189,7 @@ int rule_mtx_baseline(const struct rule_ctx *ctx, struct card_list *out)
                  vars, (int)(sizeof vars / sizeof vars[0]));
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
         free(texts[i]);
-    if (c == NULL)
+    if (card_about(c, mtx) == NULL)
         return -1;
     c->selection = "any";
     for (int i = 0; i < b.n_missing; i++)

@@ -345,7 +345,9 @@ int rule_pjp_prophylaxis(const struct rule_ctx *ctx, struct card_list *out)
         why != NULL ? card_add(out, ctx, "indicator", "summary", "detail", vars, n) : NULL;
     free(why);
     free(extra);
-    if (c == NULL)
+    /* the draft that brings the risk: the glucocorticoid, else the partner being ordered */
+    const struct view_med *about = r.gc != NULL && r.gc->ordered ? r.gc : r.other;
+    if (card_about(c, about != NULL ? about : r.gc) == NULL)
         return -1;
     suggest(c, ctx, mtx, is_child ? &child : NULL);
     return 0;

@@ -75,6 +75,9 @@ struct card {
     } vars[CARD_VARS_MAX];
     int n_vars;
     const struct rule_conf *conf;
+    /* The order the card is about (borrowed from the view), or NULL: a card about a draft
+     * order may be held back when it was shown for the same order lately (src/cds/repeat.h) */
+    const struct view_med *order;
 };
 
 struct card_list {
@@ -123,6 +126,10 @@ char *tmpl_fill(const char *tmpl, const struct tvar *vars, int n);
 struct card *card_add(struct card_list *out, const struct rule_ctx *ctx, const char *indicator_key,
                       const char *summary_key, const char *detail_key, const struct tvar *vars,
                       int n);
+
+/* Records that c is about order m (the order that triggered it) and returns c; NULL stays
+ * NULL, so it wraps card_add. m is borrowed from the view. */
+struct card *card_about(struct card *c, const struct view_med *m);
 
 /* Adds a suggestion key to a card; recommended marks it isRecommended. */
 void card_suggest(struct card *c, const char *key, bool recommended);

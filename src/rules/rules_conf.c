@@ -86,6 +86,12 @@ static int check_rule(json_object *r, const char *path, const char *id, struct m
             }
         }
     }
+    json_object *repeat = NULL;
+    if (json_object_object_get_ex(r, "repeat", &repeat) &&
+        (!json_object_is_type(repeat, json_type_string) ||
+         (strcmp(json_object_get_string(repeat), "always") != 0 &&
+          strcmp(json_object_get_string(repeat), "window") != 0)))
+        return bad(err, path, id, "repeat", "must be \"always\" or \"window\"");
     int rc = check_services(json_get(r, "services", json_type_object), path, id, err);
     if (rc != 0)
         return rc;

@@ -104,5 +104,5 @@ int rule_steroid_dose_range(const struct rule_ctx *ctx, struct card_list *out)
     free(verdict_s);
     free(range_s);
     free(no_weight);
-    return c != NULL ? 0 : -1;
+    return card_about(c, gc) != NULL ? 0 : -1;
 }

@@ -177,7 +177,7 @@ int rule_steroid_monotherapy(const struct rule_ctx *ctx, struct card_list *out)
                               established ? "detail_established" : "detail", vars,
                               (int)(sizeof vars / sizeof vars[0]));
     free(extra);
-    if (c == NULL)
+    if (card_about(c, gc) == NULL)
         return -1;
     suggest(c, v, ctx->th, low, pregnant);
     return 0;

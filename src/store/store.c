@@ -225,6 +225,27 @@ int store_put_feedback(struct store *st, const char *service_id,
     return st->ops->put_feedback(st, service_id, items, n, iss, tenant, err);
 }
 
+bool store_shares_cards_shown(const struct store *st)
+{
+    return st != NULL && st->ops->card_shown != NULL;
+}
+
+int store_card_shown(struct store *st, const unsigned char *key, size_t key_len, long window_s,
+                     bool *seen, struct myocds_err *err)
+{
+    *seen = false;
+    if (!store_shares_cards_shown(st))
+        return myocds_err_set(err, 500, "the store keeps no memory of cards shown");
+    return st->ops->card_shown(st, key, key_len, window_s, seen, err);
+}
+
+int store_shown_secret(struct store *st, unsigned char *out, size_t len)
+{
+    if (!store_shares_cards_shown(st) || st->ops->shown_secret == NULL)
+        return -1;
+    return st->ops->shown_secret(st, out, len);
+}
+
 void store_close(struct store *st)
 {
     if (st == NULL)

@@ -69,6 +69,11 @@ struct store_ops {
     int (*query)(struct store *st, const char *sql, const char *p1, const char *p2, store_row_fn fn,
                  void *ctx, struct myocds_err *err);
     void (*close)(struct store *st);
+    /* The memory of cards shown that replicas share (NULL: the backend keeps none). */
+    int (*card_shown)(struct store *st, const unsigned char *key, size_t key_len, long window_s,
+                      bool *seen, struct myocds_err *err);
+    /* The secret replicas key that memory with (NULL with card_shown). */
+    int (*shown_secret)(struct store *st, unsigned char *out, size_t len);
 };
 
 /* The issue queue: filled by request threads, drained by the flusher thread. */
@@ -124,6 +129,21 @@ void store_flush(struct store *st);
 
 /* Cards issued that never reached the store (queue full, store down at close). */
 unsigned long long store_dropped(struct store *st);
+
+/* True when the backend keeps a memory of cards shown that every replica shares
+ * (PostgreSQL: table cards_shown); SQLite keeps none (each process remembers its own). */
+bool store_shares_cards_shown(const struct store *st);
+
+/* Remembers the card of key (key_len bytes, a keyed hash that identifies no patient) as
+ * shown now, unless it was shown within window_s seconds: *seen then. One statement, so
+ * replicas racing on one key see one winner. 0, or negative with err set (the caller
+ * shows the card). Only when store_shares_cards_shown(). */
+int store_card_shown(struct store *st, const unsigned char *key, size_t key_len, long window_s,
+                     bool *seen, struct myocds_err *err);
+
+/* Copies the secret the replicas key that memory with (table repeat_secret, made by the
+ * first replica to open the database) into out[len]. 0, or -1 without one. */
+int store_shown_secret(struct store *st, unsigned char *out, size_t len);
 
 /* Flushes the queue, closes and frees; store_close(NULL) is a no-op. */
 void store_close(struct store *st);

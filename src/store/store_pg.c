@@ -8,36 +8,20 @@
  * open under an advisory lock, so replicas starting together do not race. The URL may
  * hold a password: it is never logged.
  */
-#include "store/store.h"
+#include "store/store_pg_int.h"
 #include "util/log.h"
 
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define PG_POOL_SIZE 4
 #define PG_CONNECT_TIMEOUT_S "5"
 #define PG_APP_NAME "myocds"
 #define PG_MIGRATION_LOCK 727360001 /* pg_advisory_xact_lock key of the schema migration */
 #define PG_CARD_CHUNK 100           /* rows of one multi-row INSERT of cards issued */
 #define PG_CARD_COLS 4
 #define PG_SQL_MAX 8192
-#define PG_MSG_MAX 300
 #define PG_ATTEMPTS 2 /* a write cut by a lost connection runs once more */
-
-struct pg_slot {
-    PGconn *conn;
-    bool busy;
-};
-
-struct pg_store {
-    struct store base; /* first: a struct store * is a struct pg_store * */
-    char *url;
-    pthread_mutex_t lock;
-    pthread_cond_t slot_free;
-    struct pg_slot slots[PG_POOL_SIZE];
-};
 
 static const char session_sql[] = "SET synchronous_commit = on; SET statement_timeout = '10s';"
                                   " SET client_min_messages = warning";
@@ -66,7 +50,7 @@ static const char sql_ins_feedback[] =
 
 /* Logs libpq's message (first line only) and answers the client without details:
  * 503 when the server cannot be reached, else 500. */
-static int pg_fail(PGconn *c, const char *what, struct myocds_err *err)
+int pg_fail(PGconn *c, const char *what, struct myocds_err *err)
 {
     char msg[PG_MSG_MAX];
     snprintf(msg, sizeof msg, "%s", c != NULL ? PQerrorMessage(c) : "out of memory");
@@ -156,12 +140,7 @@ static void release(struct pg_store *st, struct pg_slot *s, bool failed)
     pthread_mutex_unlock(&st->lock);
 }
 
-/* One transaction body: runs on c inside BEGIN .. COMMIT. */
-typedef int (*tx_fn)(PGconn *c, const void *arg, struct myocds_err *err);
-
-/* Runs fn in a transaction, once more on a fresh connection when the first one was lost
- * (every write here is idempotent). */
-static int run_tx(struct pg_store *st, tx_fn fn, const void *arg, struct myocds_err *err)
+int pg_run_tx(struct pg_store *st, pg_tx_fn fn, const void *arg, struct myocds_err *err)
 {
     int rc = -1;
     for (int attempt = 0; attempt < PG_ATTEMPTS; attempt++) {
@@ -213,7 +192,7 @@ static int pg_put_feedback(struct store *base, const char *service_id,
                            const char *tenant, struct myocds_err *err)
 {
     const struct feedback_args a = {service_id, items, n, iss, tenant};
-    return run_tx((struct pg_store *)base, tx_feedback, &a, err);
+    return pg_run_tx((struct pg_store *)base, tx_feedback, &a, err);
 }
 
 struct issue_args {
@@ -263,7 +242,7 @@ static int pg_put_issues(struct store *base, const struct store_issue *rows, siz
                          struct myocds_err *err)
 {
     const struct issue_args a = {rows, n};
-    return n == 0 ? 0 : run_tx((struct pg_store *)base, tx_issues, &a, err);
+    return n == 0 ? 0 : pg_run_tx((struct pg_store *)base, tx_issues, &a, err);
 }
 
 struct query_args {
@@ -296,7 +275,7 @@ static int pg_query(struct store *base, const char *sql, const char *p1, const c
                     store_row_fn fn, void *ctx, struct myocds_err *err)
 {
     const struct query_args a = {sql, {p1, p2}, fn, ctx};
-    return run_tx((struct pg_store *)base, tx_query, &a, err);
+    return pg_run_tx((struct pg_store *)base, tx_query, &a, err);
 }
 
 static int tx_migrate(PGconn *c, const void *arg, struct myocds_err *err)
@@ -345,6 +324,8 @@ static const struct store_ops pg_ops = {
     .put_issues = pg_put_issues,
     .query = pg_query,
     .close = pg_close,
+    .card_shown = pg_card_shown,
+    .shown_secret = pg_shown_secret,
 };
 
 int store_pg_open(const char *url, struct store **out, struct myocds_err *err)
@@ -359,7 +340,9 @@ int store_pg_open(const char *url, struct store **out, struct myocds_err *err)
     st->url = strdup(url);
     int rc = st->url != NULL ? 0 : myocds_err_set(err, 500, "out of memory");
     if (rc == 0)
-        rc = run_tx(st, tx_migrate, NULL, err);
+        rc = pg_run_tx(st, tx_migrate, NULL, err);
+    if (rc == 0)
+        rc = pg_shown_open(st, err);
     if (rc == 0)
         rc = store_base_init(&st->base, &pg_ops, err);
     if (rc != 0) {

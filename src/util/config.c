@@ -49,6 +49,8 @@ static const struct cfg_option cfg_options[] = {
     OPT("auth.max_lifetime_s", CFG_T_LONG, auth_max_lifetime_s, 1, 3600),
     OPT("auth.clock_skew_s", CFG_T_LONG, auth_clock_skew_s, 0, 600),
     OPT("auth.jwks_ca_file", CFG_T_STR, auth_jwks_ca_file, 0, 0),
+    OPT("cards.repeat_window_min", CFG_T_LONG, cards_repeat_window_min, 0,
+        CFG_MAX_REPEAT_WINDOW_MIN),
 };
 
 /* The JWT algorithms auth.allowed_algs may name (asymmetric only), and the default. */
@@ -84,6 +86,7 @@ static int set_defaults(struct cfg *c, struct myocds_err *err)
     c->log_level = LOG_LEVEL_INFO;
     c->auth_max_lifetime_s = CFG_DEFAULT_JWT_MAX_LIFETIME_S;
     c->auth_clock_skew_s = CFG_DEFAULT_JWT_CLOCK_SKEW_S;
+    c->cards_repeat_window_min = CFG_DEFAULT_REPEAT_WINDOW_MIN;
     c->data_dir = strdup(CFG_DEFAULT_DATA_DIR);
     c->hooks_dir = default_hooks_dir();
     c->auth_allowed_algs = calloc(2 + 1, sizeof *c->auth_allowed_algs);

@@ -20,6 +20,8 @@
 #define CFG_DEFAULT_TIMEOUT_S 15U
 #define CFG_DEFAULT_JWT_MAX_LIFETIME_S 300L /* exp - iat of a client JWT, at most */
 #define CFG_DEFAULT_JWT_CLOCK_SKEW_S 60L    /* leeway on exp, iat and nbf */
+#define CFG_DEFAULT_REPEAT_WINDOW_MIN 60L   /* a warning or info card is not repeated within */
+#define CFG_MAX_REPEAT_WINDOW_MIN 1440L     /* a day */
 #define CFG_LOCAL_HOOKS "./hooks"
 #define CFG_HOOKS_ENV "MYOCDS_HOOKS"
 
@@ -53,6 +55,9 @@ struct cfg {
     unsigned http_connection_limit;
     unsigned http_timeout_s; /* idle connection timeout */
     enum log_level log_level;
+    /* Minutes within which a warning or info card shown for a draft order is not shown again
+     * for the same unchanged order of the same patient; 0: every card repeats. */
+    long cards_repeat_window_min;
 };
 
 /* Fills *out with the defaults, then the file at path (NULL: defaults only). On failure

@@ -1,0 +1,51 @@
+/* store_pg_int.h - what the PostgreSQL store's files share: the store, its pool, one
+ * transaction with a retry, and the memory of cards shown (store_pg_shown.c). */
+#ifndef MYOCDS_STORE_STORE_PG_INT_H
+#define MYOCDS_STORE_STORE_PG_INT_H
+
+#include "store/store.h"
+
+#include <libpq-fe.h>
+#include <stdatomic.h>
+
+#define PG_POOL_SIZE 4
+#define PG_MSG_MAX 300
+#define PG_SHOWN_SECRET_BYTES 32 /* the secret of table repeat_secret */
+
+struct pg_slot {
+    PGconn *conn;
+    bool busy;
+};
+
+struct pg_store {
+    struct store base; /* first: a struct store * is a struct pg_store * */
+    char *url;
+    pthread_mutex_t lock;
+    pthread_cond_t slot_free;
+    struct pg_slot slots[PG_POOL_SIZE];
+    unsigned char shown_secret[PG_SHOWN_SECRET_BYTES]; /* read once at open */
+    atomic_llong shown_swept_at; /* wall-clock second of the last sweep of cards_shown */
+};
+
+/* One transaction body: runs on c inside BEGIN .. COMMIT. */
+typedef int (*pg_tx_fn)(PGconn *c, const void *arg, struct myocds_err *err);
+
+/* Runs fn in a transaction, once more on a fresh connection when the first one was lost
+ * (every write here is idempotent). 0, or negative with err set. */
+int pg_run_tx(struct pg_store *st, pg_tx_fn fn, const void *arg, struct myocds_err *err);
+
+/* Logs libpq's message (first line only) and answers the client without details:
+ * 503 when the server cannot be reached, else 500. */
+int pg_fail(PGconn *c, const char *what, struct myocds_err *err);
+
+/* Creates the tables of the memory of cards shown when absent (cards_shown, repeat_secret;
+ * outside the versioned schema, so a replica of an older build still opens the database)
+ * and reads the secret, making it when it is the first replica. 0, or negative. */
+int pg_shown_open(struct pg_store *st, struct myocds_err *err);
+
+/* store_ops.card_shown and store_ops.shown_secret (store.h). */
+int pg_card_shown(struct store *base, const unsigned char *key, size_t key_len, long window_s,
+                  bool *seen, struct myocds_err *err);
+int pg_shown_secret(struct store *base, unsigned char *out, size_t len);
+
+#endif
