@@ -48,8 +48,10 @@ int rule_mtx_folic_acid(const struct rule_ctx *ctx, struct card_list *out)
         {"action", facts_action(v)},
         {"since", since},
     };
-    struct card *c = card_add(out, ctx, "indicator", "summary_established", "detail_established",
-                              vars, (int)(sizeof vars / sizeof vars[0]));
+    struct card *c =
+        card_about(card_add(out, ctx, "indicator", "summary_established", "detail_established",
+                            vars, (int)(sizeof vars / sizeof vars[0])),
+                   mtx);
     if (c == NULL)
         return -1;
     card_suggest(c, "folic_acid", true);

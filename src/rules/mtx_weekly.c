@@ -53,8 +53,9 @@ int rule_mtx_weekly(const struct rule_ctx *ctx, struct card_list *out)
         {"dose", dose},
         {"week", week},
     };
-    struct card *c = card_add(out, ctx, "indicator", "summary", "detail", vars,
-                              (int)(sizeof vars / sizeof vars[0]));
+    struct card *c = card_about(card_add(out, ctx, "indicator", "summary", "detail", vars,
+                                         (int)(sizeof vars / sizeof vars[0])),
+                                mtx);
     if (c == NULL)
         return -1;
     card_suggest(c, "methotrexate_weekly", true);

@@ -22,8 +22,9 @@ int rule_teratogen_pregnancy(const struct rule_ctx *ctx, struct card_list *out)
         {"drug", drug->drug->display}, {"order", drug->label}, {"condition", v->iim_label},
         {"action", facts_action(v)},   {"evidence", evidence},
     };
-    return card_add(out, ctx, "indicator", "summary", "detail", vars,
-                    (int)(sizeof vars / sizeof vars[0])) != NULL
+    return card_about(card_add(out, ctx, "indicator", "summary", "detail", vars,
+                               (int)(sizeof vars / sizeof vars[0])),
+                      drug) != NULL
                ? 0
                : -1;
 }
