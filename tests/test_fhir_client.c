@@ -352,14 +352,22 @@ static void batch_init(struct test_batch *t, const char *server, const char *tok
     t->b = (struct myocds_fetch_batch){server, token, expires_in, t->items, TEST_TEMPLATES};
 }
 
-static struct fhir_client *client(const char *allowed, long deadline_ms)
+/* A client allowed to call allowed (NULL: nothing), also without a token when anonymous. */
+static struct fhir_client *client_of(const char *allowed, bool anonymous, long deadline_ms)
 {
     const char *const list[] = {allowed};
-    const struct fhir_client_opts o = {list, allowed != NULL, 3000, deadline_ms, NULL};
+    const struct fhir_client_opts o = {list, allowed != NULL, list, anonymous && allowed != NULL,
+                                       3000, deadline_ms,     NULL};
     struct fhir_client *c = NULL;
     struct myocds_err err = {0};
     assert_int_equal(fhir_client_new(&o, &c, &err), 0);
     return c;
+}
+
+/* The local test servers of these tests read without a token. */
+static struct fhir_client *client(const char *allowed, long deadline_ms)
+{
+    return client_of(allowed, true, deadline_ms);
 }
 
 static long long ms_now(void)
@@ -396,7 +404,7 @@ static void test_fetch_refused_without_connecting(void **state)
         {"https://ehr.example.org/fhir/r4", "tok\r\nX-Evil: 1", 300},
     };
     struct fhir_client *c = client("https://ehr.example.org/fhir/r4", 1500);
-    struct fhir_call call = {c, "test", count_outcome};
+    struct fhir_call call = {c, "test", count_outcome, NULL, 0};
     counted_ok = counted_failed = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct test_batch t;
@@ -418,12 +426,35 @@ static void test_fetch_with_empty_allow_list(void **state)
 {
     (void)state;
     struct fhir_client *c = client(NULL, 1500);
-    struct fhir_call call = {c, NULL, NULL};
+    struct fhir_call call = {c, NULL, NULL, NULL, 0};
     struct test_batch t;
     struct myocds_err err = {0};
     batch_init(&t, "https://ehr.example.org/fhir/r4", "tok", 300);
     assert_int_equal(fhir_fetch(&call, &t.b, &err), 0);
     assert_all(&t, MYOCDS_E_PRECONDITION);
+    fhir_client_free(c);
+}
+
+/* No data without the EHR's authority: without a token a server not listed as readable
+ * without one is never contacted; an issuer bound to its own servers uses only those. */
+static void test_fetch_needs_the_token(void **state)
+{
+    (void)state;
+    struct fhir_client *c = client_of("https://ehr.example.org/fhir/r4", false, 1500);
+    struct fhir_call call = {c, NULL, NULL, NULL, 0};
+    struct test_batch t;
+    struct myocds_err err = {0};
+    batch_init(&t, "https://ehr.example.org/fhir/r4", NULL, -1);
+    assert_int_equal(fhir_fetch(&call, &t.b, &err), 0);
+    assert_all(&t, MYOCDS_E_PRECONDITION);
+    assert_non_null(strstr(t.items[0].reason, "only with the EHR's token"));
+    const char *const other[] = {"https://other.example.org/fhir"};
+    call.servers = other;
+    call.n_servers = 1;
+    batch_init(&t, "https://ehr.example.org/fhir/r4", "tok", 300);
+    assert_int_equal(fhir_fetch(&call, &t.b, &err), 0);
+    assert_all(&t, MYOCDS_E_PRECONDITION);
+    assert_non_null(strstr(t.items[0].reason, "issuer's fhir_servers"));
     fhir_client_free(c);
 }
 
@@ -444,7 +475,7 @@ static void test_fetch_deadline_against_a_silent_server(void **state)
     char base[64];
     snprintf(base, sizeof base, "http://127.0.0.1:%u/fhir", (unsigned)ntohs(sa.sin_port));
     struct fhir_client *c = client(base, DEADLINE_MS);
-    struct fhir_call call = {c, "test", NULL};
+    struct fhir_call call = {c, "test", NULL, NULL, 0};
     struct test_batch t;
     struct myocds_err err = {0};
     batch_init(&t, base, "tok", 300);
@@ -488,7 +519,7 @@ static void test_fetch_absolute_urls_only_under_the_server(void **state)
         items[i] = (struct myocds_fetch_item){"medications", urls[i], NULL, 0, NULL};
     struct myocds_fetch_batch b = {base, "tok", 300, items, N};
     struct fhir_client *c = client(base, DEADLINE_MS);
-    struct fhir_call call = {c, "test", NULL};
+    struct fhir_call call = {c, "test", NULL, NULL, 0};
     struct myocds_err err = {0};
     assert_int_equal(fhir_fetch(&call, &b, &err), 0);
     assert_int_equal(items[0].status, MYOCDS_E_UNAVAILABLE); /* under: tried, no answer */
@@ -520,7 +551,7 @@ static void test_client_refuses_bad_allow_list(void **state)
                                       "ftp://a.org/r4", "a.org/r4"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *const list[] = {"https://ok.example/r4", bad[i]};
-        const struct fhir_client_opts o = {list, 2, 3000, 1500, NULL};
+        const struct fhir_client_opts o = {list, 2, NULL, 0, 3000, 1500, NULL};
         struct fhir_client *c = (struct fhir_client *)1;
         struct myocds_err err = {0};
         assert_int_equal(fhir_client_new(&o, &c, &err), -400);
@@ -533,7 +564,7 @@ static void test_client_refuses_unreadable_ca_file(void **state)
 {
     (void)state;
     const char *const list[] = {"https://ok.example/r4"};
-    const struct fhir_client_opts o = {list, 1, 3000, 1500, "/nonexistent/ca.pem"};
+    const struct fhir_client_opts o = {list, 1, NULL, 0, 3000, 1500, "/nonexistent/ca.pem"};
     struct fhir_client *c = NULL;
     struct myocds_err err = {0};
     assert_int_equal(fhir_client_new(&o, &c, &err), -400);
@@ -576,6 +607,7 @@ int main(void)
         cmocka_unit_test(test_bundle_paging),
         cmocka_unit_test(test_fetch_refused_without_connecting),
         cmocka_unit_test(test_fetch_with_empty_allow_list),
+        cmocka_unit_test(test_fetch_needs_the_token),
         cmocka_unit_test(test_fetch_deadline_against_a_silent_server),
         cmocka_unit_test(test_fetch_absolute_urls_only_under_the_server),
         cmocka_unit_test(test_client_refuses_bad_allow_list),

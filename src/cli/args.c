@@ -123,12 +123,14 @@ int cli_load(const char *cmd, const struct args *a, struct cfg *cfg, struct myoc
 int cli_fhir_open(const char *cmd, const struct cfg *cfg, struct fhir_client **out)
 {
     struct myocds_err err = {0};
-    const struct fhir_client_opts o = {.allowed_servers =
-                                           (const char *const *)cfg->fhir_allowed_servers,
-                                       .n_allowed = cfg->n_fhir_allowed_servers,
-                                       .timeout_ms = cfg->fhir_timeout_ms,
-                                       .deadline_ms = cfg->fhir_deadline_ms,
-                                       .ca_file = cfg->fhir_ca_file};
+    const struct fhir_client_opts o = {
+        .allowed_servers = (const char *const *)cfg->fhir_allowed_servers,
+        .n_allowed = cfg->n_fhir_allowed_servers,
+        .anonymous_servers = (const char *const *)cfg->fhir_anonymous_servers,
+        .n_anonymous = cfg->n_fhir_anonymous_servers,
+        .timeout_ms = cfg->fhir_timeout_ms,
+        .deadline_ms = cfg->fhir_deadline_ms,
+        .ca_file = cfg->fhir_ca_file};
     if (fhir_client_new(&o, out, &err) != 0) {
         fprintf(stderr, "myocds %s: config: %s\n", cmd, err.msg);
         return CLI_EXIT_USAGE;

@@ -16,7 +16,7 @@ int cmd_eval(int argc, char **argv)
     struct myocds_engine *engine = NULL;
     struct myocds_err err = {0};
     struct myocds_eval_opts opts = {0};
-    struct fhir_call call = {NULL, NULL, NULL};
+    struct fhir_call call = {NULL, NULL, NULL, NULL, 0};
     char *in = NULL;
     char *out = NULL;
     size_t in_len = 0;

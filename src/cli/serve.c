@@ -74,6 +74,10 @@ static int run_server(const struct args *a, const struct cfg *cfg,
     if (a->dev)
         log_warnx("DEV MODE: calls are accepted WITHOUT a JWT. Never expose this listener; "
                   "never use it with real patient data.");
+    for (size_t i = 0; i < cfg->n_fhir_anonymous_servers; i++)
+        log_warnx("fhir.anonymous_servers: FHIR data is read from %s WITHOUT the EHR's token. "
+                  "Only for a local test server; never with real patient data.",
+                  cfg->fhir_anonymous_servers[i]);
     log_notice("listening on %s", http_server_url(srv));
     while (sigwait(&set, &sig) != 0 || sig == SIGHUP) {
         if (sig == SIGHUP)

@@ -143,13 +143,22 @@ static void run_loop(struct fhir_run *r)
 }
 
 /* Why nothing of the batch may be fetched (every key then fails as PRECONDITION without
- * any connection), or NULL. */
-static const char *refusal(const struct fhir_client *c, const struct myocds_fetch_batch *b)
+ * any connection), or NULL. Data is read only with the EHR's authority: the call's token,
+ * unless the server is listed as readable without one (a local test server); and a call
+ * of an issuer bound to its own servers uses only those. */
+static const char *refusal(const struct fhir_call *call, const struct myocds_fetch_batch *b)
 {
+    const struct fhir_client *c = call->client;
     if (!fhir_base_valid(b->fhir_server))
         return "fhirServer is not a usable base URL";
     if (fhir_allow_find((const char *const *)c->allowed, c->n_allowed, b->fhir_server) < 0)
         return "fhirServer is not in fhir.allowed_servers";
+    if (call->servers != NULL &&
+        fhir_allow_find(call->servers, call->n_servers, b->fhir_server) < 0)
+        return "fhirServer is not one of the calling issuer's fhir_servers";
+    if (b->access_token == NULL &&
+        fhir_allow_find((const char *const *)c->anonymous, c->n_anonymous, b->fhir_server) < 0)
+        return "no fhirAuthorization: the service reads FHIR data only with the EHR's token";
     if (b->access_token != NULL && b->expires_in <= 0)
         return "the access token has expired";
     if (b->access_token != NULL && !fhir_token_valid(b->access_token))
@@ -209,7 +218,7 @@ int fhir_fetch(void *ctx, struct myocds_fetch_batch *b, struct myocds_err *err)
         b->items[i].reason = NULL;
         fhir_rel_type(b->items[i].relative_url, r.x[i].want, sizeof r.x[i].want);
     }
-    const char *no = refusal(r.c, b);
+    const char *no = refusal(call, b);
     for (size_t i = 0; no != NULL && i < r.n; i++)
         finish(&r, &r.x[i], MYOCDS_E_PRECONDITION, no);
     if (no != NULL || r.n == 0)

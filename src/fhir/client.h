@@ -79,6 +79,8 @@ struct fhir_client; /* allow list, timeouts, a pool of idle curl multi handles *
 struct fhir_client_opts {
     const char *const *allowed_servers; /* copied */
     size_t n_allowed;
+    const char *const *anonymous_servers; /* of those, read without a token (copied) */
+    size_t n_anonymous;
     long timeout_ms;     /* one transfer */
     long deadline_ms;    /* the whole fetch of one request */
     const char *ca_file; /* CA certificates to verify servers with (copied); NULL: system's */
@@ -97,6 +99,10 @@ struct fhir_call {
     struct fhir_client *client;
     const char *req_id;
     void (*counted)(bool ok);
+    /* the caller's issuer's own servers (auth.issuers[].fhir_servers, borrowed), or NULL
+     * when it is bound to none: then any allowed server */
+    const char *const *servers;
+    size_t n_servers;
 };
 
 /* A myocds_fetch_fn: ctx is a struct fhir_call. Fetches every item of batch concurrently

@@ -18,6 +18,8 @@
 struct fhir_client {
     char **allowed; /* owned copies */
     size_t n_allowed;
+    char **anonymous; /* owned copies: servers read without the call's token */
+    size_t n_anonymous;
     long timeout_ms;
     long deadline_ms;
     char *ca_file;        /* owned; NULL: the system's CA store */

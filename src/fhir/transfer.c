@@ -185,6 +185,23 @@ int fhir_client_new(const struct fhir_client_opts *o, struct fhir_client **out,
         }
         c->n_allowed = i + 1;
     }
+    c->anonymous = calloc(o->n_anonymous + 1, sizeof *c->anonymous);
+    if (c->anonymous == NULL) {
+        rc = myocds_err_set(err, 500, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < o->n_anonymous; i++) {
+        if (!fhir_base_valid(o->anonymous_servers[i])) {
+            rc = myocds_err_set(err, 400,
+                                "fhir.anonymous_servers[%zu] is not a usable FHIR base URL", i);
+            goto fail;
+        }
+        if ((c->anonymous[i] = strdup(o->anonymous_servers[i])) == NULL) {
+            rc = myocds_err_set(err, 500, "out of memory");
+            goto fail;
+        }
+        c->n_anonymous = i + 1;
+    }
     if (o->ca_file != NULL && access(o->ca_file, R_OK) != 0) {
         rc = myocds_err_set(err, 400, "fhir.ca_file cannot be read");
         goto fail;
@@ -209,6 +226,9 @@ void fhir_client_free(struct fhir_client *c)
     for (size_t i = 0; i < c->n_allowed; i++)
         free(c->allowed[i]);
     free(c->allowed);
+    for (size_t i = 0; i < c->n_anonymous; i++)
+        free(c->anonymous[i]);
+    free(c->anonymous);
     free(c->ca_file);
     pthread_mutex_destroy(&c->lock);
     free(c);

@@ -145,13 +145,27 @@ static int known_status(int status)
     }
 }
 
+/* The servers the verified issuer is bound to (auth.issuers[].fhir_servers) into call;
+ * none for an issuer bound to none, or a call without a JWT (--dev). */
+static void issuer_servers(const struct cfg *cfg, const struct http_identity *who,
+                           struct fhir_call *call)
+{
+    for (size_t i = 0; who->iss[0] != '\0' && i < cfg->n_issuers; i++) {
+        const struct cfg_issuer *is = &cfg->issuers[i];
+        if (strcmp(is->iss, who->iss) == 0 && is->fhir_servers != NULL) {
+            call->servers = (const char *const *)is->fhir_servers;
+            call->n_servers = is->n_fhir_servers;
+        }
+    }
+}
+
 void http_handle_service(const struct http_app *app, const struct http_req *req, const char *id,
                          struct http_resp *resp)
 {
     struct http_identity who;
     struct card_log cards = {0};
     struct myocds_err err = {0};
-    struct fhir_call call = {app->fhir, req->req_id, metrics_fhir_fetch};
+    struct fhir_call call = {app->fhir, req->req_id, metrics_fhir_fetch, NULL, 0};
     struct myocds_eval_opts opts = {.fetch = app->fhir != NULL ? fhir_fetch : NULL,
                                     .fetch_ctx = &call,
                                     .on_card = on_card,
@@ -163,6 +177,7 @@ void http_handle_service(const struct http_app *app, const struct http_req *req,
     size_t len = 0;
     if (precheck(app, req, id, false, &who, resp) != 0)
         return;
+    issuer_servers(app->cfg, &who, &call);
     if (myocds_evaluate(app->engine, id, req->body, req->body_len, &opts, &out, &len, &err) != 0) {
         refuse(req, resp, known_status(err.http_status),
                err.msg[0] != '\0' ? err.msg : "internal error");

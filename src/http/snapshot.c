@@ -140,6 +140,12 @@ static bool fhir_differs(const struct cfg *a, const struct cfg *b)
         if (str_differs(a->fhir_allowed_servers[i], b->fhir_allowed_servers[i]))
             return true;
     }
+    if (a->n_fhir_anonymous_servers != b->n_fhir_anonymous_servers)
+        return true;
+    for (size_t i = 0; i < a->n_fhir_anonymous_servers; i++) {
+        if (str_differs(a->fhir_anonymous_servers[i], b->fhir_anonymous_servers[i]))
+            return true;
+    }
     return false;
 }
 

@@ -198,6 +198,32 @@ static int get_list(json_object *root, const char *key, json_object **arr, struc
     return 0;
 }
 
+/* The list of http(s) URLs at key into *out (n entries, NULL-terminated; cfg_free frees
+ * it); *out stays NULL when the key is absent. */
+static int load_urls(json_object *root, const char *key, char ***out, size_t *n_out,
+                     struct myocds_err *err)
+{
+    json_object *arr = NULL;
+    int rc = get_list(root, key, &arr, err);
+    if (rc != 0 || arr == NULL)
+        return rc;
+    size_t n = json_object_array_length(arr);
+    *out = calloc(n + 1, sizeof **out);
+    if (*out == NULL)
+        return myocds_err_set(err, 500, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        json_object *it = json_object_array_get_idx(arr, i);
+        const char *s = json_object_get_string(it);
+        if (!json_object_is_type(it, json_type_string) || !is_http_url(s))
+            return myocds_err_set(err, 400, "config: %s[%zu] must be an http(s) URL", key, i);
+        (*out)[i] = strdup(s);
+        if ((*out)[i] == NULL)
+            return myocds_err_set(err, 500, "out of memory");
+        *n_out = i + 1;
+    }
+    return 0;
+}
+
 static int load_issuers(struct cfg *c, json_object *root, struct myocds_err *err)
 {
     json_object *arr = NULL;
@@ -226,32 +252,24 @@ static int load_issuers(struct cfg *c, json_object *root, struct myocds_err *err
         if (is->jwks_uri != NULL && strncmp(is->jwks_uri, "https://", 8) != 0)
             return myocds_err_set(err, 400,
                                   "config: auth.issuers[%zu].jwks_uri must be an https URL", i);
+        char key[48];
+        snprintf(key, sizeof key, "auth.issuers[%zu].fhir_servers", i);
+        if ((rc = load_urls(it, "fhir_servers", &is->fhir_servers, &is->n_fhir_servers, err)) != 0)
+            return rc == -400 ? myocds_err_set(err, 400,
+                                               "config: %s must be an array of http(s) URLs", key)
+                              : rc;
     }
     return 0;
 }
 
 static int load_servers(struct cfg *c, json_object *root, struct myocds_err *err)
 {
-    json_object *arr = NULL;
-    int rc = get_list(root, "fhir.allowed_servers", &arr, err);
-    if (rc != 0 || arr == NULL)
-        return rc;
-    size_t n = json_object_array_length(arr);
-    c->fhir_allowed_servers = calloc(n + 1, sizeof *c->fhir_allowed_servers);
-    if (c->fhir_allowed_servers == NULL)
-        return myocds_err_set(err, 500, "out of memory");
-    for (size_t i = 0; i < n; i++) {
-        json_object *it = json_object_array_get_idx(arr, i);
-        const char *s = json_object_get_string(it);
-        if (!json_object_is_type(it, json_type_string) || !is_http_url(s))
-            return myocds_err_set(err, 400,
-                                  "config: fhir.allowed_servers[%zu] must be an http(s) URL", i);
-        c->fhir_allowed_servers[i] = strdup(s);
-        if (c->fhir_allowed_servers[i] == NULL)
-            return myocds_err_set(err, 500, "out of memory");
-        c->n_fhir_allowed_servers = i + 1;
-    }
-    return 0;
+    int rc = load_urls(root, "fhir.allowed_servers", &c->fhir_allowed_servers,
+                       &c->n_fhir_allowed_servers, err);
+    if (rc == 0)
+        rc = load_urls(root, "fhir.anonymous_servers", &c->fhir_anonymous_servers,
+                       &c->n_fhir_anonymous_servers, err);
+    return rc;
 }
 
 static bool known_alg(const char *s)
@@ -397,9 +415,15 @@ void cfg_free(struct cfg *cfg)
         free(cfg->issuers[i].iss);
         free(cfg->issuers[i].jwks_uri);
         free(cfg->issuers[i].jwks_file);
+        for (size_t k = 0; k < cfg->issuers[i].n_fhir_servers; k++)
+            free(cfg->issuers[i].fhir_servers[k]);
+        free(cfg->issuers[i].fhir_servers);
     }
     for (size_t i = 0; i < cfg->n_fhir_allowed_servers; i++)
         free(cfg->fhir_allowed_servers[i]);
+    for (size_t i = 0; i < cfg->n_fhir_anonymous_servers; i++)
+        free(cfg->fhir_anonymous_servers[i]);
+    free(cfg->fhir_anonymous_servers);
     free(cfg->issuers);
     free_algs(cfg);
     free(cfg->auth_jwks_ca_file);

@@ -30,6 +30,8 @@ struct cfg_issuer {
     char *iss;
     char *jwks_uri;
     char *jwks_file;
+    char **fhir_servers; /* the only FHIR bases its calls may use; NULL: any allowed one */
+    size_t n_fhir_servers;
 };
 
 struct cfg {
@@ -43,6 +45,8 @@ struct cfg {
     char *auth_jwks_ca_file;     /* CA bundle for jwks_uri fetches instead of the system's */
     char **fhir_allowed_servers; /* FHIR base URLs the service may call */
     size_t n_fhir_allowed_servers;
+    char **fhir_anonymous_servers; /* of those, the ones read without the call's token */
+    size_t n_fhir_anonymous_servers;
     /* One FHIR transfer; every FHIR transfer of one request together. */
     long fhir_timeout_ms;
     long fhir_deadline_ms;
