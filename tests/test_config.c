@@ -60,8 +60,11 @@ static const char full[] =
     "{\"public_base_url\":\"https://cds.example.org/\","
     " \"auth\":{\"issuers\":["
     "  {\"iss\":\"https://ehr.example.org\",\"jwks_uri\":\"https://ehr.example.org/jwks.json\"},"
-    "  {\"iss\":\"https://sandbox.example\",\"jwks_file\":\"/etc/myocds/sandbox-jwks.json\"}]},"
-    " \"fhir\":{\"allowed_servers\":[\"https://fhir.example.org/r4\"],\"timeout_ms\":2500},"
+    "  {\"iss\":\"https://sandbox.example\",\"jwks_file\":\"/etc/myocds/sandbox-jwks.json\","
+    "   \"fhir_servers\":[\"http://localhost:8081/fhir\"]}]},"
+    " \"fhir\":{\"allowed_servers\":[\"https://fhir.example.org/r4\",\"http://localhost:8081/"
+    "fhir\"],"
+    "  \"anonymous_servers\":[\"http://localhost:8081/fhir\"],\"timeout_ms\":2500},"
     " \"data_dir\":\"/var/lib/myocds\","
     " \"feedback\":{\"postgres_url\":\"postgresql://myocds@db/myocds\"},"
     " \"http\":{\"max_body_bytes\":2048,\"threads\":8,\"connection_limit\":100,\"timeout_s\":5},"
@@ -80,8 +83,13 @@ static void test_full(void **state)
     assert_string_equal(c.issuers[0].jwks_uri, "https://ehr.example.org/jwks.json");
     assert_null(c.issuers[0].jwks_file);
     assert_string_equal(c.issuers[1].jwks_file, "/etc/myocds/sandbox-jwks.json");
-    assert_int_equal(c.n_fhir_allowed_servers, 1);
+    assert_int_equal(c.n_fhir_allowed_servers, 2);
     assert_string_equal(c.fhir_allowed_servers[0], "https://fhir.example.org/r4");
+    assert_int_equal(c.n_fhir_anonymous_servers, 1);
+    assert_string_equal(c.fhir_anonymous_servers[0], "http://localhost:8081/fhir");
+    assert_null(c.issuers[0].fhir_servers); /* bound to none: any allowed server */
+    assert_int_equal(c.issuers[1].n_fhir_servers, 1);
+    assert_string_equal(c.issuers[1].fhir_servers[0], "http://localhost:8081/fhir");
     assert_int_equal(c.fhir_timeout_ms, 2500);
     assert_string_equal(c.data_dir, "/var/lib/myocds");
     assert_string_equal(c.postgres_url, "postgresql://myocds@db/myocds");
@@ -117,6 +125,9 @@ static const struct bad_case bad_cases[] = {
     {"{\"fhir\":{\"timeout_ms\":1.5}}", "fhir.timeout_ms must be an integer"},
     {"{\"fhir\":{\"allowed_servers\":\"https://x\"}}", "fhir.allowed_servers must be an array"},
     {"{\"fhir\":{\"allowed_servers\":[\"x\"]}}", "fhir.allowed_servers[0] must be an http(s)"},
+    {"{\"fhir\":{\"anonymous_servers\":[3]}}", "fhir.anonymous_servers[0] must be an http(s)"},
+    {"{\"auth\":{\"issuers\":[{\"iss\":\"a\",\"jwks_file\":\"/f\",\"fhir_servers\":[\"x\"]}]}}",
+     "auth.issuers[0].fhir_servers must be an array of http(s) URLs"},
     {"{\"http\":{\"threads\":-1}}", "http.threads must be an integer"},
     {"{\"http\":{\"max_body_bytes\":99999999999999999999}}", "http.max_body_bytes"},
     {"{\"http\":{\"connection_limit\":true}}", "http.connection_limit"},
