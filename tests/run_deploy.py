@@ -59,6 +59,12 @@ def compose(res, src):
     exe = shutil.which("docker-compose")
     if not res.check("docker-compose is installed (scripts/deps.sh test)", exe is not None):
         return
+    bare = {k: v for k, v in os.environ.items() if k not in ("MYOCDS_DB_PASSWORD", "MYOCDS_CONFIG")}
+    p = subprocess.run([exe, "-f", os.path.join(src, "docker-compose.yml"), "config", "-q"],
+                       capture_output=True, text=True, timeout=RUN_TIMEOUT_S, env=bare)
+    res.check("compose: no default database password (config refused without MYOCDS_DB_PASSWORD)",
+              p.returncode != 0 and "MYOCDS_DB_PASSWORD" in p.stderr, p.stderr[-200:])
+    os.environ["MYOCDS_DB_PASSWORD"] = "test-only"
     p = subprocess.run([exe, "-f", os.path.join(src, "docker-compose.yml"), "config", "-q"],
                        capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
     res.check("docker-compose config -q accepts docker-compose.yml", p.returncode == 0, p.stderr)
@@ -72,6 +78,13 @@ def compose(res, src):
     res.check("compose: HAPI FHIR image, PostgreSQL image, nginx publishes 8080",
               "hapiproject/hapi" in p.stdout and "image: postgres:" in p.stdout and
               re.search(r"published: 8080\s+target: 8080", p.stdout) is not None)
+    res.check("compose: only nginx publishes a port (HAPI stays on the compose network)",
+              len(re.findall(r"published:", p.stdout)) == 1, p.stdout[-300:])
+    res.check("compose: the replicas run read-only, with no capabilities, no new privileges "
+              "and memory and pid limits",
+              p.stdout.count("read_only: true") >= 2 and p.stdout.count("- ALL") >= 2 and
+              p.stdout.count("no-new-privileges:true") >= 2 and "mem_limit" in p.stdout and
+              "pids_limit" in p.stdout, p.stdout[-300:])
 
 
 def dockerfile(res, src):
@@ -90,10 +103,14 @@ def dockerfile(res, src):
 
 
 def config(res, binary, src):
-    p = subprocess.run([binary, "services", "--config", os.path.join(src, "deploy",
-                                                                     "myocds.json")],
-                       capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
-    res.check("deploy/myocds.json loads (myocds services --config)", p.returncode == 0, p.stderr)
+    for name in ("myocds.json", "myocds-sandbox.json"):
+        p = subprocess.run([binary, "services", "--config", os.path.join(src, "deploy", name)],
+                           capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+        res.check(f"deploy/{name} loads (myocds services --config)", p.returncode == 0, p.stderr)
+    with open(os.path.join(src, "deploy", "myocds.json"), encoding="utf-8") as f:
+        default = json.load(f)
+    res.check("deploy/myocds.json trusts no public test key and reads no server without a token",
+              not default["auth"]["issuers"] and not default["fhir"].get("anonymous_servers"))
 
 
 def loader(res, src):
