@@ -154,6 +154,28 @@ struct curl_slist *fhir_headers(const char *token)
     return more;
 }
 
+/* Copies the n base URLs of from into *to (NULL-terminated, owned; *n_to counts what is
+ * copied so far, for the caller's cleanup). 400 naming key[i] when one is not a usable
+ * FHIR base URL. */
+static int copy_bases(const char *const *from, size_t n, const char *key, char ***to, size_t *n_to,
+                      struct myocds_err *err)
+{
+    *to = calloc(n + 1, sizeof **to);
+    if (*to == NULL)
+        return myocds_err_set(err, 500, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        if (!fhir_base_valid(from[i]))
+            return myocds_err_set(err, 400,
+                                  "%s[%zu] is not a usable FHIR base URL "
+                                  "(http(s), a host, no user info, query or fragment)",
+                                  key, i);
+        if (((*to)[i] = strdup(from[i])) == NULL)
+            return myocds_err_set(err, 500, "out of memory");
+        *n_to = i + 1;
+    }
+    return 0;
+}
+
 int fhir_client_new(const struct fhir_client_opts *o, struct fhir_client **out,
                     struct myocds_err *err)
 {
@@ -166,42 +188,11 @@ int fhir_client_new(const struct fhir_client_opts *o, struct fhir_client **out,
     }
     c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 1;
     c->deadline_ms = o->deadline_ms > 0 ? o->deadline_ms : 1;
-    c->allowed = calloc(o->n_allowed + 1, sizeof *c->allowed);
-    if (c->allowed == NULL) {
-        rc = myocds_err_set(err, 500, "out of memory");
+    if ((rc = copy_bases(o->allowed_servers, o->n_allowed, "fhir.allowed_servers", &c->allowed,
+                         &c->n_allowed, err)) != 0 ||
+        (rc = copy_bases(o->anonymous_servers, o->n_anonymous, "fhir.anonymous_servers",
+                         &c->anonymous, &c->n_anonymous, err)) != 0)
         goto fail;
-    }
-    for (size_t i = 0; i < o->n_allowed; i++) {
-        if (!fhir_base_valid(o->allowed_servers[i])) {
-            rc = myocds_err_set(err, 400,
-                                "fhir.allowed_servers[%zu] is not a usable FHIR base URL "
-                                "(http(s), a host, no user info, query or fragment)",
-                                i);
-            goto fail;
-        }
-        if ((c->allowed[i] = strdup(o->allowed_servers[i])) == NULL) {
-            rc = myocds_err_set(err, 500, "out of memory");
-            goto fail;
-        }
-        c->n_allowed = i + 1;
-    }
-    c->anonymous = calloc(o->n_anonymous + 1, sizeof *c->anonymous);
-    if (c->anonymous == NULL) {
-        rc = myocds_err_set(err, 500, "out of memory");
-        goto fail;
-    }
-    for (size_t i = 0; i < o->n_anonymous; i++) {
-        if (!fhir_base_valid(o->anonymous_servers[i])) {
-            rc = myocds_err_set(err, 400,
-                                "fhir.anonymous_servers[%zu] is not a usable FHIR base URL", i);
-            goto fail;
-        }
-        if ((c->anonymous[i] = strdup(o->anonymous_servers[i])) == NULL) {
-            rc = myocds_err_set(err, 500, "out of memory");
-            goto fail;
-        }
-        c->n_anonymous = i + 1;
-    }
     if (o->ca_file != NULL && access(o->ca_file, R_OK) != 0) {
         rc = myocds_err_set(err, 400, "fhir.ca_file cannot be read");
         goto fail;
