@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -360,6 +361,18 @@ def check_no_dev(res, args, conf):
                   repr((hdrs or {}).get("www-authenticate")))
     hdrs = expect_error(res, srv, "no --dev: a bad bearer token 401", "POST", SIGN, 401, good,
                         dict(JSON, Authorization="Bearer not.a.jwt"))
+    # Authenticate before buffering: with no credential, the 401 comes before any body byte.
+    early = b""
+    try:
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=3) as sk:
+            sk.sendall((f"POST {SIGN} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        "Content-Type: application/json\r\nContent-Length: 1048576\r\n\r\n").encode())
+            early = sk.recv(4096)
+    except OSError as e:
+        early = repr(e).encode()
+    res.check("no --dev: no credential, 1 MiB declared and none sent: 401 at once",
+              early.startswith(b"HTTP/1.1 401") and b"WWW-Authenticate: Bearer" in early,
+              early[:120])
     st, _, _ = srv.request("GET", "/cds-services")
     res.check("no --dev: discovery stays open", st == 200, f"status {st}")
     st, _, _ = srv.request("OPTIONS", SIGN)

@@ -94,4 +94,10 @@ int http_auth_check(const struct http_app *app, const struct http_req *req, cons
  * error="invalid_token", RFC 6750). */
 bool http_auth_presented(const struct http_req *req);
 
+/* Before any body byte is read: true (err set, the refusal logged and counted as
+ * no_token) when the service requires a JWT (no --dev) and req carries no Bearer
+ * credential at all; a present credential is verified later, with the body. */
+bool http_auth_missing(const struct http_app *app, const struct http_req *req,
+                       struct myocds_err *err);
+
 #endif

@@ -42,6 +42,18 @@ static void log_outcome(const struct http_req *req, enum auth_reason r,
     log_fields(LOG_LEVEL_DEBUG, req->req_id, "jwt accepted", f, 3);
 }
 
+bool http_auth_missing(const struct http_app *app, const struct http_req *req,
+                       struct myocds_err *err)
+{
+    struct auth_identity ident;
+    if (app->dev || http_auth_presented(req) || app->auth == NULL)
+        return false;
+    enum auth_reason r = auth_verify(app->auth, NULL, NULL, 0, time(NULL), &ident);
+    log_outcome(req, r, &ident);
+    myocds_err_set(err, 401, "%s", auth_reason_text(r));
+    return true;
+}
+
 int http_auth_check(const struct http_app *app, const struct http_req *req, const char *id,
                     bool feedback, struct http_identity *who, struct myocds_err *err)
 {

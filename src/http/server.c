@@ -222,9 +222,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *req_cls = cs = conn_begin(srv, c, url, method);
         if (cs == NULL)
             return MHD_NO;
+        struct myocds_err err = {0};
+        struct http_req head = {
+            .method = method,
+            .path = url,
+            .authorization =
+                MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+            .req_id = cs->req_id,
+        };
+        /* Early answers, read no body we will refuse, and close: a POST to a service with
+         * no credential at all (authenticate before buffering), or a body declared too
+         * large. */
+        if (strcmp(method, "POST") == 0 && strncmp(url, "/cds-services/", 14) == 0 &&
+            http_auth_missing(&srv->app, &head, &err)) {
+            cs->too_large = true;
+            resp.endpoint = "other";
+            http_resp_error(&resp, 401, err.msg);
+            resp.www_authenticate = true;
+            return send_resp(cs, c, &resp, true);
+        }
         if (!declared_too_large(c, srv->app.cfg->http_max_body_bytes))
             return MHD_YES; /* answer on the final call, not now */
-        /* The one early answer: do not read a body we will refuse, and close. */
         cs->too_large = true;
         resp.endpoint = "other";
         http_resp_error(&resp, 413, "request body too large");
