@@ -123,6 +123,7 @@ static char *replace_all(const char *text, const char *pattern, const char *valu
             p += plen;
         }
     }
+    ok = ok && capbuf_add(&b, "", 0); /* NUL-terminated even when text was empty */
     if (!ok || b.data == NULL) {
         capbuf_free(&b);
         return NULL;
