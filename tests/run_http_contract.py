@@ -28,6 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Results, LISTEN_RE  # noqa: E402
 
 SERVICES = ("myositis-order-sign", "myositis-order-select", "myositis-patient-view")
+ORIGIN = "http://localhost:8088"  # the sandbox built and served locally (shared/tools/sandbox)
 SIGN = "/cds-services/myositis-order-sign"
 MAX_BODY = 1 << 20
 JSON = {"Content-Type": "application/json"}
@@ -48,6 +49,7 @@ class Server:
     """One `myocds serve` process; its stderr is drained on a thread."""
 
     def __init__(self, binary, args, timeout):
+        self.dev = "--dev" in args
         self.lines = []
         self.port = None
         self.host = None
@@ -71,13 +73,19 @@ class Server:
         return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
 
     def request(self, method, path, body=None, headers=None, conn=None):
-        """(status, headers dict lower-cased, body bytes); a fresh connection unless given."""
+        """(status, headers dict lower-cased, body bytes); a fresh connection unless given.
+        Every request comes from the local sandbox's origin (ORIGIN) unless told otherwise;
+        the headers get "_want-acao", the Access-Control-Allow-Origin the answer must carry
+        (the origin with --dev, where calls need no JWT; "*" without)."""
         c = conn or self.conn()
         try:
             data = json.dumps(body).encode() if isinstance(body, (dict, list)) else body
-            c.request(method, path, body=data, headers=headers or {})
+            sent = dict({"Origin": ORIGIN}, **(headers or {}))
+            c.request(method, path, body=data, headers=sent)
             r = c.getresponse()
-            return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+            got = {k.lower(): v for k, v in r.getheaders()}
+            got["_want-acao"] = sent.get("Origin") if self.dev else "*"
+            return r.status, got, r.read()
         finally:
             if conn is None:
                 c.close()
@@ -148,13 +156,28 @@ def expect_error(res, srv, name, method, path, status, body=None, headers=None, 
 
 def common_header_problems(hdrs, content_type="application/json"):
     out = []
-    if hdrs.get("access-control-allow-origin") != "*":
-        out.append("no Access-Control-Allow-Origin: *")
+    want = hdrs.get("_want-acao", "*")
+    if hdrs.get("access-control-allow-origin") != want:
+        out.append(f"Access-Control-Allow-Origin {hdrs.get('access-control-allow-origin')!r}, "
+                   f"not {want!r}")
     if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", hdrs.get("x-request-id", "")):
         out.append("no sane X-Request-Id")
     if content_type and not hdrs.get("content-type", "").startswith(content_type):
         out.append(f"Content-Type {hdrs.get('content-type')!r}")
     return out
+
+
+def check_cors_dev(res, srv):
+    """--dev needs no JWT, so only the configured origins (by default the sandbox's) may
+    read its answers from a browser."""
+    st, hdrs, _ = srv.request("GET", "/healthz", headers={"Origin": "https://evil.example"})
+    res.check("--dev: an origin not listed gets no Access-Control-Allow-Origin",
+              st == 200 and "access-control-allow-origin" not in hdrs and
+              hdrs.get("vary") == "Origin", repr(hdrs.get("access-control-allow-origin")))
+    st, hdrs, _ = srv.request("GET", "/healthz", headers={"Origin": "https://sandbox.cds-hooks.org"})
+    res.check("--dev: the public sandbox's origin is echoed",
+              hdrs.get("access-control-allow-origin") == "https://sandbox.cds-hooks.org",
+              repr(hdrs.get("access-control-allow-origin")))
 
 
 def check_open_endpoints(res, srv):
@@ -195,7 +218,7 @@ def check_preflight(res, srv):
         methods = hdrs.get("access-control-allow-methods", "")
         allowed = hdrs.get("access-control-allow-headers", "").lower()
         res.check("OPTIONS preflight 204 with CORS headers",
-                  st == 204 and hdrs.get("access-control-allow-origin") == "*"
+                  st == 204 and hdrs.get("access-control-allow-origin") == hdrs["_want-acao"]
                   and all(m in methods for m in ("GET", "POST", "OPTIONS"))
                   and "authorization" in allowed and "content-type" in allowed,
                   f"status {st}, methods {methods!r}, headers {allowed!r}")
@@ -426,6 +449,7 @@ def run_dev(res, args, conf, db_path):
     res.check("serve --dev warns loudly", any("DEV" in ln for ln in srv.lines), srv.tail())
     try:
         check_open_endpoints(res, srv)
+        check_cors_dev(res, srv)
         check_preflight(res, srv)
         check_routing(res, srv)
         check_bodies(res, srv, args.fixtures)

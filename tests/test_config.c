@@ -67,7 +67,8 @@ static const char full[] =
     "  \"anonymous_servers\":[\"http://localhost:8081/fhir\"],\"timeout_ms\":2500},"
     " \"data_dir\":\"/var/lib/myocds\","
     " \"feedback\":{\"postgres_url\":\"postgresql://myocds@db/myocds\"},"
-    " \"http\":{\"max_body_bytes\":2048,\"threads\":8,\"connection_limit\":100,\"timeout_s\":5},"
+    " \"http\":{\"max_body_bytes\":2048,\"threads\":8,\"connection_limit\":100,\"timeout_s\":5,"
+    "  \"cors_origins\":[\"http://localhost:3000\"]},"
     " \"cards\":{\"repeat_window_min\":15},"
     " \"log_level\":\"debug\", \"unknown\":{\"ignored\":[1,2]}}";
 
@@ -97,6 +98,8 @@ static void test_full(void **state)
     assert_int_equal(c.http_threads, 8);
     assert_int_equal(c.http_connection_limit, 100);
     assert_int_equal(c.http_timeout_s, 5);
+    assert_int_equal(c.n_http_cors_origins, 1);
+    assert_string_equal(c.http_cors_origins[0], "http://localhost:3000");
     assert_int_equal(c.log_level, LOG_LEVEL_DEBUG);
     assert_int_equal(c.cards_repeat_window_min, 15);
     cfg_free(&c);
@@ -132,6 +135,8 @@ static const struct bad_case bad_cases[] = {
     {"{\"http\":{\"max_body_bytes\":99999999999999999999}}", "http.max_body_bytes"},
     {"{\"http\":{\"connection_limit\":true}}", "http.connection_limit"},
     {"{\"http\":{\"timeout_s\":0}}", "http.timeout_s"},
+    {"{\"http\":{\"cors_origins\":[\"http://a.org/app\"]}}",
+     "http.cors_origins[0] must be an origin"},
     {"{\"log_level\":\"loud\"}", "log_level must be debug, info, warn or error"},
     {"{\"feedback\":{\"postgres_url\":1}}", "feedback.postgres_url must be a non-empty string"},
     {"{\"cards\":[]}", "cards must be an object"},

@@ -35,6 +35,12 @@
 #define HTTP_BODY_INITIAL 4096
 #define HTTP_DRAIN_STEP_MS 10
 #define HTTP_MHD_MSG_MAX 512
+#define HTTP_ORIGIN_MAX 256
+
+/* The origins CORS allows in --dev when http.cors_origins says none: the public CDS Hooks
+ * sandbox, and the sandbox built and served on this machine (shared/tools/sandbox). */
+static const char *const dev_origins[] = {"https://sandbox.cds-hooks.org", "http://localhost:8088",
+                                          "http://127.0.0.1:8088"};
 
 struct http_server {
     struct MHD_Daemon *d;
@@ -60,6 +66,7 @@ struct conn_state {
     char req_id[HTTP_REQ_ID_MAX + 1];
     char method[HTTP_METHOD_MAX];
     char path[HTTP_LOG_PATH_MAX]; /* printable copy for the access log */
+    char origin[HTTP_ORIGIN_MAX]; /* the request's Origin header, "" when absent or too long */
     char *body;
     size_t len;
     size_t cap;
@@ -105,13 +112,38 @@ static double elapsed_s(const struct timespec *since)
     return (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9;
 }
 
+/* The Access-Control-Allow-Origin to send: "*" when calls need a JWT (a browser page
+ * cannot forge one); in --dev, where calls need none, the request's Origin only when
+ * http.cors_origins (else dev_origins) lists it, else NULL (no header: the browser keeps
+ * the answer from any other page). Borrowed from cs or static. */
+static const char *cors_origin(const struct conn_state *cs)
+{
+    const struct cfg *cfg = cs->srv->app.cfg;
+    if (!cs->srv->app.dev)
+        return "*";
+    if (cs->origin[0] == '\0')
+        return NULL;
+    const char *const *list =
+        cfg->http_cors_origins != NULL ? (const char *const *)cfg->http_cors_origins : dev_origins;
+    size_t n = cfg->http_cors_origins != NULL ? cfg->n_http_cors_origins
+                                              : sizeof dev_origins / sizeof dev_origins[0];
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], cs->origin) == 0)
+            return cs->origin;
+    return NULL;
+}
+
 static void add_headers(struct MHD_Response *r, const struct conn_state *cs,
                         const struct http_resp *resp)
 {
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                             resp->content_type != NULL ? resp->content_type : HTTP_CT_JSON);
     MHD_add_response_header(r, "X-Request-Id", cs->req_id);
-    MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
+    const char *allow = cors_origin(cs);
+    if (allow != NULL)
+        MHD_add_response_header(r, "Access-Control-Allow-Origin", allow);
+    if (cs->srv->app.dev)
+        MHD_add_response_header(r, "Vary", "Origin");
     MHD_add_response_header(r, "Access-Control-Expose-Headers", "X-Request-Id");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (resp->allow != NULL)
@@ -205,6 +237,9 @@ static struct conn_state *conn_begin(struct http_server *srv, struct MHD_Connect
     set_req_id(cs, c);
     copy_printable(cs->method, sizeof cs->method, method);
     copy_printable(cs->path, sizeof cs->path, url);
+    const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+    if (origin != NULL && strlen(origin) < sizeof cs->origin)
+        copy_printable(cs->origin, sizeof cs->origin, origin);
     atomic_fetch_add(&srv->in_flight, 1);
     metrics_in_flight(1);
     return cs;

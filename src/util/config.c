@@ -262,6 +262,24 @@ static int load_issuers(struct cfg *c, json_object *root, struct myocds_err *err
     return 0;
 }
 
+/* http.cors_origins: browser origins ("scheme://host[:port]", no path) CORS allows in
+ * --dev. */
+static int load_origins(struct cfg *c, json_object *root, struct myocds_err *err)
+{
+    int rc =
+        load_urls(root, "http.cors_origins", &c->http_cors_origins, &c->n_http_cors_origins, err);
+    for (size_t i = 0; rc == 0 && i < c->n_http_cors_origins; i++) {
+        const char *o = c->http_cors_origins[i];
+        const char *host = strstr(o, "://");
+        if (host == NULL || strchr(host + 3, '/') != NULL)
+            rc = myocds_err_set(err, 400,
+                                "config: http.cors_origins[%zu] must be an origin, "
+                                "scheme://host[:port] with no path",
+                                i);
+    }
+    return rc;
+}
+
 static int load_servers(struct cfg *c, json_object *root, struct myocds_err *err)
 {
     int rc = load_urls(root, "fhir.allowed_servers", &c->fhir_allowed_servers,
@@ -339,6 +357,8 @@ static int apply(struct cfg *c, json_object *root, struct myocds_err *err)
     int rc = load_issuers(c, root, err);
     if (rc == 0)
         rc = load_algs(c, root, err);
+    if (rc == 0)
+        rc = load_origins(c, root, err);
     return rc != 0 ? rc : load_servers(c, root, err);
 }
 
@@ -424,6 +444,9 @@ void cfg_free(struct cfg *cfg)
     for (size_t i = 0; i < cfg->n_fhir_anonymous_servers; i++)
         free(cfg->fhir_anonymous_servers[i]);
     free(cfg->fhir_anonymous_servers);
+    for (size_t i = 0; i < cfg->n_http_cors_origins; i++)
+        free(cfg->http_cors_origins[i]);
+    free(cfg->http_cors_origins);
     free(cfg->issuers);
     free_algs(cfg);
     free(cfg->auth_jwks_ca_file);

@@ -57,7 +57,9 @@ struct cfg {
     size_t http_max_body_bytes;
     unsigned http_threads; /* default: online CPUs */
     unsigned http_connection_limit;
-    unsigned http_timeout_s; /* idle connection timeout */
+    unsigned http_timeout_s;  /* idle connection timeout */
+    char **http_cors_origins; /* --dev: the origins CORS allows; NULL: the sandbox's */
+    size_t n_http_cors_origins;
     enum log_level log_level;
     /* Minutes within which a warning or info card shown for a draft order is not shown again
      * for the same unchanged order of the same patient; 0: every card repeats. */
