@@ -260,14 +260,18 @@ const struct view_med *facts_myositis_treatment(const struct patient_view *v)
 }
 
 bool facts_established(const struct patient_view *v, const struct view_med *m,
-                       const struct rule_thresholds *th, char *since, size_t cap)
+                       const struct rule_thresholds *th, char *since, size_t cap, long *days)
 {
     long start = m->course_start >= 0 ? m->course_start : m->start_day;
     snprintf(since, cap, "%s", "");
+    if (days != NULL)
+        *days = 0;
     if (v->hook != HOOK_PATIENT_VIEW || start < 0 || start > v->today ||
         (double)(v->today - start) < th->established_days)
         return false;
     facts_date(start, since, cap);
+    if (days != NULL)
+        *days = v->today - start;
     return true;
 }
 

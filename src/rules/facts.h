@@ -80,9 +80,10 @@ const struct view_med *facts_myositis_treatment(const struct patient_view *v);
 void facts_lab_value(const struct view_lab *lab, char *buf, size_t cap);
 
 /* On patient-view, true when m's course began established_days or more before today;
- * since gets its first day. False on order hooks and when the start is unknown. */
+ * since gets its first day and *days (when not NULL) the days since then. False on order
+ * hooks and when the start is unknown (*days 0). */
 bool facts_established(const struct patient_view *v, const struct view_med *m,
-                       const struct rule_thresholds *th, char *since, size_t cap);
+                       const struct rule_thresholds *th, char *since, size_t cap, long *days);
 
 /* "2026-11-20", or "an unknown date". */
 void facts_day(long day, char *buf, size_t cap);

@@ -40,7 +40,7 @@ int rule_mtx_folic_acid(const struct rule_ctx *ctx, struct card_list *out)
     if (v->iim == 0 || mtx == NULL || view_find(v, DC_FOLIC_ACID, false) != NULL)
         return 0;
     char since[16];
-    if (!facts_established(v, mtx, ctx->th, since, sizeof since))
+    if (!facts_established(v, mtx, ctx->th, since, sizeof since, NULL))
         return order_card(ctx, out, mtx, "folic_acid");
     const struct tvar vars[] = {
         {"order", mtx->label},

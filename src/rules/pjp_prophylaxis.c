@@ -221,24 +221,23 @@ static void facts_sentence(const struct rule_ctx *ctx, const struct pjp_risk *r,
              course, r->other != NULL ? " together with " : "", r->other != NULL ? partner : "");
 }
 
-/* A child's TMP-SMX: trimethoprim 150 mg/m2/day in two doses (at most 320 mg/day), from
- * the body surface area; mg per dose rounded to 1 mg. */
+/* A child's TMP-SMX: trimethoprim child_tmp_mg_m2_day in two doses (at most
+ * child_tmp_max_mg_day; hooks/rules.json), from the body surface area; mg per dose rounded
+ * to 1 mg. */
 struct child_tmp {
     struct body_size body;
     double tmp_mg, smx_mg; /* per dose; < 0 unknown */
 };
 
-#define TMP_MG_M2_DAY 150.0
-#define TMP_MAX_MG_DAY 320.0
-
-static void child_tmp(const struct patient_view *v, struct child_tmp *c)
+static void child_tmp(const struct patient_view *v, const struct rule_thresholds *th,
+                      struct child_tmp *c)
 {
     facts_body_size(v, &c->body);
     c->tmp_mg = c->smx_mg = -1;
     if (!c->body.known)
         return;
-    double day = TMP_MG_M2_DAY * c->body.bsa_m2;
-    c->tmp_mg = round((day < TMP_MAX_MG_DAY ? day : TMP_MAX_MG_DAY) / 2);
+    double day = th->child_tmp_mg_m2_day * c->body.bsa_m2;
+    c->tmp_mg = round((day < th->child_tmp_max_mg_day ? day : th->child_tmp_max_mg_day) / 2);
     c->smx_mg = c->tmp_mg * 5;
 }
 
@@ -320,7 +319,7 @@ int rule_pjp_prophylaxis(const struct rule_ctx *ctx, struct card_list *out)
     struct child_tmp child;
     bool is_child = facts_is_child(v, th);
     if (is_child)
-        child_tmp(v, &child);
+        child_tmp(v, th, &child);
     char *extra = extra_notes(ctx, mtx, is_child && !v->sulfonamide_allergy ? &child : NULL);
     if (extra == NULL)
         return -1;

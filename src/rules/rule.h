@@ -43,6 +43,9 @@ struct rule_thresholds {
     double tpmt_deficient_u_ml;      /* under this: deficient, avoid */
     double pregnancy_hcg_days;       /* a positive hCG this recent is a pregnancy */
     double established_days;         /* patient-view: a therapy this old is established */
+    double child_mtx_mg_m2;          /* a child's weekly methotrexate per m2 */
+    double child_tmp_mg_m2_day;      /* a child's PJP trimethoprim per m2 and day */
+    double child_tmp_max_mg_day;     /* at most this a day */
 };
 
 /* One rule's settings: its entry in hooks/rules.json (borrowed from the loaded tree). */

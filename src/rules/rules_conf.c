@@ -158,6 +158,9 @@ static int load_thresholds(struct rules_conf *rc, const char *path, struct myocd
         {"tpmt_deficient_u_ml", &rc->th.tpmt_deficient_u_ml},
         {"pregnancy_hcg_days", &rc->th.pregnancy_hcg_days},
         {"established_days", &rc->th.established_days},
+        {"child_mtx_mg_m2", &rc->th.child_mtx_mg_m2},
+        {"child_tmp_mg_m2_day", &rc->th.child_tmp_mg_m2_day},
+        {"child_tmp_max_mg_day", &rc->th.child_tmp_max_mg_day},
     };
     const struct {
         const char *key;

@@ -16,21 +16,19 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-/* A child's weekly methotrexate: 15 mg/m2 of body surface area (facts_body_size). */
+/* A child's weekly methotrexate: child_mtx_mg_m2 (hooks/rules.json) of body surface area
+ * (facts_body_size), rounded to 0.5 mg; mg < 0 when the body's size is not known. */
 struct child_dose {
-    bool known;
-    double height_cm, weight_kg, bsa_m2, mg; /* mg rounded to 0.5 */
-    const char *missing;                     /* "height", "weight", "height and weight" */
+    struct body_size body;
+    double mg;
 };
 
-static void child_dose(const struct patient_view *v, struct child_dose *d)
+static void child_dose(const struct rule_ctx *ctx, struct child_dose *d)
 {
-    struct body_size b;
-    facts_body_size(v, &b);
-    *d = (struct child_dose){b.known, b.height_cm, b.weight_kg, b.bsa_m2, -1, b.missing};
-    if (b.known)
-        d->mg = round(15.0 * b.bsa_m2 * 2) / 2;
+    facts_body_size(ctx->view, &d->body);
+    d->mg = d->body.known ? round(ctx->th->child_mtx_mg_m2 * d->body.bsa_m2 * 2) / 2 : -1;
 }
 
 /* The sentence on a child's dose: computed, or what is missing. Owned; NULL when out of
@@ -38,17 +36,18 @@ static void child_dose(const struct patient_view *v, struct child_dose *d)
 static char *child_dose_text(const struct rule_ctx *ctx, const struct child_dose *d)
 {
     char bsa[16], mg[16], h[16], w[16];
-    snprintf(bsa, sizeof bsa, "%g", d->bsa_m2);
+    snprintf(bsa, sizeof bsa, "%g", d->body.bsa_m2);
     snprintf(mg, sizeof mg, "%g", d->mg);
-    snprintf(h, sizeof h, "%g", d->height_cm);
-    snprintf(w, sizeof w, "%g", d->weight_kg);
+    snprintf(h, sizeof h, "%g", d->body.height_cm);
+    snprintf(w, sizeof w, "%g", d->body.weight_kg);
     const struct tvar vars[] = {{"bsa_m2", bsa},
                                 {"mtx_child_mg", mg},
                                 {"height_cm", h},
                                 {"weight_kg", w},
-                                {"missing", d->missing != NULL ? d->missing : ""}};
-    return tmpl_fill(rule_text(ctx->conf, d->known ? "child_dose_computed" : "child_dose_missing"),
-                     vars, 5);
+                                {"missing", d->body.missing != NULL ? d->body.missing : ""}};
+    return tmpl_fill(
+        rule_text(ctx->conf, d->body.known ? "child_dose_computed" : "child_dose_missing"), vars,
+        5);
 }
 
 /* True when a test of kind is neither on record nor ordered with the drug. */
@@ -63,25 +62,23 @@ static bool missing(const struct patient_view *v, enum lab_kind kind)
  * low or deficient, azathioprine is not. An agent whose screening is not on record comes
  * with its tests (hepatitis B/C and liver tests; TPMT). */
 static void suggest(struct card *c, const struct patient_view *v, const struct rule_thresholds *th,
-                    bool tpmt_low, bool pregnant)
+                    bool tpmt_low, bool pregnant, const struct child_dose *d)
 {
-    bool child = facts_is_child(v, th);
+    bool child = d != NULL;
     bool ild = (v->cond_flags & COND_ILD) != 0;
     bool female = facts_female_childbearing(v, th);
     bool unscreened = missing(v, LAB_HBSAG) || missing(v, LAB_HBC) || missing(v, LAB_HCV) ||
                       (missing(v, LAB_LIVER) && missing(v, LAB_AST));
-    struct child_dose d;
-    child_dose(v, &d);
-    const char *mtx = child        ? (d.known ? "methotrexate_child_dosed" : "methotrexate_child")
+    const char *mtx = child ? (d->body.known ? "methotrexate_child_dosed" : "methotrexate_child")
                       : unscreened ? "methotrexate_with_tests"
                                    : "methotrexate";
     if (!pregnant)
         card_suggest(c, mtx, child || (!ild && !female));
-    if (!pregnant && child && d.known) {
-        card_suggest_var(c, "mtx_child_mg", d.mg);
-        card_suggest_var(c, "bsa_m2", d.bsa_m2);
-        card_suggest_var(c, "height_cm", d.height_cm);
-        card_suggest_var(c, "weight_kg", d.weight_kg);
+    if (!pregnant && child && d->body.known) {
+        card_suggest_var(c, "mtx_child_mg", d->mg);
+        card_suggest_var(c, "bsa_m2", d->body.bsa_m2);
+        card_suggest_var(c, "height_cm", d->body.height_cm);
+        card_suggest_var(c, "weight_kg", d->body.weight_kg);
     }
     if (!tpmt_low)
         card_suggest(c, missing(v, LAB_TPMT) ? "azathioprine_with_tpmt" : "azathioprine",
@@ -100,14 +97,14 @@ static bool tpmt_low(const struct rule_ctx *ctx)
 
 /* The detail's extra paragraphs: the patient's circumstance (IMNM, child, ILD), the
  * teratogens offered to a woman of child-bearing age or a recorded pregnancy, an agent of
- * unknown form, low TPMT. pregnancy: the evidence, or "". Owned by the caller; NULL when
- * out of memory. */
+ * unknown form, low TPMT. pregnancy: the evidence, or ""; child: a child's dose, or NULL for
+ * an adult. Owned by the caller; NULL when out of memory. */
 static char *extras(const struct rule_ctx *ctx, const struct view_med *unknown, bool low,
-                    const char *pregnancy)
+                    const char *pregnancy, const struct child_dose *child)
 {
     const struct patient_view *v = ctx->view;
     const char *first = (v->iim & IIM_IMNM)          ? "extra_imnm"
-                        : facts_is_child(v, ctx->th) ? "extra_child"
+                        : child != NULL              ? "extra_child"
                         : (v->cond_flags & COND_ILD) ? "extra_ild"
                                                      : NULL;
     const char *women = pregnancy[0] != '\0'                    ? "extra_pregnant"
@@ -122,13 +119,13 @@ static char *extras(const struct rule_ctx *ctx, const struct view_med *unknown, 
     char *joined = tmpl_fill("{first}{women}{unknown}{tpmt}", vars, 4);
     if (joined == NULL)
         return NULL;
-    struct child_dose d;
-    child_dose(v, &d);
-    char *dose = child_dose_text(ctx, &d);
+    /* the dose sentence only where the child's paragraph asks for it */
+    bool says_dose = first != NULL && strcmp(first, "extra_child") == 0;
+    char *dose = says_dose ? child_dose_text(ctx, child) : NULL;
     const struct tvar facts[] = {{"agent", unknown != NULL ? unknown->label : ""},
                                  {"pregnancy", pregnancy},
                                  {"child_dose", dose != NULL ? dose : ""}};
-    char *filled = dose != NULL ? tmpl_fill(joined, facts, 3) : NULL;
+    char *filled = !says_dose || dose != NULL ? tmpl_fill(joined, facts, 3) : NULL;
     free(joined);
     free(dose);
     return filled;
@@ -152,11 +149,14 @@ int rule_steroid_monotherapy(const struct rule_ctx *ctx, struct card_list *out)
     rule_fmt_dose(gc->mg_per_day, dose, sizeof dose);
     facts_dose_detail(gc, dose_detail, sizeof dose_detail);
     char since[16], days[16];
-    bool established = facts_established(v, gc, ctx->th, since, sizeof since);
-    snprintf(days, sizeof days, "%ld",
-             established ? v->today - (gc->course_start >= 0 ? gc->course_start : gc->start_day)
-                         : 0L);
-    char *extra = extras(ctx, facts_agent_unknown(v), low, pregnancy);
+    long for_days = 0;
+    bool established = facts_established(v, gc, ctx->th, since, sizeof since, &for_days);
+    snprintf(days, sizeof days, "%ld", for_days);
+    struct child_dose child;
+    bool is_child = facts_is_child(v, ctx->th);
+    if (is_child)
+        child_dose(ctx, &child);
+    char *extra = extras(ctx, facts_agent_unknown(v), low, pregnancy, is_child ? &child : NULL);
     if (extra == NULL)
         return -1;
     const struct tvar vars[] = {
@@ -179,6 +179,6 @@ int rule_steroid_monotherapy(const struct rule_ctx *ctx, struct card_list *out)
     free(extra);
     if (card_about(c, gc) == NULL)
         return -1;
-    suggest(c, v, ctx->th, low, pregnant);
+    suggest(c, v, ctx->th, low, pregnant, is_child ? &child : NULL);
     return 0;
 }
