@@ -100,6 +100,13 @@ static enum MHD_Result floor_answer(struct MHD_Connection *c, unsigned status, c
     return rc;
 }
 
+static struct body_keep *floor_keep_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci != NULL ? ci->socket_context : NULL;
+}
+
 static enum MHD_Result floor_request(void *cls, struct MHD_Connection *c, const char *url,
                                      const char *method, const char *version,
                                      const char *upload_data, size_t *upload_data_size,
@@ -114,7 +121,7 @@ static enum MHD_Result floor_request(void *cls, struct MHD_Connection *c, const 
         *req_cls = r = calloc(1, sizeof *r);
         if (r == NULL)
             return MHD_NO;
-        r->keep = body_keep_of(c);
+        r->keep = floor_keep_of(c);
         return MHD_YES;
     }
     if (*upload_data_size != 0) {
@@ -164,6 +171,22 @@ static void floor_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     *req_cls = NULL;
 }
 
+/* The connection's kept buffers (libmicrohttpd's socket context), as the service keeps
+ * them. */
+static void floor_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                             enum MHD_ConnectionNotificationCode toe)
+{
+    (void)cls;
+    (void)c;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = calloc(1, sizeof(struct body_keep)); /* NULL: nothing kept */
+        return;
+    }
+    body_keep_release(*socket_context);
+    free(*socket_context);
+    *socket_context = NULL;
+}
+
 static struct MHD_Daemon *floor_start(unsigned port)
 {
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
@@ -175,7 +198,7 @@ static struct MHD_Daemon *floor_start(unsigned port)
                             (unsigned)FLOOR_CONN_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
                             (unsigned)FLOOR_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
                             FLOOR_CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, &floor_completed, NULL,
-                            MHD_OPTION_NOTIFY_CONNECTION, &body_keep_notify, NULL, MHD_OPTION_END);
+                            MHD_OPTION_NOTIFY_CONNECTION, &floor_connection, NULL, MHD_OPTION_END);
 }
 
 int main(int argc, char **argv)
@@ -195,7 +218,7 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* before MHD starts its threads */
     mem_keep_heap();                        /* the allocator settings of `myocds serve` */
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    if (workers_start(cpus > 0 ? (unsigned)cpus : 1, floor_work, NULL, &floor_pool) != 0) {
+    if (workers_start(cpus > 0 ? (unsigned)cpus : 1, 0, floor_work, NULL, &floor_pool) != 0) {
         fprintf(stderr, "myocds_floor: cannot start its threads\n");
         return 1;
     }

@@ -4,29 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-void body_keep_notify(void *cls, struct MHD_Connection *c, void **socket_context,
-                      enum MHD_ConnectionNotificationCode toe)
+void body_keep_release(struct body_keep *k)
 {
-    (void)cls;
-    (void)c;
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        *socket_context = calloc(1, sizeof(struct body_keep)); /* NULL: nothing kept */
+    if (k == NULL)
         return;
-    }
-    struct body_keep *k = *socket_context;
-    if (k != NULL) {
-        free(k->body);
-        free(k->answer);
-    }
-    free(k);
-    *socket_context = NULL;
-}
-
-struct body_keep *body_keep_of(struct MHD_Connection *c)
-{
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    return ci != NULL ? ci->socket_context : NULL;
+    free(k->body);
+    free(k->answer);
+    k->body = k->answer = NULL;
+    k->cap = k->answer_cap = 0;
 }
 
 void body_keep_lend(struct body_keep *k, char **body, size_t *cap)

@@ -7,14 +7,13 @@
  * it, which then frees its own allocation: a free from libmicrohttpd's thread into a pool
  * thread's malloc arena would contend for that arena's lock and, once the freed block
  * coalesces past 64 KiB, make glibc consolidate the whole arena from the other CPU.
- * Both buffers are owned by the connection (made and freed by body_keep_notify, installed
- * as libmicrohttpd's MHD_OPTION_NOTIFY_CONNECTION); the body is lent to the request in
- * flight.
+ * Both buffers are owned by the connection (its struct body_keep lives in the server's
+ * per-connection context, made and freed on libmicrohttpd's connection notifications); the
+ * body is lent to the request in flight.
  */
 #ifndef MYOCDS_HTTP_BODY_KEEP_H
 #define MYOCDS_HTTP_BODY_KEEP_H
 
-#include <microhttpd.h>
 #include <stddef.h>
 
 #define BODY_KEEP_MAX ((size_t)256 * 1024) /* a larger buffer is freed, not kept */
@@ -26,13 +25,8 @@ struct body_keep {
     size_t answer_cap;
 };
 
-/* MHD_OPTION_NOTIFY_CONNECTION: makes a connection's struct body_keep when it starts
- * (none when out of memory) and frees it, with its buffer, when it closes. */
-void body_keep_notify(void *cls, struct MHD_Connection *c, void **socket_context,
-                      enum MHD_ConnectionNotificationCode toe);
-
-/* The struct body_keep of connection c, or NULL. Borrowed: valid while c is open. */
-struct body_keep *body_keep_of(struct MHD_Connection *c);
+/* Frees k's buffers (k itself is the caller's: part of its per-connection struct). */
+void body_keep_release(struct body_keep *k);
 
 /* Lends the kept buffer to a request that has none yet (*body NULL): the request owns it
  * until body_keep_return. k may be NULL. */

@@ -19,6 +19,7 @@
 #define HTTP_CT_JSON "application/json"
 
 struct cfg;
+struct http_identity;
 struct store;
 struct fhir_client;
 struct auth_verifier;
@@ -33,6 +34,7 @@ struct http_req {
     size_t body_len;
     bool body_too_large; /* the body went over http.max_body_bytes and was dropped */
     const char *req_id;
+    const struct http_identity *verified; /* NULL, or the caller http_auth_early accepted */
 };
 
 /* One answer: the router fills it, the server sends it. */
@@ -86,7 +88,9 @@ struct http_identity {
 
 /* The auth seam: may the caller of req use the endpoint of service id (its feedback
  * endpoint when feedback)? Returns 0 and fills *who, or -401 with err set to the check that
- * failed. Without --dev the bearer JWT must pass app->auth (src/auth/). */
+ * failed. Without --dev the bearer JWT must pass app->auth (src/auth/); a request whose
+ * caller was verified before its body (req->verified) is not verified again (its jti is
+ * already spent). */
 int http_auth_check(const struct http_app *app, const struct http_req *req, const char *id,
                     bool feedback, struct http_identity *who, struct myocds_err *err);
 
@@ -99,5 +103,19 @@ bool http_auth_presented(const struct http_req *req);
  * credential at all; a present credential is verified later, with the body. */
 bool http_auth_missing(const struct http_app *app, const struct http_req *req,
                        struct myocds_err *err);
+
+/* The same check before any body byte is read, on the first libmicrohttpd callback of the
+ * POST (the head only: req's body is not used). 0: accepted, *who filled; -401: refused,
+ * err set (logged and counted); 1 (only without may_fetch): the issuer's keys must be
+ * fetched first, so call again with may_fetch on a thread that may wait. */
+int http_auth_early(const struct http_app *app, const struct http_req *req, const char *id,
+                    bool feedback, bool may_fetch, struct http_identity *who,
+                    struct myocds_err *err);
+
+/* Whether a request of method on path needs a body and a JWT: true, with the service id
+ * copied to id[HTTP_SERVICE_ID_MAX] and *feedback set, for a POST to a known service or
+ * its feedback endpoint; every other request is answered without reading its body. */
+bool http_route_wants_body(const struct http_app *app, const char *method, const char *path,
+                           char *id, bool *feedback);
 
 #endif

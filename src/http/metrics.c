@@ -59,6 +59,7 @@ static struct {
     atomic_ullong fhir_ok;
     atomic_ullong fhir_failed;
     atomic_ullong jwt[METRICS_LABELS_MAX + 1];
+    atomic_ullong dropped[METRICS_DROP_COUNT];
 } m; /* zero-initialised: every slot EMPTY, every counter 0 */
 
 static void add(atomic_ullong *c, unsigned long long n)
@@ -299,6 +300,24 @@ static void render_rest(FILE *f)
     }
 }
 
+static const char *const drop_reasons[METRICS_DROP_COUNT] = {"deadline", "queue_full", "abandoned",
+                                                              "stale", "shutdown"};
+
+void metrics_dropped(enum metrics_drop why)
+{
+    if ((unsigned)why < METRICS_DROP_COUNT)
+        add(&m.dropped[why], 1);
+}
+
+static void render_dropped(FILE *f)
+{
+    head(f, "myocds_http_dropped_total", "counter",
+         "Connections closed or calls answered 503 without evaluation, by reason.");
+    for (size_t i = 0; i < METRICS_DROP_COUNT; i++)
+        fprintf(f, "myocds_http_dropped_total{reason=\"%s\"} %llu\n", drop_reasons[i],
+                get(&m.dropped[i]));
+}
+
 char *metrics_render(size_t *len)
 {
     char *buf = NULL;
@@ -315,6 +334,7 @@ char *metrics_render(size_t *len)
     render_latency(f);
     render_cards(f);
     render_rest(f);
+    render_dropped(f);
     if (fclose(f) != 0) {
         free(buf);
         return NULL;

@@ -45,6 +45,18 @@ void metrics_fhir_fetch(bool ok);
  * value taken from the token. For src/auth/. */
 void metrics_jwt_refusal(const char *reason);
 
+/* Why a connection or request was given up without its evaluation (the metric
+ * myocds_http_dropped_total{reason}). */
+enum metrics_drop {
+    METRICS_DROP_DEADLINE,   /* head and body not in within http.request_deadline_s: closed */
+    METRICS_DROP_QUEUE_FULL, /* http.queue_max calls waiting already: 503 */
+    METRICS_DROP_ABANDONED,  /* the client closed while its call waited: not evaluated */
+    METRICS_DROP_STALE,      /* waited past http.timeout_s in the queue: 503, not evaluated */
+    METRICS_DROP_SHUTDOWN,   /* still queued when the drain time ran out: 503 */
+    METRICS_DROP_COUNT
+};
+void metrics_dropped(enum metrics_drop why);
+
 /* The Prometheus text exposition of every family (malloc'd, caller frees); NULL when out
  * of memory. */
 char *metrics_render(size_t *len);

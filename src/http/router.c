@@ -115,6 +115,20 @@ static bool method_fits(const char *route_method, const char *method)
            (strcmp(route_method, "GET") == 0 && strcmp(method, "HEAD") == 0);
 }
 
+bool http_route_wants_body(const struct http_app *app, const char *method, const char *path,
+                           char *id, bool *feedback)
+{
+    char p[ROUTE_PATH_MAX];
+    size_t n = strlen(path);
+    if (strcmp(method, "POST") != 0 || n >= sizeof p)
+        return false;
+    memcpy(p, path, n + 1);
+    if (n > 1 && p[n - 1] == '/')
+        p[n - 1] = '\0';
+    *feedback = match(app, "/cds-services/{id}/feedback", p, id);
+    return *feedback || match(app, "/cds-services/{id}", p, id);
+}
+
 void http_route(const struct http_app *app, const struct http_req *req, struct http_resp *resp)
 {
     char path[ROUTE_PATH_MAX];

@@ -1,16 +1,27 @@
 /* server.c - libmicrohttpd glue ONLY: bytes <-> struct http_req / struct http_resp.
  *
- * Per request, on the polling thread: headers (first call: request id, early 413), body
- * chunks (accumulated up to http.max_body_bytes, then dropped), final call (the
- * connection suspended and the request queued for the pool, never earlier: answering on
- * the first call costs keep-alive); on a pool thread: route (run_request), the answer
- * copied into the connection's kept buffer (body_keep.h says why), then resume; on the
- * polling thread again: the answer sent, completion (access log, free).
+ * Per request, on the polling thread:
+ * - first call (the head is in): request id; a request that is not a POST to a known
+ *   service or its feedback is never given a body (a POST of that kind is answered at
+ *   once: 404/405); for a service POST, before any body byte is stored: no Bearer token,
+ *   or one that fails verification with the keys at hand, is a 401 at once, a body
+ *   declared too large a 413 at once (both close the connection); where the issuer's keys
+ *   must be fetched first, the connection is suspended while a pool thread verifies the
+ *   token (libmicrohttpd then repeats the first call);
+ * - body chunks (accumulated up to http.max_body_bytes, then dropped);
+ * - final call: GET, HEAD and OPTIONS answered here, never behind queued calls; a service
+ *   call suspended and queued for the pool (at most http.queue_max waiting: 503 beyond);
+ * on a pool thread: a call whose client has gone, or that waited past http.timeout_s, is
+ * not evaluated; the others routed (run_request), the answer copied into the connection's
+ * kept buffer (body_keep.h says why), then resumed; on the polling thread again: the
+ * answer sent, completion (access log, free). Every request's head and body must be in
+ * within http.request_deadline_s (conn_guard.h).
  */
 #include "http/server.h"
 
 #include "auth/auth.h"
 #include "http/body_keep.h"
+#include "http/conn_guard.h"
 #include "http/http.h"
 #include "http/metrics.h"
 #include "http/snapshot.h"
@@ -20,8 +31,11 @@
 #include "util/rand_uuid.h"
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +50,8 @@
 #define HTTP_DRAIN_STEP_MS 10
 #define HTTP_MHD_MSG_MAX 512
 #define HTTP_ORIGIN_MAX 256
+#define HTTP_SEND_GRACE_MS 1000 /* at a stop: for the last answers to go out */
+#define HTTP_TRIM_EVERY_S 2     /* memory given back to the system when idle, at most this often */
 
 /* The origins CORS allows in --dev when http.cors_origins says none: the public CDS Hooks
  * sandbox, and the sandbox built and served on this machine (shared/tools/sandbox). */
@@ -48,8 +64,26 @@ struct http_server {
     struct sockaddr_storage addr;
     char url[HTTP_BASE_URL_MAX];
     atomic_long in_flight;
+    atomic_long busy;            /* jobs handed to the pool and not yet answered */
+    atomic_long unsent;          /* answered by the pool, not yet completed */
+    time_t last_trim;            /* polling thread only */
     struct http_snapshots snaps; /* cfg + engine, replaced whole by http_server_reload */
     struct workers *pool;        /* http.threads threads: route and answer each request */
+    struct conn_guard *guard;    /* the request deadline */
+};
+
+/* What the server keeps per connection (libmicrohttpd's socket context). */
+struct conn_ctx {
+    struct body_keep keep;
+    struct conn_watch watch;
+    bool watched;
+};
+
+/* Where a request stands with its JWT when it was verified before its body. */
+enum early_auth {
+    EARLY_NONE,    /* no such check pending */
+    EARLY_QUEUED,  /* the connection suspended, a pool thread verifying (keys to fetch) */
+    EARLY_RESUMED, /* verified; libmicrohttpd repeats the first call next */
 };
 
 /* One request's state, from its first handler call to its completion. */
@@ -61,8 +95,17 @@ struct conn_state {
     struct http_resp resp; /* the pool's answer, sent once the connection is resumed */
     bool queued;
     bool answered;          /* resp is ready (set by the pool thread before it resumes conn) */
-    struct body_keep *keep; /* the connection's, NULL if none */
+    bool wants_body;        /* a POST to a known service (id) or its feedback endpoint */
+    bool feedback;
+    bool verified;          /* who was accepted before the body */
+    enum early_auth early;  /* see above */
+    struct myocds_err early_err; /* http_status 0, or the pool check's refusal (401, 503) */
+    struct http_identity who;
+    char id[HTTP_SERVICE_ID_MAX];
+    struct conn_ctx *ctx;   /* the connection's, NULL if none */
+    struct body_keep *keep; /* ctx's, NULL if none */
     struct timespec start;
+    struct timespec queued_at;
     char req_id[HTTP_REQ_ID_MAX + 1];
     char method[HTTP_METHOD_MAX];
     char path[HTTP_LOG_PATH_MAX]; /* printable copy for the access log */
@@ -225,6 +268,47 @@ static void body_append(struct conn_state *cs, const char *data, size_t size, si
     cs->body[cs->len] = '\0';
 }
 
+static struct conn_ctx *ctx_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci != NULL ? ci->socket_context : NULL;
+}
+
+/* MHD_OPTION_NOTIFY_CONNECTION: the connection's context (none when out of memory), its
+ * deadline watched from its start; freed, with its buffers, when it closes. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct http_server *srv = cls;
+    struct conn_ctx *ctx = *socket_context;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = ctx = calloc(1, sizeof *ctx);
+        if (ctx != NULL && ci != NULL && srv->guard != NULL) {
+            conn_guard_open(srv->guard, &ctx->watch, ci->connect_fd);
+            ctx->watched = true;
+        }
+        return;
+    }
+    if (ctx != NULL) {
+        if (ctx->watched)
+            conn_guard_close(srv->guard, &ctx->watch);
+        body_keep_release(&ctx->keep);
+    }
+    free(ctx);
+    *socket_context = NULL;
+}
+
+/* The request's head and body are in (armed false), or the connection waits for its next
+ * request (true). */
+static void watch_arm(struct conn_state *cs, bool armed)
+{
+    if (cs->ctx != NULL && cs->ctx->watched)
+        conn_guard_arm(cs->srv->guard, &cs->ctx->watch, armed);
+}
+
 static struct conn_state *conn_begin(struct http_server *srv, struct MHD_Connection *c,
                                      const char *url, const char *method)
 {
@@ -232,7 +316,8 @@ static struct conn_state *conn_begin(struct http_server *srv, struct MHD_Connect
     if (cs == NULL)
         return NULL;
     cs->srv = srv;
-    cs->keep = body_keep_of(c);
+    cs->ctx = ctx_of(c);
+    cs->keep = cs->ctx != NULL ? &cs->ctx->keep : NULL;
     clock_gettime(CLOCK_MONOTONIC, &cs->start);
     set_req_id(cs, c);
     copy_printable(cs->method, sizeof cs->method, method);
@@ -245,44 +330,136 @@ static struct conn_state *conn_begin(struct http_server *srv, struct MHD_Connect
     return cs;
 }
 
+/* An answer given on the first call, before any body byte is read; the connection closes
+ * (libmicrohttpd discards the body the client may still send). */
+static enum MHD_Result answer_early(struct conn_state *cs, struct MHD_Connection *c, int status,
+                                    const char *msg, const char *endpoint)
+{
+    struct http_resp resp = {.status = status};
+    cs->too_large = true; /* keep no byte of the body */
+    resp.endpoint = endpoint;
+    http_resp_error(&resp, status, msg);
+    if (status == 401) {
+        resp.www_authenticate = true;
+        resp.invalid_token = http_auth_presented(&cs->req);
+    }
+    return send_resp(cs, c, &resp, true);
+}
+
+/* Hands cs (its connection suspended) to the pool; on a refusal, cs is answered with a
+ * 503 at once. Polling thread. */
+static void hand_to_pool(struct conn_state *cs, struct MHD_Connection *c)
+{
+    struct http_server *srv = cs->srv;
+    cs->conn = c;
+    cs->queued = true;
+    clock_gettime(CLOCK_MONOTONIC, &cs->queued_at);
+    atomic_fetch_add(&srv->busy, 1);
+    MHD_suspend_connection(c); /* before the pool can resume it */
+    int rc = workers_push(srv->pool, &cs->item);
+    if (rc == 0)
+        return;
+    atomic_fetch_sub(&srv->busy, 1);
+    const char *msg = rc == WORKERS_FULL ? "too many calls waiting; retry" : "shutting down";
+    if (rc == WORKERS_FULL)
+        metrics_dropped(METRICS_DROP_QUEUE_FULL);
+    if (cs->early == EARLY_QUEUED) {
+        cs->early = EARLY_RESUMED;
+        myocds_err_set(&cs->early_err, 503, "%s", msg);
+    } else {
+        cs->resp = (struct http_resp){.status = 503, .endpoint = cs->feedback ? "feedback" : "service"};
+        snprintf(cs->resp.service, sizeof cs->resp.service, "%s", cs->id);
+        http_resp_error(&cs->resp, 503, msg);
+        cs->answered = true;
+        atomic_fetch_add(&srv->unsent, 1);
+    }
+    MHD_resume_connection(c);
+}
+
+/* The first call: everything decided from the head alone (see the top of this file). */
+static enum MHD_Result on_head(struct http_server *srv, struct conn_state *cs,
+                               struct MHD_Connection *c, const char *url, const char *method)
+{
+    struct myocds_err err = {0};
+    cs->req = (struct http_req){
+        .method = method,
+        .path = url,
+        .authorization =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+        .req_id = cs->req_id,
+    };
+    struct http_snapshot *snap = http_snapshot_acquire(&srv->snaps);
+    struct http_app app = srv->app;
+    http_snapshot_apply(snap, &app);
+    enum MHD_Result res = MHD_YES;
+    cs->wants_body = http_route_wants_body(&app, method, url, cs->id, &cs->feedback);
+    const char *endpoint = cs->feedback ? "feedback" : "service";
+    if (!cs->wants_body) {
+        cs->too_large = true; /* no body is ever stored for these */
+        if (strcmp(method, "POST") == 0) { /* 404 or 405, known from the path alone */
+            struct http_resp resp = {.status = 500};
+            http_route(&app, &cs->req, &resp);
+            res = send_resp(cs, c, &resp, true);
+        }
+    } else if (http_auth_missing(&app, &cs->req, &err)) {
+        res = answer_early(cs, c, 401, err.msg, endpoint);
+    } else if (declared_too_large(c, app.cfg->http_max_body_bytes)) {
+        res = answer_early(cs, c, 413, "request body too large", endpoint);
+    } else if (!app.dev) {
+        int rc = http_auth_early(&app, &cs->req, cs->id, cs->feedback, false, &cs->who, &err);
+        if (rc == 0) {
+            cs->verified = true;
+        } else if (rc < 0) {
+            res = answer_early(cs, c, 401, err.msg, endpoint);
+        } else { /* the issuer's keys must be fetched: on a pool thread, body unread */
+            cs->early = EARLY_QUEUED;
+            hand_to_pool(cs, c);
+        }
+    }
+    http_snapshot_release(snap);
+    return res;
+}
+
+/* libmicrohttpd's repeat of the first call once a pool thread verified the token. */
+static enum MHD_Result on_head_verified(struct conn_state *cs, struct MHD_Connection *c)
+{
+    cs->early = EARLY_NONE;
+    cs->queued = false;
+    if (cs->early_err.http_status != 0)
+        return answer_early(cs, c, cs->early_err.http_status, cs->early_err.msg,
+                            cs->feedback ? "feedback" : "service");
+    cs->verified = true;
+    return MHD_YES;
+}
+
+/* The final call of a request that needs no thread: routed here, on the polling thread. */
+static enum MHD_Result answer_here(struct conn_state *cs, struct MHD_Connection *c,
+                                   const char *url, const char *method)
+{
+    struct http_server *srv = cs->srv;
+    struct http_resp resp = {.status = 500};
+    struct http_req req = {.method = method, .path = url, .req_id = cs->req_id};
+    struct http_snapshot *snap = http_snapshot_acquire(&srv->snaps);
+    struct http_app app = srv->app;
+    http_snapshot_apply(snap, &app);
+    http_route(&app, &req, &resp);
+    http_snapshot_release(snap);
+    return send_resp(cs, c, &resp, false);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **req_cls)
 {
     struct http_server *srv = cls;
     struct conn_state *cs = *req_cls;
-    struct http_resp resp = {.status = 500};
     (void)version;
     if (cs == NULL) {
         *req_cls = cs = conn_begin(srv, c, url, method);
-        if (cs == NULL)
-            return MHD_NO;
-        struct myocds_err err = {0};
-        struct http_req head = {
-            .method = method,
-            .path = url,
-            .authorization =
-                MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
-            .req_id = cs->req_id,
-        };
-        /* Early answers, read no body we will refuse, and close: a POST to a service with
-         * no credential at all (authenticate before buffering), or a body declared too
-         * large. */
-        if (strcmp(method, "POST") == 0 && strncmp(url, "/cds-services/", 14) == 0 &&
-            http_auth_missing(&srv->app, &head, &err)) {
-            cs->too_large = true;
-            resp.endpoint = "other";
-            http_resp_error(&resp, 401, err.msg);
-            resp.www_authenticate = true;
-            return send_resp(cs, c, &resp, true);
-        }
-        if (!declared_too_large(c, srv->app.cfg->http_max_body_bytes))
-            return MHD_YES; /* answer on the final call, not now */
-        cs->too_large = true;
-        resp.endpoint = "other";
-        http_resp_error(&resp, 413, "request body too large");
-        return send_resp(cs, c, &resp, true);
+        return cs != NULL ? on_head(srv, cs, c, url, method) : MHD_NO;
     }
+    if (cs->early == EARLY_RESUMED)
+        return on_head_verified(cs, c);
     if (*upload_data_size != 0) {
         if (cs->status == 0)
             body_append(cs, upload_data, *upload_data_size, srv->app.cfg->http_max_body_bytes);
@@ -295,6 +472,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return send_resp(cs, c, &cs->resp, false);
     if (cs->queued)
         return MHD_YES;
+    watch_arm(cs, false); /* head and body are in */
+    if (!cs->wants_body)
+        return answer_here(cs, c, url, method);
     cs->req = (struct http_req){
         .method = method,
         .path = url,
@@ -306,18 +486,52 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         .body_len = cs->len,
         .body_too_large = cs->too_large,
         .req_id = cs->req_id,
+        .verified = cs->verified ? &cs->who : NULL,
     };
-    cs->conn = c;
-    cs->queued = true;
-    MHD_suspend_connection(c);                     /* before the pool can resume it */
-    if (workers_push(srv->pool, &cs->item) != 0) { /* stopping: no thread will route it */
-        cs->resp = (struct http_resp){.status = 503};
-        cs->resp.endpoint = "other";
-        http_resp_error(&cs->resp, 503, "shutting down");
-        cs->answered = true;
-        MHD_resume_connection(c);
-    }
+    hand_to_pool(cs, c);
     return MHD_YES;
+}
+
+/* True when the client of cs closed its end (or the socket broke) while its call waited. */
+static bool client_gone(const struct conn_state *cs)
+{
+    if (cs->ctx == NULL || !cs->ctx->watched)
+        return false;
+    struct pollfd p = {.fd = cs->ctx->watch.fd, .events = POLLIN};
+    char byte;
+    if (poll(&p, 1, 0) != 1)
+        return false;
+    if ((p.revents & (POLLHUP | POLLERR)) != 0)
+        return true;
+    /* readable: end of stream (0), or the next pipelined request's bytes (kept) */
+    return (p.revents & POLLIN) != 0 && recv(p.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+/* Gives cs its answer (the pool's resp) and lets MHD send it. */
+static void finish(struct conn_state *cs)
+{
+    struct http_server *srv = cs->srv;
+    struct MHD_Connection *c = cs->conn;
+    cs->answered = true;
+    atomic_fetch_add(&srv->unsent, 1);
+    atomic_fetch_sub(&srv->busy, 1);
+    MHD_resume_connection(c); /* the last touch of cs here: MHD owns it again */
+}
+
+/* A pool thread verifying a token whose issuer's keys must be fetched (no body read yet). */
+static void verify_queued(struct conn_state *cs)
+{
+    struct http_server *srv = cs->srv;
+    struct MHD_Connection *c = cs->conn;
+    struct http_snapshot *snap = http_snapshot_acquire(&srv->snaps);
+    struct http_app app = srv->app;
+    http_snapshot_apply(snap, &app);
+    if (http_auth_early(&app, &cs->req, cs->id, cs->feedback, true, &cs->who, &cs->early_err) == 0)
+        cs->early_err.http_status = 0;
+    http_snapshot_release(snap);
+    cs->early = EARLY_RESUMED;
+    atomic_fetch_sub(&srv->busy, 1);
+    MHD_resume_connection(c); /* MHD repeats the first call: on_head_verified */
 }
 
 /* A pool thread: routes one request, then lets MHD send the answer (on_request again). */
@@ -325,8 +539,25 @@ static void run_request(struct work_item *job, void *ctx)
 {
     struct conn_state *cs = (struct conn_state *)job;
     struct http_server *srv = ctx;
-    struct MHD_Connection *c = cs->conn;
+    if (cs->early == EARLY_QUEUED) {
+        verify_queued(cs);
+        return;
+    }
     cs->resp = (struct http_resp){.status = 500};
+    cs->resp.endpoint = cs->feedback ? "feedback" : "service";
+    snprintf(cs->resp.service, sizeof cs->resp.service, "%s", cs->id);
+    if (client_gone(cs)) {
+        metrics_dropped(METRICS_DROP_ABANDONED);
+        http_resp_error(&cs->resp, 503, "the client closed the connection");
+        finish(cs);
+        return;
+    }
+    if (elapsed_ms(&cs->queued_at) > (long)srv->app.cfg->http_timeout_s * 1000L) {
+        metrics_dropped(METRICS_DROP_STALE);
+        http_resp_error(&cs->resp, 503, "waited too long for a request thread; retry");
+        finish(cs);
+        return;
+    }
     /* The set this request started with, even if a reload swaps it meanwhile. */
     struct http_snapshot *snap = http_snapshot_acquire(&srv->snaps);
     struct http_app app = srv->app;
@@ -339,8 +570,26 @@ static void run_request(struct work_item *job, void *ctx)
         free(cs->resp.body);
         cs->resp.body = NULL;
     }
-    cs->answered = true;
-    MHD_resume_connection(c); /* the last touch of cs here: MHD owns it again */
+    finish(cs);
+}
+
+/* At a stop, for each call still queued once the drain time is over: 503, not evaluated. */
+static void cancel_request(struct work_item *job, void *ctx)
+{
+    struct conn_state *cs = (struct conn_state *)job;
+    (void)ctx;
+    metrics_dropped(METRICS_DROP_SHUTDOWN);
+    if (cs->early == EARLY_QUEUED) {
+        myocds_err_set(&cs->early_err, 503, "shutting down");
+        cs->early = EARLY_RESUMED;
+        atomic_fetch_sub(&cs->srv->busy, 1);
+        MHD_resume_connection(cs->conn);
+        return;
+    }
+    cs->resp = (struct http_resp){.status = 503};
+    cs->resp.endpoint = cs->feedback ? "feedback" : "service";
+    http_resp_error(&cs->resp, 503, "shutting down");
+    finish(cs);
 }
 
 /* The only reliable cleanup point: runs for completed and aborted requests alike. */
@@ -361,11 +610,20 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     };
     log_fields(LOG_LEVEL_INFO, cs->req_id, "request", f, sizeof f / sizeof f[0]);
     metrics_in_flight(-1);
-    atomic_fetch_sub(&srv->in_flight, 1);
+    if (cs->answered)
+        atomic_fetch_sub(&srv->unsent, 1);
+    watch_arm(cs, true); /* the next request on this connection, if any, starts now */
     body_keep_return(cs->keep, cs->body, cs->cap); /* for the connection's next request */
     free(cs->resp.body); /* an answer the client left before it was sent */
     free(cs);
     *req_cls = NULL;
+    if (atomic_fetch_sub(&srv->in_flight, 1) == 1) {
+        time_t now = time(NULL);
+        if (now - srv->last_trim >= HTTP_TRIM_EVERY_S || now < srv->last_trim) {
+            srv->last_trim = now;
+            malloc_trim(0); /* idle: a burst's memory goes back to the system */
+        }
+    }
 }
 
 __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -438,8 +696,13 @@ static struct MHD_Daemon *start_daemon(struct http_server *srv)
                      MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (srv->addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    /* One caller (an EHR behind one gateway IP) may take half the slots, not all. */
-    unsigned per_ip = cfg->http_connection_limit / 2 > 0 ? cfg->http_connection_limit / 2 : 1;
+    /* One address may take a share of the slots, well below all: a few slow clients cannot
+     * keep the others (or a health check) out. Behind a proxy, set it to the total. */
+    unsigned per_ip = cfg->http_per_address_limit != 0
+                          ? cfg->http_per_address_limit
+                          : cfg->http_connection_limit / CFG_PER_ADDRESS_SHARE;
+    if (per_ip == 0)
+        per_ip = 1;
     /* The logger goes first, or MHD prints early messages itself. */
     return MHD_start_daemon(
         flags, 0, NULL, NULL, &on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, srv,
@@ -447,7 +710,7 @@ static struct MHD_Daemon *start_daemon(struct http_server *srv)
         (unsigned)cfg->http_connection_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->http_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
-        &on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, &body_keep_notify, srv, MHD_OPTION_END);
+        &on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, &on_connection, srv, MHD_OPTION_END);
 }
 
 int http_server_start(const struct http_server_opts *opts, struct http_server **out,
@@ -465,13 +728,17 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
                                  .repeat = opts->repeat,
                                  .dev = opts->dev};
     atomic_init(&srv->in_flight, 0);
+    atomic_init(&srv->busy, 0);
+    atomic_init(&srv->unsent, 0);
     if ((rc = resolve_bind(srv, opts->bind, opts->port, err)) != 0)
         goto fail;
     if (!opts->dev && (rc = auth_verifier_new(opts->cfg, &srv->app.auth, err)) != 0)
         goto fail;
     if ((rc = http_snapshots_init(&srv->snaps, opts->cfg, opts->engine, err)) != 0)
         goto fail;
-    if (workers_start(opts->cfg->http_threads, run_request, srv, &srv->pool) != 0) {
+    if (conn_guard_start(opts->cfg->http_request_deadline_s, &srv->guard) != 0 ||
+        workers_start(opts->cfg->http_threads, opts->cfg->http_queue_max, run_request, srv,
+                      &srv->pool) != 0) {
         rc = myocds_err_set(err, 500, "cannot start the request threads");
         goto fail;
     }
@@ -504,26 +771,38 @@ int http_server_swap(struct http_server *s, struct cfg *cfg, struct myocds_engin
     return http_snapshots_swap(&s->snaps, cfg, engine, s->url, err);
 }
 
+/* Sleeps in steps until *counter is 0 or ms have passed (ms < 0: no bound). */
+static void wait_zero(atomic_long *counter, long ms)
+{
+    struct timespec start;
+    const struct timespec step = {.tv_sec = 0, .tv_nsec = HTTP_DRAIN_STEP_MS * 1000000L};
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    while (atomic_load(counter) > 0 && (ms < 0 || elapsed_ms(&start) < ms))
+        nanosleep(&step, NULL);
+}
+
 void http_server_stop(struct http_server *s, unsigned drain_ms)
 {
     if (s == NULL)
         return;
     if (s->d != NULL) {
         MHD_socket ls = MHD_quiesce_daemon(s->d); /* no new connections from here on */
-        struct timespec start;
-        const struct timespec step = {.tv_sec = 0, .tv_nsec = HTTP_DRAIN_STEP_MS * 1000000L};
-        clock_gettime(CLOCK_MONOTONIC, &start);
-        while (atomic_load(&s->in_flight) > 0 && elapsed_ms(&start) < (long)drain_ms)
-            nanosleep(&step, NULL);
+        wait_zero(&s->in_flight, (long)drain_ms);
         long left = atomic_load(&s->in_flight);
         if (left > 0)
             log_warnx("stopping with %ld request(s) still in flight", left);
-        workers_drain(s->pool); /* answers what is queued: no connection stays suspended */
+        /* What still waits for a thread is answered 503 now; what runs finishes (bounded by
+         * fhir.deadline_ms and the JWKS fetch timeout); then the answers go out. */
+        workers_cancel(s->pool, cancel_request);
+        wait_zero(&s->busy, -1);
+        wait_zero(&s->unsent, HTTP_SEND_GRACE_MS);
+        workers_drain(s->pool);
         MHD_stop_daemon(s->d);
         if (ls != MHD_INVALID_SOCKET)
             close(ls); /* only after MHD_stop_daemon in threaded modes */
     }
     workers_free(s->pool);
+    conn_guard_free(s->guard); /* after MHD_stop_daemon: every connection closed */
     http_snapshots_destroy(&s->snaps); /* no request runs any more */
     auth_verifier_free(s->app.auth);
     free(s);

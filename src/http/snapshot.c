@@ -160,7 +160,10 @@ void http_reload_warn(const struct cfg *old, const struct cfg *next)
         {"http.*", old->http_max_body_bytes != next->http_max_body_bytes ||
                        old->http_threads != next->http_threads ||
                        old->http_connection_limit != next->http_connection_limit ||
-                       old->http_timeout_s != next->http_timeout_s},
+                       old->http_timeout_s != next->http_timeout_s ||
+                       old->http_per_address_limit != next->http_per_address_limit ||
+                       old->http_request_deadline_s != next->http_request_deadline_s ||
+                       old->http_queue_max != next->http_queue_max},
         {"auth.*", auth_differs(old, next)},
         {"fhir.*", fhir_differs(old, next)},
     };

@@ -10,6 +10,8 @@ struct workers {
     pthread_cond_t ready;
     struct work_item *head;
     struct work_item *tail;
+    unsigned queued;     /* jobs in the list */
+    unsigned max_queued; /* 0: no bound */
     bool stop;
     bool joined;
     work_fn fn;
@@ -31,6 +33,7 @@ static void *worker(void *arg)
         w->head = job->next;
         if (w->head == NULL)
             w->tail = NULL;
+        w->queued--;
         pthread_mutex_unlock(&w->lock);
         job->next = NULL;
         w->fn(job, w->ctx);
@@ -40,7 +43,7 @@ static void *worker(void *arg)
     return NULL;
 }
 
-int workers_start(unsigned n, work_fn fn, void *ctx, struct workers **out)
+int workers_start(unsigned n, unsigned max_queued, work_fn fn, void *ctx, struct workers **out)
 {
     if (n == 0)
         n = 1;
@@ -52,6 +55,7 @@ int workers_start(unsigned n, work_fn fn, void *ctx, struct workers **out)
     pthread_cond_init(&w->ready, NULL);
     w->fn = fn;
     w->ctx = ctx;
+    w->max_queued = max_queued;
     for (; w->n < n; w->n++) {
         if (pthread_create(&w->threads[w->n], NULL, worker, w) != 0) {
             workers_free(w);
@@ -66,10 +70,12 @@ int workers_push(struct workers *w, struct work_item *job)
 {
     job->next = NULL;
     pthread_mutex_lock(&w->lock);
-    if (w->stop) {
+    if (w->stop || (w->max_queued != 0 && w->queued >= w->max_queued)) {
+        int rc = w->stop ? WORKERS_STOPPING : WORKERS_FULL;
         pthread_mutex_unlock(&w->lock);
-        return -1;
+        return rc;
     }
+    w->queued++;
     if (w->tail != NULL)
         w->tail->next = job;
     else
@@ -78,6 +84,33 @@ int workers_push(struct workers *w, struct work_item *job)
     pthread_cond_signal(&w->ready);
     pthread_mutex_unlock(&w->lock);
     return 0;
+}
+
+unsigned workers_queued(struct workers *w)
+{
+    pthread_mutex_lock(&w->lock);
+    unsigned n = w->queued;
+    pthread_mutex_unlock(&w->lock);
+    return n;
+}
+
+void workers_cancel(struct workers *w, work_fn cancel)
+{
+    if (w == NULL)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->stop = true;
+    struct work_item *job = w->head;
+    w->head = w->tail = NULL;
+    w->queued = 0;
+    pthread_cond_broadcast(&w->ready);
+    pthread_mutex_unlock(&w->lock);
+    while (job != NULL) {
+        struct work_item *next = job->next;
+        job->next = NULL;
+        cancel(job, w->ctx);
+        job = next;
+    }
 }
 
 void workers_drain(struct workers *w)

@@ -20,13 +20,23 @@ typedef void (*work_fn)(struct work_item *job, void *ctx);
 
 struct workers;
 
-/* Starts n (at least 1) threads running fn. Returns 0, or -1 (nothing started). *out owned:
- * workers_stop() it. */
-int workers_start(unsigned n, work_fn fn, void *ctx, struct workers **out);
+/* Starts n (at least 1) threads running fn, with at most max_queued jobs waiting (0: no
+ * bound). Returns 0, or -1 (nothing started). *out owned: workers_free() it. */
+int workers_start(unsigned n, unsigned max_queued, work_fn fn, void *ctx, struct workers **out);
 
-/* Queues job (borrowed until fn has run it). Thread-safe. Returns 0, or -1 once
- * workers_drain() has begun (job not queued). */
+/* Queues job (borrowed until fn, or workers_cancel's cancel, has run it). Thread-safe.
+ * Returns 0, WORKERS_FULL when max_queued jobs wait already, or WORKERS_STOPPING once
+ * workers_cancel() or workers_drain() has begun (job not queued either way). */
+#define WORKERS_FULL (-2)
+#define WORKERS_STOPPING (-1)
 int workers_push(struct workers *w, struct work_item *job);
+
+/* Jobs waiting now (not running). Thread-safe. */
+unsigned workers_queued(struct workers *w);
+
+/* Refuses new jobs and hands every job still waiting to cancel(job, ctx) instead of fn,
+ * on the calling thread; jobs running go on. NULL w: no-op. */
+void workers_cancel(struct workers *w, work_fn cancel);
 
 /* Refuses new jobs, runs every job still queued, and joins the threads (NULL: no-op). */
 void workers_drain(struct workers *w);

@@ -45,6 +45,9 @@ static const struct cfg_option cfg_options[] = {
     OPT("http.threads", CFG_T_UINT, http_threads, 1, 1024),
     OPT("http.connection_limit", CFG_T_UINT, http_connection_limit, 1, 65536),
     OPT("http.timeout_s", CFG_T_UINT, http_timeout_s, 1, 3600),
+    OPT("http.per_address_limit", CFG_T_UINT, http_per_address_limit, 1, 65536),
+    OPT("http.request_deadline_s", CFG_T_UINT, http_request_deadline_s, 1, 3600),
+    OPT("http.queue_max", CFG_T_UINT, http_queue_max, 1, 65536),
     OPT("log_level", CFG_T_LEVEL, log_level, 0, 0),
     OPT("auth.max_lifetime_s", CFG_T_LONG, auth_max_lifetime_s, 1, 3600),
     OPT("auth.clock_skew_s", CFG_T_LONG, auth_clock_skew_s, 0, 600),
@@ -83,6 +86,8 @@ static int set_defaults(struct cfg *c, struct myocds_err *err)
     c->http_threads = online_cpus();
     c->http_connection_limit = CFG_DEFAULT_CONN_LIMIT;
     c->http_timeout_s = CFG_DEFAULT_TIMEOUT_S;
+    c->http_request_deadline_s = CFG_DEFAULT_REQUEST_DEADLINE_S;
+    c->http_queue_max = CFG_DEFAULT_QUEUE_MAX;
     c->log_level = LOG_LEVEL_INFO;
     c->auth_max_lifetime_s = CFG_DEFAULT_JWT_MAX_LIFETIME_S;
     c->auth_clock_skew_s = CFG_DEFAULT_JWT_CLOCK_SKEW_S;

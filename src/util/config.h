@@ -18,6 +18,9 @@
 #define CFG_DEFAULT_MAX_BODY ((size_t)1 << 20)
 #define CFG_DEFAULT_CONN_LIMIT 256U
 #define CFG_DEFAULT_TIMEOUT_S 15U
+#define CFG_DEFAULT_REQUEST_DEADLINE_S 10U /* head and body of one request, in all */
+#define CFG_DEFAULT_QUEUE_MAX 64U          /* calls waiting for a request thread */
+#define CFG_PER_ADDRESS_SHARE 8U /* by default one address may hold 1/8 of the connections */
 #define CFG_DEFAULT_JWT_MAX_LIFETIME_S 300L /* exp - iat of a client JWT, at most */
 #define CFG_DEFAULT_JWT_CLOCK_SKEW_S 60L    /* leeway on exp, iat and nbf */
 #define CFG_DEFAULT_REPEAT_WINDOW_MIN 60L   /* a warning or info card is not repeated within */
@@ -57,7 +60,10 @@ struct cfg {
     size_t http_max_body_bytes;
     unsigned http_threads; /* default: online CPUs */
     unsigned http_connection_limit;
-    unsigned http_timeout_s;  /* idle connection timeout */
+    unsigned http_timeout_s;  /* idle connection timeout; also the longest a call waits queued */
+    unsigned http_per_address_limit; /* connections from one address; 0: connection_limit / 8 */
+    unsigned http_request_deadline_s; /* a request's whole head and body */
+    unsigned http_queue_max;          /* calls waiting for a thread; more get 503 */
     char **http_cors_origins; /* --dev: the origins CORS allows; NULL: the sandbox's */
     size_t n_http_cors_origins;
     enum log_level log_level;
