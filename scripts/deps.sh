@@ -12,6 +12,8 @@ if [ "$mode" = test ]; then
     pkgs+=(openssl)
     # Feedback store tests (a throw-away PostgreSQL cluster) and the benchmark client.
     pkgs+=(postgresql wrk)
+    # deploy/nginx.conf tried in front of the service (/metrics by any spelling).
+    pkgs+=(nginx)
     # Fuzzing: clang with its libFuzzer, ASan and UBSan runtimes.
     pkgs+=(clang libclang-rt-14-dev)
     # The compose file check needs the compose client only, not a Docker engine.

@@ -40,3 +40,12 @@ class Results:
 def clean_env():
     """The environment without proxy settings."""
     return {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+
+
+def dead_proxy_env():
+    """The environment with every proxy variable libcurl reads pointing at a closed port:
+    a client that honoured one would fail (the service must use no proxy)."""
+    env = clean_env()
+    for k in ("http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        env[k] = "http://127.0.0.1:9"
+    return env

@@ -36,7 +36,7 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Results, clean_env, LISTEN_RE  # noqa: E402
+from harness import Results, clean_env, dead_proxy_env, LISTEN_RE  # noqa: E402
 
 SIGN = "/cds-services/myositis-order-sign"
 VIEW = "/cds-services/myositis-patient-view"
@@ -54,13 +54,13 @@ REQUEST_FIXTURE = "order-sign-pm-pred60-alone.json"  # an order-sign call that e
 class Server:
     """One `myocds serve` (no --dev); its stderr is drained on a thread."""
 
-    def __init__(self, binary, conf, timeout):
+    def __init__(self, binary, conf, timeout, env=None):
         self.lines = []
         self.port = None
         self._ready = threading.Event()
         self.proc = subprocess.Popen([binary, "serve", "--port", "0", "--config", conf],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, env=clean_env())
+                                     stderr=subprocess.PIPE, env=env or clean_env())
         threading.Thread(target=self._drain, daemon=True).start()
         self._ready.wait(timeout)
         self.base = f"http://127.0.0.1:{self.port}"
@@ -481,7 +481,8 @@ def run_remote(res, args, ctx, tmp, body_file):
                                         {"iss": UNTRUSTED_ISS, "jwks_uri":
                                          f"https://127.0.0.1:{untrusted.server_address[1]}"
                                          "/jwks.json"}]}}, f)
-    srv = Server(args.bin, conf, args.timeout)
+    # Proxy variables point at a closed port: the JWKS fetch must not use them.
+    srv = Server(args.bin, conf, args.timeout, env=dead_proxy_env())
     try:
         if res.check("serve starts with a jwks_uri issuer", srv.port is not None, srv.tail()):
             remote_checks(res, srv, ctx, jwks, untrusted, uri)

@@ -96,10 +96,14 @@ def dockerfile(res, src):
     users = re.findall(r"^USER (\S+)", text, re.M)
     res.check("Dockerfile: the final stage runs as a non-root user",
               users and users[-1] not in ("root", "0") and text.rfind("USER") > text.rfind("FROM"))
-    with open(os.path.join(src, "deploy", "nginx.conf"), encoding="utf-8") as f:
-        nginx = f.read()
-    res.check("nginx.conf: upstream over both replicas",
-              "server myocds-1:8080" in nginx and "server myocds-2:8080" in nginx)
+    with open(os.path.join(src, "deploy", "myocds-upstream.conf"), encoding="utf-8") as f:
+        upstream = f.read()
+    with open(os.path.join(src, "docker-compose.yml"), encoding="utf-8") as f:
+        compose = f.read()
+    res.check("nginx: upstream over both replicas, its files mounted where nginx.conf includes them",
+              "server myocds-1:8080" in upstream and "server myocds-2:8080" in upstream and
+              all(f"/etc/nginx/{n}:ro" in compose
+                  for n in ("nginx.conf", "myocds-upstream.conf", "myocds-listen.conf")))
 
 
 def config(res, binary, src):

@@ -45,7 +45,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Results, LISTEN_RE  # noqa: E402
+from harness import Results, LISTEN_RE, dead_proxy_env  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOKEN = "test-token.abc-123_x"
@@ -107,9 +107,10 @@ class Myocds:
         self.lines = []
         self.port = None
         ready = threading.Event()
+        # Proxy variables point at a closed port: the FHIR reads must not use them.
         self.proc = subprocess.Popen([binary, "serve", "--dev", "--port", "0", "--config", config],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
+                                     stderr=subprocess.PIPE, env=dead_proxy_env())
 
         def drain():
             for raw in self.proc.stderr:

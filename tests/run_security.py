@@ -1,0 +1,464 @@
+#!/usr/bin/python3
+"""run_security.py - the unauthenticated and slow clients of a security audit, against a live
+`myocds serve`, each finding tried as an attacker on loopback would.
+
+- A forged token is refused (401) on the head, before the client sends one body byte; a
+  valid one is verified once (its jti is not spent twice) and the call answered.
+- 200 connections that each declare a 1 MiB body, with a forged token or none, and push
+  half of it: the service's resident memory grows by less than 40 MB (nothing is kept).
+- Slow clients: 128 connections from each of two addresses that send one byte and stop
+  hold no slot a third address needs (one address gets 1/8 of the connections), /healthz
+  answers it in under a second; a client that trickles a byte every 2 s is cut at
+  http.request_deadline_s, which the idle timeout never does.
+- With one request thread busy on a slow FHIR server: /healthz, discovery and a preflight
+  answer in under half a second (never behind queued calls); past http.queue_max a call
+  gets 503 at once; calls whose client left while queued are not evaluated (the FHIR
+  server never sees them; myocds_http_dropped_total{reason="abandoned"}).
+- deploy/nginx.conf itself (nginx on loopback, with its own upstream and listen files)
+  in front of the service: /metrics is refused by every spelling (/metrics/, /metrics%2F,
+  //metrics, /METRICS, /./metrics, /cds-services/../metrics) while discovery passes.
+- SIGTERM with 30 calls queued on a slow FHIR server: the process exits within the drain
+  time plus 4 s, every client gets an answer, and those still queued get 503.
+
+Standard library only (plus the openssl CLI). Usage:
+    run_security.py --bin build/myocds --fixtures fixtures/cases --services hooks/services
+Prints one line per check and, last, exactly "N passed, M failed"; exits 1 on failure.
+"""
+import argparse
+import concurrent.futures
+import copy
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Results, clean_env, LISTEN_RE  # noqa: E402
+from run_auth import gen_key, jwk_of, make_token  # noqa: E402
+from run_fetch import FhirServer, without_prefetch  # noqa: E402
+
+SIGN = "/cds-services/myositis-order-sign"
+ISS = "https://ehr.security.test"
+JSON = {"Content-Type": "application/json"}
+CASE = "order-sign-dm-chop-dexamethasone-tablet-epic-route-oral"  # a 200 case with a prefetch
+START_TIMEOUT_S = 15
+DEADLINE_S = 3
+
+
+class Serve:
+    """One `myocds serve --port 0 --config FILE` ([--dev]); stderr drained on a thread."""
+
+    def __init__(self, binary, config, dev, port=0):
+        args = [binary, "serve", "--port", str(port), "--config", config] + (["--dev"] if dev else [])
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     env=clean_env())
+        self.lines = []
+        self.port = None
+        ready = threading.Event()
+
+        def drain():
+            for raw in self.proc.stderr:
+                line = raw.decode("utf-8", "replace")
+                self.lines.append(line)
+                m = LISTEN_RE.search(line)
+                if m and self.port is None:
+                    self.port = int(m.group(2))
+                    ready.set()
+            ready.set()
+        threading.Thread(target=drain, daemon=True).start()
+        ready.wait(START_TIMEOUT_S)
+
+    def conn(self, timeout=10, source="127.0.0.1"):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout,
+                                          source_address=(source, 0))
+
+    def request(self, method, path, body=None, headers=None, timeout=30):
+        c = self.conn(timeout)
+        try:
+            data = json.dumps(body).encode() if isinstance(body, dict) else body
+            c.request(method, path, body=data, headers=headers or (JSON if data else {}))
+            r = c.getresponse()
+            return r.status, r.read().decode("utf-8", "replace")
+        finally:
+            c.close()
+
+    def metric(self, name):
+        _, text = self.request("GET", "/metrics")
+        m = re.search(r"^" + re.escape(name) + r" (\d+)$", text, re.M)
+        return int(m.group(1)) if m else None
+
+    def rss_kb(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+
+    def stop(self, timeout=15):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            return None
+
+    def tail(self, n=3):
+        return " | ".join(line.strip() for line in self.lines[-n:])
+
+
+def raw_head(port, path, headers, length, source="127.0.0.1"):
+    """A socket that has sent a POST head declaring length body bytes, and nothing else."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(source, 0))
+    lines = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json",
+             f"Content-Length: {length}"] + [f"{k}: {v}" for k, v in headers.items()]
+    s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+    return s
+
+
+def read_status(s, timeout):
+    """The status of the answer on s within timeout seconds, or None."""
+    s.settimeout(timeout)
+    try:
+        data = s.recv(4096)
+    except (socket.timeout, OSError):
+        return None
+    m = re.match(rb"HTTP/1\.1 (\d{3})", data)
+    return int(m.group(1)) if m else None
+
+
+def check_early_401(res, srv, tokens):
+    for name, hdrs in (("a forged token", {"Authorization": "Bearer " + tokens.forged()}),
+                       ("a token of an unknown issuer",
+                        {"Authorization": "Bearer " + tokens.token(iss="https://evil.test")})):
+        s = raw_head(srv.port, SIGN, hdrs, 100000)
+        t0 = time.monotonic()
+        st = read_status(s, 2.0)
+        s.close()
+        res.check(f"{name}: 401 on the head, before any body byte is sent",
+                  st == 401, f"status {st} after {time.monotonic() - t0:.2f} s")
+    tok = tokens.token()
+    st, body = srv.request("POST", SIGN, tokens.body,
+                           dict(JSON, Authorization="Bearer " + tok))
+    res.check("a valid token: verified once on the head, the call answered 200",
+              st == 200 and '"cards"' in body, f"{st} {body[:160]}")
+    st, _ = srv.request("POST", SIGN, tokens.body, dict(JSON, Authorization="Bearer " + tok))
+    res.check("the same token again: 401 (its jti was remembered once)", st == 401, str(st))
+
+
+def push_half(port, hdrs, half):
+    """Declares 1 MiB, sends half of it (or until refused); returns the socket."""
+    s = raw_head(port, SIGN, hdrs, 1 << 20)
+    try:
+        s.sendall(b" " * half)
+    except OSError:
+        pass  # refused and closed: what we want
+    return s
+
+
+def check_memory(res, srv, tokens):
+    before = srv.rss_kb()
+    socks = []
+    with concurrent.futures.ThreadPoolExecutor(16) as ex:
+        futs = [ex.submit(push_half, srv.port,
+                          {"Authorization": "Bearer " + tokens.forged()} if i % 2 else {},
+                          512 << 10) for i in range(200)]
+        socks = [f.result() for f in futs]
+    time.sleep(0.5)
+    grown = (srv.rss_kb() - before) / 1024.0
+    for s in socks:
+        s.close()
+    res.check(f"200 unauthenticated 1 MiB bodies half sent: RSS +{grown:.1f} MB (< 40)",
+              grown < 40, f"+{grown:.1f} MB")
+    st, _ = srv.request("GET", "/healthz")
+    res.check("and the service still answers", st == 200, str(st))
+
+
+def check_slow_clients(res, srv):
+    held = []
+    for source in ("127.0.0.2", "127.0.0.3"):
+        for _ in range(128):
+            try:
+                s = socket.create_connection(("127.0.0.1", srv.port), timeout=5,
+                                             source_address=(source, 0))
+                s.sendall(b"P")
+                held.append(s)
+            except OSError:
+                pass
+    t0 = time.monotonic()
+    try:
+        st, _ = srv.request("GET", "/healthz", timeout=5)
+    except OSError as e:
+        st = repr(e)
+    took = time.monotonic() - t0
+    res.check(f"256 slow connections from two addresses: /healthz from a third in {took:.3f} s",
+              st == 200 and took < 1.0, f"{st} in {took:.2f} s")
+    for s in held:
+        s.close()
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=30,
+                                 source_address=("127.0.0.4", 0))
+    t0 = time.monotonic()
+    cut = None
+    head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 64
+    for i in range(len(head)):
+        if time.monotonic() - t0 > DEADLINE_S + 6:
+            break  # never cut
+        try:
+            s.sendall(head[i:i + 1])
+            s.settimeout(2.0)
+            if s.recv(1) == b"":
+                cut = time.monotonic() - t0
+                break
+        except socket.timeout:
+            continue
+        except OSError:
+            cut = time.monotonic() - t0
+            break
+    s.close()
+    res.check(f"a byte every 2 s: cut after {cut and round(cut, 1)} s "
+              f"(http.request_deadline_s {DEADLINE_S})",
+              cut is not None and cut < DEADLINE_S + 2.5, f"cut {cut}")
+
+
+def post_async(srv, body, out, i, close_early=False):
+    try:
+        c = srv.conn(60)
+        c.request("POST", SIGN, body=json.dumps(body).encode(), headers=JSON)
+        if close_early:
+            c.sock.shutdown(socket.SHUT_RDWR)
+            c.close()
+            out[i] = "closed"
+            return
+        r = c.getresponse()
+        out[i] = (r.status, r.read().decode("utf-8", "replace"))
+        c.close()
+    except OSError as e:
+        out[i] = repr(e)
+
+
+def check_busy_pool(res, srv, body, fhir):
+    out = {}
+    threads = [threading.Thread(target=post_async, args=(srv, body, out, i)) for i in range(2)]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)
+    for method, path in (("GET", "/healthz"), ("GET", "/cds-services"),
+                         ("OPTIONS", SIGN)):
+        t0 = time.monotonic()
+        st, _ = srv.request(method, path)
+        took = time.monotonic() - t0
+        res.check(f"{method} {path} with the pool busy on a slow FHIR server: {took:.3f} s",
+                  st in (200, 204) and took < 0.5, f"{st} in {took:.2f} s")
+    for t in threads:
+        t.join()
+    # queue_max 2, one thread: of 8 calls at once, some are refused at once with 503
+    out = {}
+    threads = [threading.Thread(target=post_async, args=(srv, body, out, i)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    codes = sorted(v[0] if isinstance(v, tuple) else v for v in out.values())
+    busy = [v for v in out.values() if isinstance(v, tuple) and v[0] == 503]
+    res.check(f"8 calls at once, http.queue_max 2: answers {codes}",
+              busy and all("too many calls waiting" in v[1] for v in busy) and 200 in codes,
+              str(codes))
+    # abandoned: one call runs, two more are queued and their clients leave
+    seen = fhir.stats()["requests"]
+    dropped = srv.metric('myocds_http_dropped_total{reason="abandoned"}') or 0
+    out = {}
+    first = threading.Thread(target=post_async, args=(srv, body, out, 0))
+    first.start()
+    time.sleep(0.3)
+    gone = [threading.Thread(target=post_async, args=(srv, body, out, i, True)) for i in (1, 2)]
+    for t in gone:
+        t.start()
+    for t in gone + [first]:
+        t.join()
+    time.sleep(0.5)
+    per_call = max(1, fhir_per_call(fhir, seen))
+    now_dropped = srv.metric('myocds_http_dropped_total{reason="abandoned"}') or 0
+    res.check("two calls whose clients left while queued are not evaluated "
+              f"(abandoned {dropped} -> {now_dropped})", now_dropped - dropped == 2,
+              f"FHIR reads: {fhir.stats()['requests'] - seen}, one call's: {per_call}")
+
+
+def fhir_per_call(fhir, since):
+    return fhir.stats()["requests"] - since
+
+
+def check_shutdown(res, binary, config, body):
+    srv = Serve(binary, config, dev=True)
+    if not res.check("serve (shutdown) starts", srv.port is not None, srv.tail()):
+        return
+    out = {}
+    threads = [threading.Thread(target=post_async, args=(srv, body, out, i)) for i in range(30)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    t0 = time.monotonic()
+    rc = srv.stop(timeout=30)
+    took = time.monotonic() - t0
+    for t in threads:
+        t.join(10)
+    codes = [v[0] if isinstance(v, tuple) else v for v in out.values()]
+    late = [v for v in out.values() if isinstance(v, tuple) and v[0] == 503]
+    res.check(f"SIGTERM with 30 calls queued: exit {rc} after {took:.1f} s (drain 5 s + 4)",
+              rc == 0 and took < 9.0, f"rc {rc}, {took:.1f} s")
+    res.check(f"every client answered; still queued at the end: 503 ({len(late)} of 30)",
+              len(codes) == 30 and all(c in (200, 503) for c in codes) and late
+              and all("shutting down" in v[1] for v in late), str(sorted(map(str, codes))))
+
+
+METRICS_SPELLINGS = ["/metrics", "/metrics/", "/metrics%2F", "/metrics%2f", "//metrics",
+                    "/METRICS", "/Metrics/", "/./metrics", "/cds-services/../metrics",
+                    "/%6detrics", "/metrics?x=1", "/metrics;x"]
+
+
+def raw_get(port, path):
+    """The status of GET path sent verbatim (no client normalisation)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+    st = read_status(s, 10)
+    s.close()
+    return st
+
+
+def check_nginx(res, binary, src, tmp):
+    """deploy/nginx.conf (the file itself, through a symlink so that its includes are
+    ours) in front of one --dev replica."""
+    nginx = "/usr/sbin/nginx"
+    if not res.check("nginx is installed (scripts/deps.sh test)", os.path.exists(nginx)):
+        return
+    conf = os.path.join(tmp, "nginx.json")
+    with open(conf, "w") as f:
+        json.dump({"data_dir": os.path.join(tmp, "d4")}, f)
+    srv = Serve(binary, conf, dev=True)
+    if not res.check("serve (behind nginx) starts", srv.port is not None, srv.tail()):
+        return
+    prefix = os.path.join(tmp, "nginx")
+    os.makedirs(os.path.join(prefix, "logs"), exist_ok=True)
+    os.symlink(os.path.join(src, "deploy", "nginx.conf"), os.path.join(prefix, "nginx.conf"))
+    port = free_port()
+    with open(os.path.join(prefix, "myocds-upstream.conf"), "w") as f:
+        f.write(f"upstream myocds {{ server 127.0.0.1:{srv.port}; keepalive 4; }}\n")
+    with open(os.path.join(prefix, "myocds-listen.conf"), "w") as f:
+        f.write(f"listen 127.0.0.1:{port};\n")
+    proc = subprocess.Popen([nginx, "-p", prefix, "-c", os.path.join(prefix, "nginx.conf"),
+                             "-g", f"daemon off; pid {prefix}/nginx.pid; user root;"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        up = None
+        for _ in range(100):
+            try:
+                up = raw_get(port, "/cds-services")
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    break
+                time.sleep(0.05)
+        if res.check("nginx with deploy/nginx.conf passes GET /cds-services (200)", up == 200,
+                     f"{up}; {proc.stderr.read().decode()[-300:] if proc.poll() is not None else ''}"):
+            got = {p: raw_get(port, p) for p in METRICS_SPELLINGS}
+            res.check("through nginx, /metrics by no spelling reaches the service",
+                      all(st in (400, 404) for st in got.values()), str(got))
+            st = raw_get(srv.port, "/metrics")
+            res.check("while the replica itself serves /metrics (200)", st == 200, str(st))
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        srv.stop()
+
+
+class Tokens:
+    """Signed tokens for the issuer the service trusts, and forged ones."""
+
+    def __init__(self, tmp, port, body):
+        self.key = gen_key(os.path.join(tmp, "ec.pem"), "P-384")
+        self.rogue = gen_key(os.path.join(tmp, "rogue.pem"), "P-384")
+        self.jwks_path = os.path.join(tmp, "jwks.json")
+        with open(self.jwks_path, "w") as f:
+            json.dump({"keys": [jwk_of(self.key, "k1", "ES384")]}, f)
+        self.port = port
+        self.body = body
+
+    def token(self, iss=ISS, key=None):
+        now = int(time.time())
+        claims = {"iss": iss, "aud": f"http://127.0.0.1:{self.port}{SIGN}", "exp": now + 300,
+                  "iat": now, "jti": str(uuid.uuid4())}
+        return make_token({"alg": "ES384", "typ": "JWT", "kid": "k1"}, claims,
+                          key or self.key, "ES384")
+
+    def forged(self):
+        return self.token(key=self.rogue)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--fixtures", required=True)
+    ap.add_argument("--services", required=True)
+    ap.add_argument("--src", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    a = ap.parse_args(argv)
+    res = Results()
+    with open(os.path.join(a.fixtures, CASE + ".json")) as f:
+        request = json.load(f)
+    with tempfile.TemporaryDirectory() as tmp:
+        port = free_port()
+        tokens = Tokens(tmp, port, request)
+        conf = os.path.join(tmp, "jwt.json")
+        with open(conf, "w") as f:
+            json.dump({"data_dir": os.path.join(tmp, "d1"),
+                       "public_base_url": f"http://127.0.0.1:{port}",
+                       "http": {"request_deadline_s": DEADLINE_S},
+                       "auth": {"issuers": [{"iss": ISS, "jwks_file": tokens.jwks_path}]}}, f)
+        srv = Serve(a.bin, conf, dev=False, port=port)
+        if res.check("serve (JWT required) starts", srv.port is not None, srv.tail()):
+            check_early_401(res, srv, tokens)
+            check_memory(res, srv, tokens)
+            check_slow_clients(res, srv)
+        srv.stop()
+        fhir = FhirServer(tmp, "slow", a.fixtures, a.services, "--delay-ms", 1200)
+        try:
+            body = without_prefetch(request, fhir.base, CASE)
+            conf2 = os.path.join(tmp, "slow.json")
+            with open(conf2, "w") as f:
+                json.dump({"data_dir": os.path.join(tmp, "d2"),
+                           "http": {"threads": 1, "queue_max": 2},
+                           "fhir": {"allowed_servers": [fhir.base], "deadline_ms": 3000,
+                                    "timeout_ms": 3000},
+                           "cards": {"repeat_window_min": 0}}, f)
+            srv = Serve(a.bin, conf2, dev=True)
+            if res.check("serve (one thread, slow FHIR) starts", srv.port is not None,
+                         srv.tail()):
+                check_busy_pool(res, srv, body, fhir)
+            srv.stop()
+            conf3 = os.path.join(tmp, "stop.json")
+            with open(conf3, "w") as f:
+                json.dump({"data_dir": os.path.join(tmp, "d3"), "http": {"threads": 1},
+                           "fhir": {"allowed_servers": [fhir.base], "deadline_ms": 3000,
+                                    "timeout_ms": 3000},
+                           "cards": {"repeat_window_min": 0}}, f)
+            check_shutdown(res, a.bin, conf3, body)
+        finally:
+            fhir.stop()
+        check_nginx(res, a.bin, a.src, tmp)
+    return res.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
