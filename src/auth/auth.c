@@ -277,8 +277,8 @@ enum auth_reason auth_verify(struct auth_verifier *v, const char *authorization,
 }
 
 enum auth_reason auth_verify_ex(struct auth_verifier *v, const char *authorization,
-                                const char *const *auds, size_t n_auds, time_t now,
-                                bool may_fetch, struct auth_identity *who)
+                                const char *const *auds, size_t n_auds, time_t now, bool may_fetch,
+                                struct auth_identity *who)
 {
     struct claim_rules rules = {.auds = auds,
                                 .n_auds = n_auds,

@@ -49,7 +49,7 @@
     X(AUTH_R_JTI, "jti", "jwt: jti missing")                                                       \
     X(AUTH_R_REPLAY, "replay", "jwt: jti replayed")                                                \
     X(AUTH_R_REPLAY_FULL, "replay_full", "jwt: too many live tokens")                              \
-    X(AUTH_R_INTERNAL, "internal", "jwt: verification failed")                                    \
+    X(AUTH_R_INTERNAL, "internal", "jwt: verification failed")                                     \
     X(AUTH_DEFERRED, "deferred", "jwt: the issuer's keys must be fetched first")
 
 #define AUTH_ENUM(name, label, text) name,
@@ -87,8 +87,8 @@ enum auth_reason auth_verify(struct auth_verifier *v, const char *authorization,
  * needed it returns AUTH_DEFERRED (not a refusal; nothing is remembered, so the token can
  * be verified again with may_fetch). */
 enum auth_reason auth_verify_ex(struct auth_verifier *v, const char *authorization,
-                                const char *const *auds, size_t n_auds, time_t now,
-                                bool may_fetch, struct auth_identity *who);
+                                const char *const *auds, size_t n_auds, time_t now, bool may_fetch,
+                                struct auth_identity *who);
 
 /* The fixed message and the metric label of a reason. */
 const char *auth_reason_text(enum auth_reason r);

@@ -22,7 +22,8 @@ struct conn_guard {
 
 static bool past(const struct timespec *now, const struct timespec *due)
 {
-    return now->tv_sec > due->tv_sec || (now->tv_sec == due->tv_sec && now->tv_nsec >= due->tv_nsec);
+    return now->tv_sec > due->tv_sec ||
+           (now->tv_sec == due->tv_sec && now->tv_nsec >= due->tv_nsec);
 }
 
 /* Shuts down every armed connection past its deadline. Caller holds g->lock. */

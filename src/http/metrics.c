@@ -301,7 +301,7 @@ static void render_rest(FILE *f)
 }
 
 static const char *const drop_reasons[METRICS_DROP_COUNT] = {"deadline", "queue_full", "abandoned",
-                                                              "stale", "shutdown"};
+                                                             "stale", "shutdown"};
 
 void metrics_dropped(enum metrics_drop why)
 {

@@ -35,11 +35,11 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <poll.h>
-#include <sys/socket.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -94,11 +94,11 @@ struct conn_state {
     struct http_req req;   /* set when queued; header values borrowed from MHD's pool */
     struct http_resp resp; /* the pool's answer, sent once the connection is resumed */
     bool queued;
-    bool answered;          /* resp is ready (set by the pool thread before it resumes conn) */
-    bool wants_body;        /* a POST to a known service (id) or its feedback endpoint */
+    bool answered;   /* resp is ready (set by the pool thread before it resumes conn) */
+    bool wants_body; /* a POST to a known service (id) or its feedback endpoint */
     bool feedback;
-    bool verified;          /* who was accepted before the body */
-    enum early_auth early;  /* see above */
+    bool verified;               /* who was accepted before the body */
+    enum early_auth early;       /* see above */
     struct myocds_err early_err; /* http_status 0, or the pool check's refusal (401, 503) */
     struct http_identity who;
     char id[HTTP_SERVICE_ID_MAX];
@@ -367,7 +367,8 @@ static void hand_to_pool(struct conn_state *cs, struct MHD_Connection *c)
         cs->early = EARLY_RESUMED;
         myocds_err_set(&cs->early_err, 503, "%s", msg);
     } else {
-        cs->resp = (struct http_resp){.status = 503, .endpoint = cs->feedback ? "feedback" : "service"};
+        cs->resp =
+            (struct http_resp){.status = 503, .endpoint = cs->feedback ? "feedback" : "service"};
         snprintf(cs->resp.service, sizeof cs->resp.service, "%s", cs->id);
         http_resp_error(&cs->resp, 503, msg);
         cs->answered = true;
@@ -395,7 +396,7 @@ static enum MHD_Result on_head(struct http_server *srv, struct conn_state *cs,
     cs->wants_body = http_route_wants_body(&app, method, url, cs->id, &cs->feedback);
     const char *endpoint = cs->feedback ? "feedback" : "service";
     if (!cs->wants_body) {
-        cs->too_large = true; /* no body is ever stored for these */
+        cs->too_large = true;              /* no body is ever stored for these */
         if (strcmp(method, "POST") == 0) { /* 404 or 405, known from the path alone */
             struct http_resp resp = {.status = 500};
             http_route(&app, &cs->req, &resp);
@@ -433,8 +434,8 @@ static enum MHD_Result on_head_verified(struct conn_state *cs, struct MHD_Connec
 }
 
 /* The final call of a request that needs no thread: routed here, on the polling thread. */
-static enum MHD_Result answer_here(struct conn_state *cs, struct MHD_Connection *c,
-                                   const char *url, const char *method)
+static enum MHD_Result answer_here(struct conn_state *cs, struct MHD_Connection *c, const char *url,
+                                   const char *method)
 {
     struct http_server *srv = cs->srv;
     struct http_resp resp = {.status = 500};
@@ -802,7 +803,7 @@ void http_server_stop(struct http_server *s, unsigned drain_ms)
             close(ls); /* only after MHD_stop_daemon in threaded modes */
     }
     workers_free(s->pool);
-    conn_guard_free(s->guard); /* after MHD_stop_daemon: every connection closed */
+    conn_guard_free(s->guard);         /* after MHD_stop_daemon: every connection closed */
     http_snapshots_destroy(&s->snaps); /* no request runs any more */
     auth_verifier_free(s->app.auth);
     free(s);

@@ -60,11 +60,11 @@ struct cfg {
     size_t http_max_body_bytes;
     unsigned http_threads; /* default: online CPUs */
     unsigned http_connection_limit;
-    unsigned http_timeout_s;  /* idle connection timeout; also the longest a call waits queued */
-    unsigned http_per_address_limit; /* connections from one address; 0: connection_limit / 8 */
+    unsigned http_timeout_s; /* idle connection timeout; also the longest a call waits queued */
+    unsigned http_per_address_limit;  /* connections from one address; 0: connection_limit / 8 */
     unsigned http_request_deadline_s; /* a request's whole head and body */
     unsigned http_queue_max;          /* calls waiting for a thread; more get 503 */
-    char **http_cors_origins; /* --dev: the origins CORS allows; NULL: the sandbox's */
+    char **http_cors_origins;         /* --dev: the origins CORS allows; NULL: the sandbox's */
     size_t n_http_cors_origins;
     enum log_level log_level;
     /* Minutes within which a warning or info card shown for a draft order is not shown again
