@@ -13,7 +13,6 @@
 #include "auth/client.h"
 #include "auth/jwk.h"
 #include "auth_fixture.h"
-#include "util/file.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -185,56 +184,6 @@ static void test_issuer_flood(void **state)
     auth_verifier_free(v);
 }
 
-static unsigned long stub_fetches;
-
-/* The JWKS of the fixture, as an issuer's jwks_uri would serve it. */
-static int stub_fetch(void *ctx, const char *uri, char **body, size_t *len, struct myocds_err *err)
-{
-    (void)ctx;
-    (void)uri;
-    stub_fetches++;
-    *body = file_read(fx.jwks, JWKS_MAX_BYTES, len, err);
-    return *body != NULL ? 0 : -1;
-}
-
-/* Without may_fetch (libmicrohttpd's polling thread) a token whose issuer's keys are not
- * fetched yet is deferred, not refused, and nothing is fetched or remembered: the same
- * token then passes with may_fetch; once the keys are in, no call defers. */
-static void test_deferred_until_fetched(void **state)
-{
-    (void)state;
-    struct myocds_err err = {0};
-    struct auth_verifier *v = NULL;
-    struct auth_identity who;
-    struct cfg c = fx.cfg;
-    struct cfg_issuer is = {.iss = "https://remote.test", .jwks_uri = "https://remote.test/jwks"};
-    const char *auds[] = {AUD};
-    char hdr[TOK_MAX + 16];
-    c.issuers = &is;
-    c.n_issuers = 1;
-    stub_fetches = 0;
-    assert_int_equal(auth_verifier_new_ex(&c, stub_fetch, NULL, 100, &v, &err), 0);
-    char *tok = fx_token(&(struct spec){.iss = is.iss}, fx.now);
-    snprintf(hdr, sizeof hdr, "Bearer %s", tok);
-    assert_int_equal(auth_verify_ex(v, hdr, auds, 1, fx.now, false, &who), AUTH_DEFERRED);
-    assert_int_equal(stub_fetches, 0);
-    assert_int_equal(auth_verify_ex(v, hdr, auds, 1, fx.now, true, &who), AUTH_OK);
-    assert_int_equal(stub_fetches, 1);
-    assert_int_equal(auth_verify_ex(v, hdr, auds, 1, fx.now, false, &who), AUTH_R_REPLAY);
-    free(tok);
-    tok = fx_token(&(struct spec){.iss = is.iss, .key = K_EC_B}, fx.now);
-    snprintf(hdr, sizeof hdr, "Bearer %s", tok);
-    assert_int_equal(auth_verify_ex(v, hdr, auds, 1, fx.now, false, &who), AUTH_OK);
-    free(tok);
-    /* an unknown kid right after a fetch: refused at once, no fetch is due yet */
-    tok = fx_token(&(struct spec){.iss = is.iss, .key = K_ROGUE, .kid = "new-kid"}, fx.now);
-    snprintf(hdr, sizeof hdr, "Bearer %s", tok);
-    assert_int_equal(auth_verify_ex(v, hdr, auds, 1, fx.now, false, &who), AUTH_R_KID_UNKNOWN);
-    assert_int_equal(stub_fetches, 1);
-    free(tok);
-    auth_verifier_free(v);
-}
-
 /* The auth.* config keys: defaults, ranges, and no symmetric or unknown algorithm. */
 static void test_config_keys(void **state)
 {
@@ -287,7 +236,6 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_bad_jwks_file),
         cmocka_unit_test(test_config_keys),
         cmocka_unit_test(test_issuer_flood),
-        cmocka_unit_test(test_deferred_until_fetched),
         cmocka_unit_test_setup_teardown(test_threads, fx_verifier_setup, fx_verifier_teardown),
     };
     if (argc > 1)

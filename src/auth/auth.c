@@ -165,19 +165,16 @@ static const struct auth_issuer *find_issuer(const struct auth_verifier *v, cons
 /* The issuer's key for the header's kid, of the type its alg demands; key->pem owned by the
  * caller afterwards (also on a refusal). */
 static enum auth_reason choose_key(const struct auth_issuer *ai, const struct token_head *h,
-                                   time_t now, bool may_fetch, struct jwk_key *key)
+                                   time_t now, struct jwk_key *key)
 {
     /* jku is never fetched: it is only allowed when it names the configured JWKS URL. */
     if (h->has_jku && (ai->jwks_uri == NULL || strcmp(h->jku, ai->jwks_uri) != 0))
         return AUTH_R_JKU;
-    switch (may_fetch ? jwks_issuer_key(ai->keys, h->kid, now, key)
-                      : jwks_issuer_key_cached(ai->keys, h->kid, now, key)) {
+    switch (jwks_issuer_key(ai->keys, h->kid, now, key)) {
     case JWKS_FOUND:
         break;
     case JWKS_NO_KID:
         return AUTH_R_KID_UNKNOWN;
-    case JWKS_WOULD_FETCH:
-        return AUTH_DEFERRED;
     default:
         return AUTH_R_KEYS;
     }
@@ -236,8 +233,7 @@ static enum auth_reason remember_jti(struct auth_verifier *v, const char *iss,
 }
 
 static enum auth_reason verify(struct auth_verifier *v, const char *authorization,
-                               const struct claim_rules *rules, bool may_fetch,
-                               struct auth_identity *who)
+                               const struct claim_rules *rules, struct auth_identity *who)
 {
     char tok[AUTH_TOKEN_MAX + 1];
     struct token_head h;
@@ -252,7 +248,7 @@ static enum auth_reason verify(struct auth_verifier *v, const char *authorizatio
         return res;
     if ((ai = find_issuer(v, h.iss)) == NULL)
         return AUTH_R_ISSUER;
-    if ((res = choose_key(ai, &h, r.now, may_fetch, &key)) == AUTH_OK &&
+    if ((res = choose_key(ai, &h, r.now, &key)) == AUTH_OK &&
         (res = check_signature(tok, &h, &key, &claims)) == AUTH_OK) {
         r.iss = ai->iss;
         res = token_claims(claims, &r, &cv);
@@ -273,20 +269,13 @@ enum auth_reason auth_verify(struct auth_verifier *v, const char *authorization,
                              const char *const *auds, size_t n_auds, time_t now,
                              struct auth_identity *who)
 {
-    return auth_verify_ex(v, authorization, auds, n_auds, now, true, who);
-}
-
-enum auth_reason auth_verify_ex(struct auth_verifier *v, const char *authorization,
-                                const char *const *auds, size_t n_auds, time_t now, bool may_fetch,
-                                struct auth_identity *who)
-{
     struct claim_rules rules = {.auds = auds,
                                 .n_auds = n_auds,
                                 .now = now,
                                 .skew_s = v->skew_s,
                                 .max_lifetime_s = v->max_lifetime_s};
     memset(who, 0, sizeof *who);
-    enum auth_reason r = verify(v, authorization, &rules, may_fetch, who);
+    enum auth_reason r = verify(v, authorization, &rules, who);
     atomic_fetch_add_explicit(&v->counts[r], 1, memory_order_relaxed);
     return r;
 }

@@ -12,7 +12,6 @@
 #include "auth/jwks.h"
 #include "myocds/myocds.h"
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -49,8 +48,7 @@
     X(AUTH_R_JTI, "jti", "jwt: jti missing")                                                       \
     X(AUTH_R_REPLAY, "replay", "jwt: jti replayed")                                                \
     X(AUTH_R_REPLAY_FULL, "replay_full", "jwt: too many live tokens")                              \
-    X(AUTH_R_INTERNAL, "internal", "jwt: verification failed")                                     \
-    X(AUTH_DEFERRED, "deferred", "jwt: the issuer's keys must be fetched first")
+    X(AUTH_R_INTERNAL, "internal", "jwt: verification failed")
 
 #define AUTH_ENUM(name, label, text) name,
 enum auth_reason { AUTH_REASONS(AUTH_ENUM) AUTH_REASON_COUNT };
@@ -82,13 +80,6 @@ void auth_verifier_free(struct auth_verifier *v);
 enum auth_reason auth_verify(struct auth_verifier *v, const char *authorization,
                              const char *const *auds, size_t n_auds, time_t now,
                              struct auth_identity *who);
-
-/* Same; without may_fetch it never waits on the network: where a JWKS fetch would be
- * needed it returns AUTH_DEFERRED (not a refusal; nothing is remembered, so the token can
- * be verified again with may_fetch). */
-enum auth_reason auth_verify_ex(struct auth_verifier *v, const char *authorization,
-                                const char *const *auds, size_t n_auds, time_t now, bool may_fetch,
-                                struct auth_identity *who);
 
 /* The fixed message and the metric label of a reason. */
 const char *auth_reason_text(enum auth_reason r);

@@ -185,25 +185,6 @@ enum jwks_result jwks_issuer_key(struct jwks_issuer *ji, const char *kid, time_t
     return rc > 0 && fetched ? JWKS_NO_KID : JWKS_UNAVAILABLE;
 }
 
-enum jwks_result jwks_issuer_key_cached(struct jwks_issuer *ji, const char *kid, time_t now,
-                                        struct jwk_key *out)
-{
-    int rc = copy_key(ji, kid, out);
-    enum jwks_result res;
-    if (rc <= 0)
-        return rc == 0 ? JWKS_FOUND : JWKS_UNAVAILABLE;
-    if (ji->pinned || ji->uri == NULL)
-        return JWKS_NO_KID;
-    if (pthread_mutex_trylock(&ji->fetch_lock) != 0)
-        return JWKS_WOULD_FETCH; /* a fetch is running: its outcome is not known yet */
-    if (may_fetch(ji, now))
-        res = JWKS_WOULD_FETCH;
-    else
-        res = ji->fetched ? JWKS_NO_KID : JWKS_UNAVAILABLE;
-    pthread_mutex_unlock(&ji->fetch_lock);
-    return res;
-}
-
 unsigned long jwks_issuer_fetches(struct jwks_issuer *ji)
 {
     pthread_mutex_lock(&ji->fetch_lock);

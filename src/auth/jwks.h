@@ -33,7 +33,6 @@ enum jwks_result {
     JWKS_FOUND = 0,
     JWKS_NO_KID,      /* the issuer's keys have no such kid */
     JWKS_UNAVAILABLE, /* no key set could be fetched yet */
-    JWKS_WOULD_FETCH, /* only without may_fetch: a fetch is due (or running) for this kid */
 };
 
 struct jwks_issuer;
@@ -48,12 +47,6 @@ void jwks_issuer_free(struct jwks_issuer *ji);
  * may fetch (see above) at time now. */
 enum jwks_result jwks_issuer_key(struct jwks_issuer *ji, const char *kid, time_t now,
                                  struct jwk_key *out);
-
-/* Same without ever blocking on the network or on a fetch in progress: where
- * jwks_issuer_key would fetch (or wait for a fetch), JWKS_WOULD_FETCH. For
- * libmicrohttpd's polling thread. */
-enum jwks_result jwks_issuer_key_cached(struct jwks_issuer *ji, const char *kid, time_t now,
-                                        struct jwk_key *out);
 
 /* Fetches attempted so far (for tests and metrics). */
 unsigned long jwks_issuer_fetches(struct jwks_issuer *ji);

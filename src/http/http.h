@@ -104,13 +104,12 @@ bool http_auth_presented(const struct http_req *req);
 bool http_auth_missing(const struct http_app *app, const struct http_req *req,
                        struct myocds_err *err);
 
-/* The same check before any body byte is read, on the first libmicrohttpd callback of the
- * POST (the head only: req's body is not used). 0: accepted, *who filled; -401: refused,
- * err set (logged and counted); 1 (only without may_fetch): the issuer's keys must be
- * fetched first, so call again with may_fetch on a thread that may wait. */
+/* The same check on the head of the POST, before any body byte is read (req's body is not
+ * used); it may wait for the issuer's JWKS fetch and costs a signature check, so it runs
+ * on a request thread. 0: accepted, *who filled; -401: refused, err set (logged and
+ * counted). */
 int http_auth_early(const struct http_app *app, const struct http_req *req, const char *id,
-                    bool feedback, bool may_fetch, struct http_identity *who,
-                    struct myocds_err *err);
+                    bool feedback, struct http_identity *who, struct myocds_err *err);
 
 /* Whether a request of method on path needs a body and a JWT: true, with the service id
  * copied to id[HTTP_SERVICE_ID_MAX] and *feedback set, for a POST to a known service or

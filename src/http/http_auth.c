@@ -54,11 +54,10 @@ bool http_auth_missing(const struct http_app *app, const struct http_req *req,
     return true;
 }
 
-/* Verifies req's bearer token for service id's endpoint; 0 accepted (*who filled), 1
- * deferred (only without may_fetch), -401 refused with err set. */
+/* Verifies req's bearer token for service id's endpoint; 0 accepted (*who filled), -401
+ * refused with err set. */
 static int verify_for(const struct http_app *app, const struct http_req *req, const char *id,
-                      bool feedback, bool may_fetch, struct http_identity *who,
-                      struct myocds_err *err)
+                      bool feedback, struct http_identity *who, struct myocds_err *err)
 {
     char aud[2][HTTP_AUD_MAX];
     const char *auds[2] = {aud[0], aud[1]};
@@ -69,10 +68,8 @@ static int verify_for(const struct http_app *app, const struct http_req *req, co
     int n1 = snprintf(aud[1], sizeof aud[1], "%s/feedback", aud[0]);
     if (n0 < 0 || n1 < 0 || (size_t)n1 >= sizeof aud[1])
         return myocds_err_set(err, 401, "%s", auth_reason_text(AUTH_R_INTERNAL));
-    enum auth_reason r = auth_verify_ex(app->auth, req->authorization, auds, feedback ? 2 : 1,
-                                        time(NULL), may_fetch, &ident);
-    if (r == AUTH_DEFERRED)
-        return 1;
+    enum auth_reason r =
+        auth_verify(app->auth, req->authorization, auds, feedback ? 2 : 1, time(NULL), &ident);
     log_outcome(req, r, &ident);
     if (r != AUTH_OK)
         return myocds_err_set(err, 401, "%s", auth_reason_text(r));
@@ -82,15 +79,14 @@ static int verify_for(const struct http_app *app, const struct http_req *req, co
 }
 
 int http_auth_early(const struct http_app *app, const struct http_req *req, const char *id,
-                    bool feedback, bool may_fetch, struct http_identity *who,
-                    struct myocds_err *err)
+                    bool feedback, struct http_identity *who, struct myocds_err *err)
 {
     memset(who, 0, sizeof *who);
     if (app->dev)
         return 0;
     if (http_auth_missing(app, req, err))
         return -401;
-    return verify_for(app, req, id, feedback, may_fetch, who, err);
+    return verify_for(app, req, id, feedback, who, err);
 }
 
 int http_auth_check(const struct http_app *app, const struct http_req *req, const char *id,
@@ -103,5 +99,5 @@ int http_auth_check(const struct http_app *app, const struct http_req *req, cons
         *who = *req->verified;
         return 0;
     }
-    return verify_for(app, req, id, feedback, true, who, err);
+    return verify_for(app, req, id, feedback, who, err);
 }

@@ -3,11 +3,11 @@
  * Per request, on the polling thread:
  * - first call (the head is in): request id; a request that is not a POST to a known
  *   service or its feedback is never given a body (a POST of that kind is answered at
- *   once: 404/405); for a service POST, before any body byte is stored: no Bearer token,
- *   or one that fails verification with the keys at hand, is a 401 at once, a body
- *   declared too large a 413 at once (both close the connection); where the issuer's keys
- *   must be fetched first, the connection is suspended while a pool thread verifies the
- *   token (libmicrohttpd then repeats the first call);
+ *   once: 404/405); for a service POST, before any body byte is stored: no Bearer token
+ *   is a 401 at once, a body declared too large a 413 at once (both close the
+ *   connection); else the connection is suspended while a pool thread verifies the token
+ *   (a signature check, perhaps a JWKS fetch), and libmicrohttpd repeats the first call:
+ *   a refusal is then a 401 that closes the connection;
  * - body chunks (accumulated up to http.max_body_bytes, then dropped);
  * - final call: GET, HEAD and OPTIONS answered here, never behind queued calls; a service
  *   call suspended and queued for the pool (at most http.queue_max waiting: 503 beyond);
@@ -82,7 +82,7 @@ struct conn_ctx {
 /* Where a request stands with its JWT when it was verified before its body. */
 enum early_auth {
     EARLY_NONE,    /* no such check pending */
-    EARLY_QUEUED,  /* the connection suspended, a pool thread verifying (keys to fetch) */
+    EARLY_QUEUED,  /* the connection suspended, a pool thread verifying the token */
     EARLY_RESUMED, /* verified; libmicrohttpd repeats the first call next */
 };
 
@@ -407,15 +407,10 @@ static enum MHD_Result on_head(struct http_server *srv, struct conn_state *cs,
     } else if (declared_too_large(c, app.cfg->http_max_body_bytes)) {
         res = answer_early(cs, c, 413, "request body too large", endpoint);
     } else if (!app.dev) {
-        int rc = http_auth_early(&app, &cs->req, cs->id, cs->feedback, false, &cs->who, &err);
-        if (rc == 0) {
-            cs->verified = true;
-        } else if (rc < 0) {
-            res = answer_early(cs, c, 401, err.msg, endpoint);
-        } else { /* the issuer's keys must be fetched: on a pool thread, body unread */
-            cs->early = EARLY_QUEUED;
-            hand_to_pool(cs, c);
-        }
+        /* The token is checked on a request thread (a signature check, perhaps a JWKS
+         * fetch: never on this one) with the body unread. */
+        cs->early = EARLY_QUEUED;
+        hand_to_pool(cs, c);
     }
     http_snapshot_release(snap);
     return res;
@@ -519,7 +514,7 @@ static void finish(struct conn_state *cs)
     MHD_resume_connection(c); /* the last touch of cs here: MHD owns it again */
 }
 
-/* A pool thread verifying a token whose issuer's keys must be fetched (no body read yet). */
+/* A pool thread verifying a call's token (its body not read yet). */
 static void verify_queued(struct conn_state *cs)
 {
     struct http_server *srv = cs->srv;
@@ -527,7 +522,7 @@ static void verify_queued(struct conn_state *cs)
     struct http_snapshot *snap = http_snapshot_acquire(&srv->snaps);
     struct http_app app = srv->app;
     http_snapshot_apply(snap, &app);
-    if (http_auth_early(&app, &cs->req, cs->id, cs->feedback, true, &cs->who, &cs->early_err) == 0)
+    if (http_auth_early(&app, &cs->req, cs->id, cs->feedback, &cs->who, &cs->early_err) == 0)
         cs->early_err.http_status = 0;
     http_snapshot_release(snap);
     cs->early = EARLY_RESUMED;
