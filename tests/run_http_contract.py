@@ -414,6 +414,17 @@ def check_cli(res, args, conf):
                   f"exit {p.returncode}, stderr {p.stderr[-200:]!r}")
     except subprocess.TimeoutExpired:
         res.check("serve --dev --bind 0.0.0.0 exits 2 with a message", False, "still running")
+    bad = conf + ".misspelled.json"
+    with open(bad, "w") as f:
+        json.dump({"fhir": {"alowed_servers": ["https://fhir.example.org/r4"]}}, f)
+    try:
+        p = subprocess.run([args.bin, "serve", "--dev", "--port", "0", "--config", bad],
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=args.timeout)
+        res.check("a misspelled config key stops start-up (exit 2), naming the key",
+                  p.returncode == 2 and b"unknown key fhir.alowed_servers" in p.stderr,
+                  f"exit {p.returncode}, stderr {p.stderr[-200:]!r}")
+    except subprocess.TimeoutExpired:
+        res.check("a misspelled config key stops start-up", False, "still running")
 
 
 def main(argv=None):

@@ -70,7 +70,7 @@ static const char full[] =
     " \"http\":{\"max_body_bytes\":2048,\"threads\":8,\"connection_limit\":100,\"timeout_s\":5,"
     "  \"cors_origins\":[\"http://localhost:3000\"]},"
     " \"cards\":{\"repeat_window_min\":15},"
-    " \"log_level\":\"debug\", \"unknown\":{\"ignored\":[1,2]}}";
+    " \"log_level\":\"debug\"}";
 
 static void test_full(void **state)
 {
@@ -118,6 +118,12 @@ struct bad_case {
 
 static const struct bad_case bad_cases[] = {
     {"[]", "top level must be a JSON object"},
+    {"{\"unknown\":{\"ignored\":[1,2]}}", "config: unknown key unknown"},
+    {"{\"fhir\":{\"alowed_servers\":[\"https://x\"]}}", "config: unknown key fhir.alowed_servers"},
+    {"{\"http\":{\"threads\":2,\"timeout\":5}}", "config: unknown key http.timeout"},
+    {"{\"Data_dir\":\"/d\"}", "config: unknown key Data_dir"},
+    {"{\"auth\":{\"issuers\":[{\"iss\":\"a\",\"jwks_file\":\"/k\",\"jwks_url\":\"x\"}]}}",
+     "config: unknown key auth.issuers[0].jwks_url"},
     {"{\"data_dir\":", "config: invalid JSON"},
     {"{\"public_base_url\":3}", "public_base_url must be a non-empty string"},
     {"{\"public_base_url\":\"ftp://x\"}", "public_base_url must be an http(s) URL"},

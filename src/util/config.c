@@ -56,6 +56,13 @@ static const struct cfg_option cfg_options[] = {
         CFG_MAX_REPEAT_WINDOW_MIN),
 };
 
+/* The keys read by their own loaders (lists), beside the table's. */
+static const char *const cfg_list_keys[] = {"auth.issuers", "auth.allowed_algs",
+                                            "http.cors_origins", "fhir.allowed_servers",
+                                            "fhir.anonymous_servers"};
+/* The members of one auth.issuers[] entry. */
+static const char *const cfg_issuer_keys[] = {"iss", "jwks_uri", "jwks_file", "fhir_servers"};
+
 /* The JWT algorithms auth.allowed_algs may name (asymmetric only), and the default. */
 static const char *const cfg_jwt_algs[] = {"ES256", "ES384", "ES512", "RS256", "RS384", "RS512"};
 static const char *const cfg_default_algs[] = {"ES384", "RS384"};
@@ -176,6 +183,62 @@ static int set_number(struct cfg *c, const struct cfg_option *o, json_object *v,
     return 0;
 }
 
+/* 1 when key is a known key, 2 when it is the section of known keys (key + "."), else 0. */
+static int known_key(const char *key)
+{
+    size_t n = strlen(key);
+    int found = 0;
+    for (size_t i = 0; i < sizeof cfg_options / sizeof cfg_options[0] +
+                               sizeof cfg_list_keys / sizeof cfg_list_keys[0];
+         i++) {
+        size_t nopt = sizeof cfg_options / sizeof cfg_options[0];
+        const char *k = i < nopt ? cfg_options[i].key : cfg_list_keys[i - nopt];
+        if (strcmp(k, key) == 0)
+            return 1;
+        if (strncmp(k, key, n) == 0 && k[n] == '.')
+            found = 2;
+    }
+    return found;
+}
+
+/* Every member of obj (the section prefix, "" at the top) must be a known key or a section
+ * of them: a misspelled key stops start-up instead of being ignored. */
+static int check_keys(json_object *obj, const char *prefix, struct myocds_err *err)
+{
+    json_object_object_foreach(obj, name, val)
+    {
+        char key[CFG_KEY_MAX];
+        int n = snprintf(key, sizeof key, "%s%s%s", prefix, prefix[0] != '\0' ? "." : "", name);
+        int kind = n > 0 && (size_t)n < sizeof key ? known_key(key) : 0;
+        if (kind == 0)
+            return myocds_err_set(err, 400, "config: unknown key %.*s", (int)(sizeof key - 1),
+                                  n > 0 && (size_t)n < sizeof key ? key : name);
+        if (kind == 2 && json_object_is_type(val, json_type_object)) {
+            int rc = check_keys(val, key, err);
+            if (rc != 0)
+                return rc;
+        } else if (kind == 2 && val != NULL) {
+            return myocds_err_set(err, 400, "config: %s must be an object", key);
+        }
+    }
+    return 0;
+}
+
+/* Every member of issuer entry i must be one of cfg_issuer_keys. */
+static int check_issuer_keys(json_object *it, size_t i, struct myocds_err *err)
+{
+    json_object_object_foreach(it, name, val)
+    {
+        bool ok = false;
+        (void)val;
+        for (size_t k = 0; k < sizeof cfg_issuer_keys / sizeof cfg_issuer_keys[0]; k++)
+            ok = ok || strcmp(name, cfg_issuer_keys[k]) == 0;
+        if (!ok)
+            return myocds_err_set(err, 400, "config: unknown key auth.issuers[%zu].%.64s", i, name);
+    }
+    return 0;
+}
+
 /* A string member of issuer i, or NULL; err when present and not a non-empty string. */
 static int issuer_str(json_object *it, size_t i, const char *name, char **out,
                       struct myocds_err *err)
@@ -245,6 +308,8 @@ static int load_issuers(struct cfg *c, json_object *root, struct myocds_err *err
         c->n_issuers = i + 1; /* so cfg_free releases what is filled so far */
         if (!json_object_is_type(it, json_type_object))
             return myocds_err_set(err, 400, "config: auth.issuers[%zu] must be an object", i);
+        if ((rc = check_issuer_keys(it, i, err)) != 0)
+            return rc;
         if ((rc = issuer_str(it, i, "iss", &is->iss, err)) != 0 ||
             (rc = issuer_str(it, i, "jwks_uri", &is->jwks_uri, err)) != 0 ||
             (rc = issuer_str(it, i, "jwks_file", &is->jwks_file, err)) != 0)
@@ -346,6 +411,9 @@ static int apply(struct cfg *c, json_object *root, struct myocds_err *err)
 {
     if (!json_object_is_type(root, json_type_object))
         return myocds_err_set(err, 400, "config: the top level must be a JSON object");
+    int krc = check_keys(root, "", err);
+    if (krc != 0)
+        return krc;
     for (size_t i = 0; i < sizeof cfg_options / sizeof cfg_options[0]; i++) {
         const struct cfg_option *o = &cfg_options[i];
         json_object *v = NULL;
