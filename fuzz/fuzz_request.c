@@ -3,7 +3,7 @@
  * Each input is a request body, evaluated for every service (so an order-select body meets
  * the order-select service whatever its hook), with a fetcher that answers missing
  * prefetch keys in one of three ways chosen by the input's length: data, refusals, or a
- * failure of the fetcher itself. The engine is loaded once from the source tree's hooks/;
+ * failure of the fetcher itself. The engine is loaded once from $MYOCDS_HOOKS (else ./hooks);
  * one small memory of cards shown (as `serve` keeps) runs across the inputs.
  */
 #include "cds/repeat.h"
@@ -57,8 +57,7 @@ static struct myocds_engine *fuzz_engine(void)
     static struct myocds_engine *engine;
     struct myocds_err err = {0};
     const char *dir = getenv("MYOCDS_HOOKS");
-    if (engine == NULL &&
-        myocds_engine_load(dir != NULL ? dir : MYOCDS_DEFAULT_HOOKS, &engine, &err) != 0) {
+    if (engine == NULL && myocds_engine_load(dir != NULL ? dir : "hooks", &engine, &err) != 0) {
         fprintf(stderr, "fuzz_request: cannot load hooks: %s\n", err.msg);
         abort(); /* no rules to fuzz: a broken setup, not a finding */
     }

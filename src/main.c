@@ -16,8 +16,10 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-    if (argc < 2)
-        return cli_usage_error("", "a command is required", NULL);
+    if (argc < 2) {
+        fputs(cli_usage, stderr);
+        return CLI_EXIT_USAGE;
+    }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         fputs(cli_usage, stdout);
@@ -38,5 +40,6 @@ int main(int argc, char **argv)
         curl_global_cleanup();
         return rc;
     }
-    return cli_usage_error(argv[1], "unknown command", NULL);
+    fprintf(stderr, "myocds: unknown command %s (see myocds --help)\n", argv[1]);
+    return CLI_EXIT_USAGE;
 }

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#define MYOCDS_VERSION "0.1.0"
+#include "myocds/version.h" /* MYOCDS_VERSION */
 
 /* Statuses returned by every engine function: 0 is success. */
 enum myocds_status {

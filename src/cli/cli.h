@@ -16,7 +16,7 @@
 
 #define CLI_EXIT_USAGE 2 /* bad arguments, config, hooks or input */
 
-extern const char cli_usage[];
+extern const char cli_usage[]; /* every command, and the exit statuses */
 
 /* Command-line options of every command; each command reads the ones it knows. */
 struct args {
@@ -31,16 +31,23 @@ struct args {
     bool fetch;
     bool json;
     bool csv;
+    const char *url; /* call */
+    const char *key;
+    const char *iss;
+    const char *kid;
+    const char *alg;
+    const char *aud;
 };
+
+#define CLI_HELP (-1) /* cli_parse_args printed the command's usage: exit 0 */
 
 /* Prints "myocds CMD: WHAT ARG" and returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *what, const char *arg);
 
-/* "--name VALUE" or "--name=VALUE" at argv[*i]: 1 and *out set (advancing *i past a
- * separate value), 0 when argv[*i] is another option, -1 when the value is missing. */
-int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **out);
-
-/* Parses argv[2..] into a (strings borrowed from argv). */
+/* Parses argv[2..] (argv[1] is cmd) with getopt_long into a (strings borrowed from argv):
+ * only the options cmd takes ("--name VALUE" or "--name=VALUE"), and a FILE for eval and
+ * call. 0; CLI_HELP when --help printed cmd's usage on stdout; else CLI_EXIT_USAGE, the
+ * reason printed. */
 int cli_parse_args(const char *cmd, int argc, char **argv, struct args *a);
 
 /* Config and engine for any command; prints why on failure. On success the caller owns

@@ -23,7 +23,7 @@ int cmd_eval(int argc, char **argv)
     size_t out_len = 0;
     int rc = cli_parse_args("eval", argc, argv, &a);
     if (rc != 0)
-        return rc;
+        return rc == CLI_HELP ? EXIT_SUCCESS : rc;
     if (a.service == NULL)
         return cli_usage_error("eval", "--service ID is required", NULL);
     if ((rc = cli_load("eval", &a, &cfg, &engine)) != 0)
@@ -58,7 +58,7 @@ int cmd_services(int argc, char **argv)
     size_t len = 0;
     int rc = cli_parse_args("services", argc, argv, &a);
     if (rc != 0)
-        return rc;
+        return rc == CLI_HELP ? EXIT_SUCCESS : rc;
     if ((rc = cli_load("services", &a, &cfg, &engine)) != 0)
         return rc;
     const char *doc = myocds_discovery_json(engine, &len);
@@ -78,10 +78,7 @@ int cmd_report(int argc, char **argv)
     struct myocds_err err = {0};
     int rc = cli_parse_args("report", argc, argv, &a);
     if (rc != 0)
-        return rc;
-    if (a.bind != NULL || a.service != NULL || a.input != NULL || a.dev || a.fetch)
-        return cli_usage_error("report", "takes only --config, --json, --csv, --since, --until",
-                               NULL);
+        return rc == CLI_HELP ? EXIT_SUCCESS : rc;
     if (a.json && a.csv)
         return cli_usage_error("report", "--json and --csv exclude each other", NULL);
     if (cfg_load(a.config, &cfg, &err) != 0) {
@@ -105,43 +102,26 @@ int cmd_report(int argc, char **argv)
     return rc;
 }
 
-/* --url, --key, --iss, --kid, --alg, --aud into v[0..5], the request file into *input. */
-static int parse_call(int argc, char **argv, const char *v[6], const char **input)
-{
-    static const char *const names[] = {"--url", "--key", "--iss", "--kid", "--alg", "--aud"};
-    for (int i = 2; i < argc; i++) {
-        int got = 0;
-        for (size_t k = 0; k < 6 && got == 0; k++)
-            got = cli_opt_value(argc, argv, &i, names[k], &v[k]);
-        if (got < 0)
-            return cli_usage_error("call", "missing value after", argv[i]);
-        if (got == 0 && *input == NULL && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0))
-            *input = argv[i];
-        else if (got == 0)
-            return cli_usage_error("call", "unknown argument", argv[i]);
-    }
-    if (v[0] == NULL || v[1] == NULL || v[2] == NULL || *input == NULL)
-        return cli_usage_error("call", "--url, --key, --iss and a request FILE are required", NULL);
-    return 0;
-}
-
 int cmd_call(int argc, char **argv)
 {
-    const char *v[6] = {NULL};
-    const char *input = NULL;
+    struct args a = {0};
     struct myocds_err err = {0};
     char *body = NULL, *resp = NULL;
     size_t len = 0, resp_len = 0;
     long status = 0;
-    int rc = parse_call(argc, argv, v, &input);
-    if (rc != 0 || (rc = cli_read_input("call", input, &body, &len)) != 0)
+    int rc = cli_parse_args("call", argc, argv, &a);
+    if (rc != 0)
+        return rc == CLI_HELP ? EXIT_SUCCESS : rc;
+    if (a.url == NULL || a.key == NULL || a.iss == NULL || a.input == NULL)
+        return cli_usage_error("call", "--url, --key, --iss and a request FILE are required", NULL);
+    if ((rc = cli_read_input("call", a.input, &body, &len)) != 0)
         return rc;
-    struct auth_call_opts o = {.url = v[0],
-                               .key_path = v[1],
-                               .iss = v[2],
-                               .kid = v[3],
-                               .alg = v[4],
-                               .aud = v[5],
+    struct auth_call_opts o = {.url = a.url,
+                               .key_path = a.key,
+                               .iss = a.iss,
+                               .kid = a.kid,
+                               .alg = a.alg,
+                               .aud = a.aud,
                                .body = body,
                                .body_len = len};
     if (auth_call(&o, &status, &resp, &resp_len, &err) != 0) {

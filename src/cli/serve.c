@@ -102,11 +102,9 @@ int cmd_serve(int argc, char **argv)
     sigset_t set;
     int rc = cli_parse_args("serve", argc, argv, &a);
     if (rc != 0)
-        return rc;
+        return rc == CLI_HELP ? EXIT_SUCCESS : rc;
     block_signals(&set); /* a SIGTERM during start-up waits for sigwait: a clean stop */
     mem_keep_heap();     /* before any thread: memory kept between requests */
-    if (a.service != NULL || a.input != NULL || a.fetch)
-        return cli_usage_error("serve", "takes only --bind, --port, --config, --dev", NULL);
     if (a.dev && !http_is_loopback(a.bind)) {
         fprintf(stderr,
                 "myocds serve: --dev is refused on %s: it accepts calls without a JWT, "

@@ -3,16 +3,12 @@
 
 #include "fhir/json.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
-
-#ifndef MYOCDS_DEFAULT_HOOKS
-#define MYOCDS_DEFAULT_HOOKS CFG_LOCAL_HOOKS
-#endif
 
 #define CFG_MAX_ITEMS 64 /* entries of auth.issuers or fhir.allowed_servers */
 #define CFG_KEY_MAX 64   /* longest dotted key of the table */
@@ -73,15 +69,34 @@ static unsigned online_cpus(void)
     return n < 1 ? 1U : (n > 1024 ? 1024U : (unsigned)n);
 }
 
+/* PREFIX/share/myocds/hooks for the running executable PREFIX/bin/myocds (found through
+ * /proc/self/exe, so an installed tree may be moved); "hooks" when it cannot be read. */
+static char *installed_hooks_dir(void)
+{
+    char exe[PATH_MAX];
+    char dir[PATH_MAX + sizeof MYOCDS_HOOKS_SUBDIR + 1];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return strdup("hooks");
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/'); /* PREFIX/bin */
+    if (slash != NULL)
+        *slash = '\0';
+    size_t bin = strlen(MYOCDS_BINDIR);
+    size_t len = strlen(exe);
+    if (len > bin && strcmp(exe + len - bin, MYOCDS_BINDIR) == 0 && exe[len - bin - 1] == '/')
+        exe[len - bin - 1] = '\0'; /* PREFIX */
+    snprintf(dir, sizeof dir, "%s/%s", exe, MYOCDS_HOOKS_SUBDIR);
+    return strdup(dir);
+}
+
+/* $MYOCDS_HOOKS, else the installed hooks. */
 static char *default_hooks_dir(void)
 {
-    struct stat st;
     const char *env = getenv(CFG_HOOKS_ENV);
     if (env != NULL && env[0] != '\0')
         return strdup(env);
-    if (stat(CFG_LOCAL_HOOKS, &st) == 0 && S_ISDIR(st.st_mode))
-        return strdup(CFG_LOCAL_HOOKS);
-    return strdup(MYOCDS_DEFAULT_HOOKS);
+    return installed_hooks_dir();
 }
 
 static int set_defaults(struct cfg *c, struct myocds_err *err)

@@ -25,7 +25,6 @@
 #define CFG_DEFAULT_JWT_CLOCK_SKEW_S 60L    /* leeway on exp, iat and nbf */
 #define CFG_DEFAULT_REPEAT_WINDOW_MIN 60L   /* a warning or info card is not repeated within */
 #define CFG_MAX_REPEAT_WINDOW_MIN 1440L     /* a day */
-#define CFG_LOCAL_HOOKS "./hooks"
 #define CFG_HOOKS_ENV "MYOCDS_HOOKS"
 
 /* One trusted JWT issuer: jwks_uri, jwks_file or both (the other is NULL). */
@@ -56,7 +55,7 @@ struct cfg {
     char *fhir_ca_file; /* CA certificates for the FHIR servers; NULL: the system's */
     char *data_dir;     /* SQLite feedback store directory */
     char *postgres_url; /* NULL unless feedback.postgres_url */
-    char *hooks_dir;    /* key hooks_dir, else $MYOCDS_HOOKS, else ./hooks, else built-in */
+    char *hooks_dir;    /* key hooks_dir, else $MYOCDS_HOOKS, else the install prefix's */
     size_t http_max_body_bytes;
     unsigned http_threads; /* default: online CPUs */
     unsigned http_connection_limit;
