@@ -371,17 +371,49 @@ def shift_dates(obj, days):
     return obj
 
 
+DATE_IN_TEXT_RE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+
+
+def shift_days(expect):
+    """The days since a case's recorded_on (0 without one)."""
+    recorded = (expect or {}).get("recorded_on")
+    if not recorded:
+        return 0
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    return (today - datetime.date.fromisoformat(recorded)).days
+
+
+def shifted_expect(expect):
+    """expect with the dates its card texts name moved as request_body moves the request's:
+    a case recorded yesterday still expects "since 2026-03-10" moved by one day."""
+    days = shift_days(expect)
+    if not days:
+        return expect
+
+    def move(text):
+        def one(m):
+            try:
+                day = datetime.date.fromisoformat(m.group(1)) + datetime.timedelta(days=days)
+            except ValueError:
+                return m.group(1)
+            return day.isoformat()
+        return DATE_IN_TEXT_RE.sub(one, text)
+    out = dict(expect)
+    for key in SUBSTRING_KEYS:
+        if isinstance(out.get(key), dict):
+            out[key] = {rule: [move(t) if isinstance(t, str) else t for t in texts]
+                        if isinstance(texts, list) else texts
+                        for rule, texts in out[key].items()}
+    return out
+
+
 def request_body(req_path, expect):
     """The bytes to send: the file as it is, or, for a case with "recorded_on", the file
     with its dates moved by the days since then, so that a case about time ("rituximab
     given 3 months ago", "an order that ended yesterday") reads the same any day."""
     with open(req_path, "rb") as f:
         body = f.read()
-    recorded = (expect or {}).get("recorded_on")
-    if not recorded:
-        return body
-    today = datetime.datetime.now(datetime.timezone.utc).date()
-    days = (today - datetime.date.fromisoformat(recorded)).days
+    days = shift_days(expect)
     return json.dumps(shift_dates(json.loads(body), days)).encode() if days else body
 
 
@@ -660,6 +692,8 @@ def main(argv=None):
                 expect, errs = None, ["cannot read %s: %s" % (os.path.basename(exp_path), e)]
             if expect is not None:
                 errs = lint_expect(expect, os.path.isfile(req_path))
+                if not errs:
+                    expect = shifted_expect(expect)
             if not errs:
                 try:
                     with open(req_path, encoding="utf-8") as f:

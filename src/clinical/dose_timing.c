@@ -8,6 +8,7 @@
  */
 #include "clinical/dose_internal.h"
 #include "fhir/json.h"
+#include "util/civil.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -27,18 +28,7 @@
 #define MAX_PER_DAY 1440.0        /* more than one administration a minute is no dosage */
 #define MAX_DURATION_DAYS 36525.0 /* a century: anything longer is an entry error */
 #define QNH_MAX_HOURS 72          /* Q1H..Q72H */
-#define DATE_LEN 10               /* YYYY-MM-DD */
-#define MONTHS_PER_YEAR 12
-#define FEBRUARY 2
-#define LEAP_FEBRUARY_DAYS 29
 #define DECIMAL_BASE 10
-/* The Gregorian calendar repeats every 400 years (an era) of 146097 days. */
-#define ERA_YEARS 400
-#define ERA_DAYS 146097
-#define CENTURY_YEARS 100
-#define LEAP_CYCLE_YEARS 4
-#define DAYS_PER_COMMON_YEAR 365
-#define EPOCH_SHIFT 719468 /* days from 0000-03-01 to 1970-01-01 */
 
 struct time_unit {
     const char *name;
@@ -306,47 +296,11 @@ static double duration_days(const json_object *duration)
     return days <= MAX_DURATION_DAYS ? days : -1;
 }
 
-static bool is_leap(long y)
-{
-    return (y % LEAP_CYCLE_YEARS == 0 && y % CENTURY_YEARS != 0) || y % ERA_YEARS == 0;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date: Howard Hinnant's days_from_civil,
- * which counts years from March so that the leap day ends the year. */
-static long days_from_civil(long y, long m, long d)
-{
-    y -= m <= FEBRUARY;
-    long era = (y >= 0 ? y : y - (ERA_YEARS - 1)) / ERA_YEARS;
-    long yoe = y - era * ERA_YEARS;                                   /* [0, 399] */
-    long doy = (153 * (m + (m > FEBRUARY ? -3 : 9)) + 2) / 5 + d - 1; /* [0, 365] */
-    long doe = yoe * DAYS_PER_COMMON_YEAR + yoe / LEAP_CYCLE_YEARS - yoe / CENTURY_YEARS + doy;
-    return era * ERA_DAYS + doe - EPOCH_SHIFT;
-}
-
 /* The date part of a FHIR date/dateTime "YYYY-MM-DD[Thh:mm...]" as days since the epoch.
  * Partial dates ("2026", "2026-03") are not precise enough for a duration: false. */
 static bool parse_date(const char *s, long *days)
 {
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    long v[3] = {0, 0, 0};
-    const int widths[3] = {4, 2, 2};
-    const char *p = s;
-    if (s == NULL || strlen(s) < DATE_LEN || (s[DATE_LEN] != '\0' && s[DATE_LEN] != 'T'))
-        return false;
-    for (int f = 0; f < 3; f++, p++) {
-        for (int i = 0; i < widths[f]; i++, p++) {
-            if (*p < '0' || *p > '9')
-                return false;
-            v[f] = v[f] * DECIMAL_BASE + (*p - '0');
-        }
-        if (f < 2 && *p != '-')
-            return false;
-    }
-    if (v[1] < 1 || v[1] > MONTHS_PER_YEAR || v[2] < 1 ||
-        v[2] > (v[1] == FEBRUARY && is_leap(v[0]) ? LEAP_FEBRUARY_DAYS : mdays[v[1] - 1]))
-        return false;
-    *days = days_from_civil(v[0], v[1], v[2]);
-    return true;
+    return civil_parse_date(s, false, days);
 }
 
 /* Days from start to end of a Period; < 0 when either end is missing or they are out of

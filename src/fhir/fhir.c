@@ -2,6 +2,7 @@
 #include "fhir/fhir.h"
 
 #include "fhir/json.h"
+#include "util/civil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,58 +68,14 @@ const char *fhir_status_code(const json_object *res, const char *key)
     return fhir_cc_first_code(json_get_obj(res, key), NULL);
 }
 
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
-static long days_from_civil(long y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (long)doe - 719468;
-}
-
-static bool read_digits(const char *s, int n, long *out)
-{
-    long v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
 bool fhir_date_days(const char *s, long *days)
 {
-    long y = 0;
-    long m = 1;
-    long d = 1;
-    if (s == NULL || !read_digits(s, 4, &y))
-        return false;
-    if (s[4] == '-') {
-        if (!read_digits(s + 5, 2, &m) || m < 1 || m > 12)
-            return false;
-        if (s[7] == '-' && (!read_digits(s + 8, 2, &d) || d < 1 || d > 31))
-            return false;
-    }
-    *days = days_from_civil(y, (unsigned)m, (unsigned)d);
-    return true;
+    return civil_parse_date(s, true, days);
 }
 
 void fhir_civil_from_days(long days, long *year, int *month, int *day)
 {
-    /* H. Hinnant's civil_from_days, proleptic Gregorian. */
-    long z = days + 719468;
-    long era = (z >= 0 ? z : z - 146096) / 146097;
-    long doe = z - era * 146097;
-    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long mp = (5 * doy + 2) / 153;
-    *day = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *month = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *year = yoe + era * 400 + (*month <= 2);
+    civil_from_days(days, year, month, day);
 }
 
 int fhir_whole_years(long from, long to)

@@ -39,8 +39,9 @@ const char *fhir_cc_first_code(const json_object *cc, const char *system);
 /* The first `code` in status-like CodeableConcept (e.g. Condition.clinicalStatus). */
 const char *fhir_status_code(const json_object *res, const char *key);
 
-/* Reads a FHIR date/dateTime's date part (YYYY, YYYY-MM, YYYY-MM-DD...) as days since
- * 1970-01-01 (missing month/day count as the first). False when unparseable. */
+/* Reads a FHIR date/dateTime's date part (YYYY, YYYY-MM, YYYY-MM-DD, YYYY-MM-DDT...) as
+ * days since 1970-01-01 (missing month/day count as the first). False when unparseable or
+ * not a real date (util/civil.h). */
 bool fhir_date_days(const char *s, long *days);
 
 /* The civil date (year, month 1-12, day 1-31) of a day count since 1970-01-01. */

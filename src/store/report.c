@@ -3,6 +3,8 @@
  */
 #include "store/report.h"
 
+#include "util/civil.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +18,6 @@
 #define YEAR_MIN 1970
 #define YEAR_MAX 9998
 #define SECONDS_PER_DAY 86400
-#define TM_YEAR_BASE 1900
 
 /* Every query answers (rule, key, count). */
 static const char sql_issued[] = "SELECT rule_id, NULL, count(*) FROM cards_issued"
@@ -36,42 +37,39 @@ static const char sql_totals[] =
     " WHERE f.received_at >= $1 AND f.received_at < $2";
 
 /* "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ" -> seconds since the epoch; false when not a
- * real date-time of that shape. */
+ * real date-time of that shape (the date read by util/civil.h, as everywhere). */
 static bool parse_when(const char *s, bool *date_only, time_t *out)
 {
-    static const char date_shape[] = "dddd-dd-dd";
-    static const char datetime_shape[] = "dddd-dd-ddTdd:dd:ddZ";
     size_t n = strlen(s);
-    const char *shape = n == DATE_LEN ? date_shape : n == DATETIME_LEN ? datetime_shape : NULL;
-    int f[6] = {0};
-    int k = 0;
-    if (shape == NULL)
+    long days = 0;
+    int f[3] = {0};
+    if ((n != DATE_LEN && n != DATETIME_LEN) || !civil_parse_date(s, false, &days))
         return false;
-    for (size_t i = 0; i < n; i++) {
-        if (shape[i] != 'd') {
-            if (s[i] != shape[i])
+    if (n == DATETIME_LEN) {
+        static const char shape[] = "Tdd:dd:ddZ"; /* after the date */
+        for (size_t i = 0, k = 0; i < sizeof shape - 1; i++) {
+            char c = s[DATE_LEN + i];
+            if (shape[i] != 'd') {
+                if (c != shape[i])
+                    return false;
+                k += i > 0;
+            } else if (c < '0' || c > '9') {
                 return false;
-            k++;
-        } else if (s[i] < '0' || s[i] > '9') {
-            return false;
-        } else {
-            f[k] = f[k] * 10 + (s[i] - '0');
+            } else {
+                f[k] = f[k] * 10 + (c - '0');
+            }
         }
+        if (f[0] > 23 || f[1] > 59 || f[2] > 59)
+            return false; /* 25:00 is no moment */
     }
-    struct tm tm = {.tm_year = f[0] - TM_YEAR_BASE,
-                    .tm_mon = f[1] - 1,
-                    .tm_mday = f[2],
-                    .tm_hour = f[3],
-                    .tm_min = f[4],
-                    .tm_sec = f[5]};
-    struct tm back;
-    time_t t = timegm(&tm);
-    if (f[0] < YEAR_MIN || f[0] > YEAR_MAX || gmtime_r(&t, &back) == NULL ||
-        back.tm_mon != f[1] - 1 || back.tm_mday != f[2] || back.tm_hour != f[3] ||
-        back.tm_min != f[4] || back.tm_sec != f[5])
-        return false; /* 2025-02-30 or 25:00 normalise to another moment */
+    long y = 0;
+    int m = 0;
+    int d = 0;
+    civil_from_days(days, &y, &m, &d);
+    if (y < YEAR_MIN || y > YEAR_MAX)
+        return false;
     *date_only = n == DATE_LEN;
-    *out = t;
+    *out = (time_t)days * 86400 + f[0] * 3600 + f[1] * 60 + f[2];
     return true;
 }
 
