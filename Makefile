@@ -67,7 +67,7 @@ fuzz: build-fuzz
 
 test: unit asan fuzz
 
-# The benchmark of README's Performance section: myocds against a floor server (wrk),
+# The benchmark of docs/PERFORMANCE.md: myocds against a floor server (wrk),
 # scaling with the record, memory. Takes minutes; not a test.
 bench: build
 	/usr/bin/python3 bench/run.py --build $(BUILD) $(BENCH_ARGS)

@@ -2,7 +2,7 @@
 """run_deploy.py - the container files, checked without a Docker engine.
 
 - `docker-compose config -q` accepts docker-compose.yml, and its services are the ones
-  the README promises (two replicas behind nginx, PostgreSQL, HAPI FHIR, the loader);
+  docs/INSTALL.md promises (two replicas behind nginx, PostgreSQL, HAPI FHIR, the loader);
 - the Dockerfile is two-stage on debian:12-slim and runs as a non-root user;
 - nginx.conf balances over both replicas; deploy/myocds.json is a config `myocds` loads;
 - deploy/load_fhir.py builds a sound transaction Bundle for every fixture case (--check)
