@@ -86,14 +86,6 @@ int workers_push(struct workers *w, struct work_item *job)
     return 0;
 }
 
-unsigned workers_queued(struct workers *w)
-{
-    pthread_mutex_lock(&w->lock);
-    unsigned n = w->queued;
-    pthread_mutex_unlock(&w->lock);
-    return n;
-}
-
 void workers_cancel(struct workers *w, work_fn cancel)
 {
     if (w == NULL)

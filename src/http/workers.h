@@ -31,9 +31,6 @@ int workers_start(unsigned n, unsigned max_queued, work_fn fn, void *ctx, struct
 #define WORKERS_STOPPING (-1)
 int workers_push(struct workers *w, struct work_item *job);
 
-/* Jobs waiting now (not running). Thread-safe. */
-unsigned workers_queued(struct workers *w);
-
 /* Refuses new jobs and hands every job still waiting to cancel(job, ctx) instead of fn,
  * on the calling thread; jobs running go on. NULL w: no-op. */
 void workers_cancel(struct workers *w, work_fn cancel);

@@ -201,13 +201,12 @@ static int set_number(struct cfg *c, const struct cfg_option *o, json_object *v,
 /* 1 when key is a known key, 2 when it is the section of known keys (key + "."), else 0. */
 static int known_key(const char *key)
 {
+    enum { N_OPT = sizeof cfg_options / sizeof cfg_options[0] };
+    enum { N_ALL = N_OPT + sizeof cfg_list_keys / sizeof cfg_list_keys[0] };
     size_t n = strlen(key);
     int found = 0;
-    for (size_t i = 0; i < sizeof cfg_options / sizeof cfg_options[0] +
-                               sizeof cfg_list_keys / sizeof cfg_list_keys[0];
-         i++) {
-        size_t nopt = sizeof cfg_options / sizeof cfg_options[0];
-        const char *k = i < nopt ? cfg_options[i].key : cfg_list_keys[i - nopt];
+    for (size_t i = 0; i < N_ALL; i++) {
+        const char *k = i < N_OPT ? cfg_options[i].key : cfg_list_keys[i - N_OPT];
         if (strcmp(k, key) == 0)
             return 1;
         if (strncmp(k, key, n) == 0 && k[n] == '.')
