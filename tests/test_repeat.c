@@ -81,6 +81,26 @@ static void test_held_within_window_then_shown(void **state)
     repeat_free(m);
 }
 
+/* Empty objects and arrays inside an order are digested (and told apart from absent or
+ * one-member ones) without handing qsort a NULL list. */
+static void test_empty_members_digested(void **state)
+{
+    (void)state;
+    static const char *const orders[] = {
+        "{\"resourceType\":\"MedicationRequest\",\"id\":\"a\",\"dosageInstruction\":[{}]}",
+        "{\"resourceType\":\"MedicationRequest\",\"id\":\"a\",\"dosageInstruction\":[]}",
+        "{\"resourceType\":\"MedicationRequest\",\"id\":\"a\","
+        "\"dosageInstruction\":[{\"timing\":{}}]}",
+        "{\"resourceType\":\"MedicationRequest\",\"id\":\"a\"}",
+    };
+    unsigned char d[4][REPEAT_KEY_BYTES];
+    for (size_t i = 0; i < 4; i++)
+        digest_of(orders[i], "prednisone", d[i]);
+    for (size_t i = 0; i < 4; i++)
+        for (size_t j = i + 1; j < 4; j++)
+            assert_memory_not_equal(d[i], d[j], REPEAT_KEY_BYTES);
+}
+
 static void test_same_order_as_signed(void **state)
 {
     (void)state;
@@ -461,6 +481,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_held_within_window_then_shown),
         cmocka_unit_test(test_same_order_as_signed),
+        cmocka_unit_test(test_empty_members_digested),
         cmocka_unit_test(test_changed_order_is_new),
         cmocka_unit_test(test_window_zero_always_shows),
         cmocka_unit_test(test_cap_forgets_oldest),

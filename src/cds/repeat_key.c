@@ -115,7 +115,8 @@ static int feed_object(EVP_MD_CTX *ctx, const json_object *v, int depth)
         if (k < n)
             names[k++] = name;
     }
-    qsort(names, k, sizeof *names, cmp_str);
+    if (k > 1) /* qsort wants a non-NULL base even for no element */
+        qsort(names, k, sizeof *names, cmp_str);
     int rc = feed_count(ctx, '{', k);
     for (size_t i = 0; rc == 0 && i < k; i++) {
         json_object *member = NULL;
