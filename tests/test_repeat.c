@@ -254,7 +254,6 @@ static struct term_drug prednisone = {.id = "prednisone", .display = "prednisone
 
 struct hold_env {
     json_object *mr;
-    json_object *always;
     struct rule_conf conf;
     struct rule_conf conf_always;
     struct view_med draft;
@@ -265,9 +264,9 @@ static void env_init(struct hold_env *e)
 {
     memset(e, 0, sizeof *e);
     e->mr = json_tokener_parse(order_40);
-    e->always = json_tokener_parse("{\"repeat\":\"always\"}");
-    e->conf = (struct rule_conf){"steroid-monotherapy", true, NULL};
-    e->conf_always = (struct rule_conf){"iga-before-ivig", true, e->always};
+    e->conf = (struct rule_conf){.id = "steroid-monotherapy", .enabled = true};
+    e->conf_always =
+        (struct rule_conf){.id = "iga-before-ivig", .enabled = true, .repeat_always = true};
     e->draft = (struct view_med){.id = "mr-pred", .res = e->mr, .drug = &prednisone};
     e->draft.ordered = true;
     e->active = e->draft;
@@ -277,7 +276,6 @@ static void env_init(struct hold_env *e)
 static void env_free(struct hold_env *e)
 {
     json_object_put(e->mr);
-    json_object_put(e->always);
 }
 
 /* A list of n cards (indicators ind[i], about orders about[i], confs conf[i]). */

@@ -28,16 +28,17 @@ static void test_monotherapy_fires_on_prednisone_alone(void **state)
     assert_non_null(strstr(cards.v[0].detail, "86%"));
     assert_int_equal(cards.v[0].n_suggestions, 3);
     /* no screening on record: each agent comes with its tests */
-    assert_string_equal(cards.v[0].suggestions[cards.v[0].recommended], "methotrexate_with_tests");
-    assert_string_equal(cards.v[0].suggestions[1], "azathioprine_with_tpmt");
+    assert_string_equal(cards.v[0].suggestions[cards.v[0].recommended]->key,
+                        "methotrexate_with_tests");
+    assert_string_equal(cards.v[0].suggestions[1]->key, "azathioprine_with_tpmt");
     card_list_free(&cards);
     /* screened: the agents alone */
     const enum lab_kind screened[] = {LAB_HBSAG, LAB_HBC, LAB_HCV, LAB_LIVER, LAB_TPMT};
     for (size_t i = 0; i < sizeof screened / sizeof screened[0]; i++)
         v.labs[screened[i]].present = true;
     assert_int_equal(run("steroid-monotherapy", &v, &cards), 1);
-    assert_string_equal(cards.v[0].suggestions[cards.v[0].recommended], "methotrexate");
-    assert_string_equal(cards.v[0].suggestions[1], "azathioprine");
+    assert_string_equal(cards.v[0].suggestions[cards.v[0].recommended]->key, "methotrexate");
+    assert_string_equal(cards.v[0].suggestions[1]->key, "azathioprine");
     card_list_free(&cards);
 }
 
@@ -80,7 +81,7 @@ static void test_monotherapy_prefers_mmf_with_ild(void **state)
     patient(&v, IIM_DM, m, 1);
     v.cond_flags = COND_ILD;
     assert_int_equal(run("steroid-monotherapy", &v, &cards), 1);
-    assert_string_equal(cards.v[0].suggestions[cards.v[0].recommended], "mycophenolate");
+    assert_string_equal(cards.v[0].suggestions[cards.v[0].recommended]->key, "mycophenolate");
     assert_non_null(strstr(cards.v[0].detail, "Interstitial lung disease"));
     card_list_free(&cards);
 }
@@ -94,7 +95,7 @@ static void test_pjp_dose_and_duration(void **state)
     patient(&v, IIM_DM, m, 1);
     assert_int_equal(run("pjp-prophylaxis", &v, &cards), 1);
     assert_non_null(strstr(cards.v[0].summary, "20 mg/day"));
-    assert_string_equal(cards.v[0].suggestions[0], "tmp_smx_ds");
+    assert_string_equal(cards.v[0].suggestions[0]->key, "tmp_smx_ds");
     card_list_free(&cards);
 
     struct view_med near[][1] = {{med(&prednisone, 15, -1, true)},
@@ -120,7 +121,7 @@ static void test_pjp_combination_and_prophylaxis(void **state)
     /* with methotrexate: the antifolate interaction, and atovaquone offered as well */
     assert_non_null(strstr(cards.v[0].detail, "antifolate"));
     assert_int_equal(cards.v[0].n_suggestions, 3);
-    assert_string_equal(cards.v[0].suggestions[2], "atovaquone_mtx");
+    assert_string_equal(cards.v[0].suggestions[2]->key, "atovaquone_mtx");
     card_list_free(&cards);
     patient(&v, IIM_PM, m, 3);
     assert_int_equal(run("pjp-prophylaxis", &v, &cards), 0);
@@ -214,11 +215,11 @@ static void test_children_get_no_adult_doses(void **state)
     v.cond_flags = COND_ILD;
     assert_int_equal(run("steroid-monotherapy", &v, &cards), 1);
     assert_int_equal(cards.v[0].n_suggestions, 2); /* no adult mycophenolate dose */
-    assert_string_equal(cards.v[0].suggestions[cards.v[0].recommended], "methotrexate_child");
+    assert_string_equal(cards.v[0].suggestions[cards.v[0].recommended]->key, "methotrexate_child");
     card_list_free(&cards);
     assert_int_equal(run("pjp-prophylaxis", &v, &cards), 1);
     assert_int_equal(cards.v[0].n_suggestions, 1);
-    assert_string_equal(cards.v[0].suggestions[0], "tmp_smx_child");
+    assert_string_equal(cards.v[0].suggestions[0]->key, "tmp_smx_child");
     card_list_free(&cards);
 }
 
@@ -232,7 +233,7 @@ static void test_pjp_sulfa_allergy_suggests_atovaquone(void **state)
     v.sulfonamide_allergy = true;
     assert_int_equal(run("pjp-prophylaxis", &v, &cards), 1);
     assert_int_equal(cards.v[0].n_suggestions, 1);
-    assert_string_equal(cards.v[0].suggestions[0], "atovaquone");
+    assert_string_equal(cards.v[0].suggestions[0]->key, "atovaquone");
     assert_non_null(strstr(cards.v[0].detail, "Sulfonamide allergy"));
     card_list_free(&cards);
 }
@@ -246,7 +247,7 @@ static void test_iga_first_ivig(void **state)
     patient(&v, 0, m, 1); /* no myositis: the rule guards every IVIG order */
     assert_int_equal(run("iga-before-ivig", &v, &cards), 1);
     assert_string_equal(cards.v[0].indicator, "warning");
-    assert_string_equal(cards.v[0].suggestions[0], "iga_test");
+    assert_string_equal(cards.v[0].suggestions[0]->key, "iga_test");
     card_list_free(&cards);
 
     v.labs[LAB_IGA] = (struct view_lab){.present = true, .read = LAB_READ_EXACT, .value = 150};
@@ -269,7 +270,7 @@ static void test_iga_deficient_is_critical(void **state)
     assert_int_equal(run("iga-before-ivig", &v, &cards), 1);
     assert_string_equal(cards.v[0].indicator, "critical");
     assert_non_null(strstr(cards.v[0].summary, "0.05 g/L"));
-    assert_string_equal(cards.v[0].override_key, "override_reasons_deficient");
+    assert_string_equal(cards.v[0].reasons->key, "override_reasons_deficient");
     card_list_free(&cards);
 
     v.labs[LAB_IGA] = (struct view_lab){0};

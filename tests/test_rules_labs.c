@@ -57,7 +57,7 @@ static void test_below_bound_is_deficient(void **state)
     assert_string_equal(cards.v[0].indicator, "critical");
     assert_non_null(strstr(cards.v[0].summary, "IgA <7 mg/dL"));
     assert_non_null(strstr(cards.v[0].detail, "latest serum IgA **<7 mg/dL** (2026-11-20)"));
-    assert_string_equal(cards.v[0].override_key, "override_reasons_deficient");
+    assert_string_equal(cards.v[0].reasons->key, "override_reasons_deficient");
     assert_int_equal(cards.v[0].n_suggestions, 0);
     /* "<=" 6.9 too; near miss "<" 7.5: not deficient, and not the first IVIG: silent */
     v.labs[LAB_IGA] = lab_result(LAB_READ_LE, 6.9, "<=6.9 mg/dL");
@@ -80,7 +80,7 @@ static void test_bound_that_does_not_tell_is_no_result(void **state)
     assert_non_null(strstr(cards.v[0].summary, "could not be read"));
     assert_non_null(strstr(cards.v[0].detail, "only a limit (<=7 mg/dL)"));
     assert_non_null(strstr(cards.v[0].detail, "below 7 mg/dL"));
-    assert_string_equal(cards.v[0].suggestions[0], "iga_test");
+    assert_string_equal(cards.v[0].suggestions[0]->key, "iga_test");
     /* "<50": never normal; ">5": could still be 6 */
     v.labs[LAB_IGA] = lab_result(LAB_READ_LT, 50, "<50 mg/dL");
     assert_int_equal(iga_cards(&v, &cards), 1);
@@ -214,7 +214,7 @@ static void test_pjp_without_the_allergy_list(void **state)
     v.missing = DATA_ALLERGIES;
     assert_int_equal(run("pjp-prophylaxis", &v, &cards), 1);
     assert_string_equal(cards.v[0].indicator, "warning");
-    assert_string_equal(cards.v[0].suggestions[cards.v[0].recommended], "tmp_smx_ds");
+    assert_string_equal(cards.v[0].suggestions[cards.v[0].recommended]->key, "tmp_smx_ds");
     assert_non_null(strstr(cards.v[0].detail, "allergy list could not be checked"));
     assert_non_null(strstr(cards.v[0].detail, "sulfonamide allergy"));
     card_list_free(&cards);
@@ -227,7 +227,7 @@ static void test_pjp_without_the_allergy_list(void **state)
     v.missing = DATA_ALLERGIES;
     v.sulfonamide_allergy = true;
     assert_int_equal(run("pjp-prophylaxis", &v, &cards), 1);
-    assert_string_equal(cards.v[0].suggestions[0], "atovaquone");
+    assert_string_equal(cards.v[0].suggestions[0]->key, "atovaquone");
     card_list_free(&cards);
 }
 

@@ -68,7 +68,7 @@ static void test_methotrexate_checks(void **state)
     struct card_list cards = {0};
     patient(&v, IIM_DM, m, 1);
     assert_int_equal(run("mtx-folic-acid", &v, &cards), 1);
-    assert_string_equal(cards.v[0].suggestions[0], "folic_acid");
+    assert_string_equal(cards.v[0].suggestions[0]->key, "folic_acid");
     card_list_free(&cards);
     v.n_meds = 2;
     assert_int_equal(run("mtx-folic-acid", &v, &cards), 0);
@@ -126,7 +126,7 @@ static void test_aza_statin_tnf(void **state)
     v.labs[LAB_TPMT].day = 20412;
     assert_int_equal(run("aza-tpmt", &v, &cards), 1);
     assert_non_null(strstr(cards.v[0].detail, "of 2025-11-20 is on record but could not be read"));
-    assert_string_equal(cards.v[0].suggestions[0], "tpmt");
+    assert_string_equal(cards.v[0].suggestions[0]->key, "tpmt");
     card_list_free(&cards);
     v.labs[LAB_TPMT].interp = LAB_FLAG_NORMAL;
     assert_int_equal(run("aza-tpmt", &v, &cards), 0);
@@ -192,7 +192,7 @@ static void test_mtx_weekly(void **state)
     assert_string_equal(cards.v[0].indicator, "critical");
     assert_non_null(strstr(cards.v[0].summary, "daily"));
     assert_non_null(strstr(cards.v[0].detail, "105 mg a week"));
-    assert_string_equal(cards.v[0].suggestions[0], "methotrexate_weekly");
+    assert_string_equal(cards.v[0].suggestions[0]->key, "methotrexate_weekly");
     card_list_free(&cards);
     m[0].per_day = 2.0 / 7; /* twice a week: more than weekly */
     assert_int_equal(run("mtx-weekly", &v, &cards), 1);
@@ -278,15 +278,15 @@ static void test_child_by_age(void **state)
     v.age_years = 32;
     assert_int_equal(run("steroid-monotherapy", &v, &cards), 1);
     assert_int_equal(cards.v[0].n_suggestions, 3); /* mycophenolate offered: an adult */
-    assert_null(strstr(cards.v[0].suggestions[0], "child"));
+    assert_null(strstr(cards.v[0].suggestions[0]->key, "child"));
     card_list_free(&cards);
     v.age_years = 12;
     assert_int_equal(run("steroid-monotherapy", &v, &cards), 1);
-    assert_string_equal(cards.v[0].suggestions[0], "methotrexate_child");
+    assert_string_equal(cards.v[0].suggestions[0]->key, "methotrexate_child");
     card_list_free(&cards);
     v.age_years = -1; /* no birthDate: the code decides, no adult doses */
     assert_int_equal(run("steroid-monotherapy", &v, &cards), 1);
-    assert_string_equal(cards.v[0].suggestions[0], "methotrexate_child");
+    assert_string_equal(cards.v[0].suggestions[0]->key, "methotrexate_child");
     card_list_free(&cards);
 }
 

@@ -149,14 +149,12 @@ static char *with_vars(const struct card *c, char *text)
     return text;
 }
 
-static json_object *suggestions(const struct card *c, const struct rules_conf *rc,
-                                const char *patient_json)
+static json_object *suggestions(const struct card *c, const char *patient_json)
 {
-    json_object *texts = json_get_obj(rc->rendered, c->rule_id);
     json_object *arr = json_object_new_array();
     bool any = strcmp(c->selection, "any") == 0; /* every suggestion stands on its own */
     for (int i = 0; arr != NULL && i < c->n_suggestions; i++) {
-        const char *tmpl = json_get_str(texts, c->suggestions[i]);
+        const char *tmpl = c->suggestions[i]->json;
         char uuid[RAND_UUID_TEXT];
         if (tmpl == NULL)
             continue;
@@ -169,18 +167,16 @@ static json_object *suggestions(const struct card *c, const struct rules_conf *r
     return arr;
 }
 
-static json_object *card_json(const struct card *c, const struct rules_conf *rc,
-                              const char *patient_json, const char *uuid)
+static json_object *card_json(const struct card *c, const char *patient_json, const char *uuid)
 {
-    json_object *parts = json_get_obj(rc->parts, c->rule_id);
     json_object *o = json_object_new_object();
     add_str(o, "uuid", uuid);
     add_str(o, "summary", c->summary);
     add_str(o, "detail", c->detail);
     add_str(o, "indicator", c->indicator);
-    add_lit(o, "source", raw_text(json_get_str(parts, "source"), NULL));
+    add_lit(o, "source", raw_text(c->conf->source_json, NULL));
     if (c->n_suggestions > 0) {
-        json_object *s = suggestions(c, rc, patient_json);
+        json_object *s = suggestions(c, patient_json);
         if (json_object_array_length(s) > 0) {
             add_lit(o, "suggestions", s);
             add_str(o, "selectionBehavior", c->selection);
@@ -189,14 +185,13 @@ static json_object *card_json(const struct card *c, const struct rules_conf *rc,
         }
     }
     /* Absent when the list is empty: rules_conf renders only non-empty ones. */
-    json_object *reasons = raw_text(json_get_str(parts, c->override_key), NULL);
+    json_object *reasons = raw_text(c->reasons != NULL ? c->reasons->json : NULL, NULL);
     if (reasons != NULL)
         add_lit(o, "overrideReasons", reasons);
     return o;
 }
 
-json_object *cards_to_json(struct card_list *cards, const struct rules_conf *rc,
-                           const char *patient_id, char (*uuids)[37])
+json_object *cards_to_json(struct card_list *cards, const char *patient_id, char (*uuids)[37])
 {
     json_object *doc = json_object_new_object();
     json_object *arr = json_object_new_array();
@@ -218,7 +213,7 @@ json_object *cards_to_json(struct card_list *cards, const struct rules_conf *rc,
         rand_uuid_v7(uuid); /* time-ordered: the card store indexes them */
         if (uuids != NULL)
             memcpy(uuids[i], uuid, RAND_UUID_TEXT);
-        json_object_array_add(arr, card_json(&cards->v[i], rc, patient_json, uuid));
+        json_object_array_add(arr, card_json(&cards->v[i], patient_json, uuid));
     }
     free(patient_json);
     if (patient_json == NULL) {

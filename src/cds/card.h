@@ -3,15 +3,14 @@
 #define MYOCDS_CDS_CARD_H
 
 #include "rules/rule.h"
-#include "rules/rules_conf.h"
 
 #include <json-c/json.h>
 
 /* Builds {"cards":[...]}: cards sorted critical > warning > info, each with a random v4
  * uuid, its source and topic, suggestions (uuid'd, {patientId} filled in) and coded
- * override reasons. Returns an owned json-c object (NULL when out of memory). The uuid of
- * card i is written to uuids[i] (37 bytes each) when uuids is not NULL. */
-json_object *cards_to_json(struct card_list *cards, const struct rules_conf *rc,
-                           const char *patient_id, char (*uuids)[37]);
+ * override reasons (all borrowed from the loaded rules, which outlive the result's
+ * writing out: json-c keeps their texts by pointer). Returns an owned json-c object (NULL when out
+ * of memory). The uuid of card i is written to uuids[i] (37 bytes each) when uuids is not NULL. */
+json_object *cards_to_json(struct card_list *cards, const char *patient_id, char (*uuids)[37]);
 
 #endif

@@ -6,6 +6,7 @@
 #include "cds/card.h"
 #include "cds/repeat.h"
 #include "cds/request.h"
+#include "cds/rules_conf.h"
 #include "cds/services.h"
 #include "clinical/terminology.h"
 #include "clinical/view.h"
@@ -13,7 +14,6 @@
 #include "fhir/json.h"
 #include "myocds/myocds.h"
 #include "rules/rule.h"
-#include "rules/rules_conf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,15 +22,49 @@
 
 #define ENGINE_PATH_MAX 1024
 
+/* A rule as one service runs it: on or off, and its cards' indicator (NULL: their own). */
+struct rule_plan {
+    bool on;
+    const char *indicator;
+};
+
 struct myocds_engine {
     struct terminology *term;
     struct rules_conf *rules;
     struct service_registry *services;
+    struct rule_plan *plan; /* [service index * rules_count + rule], owned */
 };
+
+/* Compiles every rule's per-service switches (rules.<id>.services) into e->plan; a switch
+ * for a service that does not exist stops the load, naming it. */
+static int plan_services(struct myocds_engine *e, const char *rules_path, struct myocds_err *err)
+{
+    int n = e->services->n;
+    e->plan = calloc((size_t)(n > 0 ? n : 1) * (size_t)rules_count, sizeof *e->plan);
+    if (e->plan == NULL)
+        return myocds_err_set(err, 500, "out of memory");
+    for (int r = 0; r < rules_count; r++) {
+        const struct rule_conf *conf = &e->rules->rules[r];
+        for (int s = 0; s < n; s++)
+            e->plan[s * rules_count + r] = (struct rule_plan){conf->enabled, NULL};
+        for (int k = 0; k < conf->n_switches; k++) {
+            const struct rule_switch *sw = &conf->switches[k];
+            const struct cds_service *svc = services_find(e->services, sw->service_id);
+            if (svc == NULL)
+                return myocds_err_set(err, 500, "%s: rules.%s.services.%s: no such service",
+                                      rules_path, conf->id, sw->service_id);
+            struct rule_plan *p = &e->plan[(svc - e->services->v) * rules_count + r];
+            if (sw->enabled >= 0)
+                p->on = sw->enabled != 0;
+            p->indicator = sw->indicator;
+        }
+    }
+    return 0;
+}
 
 int myocds_engine_load(const char *hooks_dir, struct myocds_engine **out, struct myocds_err *err)
 {
-    char path[ENGINE_PATH_MAX];
+    char path[ENGINE_PATH_MAX], rules_path[ENGINE_PATH_MAX];
     struct myocds_engine *e = calloc(1, sizeof *e);
     *out = NULL;
     if (e == NULL)
@@ -38,14 +72,14 @@ int myocds_engine_load(const char *hooks_dir, struct myocds_engine **out, struct
     snprintf(path, sizeof path, "%s/terminology.json", hooks_dir);
     e->term = term_load(path, err);
     if (e->term != NULL) {
-        snprintf(path, sizeof path, "%s/rules.json", hooks_dir);
-        e->rules = rules_conf_load(path, err);
+        snprintf(rules_path, sizeof rules_path, "%s/rules.json", hooks_dir);
+        e->rules = rules_conf_load(rules_path, err);
     }
     if (e->rules != NULL) {
         snprintf(path, sizeof path, "%s/services", hooks_dir);
         e->services = services_load(path, err);
     }
-    if (e->services == NULL) {
+    if (e->services == NULL || plan_services(e, rules_path, err) != 0) {
         myocds_engine_free(e);
         return MYOCDS_E_INTERNAL;
     }
@@ -60,6 +94,7 @@ void myocds_engine_free(struct myocds_engine *e)
     term_free(e->term);
     rules_conf_free(e->rules);
     services_free(e->services);
+    free(e->plan);
     free(e);
 }
 
@@ -75,29 +110,17 @@ int myocds_service_exists(const struct myocds_engine *e, const char *service_id)
     return services_find(e->services, service_id) != NULL;
 }
 
-/* A rule's switch for one service: hooks/rules.json rules.<id>.services.<service id>
- * {enabled, indicator}. Fills *enabled and *indicator (NULL: the rule's own). */
-static void service_switch(const struct rule_conf *conf, const char *service_id, bool *enabled,
-                           const char **indicator)
-{
-    json_object *sw = json_get_obj(json_get_obj(conf->obj, "services"), service_id);
-    json_object *on = json_get(sw, "enabled", json_type_boolean);
-    *enabled = on != NULL ? json_object_get_boolean(on) : conf->enabled;
-    *indicator = json_get_str(sw, "indicator");
-}
-
-/* Runs every enabled rule of the hook over the view. A rule whose data is missing does
- * not run: it would guess. Sets *ran to the number of rules that ran. */
-static int run_rules(const struct myocds_engine *e, const char *service_id,
+/* Runs every rule the service has on over the view. A rule whose data is missing does not
+ * run: it would guess. Sets *ran to the number of rules that ran. */
+static int run_rules(const struct myocds_engine *e, const struct cds_service *svc,
                      const struct patient_view *v, struct card_list *cards, int *ran)
 {
+    const struct rule_plan *plan = &e->plan[(svc - e->services->v) * rules_count];
     *ran = 0;
     for (int i = 0; i < rules_count; i++) {
-        const struct rule_ctx ctx = {v, &e->rules->rules[i], &e->rules->th};
-        bool enabled = false;
-        const char *indicator = NULL;
-        service_switch(ctx.conf, service_id, &enabled, &indicator);
-        if (!enabled || !(rules_table[i].hooks & (1u << v->hook)))
+        const struct rule_ctx ctx = {v, &e->rules->rules[i], &e->rules->th, e->rules->rules[i].own};
+        const char *indicator = plan[i].indicator;
+        if (!plan[i].on || !(rules_table[i].hooks & (1u << v->hook)))
             continue;
         if (rules_table[i].needs & v->missing)
             continue;
@@ -130,13 +153,12 @@ static int hold_repeats(const struct cds_request *req, const char *service_id,
     return repeat_hold(&call, cards);
 }
 
-static int respond(const struct myocds_engine *e, const char *service_id, struct card_list *cards,
-                   const char *patient_id, const struct myocds_eval_opts *opts, char **out,
-                   size_t *len)
+static int respond(const char *service_id, struct card_list *cards, const char *patient_id,
+                   const struct myocds_eval_opts *opts, char **out, size_t *len)
 {
     char(*uuids)[37] = cards->n > 0 ? calloc((size_t)cards->n, sizeof *uuids) : NULL;
     json_object *doc =
-        cards->n == 0 || uuids != NULL ? cards_to_json(cards, e->rules, patient_id, uuids) : NULL;
+        cards->n == 0 || uuids != NULL ? cards_to_json(cards, patient_id, uuids) : NULL;
     *out = doc != NULL ? json_dump(doc, len) : NULL;
     json_object_put(doc);
     for (int i = 0; *out != NULL && opts != NULL && opts->on_card != NULL && i < cards->n; i++)
@@ -169,12 +191,12 @@ int myocds_evaluate(const struct myocds_engine *e, const char *service_id, const
     if (rc == 0) {
         int ran = 0;
         view.missing = req.missing;
-        if (run_rules(e, service_id, &view, &cards, &ran) != 0)
+        if (run_rules(e, svc, &view, &cards, &ran) != 0)
             rc = myocds_err_set(err, 500, "out of memory");
         else if (ran == 0 && req.missing != 0)
             rc = myocds_err_set(err, req.missing_err.http_status, "%s", req.missing_err.msg);
         else if (hold_repeats(&req, service_id, opts, now, &cards) < 0 ||
-                 respond(e, service_id, &cards, req.patient_id, opts, out_json, &n) != 0)
+                 respond(service_id, &cards, req.patient_id, opts, out_json, &n) != 0)
             rc = myocds_err_set(err, 500, "out of memory");
         view_free(&view);
     }

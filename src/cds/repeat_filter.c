@@ -6,7 +6,6 @@
  * and every card of patient-view always show.
  */
 #include "cds/repeat.h"
-#include "fhir/json.h"
 #include "rules/rule.h"
 
 #include <stdlib.h>
@@ -18,11 +17,11 @@ static bool candidate(const struct repeat_call *call, const struct card *c,
 {
     unsigned char digest[REPEAT_KEY_BYTES];
     const struct view_med *m = c->order;
-    const char *repeat = c->conf != NULL ? json_get_str(c->conf->obj, "repeat") : NULL;
+    bool always = c->conf != NULL && c->conf->repeat_always;
     if (c->indicator == NULL ||
         (strcmp(c->indicator, "warning") != 0 && strcmp(c->indicator, "info") != 0))
         return false;
-    if (repeat != NULL && strcmp(repeat, "always") == 0)
+    if (always)
         return false;
     if (m == NULL || !m->ordered || m->res == NULL || m->drug == NULL)
         return false;

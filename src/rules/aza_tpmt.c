@@ -8,12 +8,33 @@
  * result is silent. A result that cannot be read is no result: the card says it was found
  * and could not be read.
  */
-#include "fhir/json.h"
 #include "rules/facts.h"
 #include "rules/rules.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+
+struct aza {
+    const char *indicator_low;                   /* a low or deficient result */
+    const char *summary_low, *summary_deficient; /* low: reduce; deficient: avoid */
+    const char *detail_low, *detail_deficient;
+    const char *found_none, *found_unread;   /* no result, or one unread */
+    const char *reads_low, *reads_deficient; /* how the result reads */
+    struct rule_names test_names;            /* a TPMT test ordered by name */
+    struct rule_sugg tpmt;
+    struct rule_reasons override_reasons_low;
+};
+
+#define KEY(f, t) RULE_KEY(struct aza, f, t)
+static const struct rule_key keys[] = {
+    KEY(indicator_low, RK_INDICATOR), KEY(summary_low, RK_TEXT),
+    KEY(summary_deficient, RK_TEXT),  KEY(detail_low, RK_TEXT),
+    KEY(detail_deficient, RK_TEXT),   KEY(found_none, RK_TEXT),
+    KEY(found_unread, RK_TEXT),       KEY(reads_low, RK_TEXT),
+    KEY(reads_deficient, RK_TEXT),    KEY(test_names, RK_NAMES),
+    KEY(tpmt, RK_SUGGESTION),         KEY(override_reasons_low, RK_REASONS),
+};
+const struct rule_spec aza_tpmt_spec = {keys, RULE_COUNT(keys), NULL, 0, sizeof(struct aza)};
 
 /* "TPMT activity 1 U/mL (flagged critically low) on 2026-11-20", or "TPMT genotype: poor
  * metabolizer on 2026-11-20" when the result has no number. */
@@ -23,7 +44,8 @@ static void result_phrase(const struct rule_ctx *ctx, const struct view_lab *lab
     char value[48], when[24];
     facts_lab_value(lab, value, sizeof value);
     facts_day(lab->day, when, sizeof when);
-    const char *reads = rule_text(ctx->conf, f == FINDING_SEVERE ? "reads_deficient" : "reads_low");
+    const struct aza *k = ctx->own;
+    const char *reads = f == FINDING_SEVERE ? k->reads_deficient : k->reads_low;
     if (value[0] != '\0')
         snprintf(buf, cap, "TPMT %s (%s) on %s", value, reads, when);
     else
@@ -32,6 +54,7 @@ static void result_phrase(const struct rule_ctx *ctx, const struct view_lab *lab
 
 int rule_aza_tpmt(const struct rule_ctx *ctx, struct card_list *out)
 {
+    const struct aza *k = ctx->own;
     const struct patient_view *v = ctx->view;
     const struct view_med *aza = facts_trigger(v, DC_AZATHIOPRINE);
     if (v->iim == 0 || aza == NULL)
@@ -39,8 +62,7 @@ int rule_aza_tpmt(const struct rule_ctx *ctx, struct card_list *out)
     const struct view_lab *lab = &v->labs[LAB_TPMT];
     enum lab_finding f = view_lab_tpmt(lab, ctx->th->tpmt_low_u_ml, ctx->th->tpmt_deficient_u_ml);
     bool low = f == FINDING_ABNORMAL || f == FINDING_SEVERE;
-    json_object *names = json_get_arr(ctx->conf->obj, "test_names");
-    if (f == FINDING_OK || (!low && facts_test_ordered(v, LAB_TPMT, names, NULL)))
+    if (f == FINDING_OK || (!low && facts_test_ordered(v, LAB_TPMT, &k->test_names, NULL)))
         return 0;
 
     char result[FACT_MAX], when[24];
@@ -58,22 +80,21 @@ int rule_aza_tpmt(const struct rule_ctx *ctx, struct card_list *out)
         {"found", NULL},
     };
     int n = (int)(sizeof vars / sizeof vars[0]);
-    char *found = tmpl_fill(
-        rule_text(ctx->conf, f == FINDING_UNREADABLE ? "found_unread" : "found_none"), vars, n);
+    char *found = tmpl_fill(f == FINDING_UNREADABLE ? k->found_unread : k->found_none, vars, n);
     if (found == NULL)
         return -1;
     vars[n - 1].value = found;
     struct card *c =
-        !low ? card_add(out, ctx, "indicator", "summary", "detail", vars, n)
-        : deficient
-            ? card_add(out, ctx, "indicator_low", "summary_deficient", "detail_deficient", vars, n)
-            : card_add(out, ctx, "indicator_low", "summary_low", "detail_low", vars, n);
+        !low        ? card_add_main(out, ctx, vars, n)
+        : deficient ? card_add(out, ctx, k->indicator_low, k->summary_deficient,
+                               k->detail_deficient, vars, n)
+                    : card_add(out, ctx, k->indicator_low, k->summary_low, k->detail_low, vars, n);
     free(found);
     if (card_about(c, aza) == NULL)
         return -1;
     if (low)
-        c->override_key = "override_reasons_low";
+        card_reasons(c, &k->override_reasons_low);
     else
-        card_suggest(c, "tpmt", true);
+        card_suggest(c, &k->tpmt, true);
     return 0;
 }

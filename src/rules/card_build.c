@@ -1,44 +1,28 @@
 /* card_build.c - how rules make cards: templates filled with the patient's own facts. */
-#include "fhir/json.h"
 #include "rules/rule.h"
+#include "util/capbuf.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define TMPL_NAME_MAX 32
 
-const char *rule_text(const struct rule_conf *conf, const char *key)
+const char *rule_map_text(const struct rule_map *m, const char *key)
 {
-    const char *s = json_get_str(conf->obj, key);
-    return s != NULL ? s : "";
+    for (int i = 0; m->texts != NULL && i < m->n; i++)
+        if (strcmp(m->keys[i], key) == 0)
+            return m->texts[i];
+    return NULL;
 }
 
-/* A growing string; NULL data after a failed allocation. */
-struct sbuf {
-    char *data;
-    size_t len;
-    size_t cap;
-};
-
-static void sbuf_add(struct sbuf *b, const char *s, size_t n)
+const struct rule_names *rule_map_names(const struct rule_map *m, const char *key)
 {
-    if (b->data == NULL)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = (b->len + n + 1) * 2;
-        char *grown = realloc(b->data, cap);
-        if (grown == NULL) {
-            free(b->data);
-            b->data = NULL;
-            return;
-        }
-        b->data = grown;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
+    for (int i = 0; m->names != NULL && i < m->n; i++)
+        if (strcmp(m->keys[i], key) == 0)
+            return &m->names[i];
+    return NULL;
 }
 
 static const char *lookup_var(const struct tvar *vars, int n, const char *name, size_t len)
@@ -51,27 +35,28 @@ static const char *lookup_var(const struct tvar *vars, int n, const char *name, 
 
 char *tmpl_fill(const char *tmpl, const struct tvar *vars, int n)
 {
-    struct sbuf b = {malloc(64), 0, 64};
-    if (b.data != NULL)
-        b.data[0] = '\0';
-    for (const char *p = tmpl; b.data != NULL && *p != '\0';) {
+    struct capbuf b = {.max = SIZE_MAX};
+    bool ok = capbuf_add(&b, "", 0);
+    for (const char *p = tmpl != NULL ? tmpl : ""; ok && *p != '\0';) {
         const char *open = strchr(p, '{');
         const char *close = open != NULL ? strchr(open, '}') : NULL;
         if (open == NULL || close == NULL) {
-            sbuf_add(&b, p, strlen(p));
+            ok = capbuf_add(&b, p, strlen(p));
             break;
         }
         const char *value = close - open - 1 <= TMPL_NAME_MAX
                                 ? lookup_var(vars, n, open + 1, (size_t)(close - open - 1))
                                 : NULL;
-        sbuf_add(&b, p, (size_t)(open - p));
-        if (value != NULL)
-            sbuf_add(&b, value, strlen(value));
-        else
-            sbuf_add(&b, open, (size_t)(close - open + 1));
+        ok = capbuf_add(&b, p, (size_t)(open - p)) &&
+             (value != NULL ? capbuf_add(&b, value, strlen(value))
+                            : capbuf_add(&b, open, (size_t)(close - open + 1)));
         p = close + 1;
     }
-    return b.data;
+    if (!ok || b.data == NULL) {
+        capbuf_free(&b);
+        return NULL;
+    }
+    return capbuf_take(&b, NULL);
 }
 
 /* Cuts s to at most max UTF-8 characters, ending with "..." when cut. */
@@ -91,8 +76,8 @@ static void cut_chars(char *s, int max)
     }
 }
 
-struct card *card_add(struct card_list *out, const struct rule_ctx *ctx, const char *indicator_key,
-                      const char *summary_key, const char *detail_key, const struct tvar *vars,
+struct card *card_add(struct card_list *out, const struct rule_ctx *ctx, const char *indicator,
+                      const char *summary_tmpl, const char *detail_tmpl, const struct tvar *vars,
                       int n)
 {
     if (out->n == out->cap) {
@@ -105,8 +90,8 @@ struct card *card_add(struct card_list *out, const struct rule_ctx *ctx, const c
     }
     struct card *c = &out->v[out->n];
     memset(c, 0, sizeof *c);
-    char *summary = tmpl_fill(rule_text(ctx->conf, summary_key), vars, n);
-    c->detail = tmpl_fill(rule_text(ctx->conf, detail_key), vars, n);
+    char *summary = tmpl_fill(summary_tmpl, vars, n);
+    c->detail = tmpl_fill(detail_tmpl, vars, n);
     if (summary == NULL || c->detail == NULL) {
         free(summary);
         free(c->detail);
@@ -116,12 +101,25 @@ struct card *card_add(struct card_list *out, const struct rule_ctx *ctx, const c
     free(summary);
     cut_chars(c->summary, CARD_SUMMARY_MAX_CHARS);
     c->rule_id = ctx->conf->id;
-    c->indicator = rule_text(ctx->conf, indicator_key);
-    c->override_key = "override_reasons";
+    c->indicator = indicator;
+    c->reasons = &ctx->conf->override_reasons;
     c->selection = "at-most-one";
     c->recommended = -1;
     c->conf = ctx->conf;
     out->n++;
+    return c;
+}
+
+struct card *card_add_main(struct card_list *out, const struct rule_ctx *ctx,
+                           const struct tvar *vars, int n)
+{
+    return card_add(out, ctx, ctx->conf->indicator, ctx->conf->summary, ctx->conf->detail, vars, n);
+}
+
+struct card *card_reasons(struct card *c, const struct rule_reasons *r)
+{
+    if (c != NULL)
+        c->reasons = r;
     return c;
 }
 
@@ -132,13 +130,13 @@ struct card *card_about(struct card *c, const struct view_med *m)
     return c;
 }
 
-void card_suggest(struct card *c, const char *key, bool recommended)
+void card_suggest(struct card *c, const struct rule_sugg *s, bool recommended)
 {
-    if (c->n_suggestions == CARD_MAX_SUGGESTIONS)
+    if (c->n_suggestions == CARD_MAX_SUGGESTIONS || s->json == NULL)
         return;
     if (recommended)
         c->recommended = c->n_suggestions;
-    c->suggestions[c->n_suggestions++] = key;
+    c->suggestions[c->n_suggestions++] = s;
 }
 
 void card_list_free(struct card_list *list)

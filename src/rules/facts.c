@@ -3,7 +3,6 @@
 
 #include "clinical/textmatch.h"
 #include "fhir/fhir.h"
-#include "fhir/json.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -171,14 +170,12 @@ const struct view_med *facts_trigger(const struct patient_view *v, unsigned clas
     return view_find(v, classes, true);
 }
 
-void facts_join(const struct rule_conf *conf, const char *member, const char *const *keys, int n,
-                char *buf, size_t cap)
+void facts_join(const struct rule_map *names, const char *const *keys, int n, char *buf, size_t cap)
 {
-    json_object *names = json_get_obj(conf->obj, member);
     size_t len = 0;
     buf[0] = '\0';
     for (int i = 0; i < n && len < cap; i++) {
-        const char *name = json_get_str(names, keys[i]);
+        const char *name = rule_map_text(names, keys[i]);
         int w = snprintf(buf + len, cap - len, "%s%s", i > 0 ? ", " : "",
                          name != NULL ? name : keys[i]);
         if (w < 0)
@@ -196,23 +193,18 @@ void facts_date(long days, char *buf, size_t cap)
     snprintf(buf, cap, "%04ld-%02d-%02d", year, month, day);
 }
 
-bool facts_names_any(json_object *names, const char *lowered)
+bool facts_names_any(const struct rule_names *names, const char *lowered)
 {
-    size_t n = names != NULL && json_object_is_type(names, json_type_array)
-                   ? json_object_array_length(names)
-                   : 0;
-    for (size_t i = 0; i < n; i++) {
-        json_object *p = json_object_array_get_idx(names, i);
+    for (int i = 0; names != NULL && i < names->n; i++) {
         char pattern[TEXT_MATCH_MAX];
-        if (json_object_is_type(p, json_type_string) &&
-            text_find(lowered, text_lower(json_object_get_string(p), pattern, sizeof pattern)) >= 0)
+        if (text_find(lowered, text_lower(names->v[i], pattern, sizeof pattern)) >= 0)
             return true;
     }
     return false;
 }
 
-bool facts_test_ordered(const struct patient_view *v, enum lab_kind kind, json_object *names,
-                        json_object *names_not)
+bool facts_test_ordered(const struct patient_view *v, enum lab_kind kind,
+                        const struct rule_names *names, const struct rule_names *names_not)
 {
     if (v->lab_ordered & (1u << kind))
         return true;

@@ -5,7 +5,6 @@
 #include "clinical/view.h"
 #include "rules/rule.h"
 
-#include <json-c/json.h>
 #include <stddef.h>
 
 #define FACT_MAX 200
@@ -47,20 +46,20 @@ bool facts_female_childbearing(const struct patient_view *v, const struct rule_t
 /* First active medication with any of the classes that a rule may fire on, or NULL. */
 const struct view_med *facts_trigger(const struct patient_view *v, unsigned classes);
 
-/* Joins the texts of the named keys of a JSON object member of the rule's conf
- * ("names": {"hbv": "...", ...}) with ", " into buf. */
-void facts_join(const struct rule_conf *conf, const char *member, const char *const *keys, int n,
-                char *buf, size_t cap);
+/* Joins the texts of the members keys of names (a rule's map, "names": {"hbsag": "...",
+ * ...}) with ", " into buf; a member the map lacks reads as its key. */
+void facts_join(const struct rule_map *names, const char *const *keys, int n, char *buf,
+                size_t cap);
 
-/* True when a pattern of the JSON array names (whole words, case-insensitive) occurs in
- * lowered text. names may be NULL. */
-bool facts_names_any(json_object *names, const char *lowered);
+/* True when a pattern of names (whole words, case-insensitive) occurs in lowered text.
+ * names may be NULL. */
+bool facts_names_any(const struct rule_names *names, const char *lowered);
 
 /* True when a test of kind is in this hook's draft orders: by its code (v->lab_ordered), or
  * by a pattern of names in a test's code.text or a display with none of names_not there
- * too (both JSON arrays of the rule's conf, or NULL). */
-bool facts_test_ordered(const struct patient_view *v, enum lab_kind kind, json_object *names,
-                        json_object *names_not);
+ * too (both lists of the rule's, or NULL). */
+bool facts_test_ordered(const struct patient_view *v, enum lab_kind kind,
+                        const struct rule_names *names, const struct rule_names *names_not);
 
 /* The first steroid-sparing agent on board (active, being ordered, or lasting) given by a
  * route that reaches the whole body, or NULL: tacrolimus ointment and cyclosporine eye

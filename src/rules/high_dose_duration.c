@@ -13,6 +13,22 @@
 
 #include <stdio.h>
 
+struct high_dose {
+    const char *course_one, *course_many; /* one order, or consecutive orders */
+    double high_dose_mg_per_day, high_dose_max_days;
+};
+
+static const struct rule_key keys[] = {
+    RULE_KEY(struct high_dose, course_one, RK_TEXT),
+    RULE_KEY(struct high_dose, course_many, RK_TEXT),
+};
+static const struct rule_param params[] = {
+    RULE_PARAM(struct high_dose, high_dose_mg_per_day, 5, 200),
+    RULE_PARAM(struct high_dose, high_dose_max_days, 7, 365),
+};
+const struct rule_spec high_dose_duration_spec = {keys, RULE_COUNT(keys), params,
+                                                  RULE_COUNT(params), sizeof(struct high_dose)};
+
 static bool high(const struct view_med *m, double mg)
 {
     return (m->classes & DC_GLUCOCORTICOID) && m->systemic && m->pred_mg_per_day >= mg;
@@ -56,7 +72,7 @@ static long high_since(const struct patient_view *v, const struct view_med *m, d
 int rule_high_dose_duration(const struct rule_ctx *ctx, struct card_list *out)
 {
     const struct patient_view *v = ctx->view;
-    const struct rule_thresholds *th = ctx->th;
+    const struct high_dose *th = ctx->own;
     const struct view_med *old = NULL;
     long old_start = -1;
     int old_orders = 1;
@@ -94,11 +110,7 @@ int rule_high_dose_duration(const struct rule_ctx *ctx, struct card_list *out)
         {"order", old->label},
         {"dose_detail", dose_detail},
         {"condition", v->iim_label},
-        {"course", rule_text(ctx->conf, old_orders > 1 ? "course_many" : "course_one")},
+        {"course", old_orders > 1 ? th->course_many : th->course_one},
     };
-    return card_about(card_add(out, ctx, "indicator", "summary", "detail", vars,
-                               (int)(sizeof vars / sizeof vars[0])),
-                      old) != NULL
-               ? 0
-               : -1;
+    return card_about(card_add_main(out, ctx, vars, RULE_COUNT(vars)), old) != NULL ? 0 : -1;
 }

@@ -14,6 +14,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+struct ibm {
+    const char *indicator_low_mtx, *summary_low_mtx, *detail_low_mtx; /* <= taper dose + MTX */
+    const char *taper;                                                /* the rapid taper */
+    double ibm_taper_above_mg_per_day;
+};
+
+#define KEY(f, t) RULE_KEY(struct ibm, f, t)
+static const struct rule_key keys[] = {
+    KEY(indicator_low_mtx, RK_INDICATOR),
+    KEY(summary_low_mtx, RK_TEXT),
+    KEY(detail_low_mtx, RK_TEXT),
+    KEY(taper, RK_TEXT),
+};
+static const struct rule_param params[] = {
+    RULE_PARAM(struct ibm, ibm_taper_above_mg_per_day, 1, 100),
+};
+const struct rule_spec ibm_steroid_spec = {keys, RULE_COUNT(keys), params, RULE_COUNT(params),
+                                           sizeof(struct ibm)};
+
 /* True when gc is a reducing step of a taper: the order before it in its course gave more,
  * or its own written taper has come down from a higher step. */
 static bool reducing(const struct patient_view *v, const struct view_med *gc)
@@ -28,6 +47,7 @@ static bool reducing(const struct patient_view *v, const struct view_med *gc)
 
 int rule_ibm_steroid(const struct rule_ctx *ctx, struct card_list *out)
 {
+    const struct ibm *k = ctx->own;
     const struct patient_view *v = ctx->view;
     if ((v->iim & IIM_IBM) == 0)
         return 0;
@@ -42,23 +62,20 @@ int rule_ibm_steroid(const struct rule_ctx *ctx, struct card_list *out)
     char taper_mg[32];
     rule_fmt_dose(gc->mg_per_day, dose, sizeof dose);
     facts_dose_detail(gc, dose_detail, sizeof dose_detail);
-    snprintf(taper_mg, sizeof taper_mg, "%g", ctx->th->ibm_taper_above_mg_per_day);
+    snprintf(taper_mg, sizeof taper_mg, "%g", k->ibm_taper_above_mg_per_day);
     const struct tvar taper_vars[] = {{"taper_mg", taper_mg}};
-    char *taper = pred > ctx->th->ibm_taper_above_mg_per_day
-                      ? tmpl_fill(rule_text(ctx->conf, "taper"), taper_vars, 1)
-                      : NULL;
+    char *taper = pred > k->ibm_taper_above_mg_per_day ? tmpl_fill(k->taper, taper_vars, 1) : NULL;
     const struct tvar vars[] = {
         {"drug", gc->drug->display}, {"dose", dose},
         {"order", gc->label},        {"dose_detail", dose_detail},
         {"action", facts_action(v)}, {"taper", taper != NULL ? taper : ""},
     };
     /* the low-dose regimen with methotrexate: info at most */
-    bool low_mtx = pred >= 0 && pred <= ctx->th->ibm_taper_above_mg_per_day &&
+    bool low_mtx = pred >= 0 && pred <= k->ibm_taper_above_mg_per_day &&
                    view_find(v, DC_METHOTREXATE, false) != NULL;
-    struct card *c = low_mtx ? card_add(out, ctx, "indicator_low_mtx", "summary_low_mtx",
-                                        "detail_low_mtx", vars, (int)(sizeof vars / sizeof vars[0]))
-                             : card_add(out, ctx, "indicator", "summary", "detail", vars,
-                                        (int)(sizeof vars / sizeof vars[0]));
+    struct card *c = low_mtx ? card_add(out, ctx, k->indicator_low_mtx, k->summary_low_mtx,
+                                        k->detail_low_mtx, vars, RULE_COUNT(vars))
+                             : card_add_main(out, ctx, vars, RULE_COUNT(vars));
     free(taper);
     return card_about(c, gc) != NULL ? 0 : -1;
 }

@@ -13,9 +13,36 @@
 
 #define TNF_AT_RISK (IIM_PM | IIM_DM | IIM_JDM | IIM_ANTISYNTHETASE | IIM_UNSPECIFIED)
 
-/* The common card: the order, the condition, and optionally one suggestion. */
+struct folic_acid {
+    const char *summary_established, *detail_established; /* patient-view, weeks in */
+    struct rule_sugg folic_acid;
+};
+
+static const struct rule_key folic_keys[] = {
+    RULE_KEY(struct folic_acid, summary_established, RK_TEXT),
+    RULE_KEY(struct folic_acid, detail_established, RK_TEXT),
+    RULE_KEY(struct folic_acid, folic_acid, RK_SUGGESTION),
+};
+const struct rule_spec mtx_folic_acid_spec = {folic_keys, RULE_COUNT(folic_keys), NULL, 0,
+                                              sizeof(struct folic_acid)};
+
+struct statin {
+    const char *summary_active, *detail_active; /* an active statin, not being ordered */
+};
+
+static const struct rule_key statin_keys[] = {
+    RULE_KEY(struct statin, summary_active, RK_TEXT),
+    RULE_KEY(struct statin, detail_active, RK_TEXT),
+};
+const struct rule_spec statin_imnm_spec = {statin_keys, RULE_COUNT(statin_keys), NULL, 0,
+                                           sizeof(struct statin)};
+
+/* Nothing beyond what every rule has. */
+const struct rule_spec anti_tnf_myositis_spec = {NULL, 0, NULL, 0, 0};
+
+/* The common card: the order, the condition, and optionally one suggestion (borrowed). */
 static int order_card(const struct rule_ctx *ctx, struct card_list *out, const struct view_med *m,
-                      const char *suggestion)
+                      const struct rule_sugg *suggestion)
 {
     const struct tvar vars[] = {
         {"drug", m->drug->display},
@@ -23,9 +50,7 @@ static int order_card(const struct rule_ctx *ctx, struct card_list *out, const s
         {"condition", ctx->view->iim_label},
         {"action", facts_action(ctx->view)},
     };
-    struct card *c = card_about(card_add(out, ctx, "indicator", "summary", "detail", vars,
-                                         (int)(sizeof vars / sizeof vars[0])),
-                                m);
+    struct card *c = card_about(card_add_main(out, ctx, vars, RULE_COUNT(vars)), m);
     if (c == NULL)
         return -1;
     if (suggestion != NULL)
@@ -35,26 +60,26 @@ static int order_card(const struct rule_ctx *ctx, struct card_list *out, const s
 
 int rule_mtx_folic_acid(const struct rule_ctx *ctx, struct card_list *out)
 {
+    const struct folic_acid *k = ctx->own;
     const struct patient_view *v = ctx->view;
     const struct view_med *mtx = facts_trigger(v, DC_METHOTREXATE);
     if (v->iim == 0 || mtx == NULL || view_find(v, DC_FOLIC_ACID, false) != NULL)
         return 0;
     char since[16];
     if (!facts_established(v, mtx, ctx->th, since, sizeof since, NULL))
-        return order_card(ctx, out, mtx, "folic_acid");
+        return order_card(ctx, out, mtx, &k->folic_acid);
     const struct tvar vars[] = {
         {"order", mtx->label},
         {"condition", v->iim_label},
         {"action", facts_action(v)},
         {"since", since},
     };
-    struct card *c =
-        card_about(card_add(out, ctx, "indicator", "summary_established", "detail_established",
-                            vars, (int)(sizeof vars / sizeof vars[0])),
-                   mtx);
+    struct card *c = card_about(card_add(out, ctx, ctx->conf->indicator, k->summary_established,
+                                         k->detail_established, vars, RULE_COUNT(vars)),
+                                mtx);
     if (c == NULL)
         return -1;
-    card_suggest(c, "folic_acid", true);
+    card_suggest(c, &k->folic_acid, true);
     return 0;
 }
 
@@ -69,6 +94,7 @@ static const struct view_med *active_statin(const struct patient_view *v)
 
 int rule_statin_imnm(const struct rule_ctx *ctx, struct card_list *out)
 {
+    const struct statin *k = ctx->own;
     const struct patient_view *v = ctx->view;
     if ((v->iim & IIM_IMNM) == 0)
         return 0;
@@ -80,8 +106,8 @@ int rule_statin_imnm(const struct rule_ctx *ctx, struct card_list *out)
             {"condition", v->iim_label},
             {"action", facts_action(v)},
         };
-        return card_about(card_add(out, ctx, "indicator", "summary_active", "detail", vars,
-                                   (int)(sizeof vars / sizeof vars[0])),
+        return card_about(card_add(out, ctx, ctx->conf->indicator, k->summary_active,
+                                   ctx->conf->detail, vars, RULE_COUNT(vars)),
                           statin) != NULL
                    ? 0
                    : -1;
@@ -96,8 +122,8 @@ int rule_statin_imnm(const struct rule_ctx *ctx, struct card_list *out)
         {"drug", statin->drug->display}, {"statin", statin->label},   {"order", treatment->label},
         {"condition", v->iim_label},     {"action", facts_action(v)},
     };
-    return card_about(card_add(out, ctx, "indicator", "summary_active", "detail_active", vars,
-                               (int)(sizeof vars / sizeof vars[0])),
+    return card_about(card_add(out, ctx, ctx->conf->indicator, k->summary_active, k->detail_active,
+                               vars, RULE_COUNT(vars)),
                       treatment) != NULL
                ? 0
                : -1;

@@ -9,10 +9,10 @@
  * and could not be read, never that it is not on record. Each missing test is offered as
  * its own suggestion ("any").
  */
-#include "fhir/json.h"
 #include "rules/facts.h"
 #include "rules/rules.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +20,54 @@
 #define MTX_TESTS 4
 #define MTX_LIST_MAX 480
 
+struct mtx_baseline {
+    const char *indicator_abnormal, *summary_abnormal, *detail_abnormal; /* a result is */
+    const char *missing_intro, *abnormal_intro, *unread_intro;           /* "{list}" */
+    const char *contraception, *short_contraception, *short_unread;
+    struct rule_map names;       /* each test's name: hbsag, hbc, hcv, liver */
+    struct rule_map short_names; /* short, and for alt and ast */
+    struct rule_map test_names;  /* each test ordered by name */
+    struct rule_sugg hbsag, hbc, hcv, liver;
+    struct rule_reasons override_reasons_abnormal;
+    double liver_uln_multiple; /* ALT/AST over this x the upper limit: a warning */
+    double liver_uln_u_l;      /* the upper limit when a result gives no range */
+};
+
+static const char *const tests_keys[] = {"hbsag", "hbc", "hcv", "liver", NULL};
+static const char *const short_keys[] = {"hbsag", "hbc", "hcv", "liver", "alt", "ast", NULL};
+
+#define KEY(f, t) RULE_KEY(struct mtx_baseline, f, t)
+static const struct rule_key keys[] = {
+    KEY(indicator_abnormal, RK_INDICATOR),
+    KEY(summary_abnormal, RK_TEXT),
+    KEY(detail_abnormal, RK_TEXT),
+    KEY(missing_intro, RK_TEXT),
+    KEY(abnormal_intro, RK_TEXT),
+    KEY(unread_intro, RK_TEXT),
+    KEY(contraception, RK_TEXT),
+    KEY(short_contraception, RK_TEXT),
+    KEY(short_unread, RK_TEXT),
+    RULE_MAP(struct mtx_baseline, names, RK_TEXT_MAP, tests_keys),
+    RULE_MAP(struct mtx_baseline, short_names, RK_TEXT_MAP, short_keys),
+    RULE_NOTE("test_names_about"),
+    RULE_MAP(struct mtx_baseline, test_names, RK_NAMES_MAP, tests_keys),
+    KEY(hbsag, RK_SUGGESTION),
+    KEY(hbc, RK_SUGGESTION),
+    KEY(hcv, RK_SUGGESTION),
+    KEY(liver, RK_SUGGESTION),
+    KEY(override_reasons_abnormal, RK_REASONS),
+};
+static const struct rule_param params[] = {
+    RULE_PARAM(struct mtx_baseline, liver_uln_multiple, 1, 20),
+    RULE_PARAM(struct mtx_baseline, liver_uln_u_l, 10, 200),
+};
+const struct rule_spec mtx_baseline_spec = {keys, RULE_COUNT(keys), params, RULE_COUNT(params),
+                                            sizeof(struct mtx_baseline)};
+
 /* What the baseline found, as phrases for the card. */
 struct baseline {
-    const char *missing[MTX_TESTS]; /* keys of the tests neither on record nor ordered */
+    const char *missing[MTX_TESTS];           /* keys of the tests neither on record nor ordered */
+    const struct rule_sugg *offer[MTX_TESTS]; /* and their suggestions */
     int n_missing;
     char abnormal[MTX_LIST_MAX];       /* "HBsAg positive on 2026-11-20; ALT ..." */
     char abnormal_short[MTX_LIST_MAX]; /* "HBsAg positive, ALT 250 U/L" */
@@ -40,7 +85,8 @@ static void append(char *buf, size_t cap, const char *sep, const char *text)
 /* The short name of a result under key ("HBsAg"), from the rule's "short_names". */
 static const char *short_name(const struct rule_ctx *ctx, const char *key)
 {
-    const char *name = json_get_str(json_get_obj(ctx->conf->obj, "short_names"), key);
+    const struct mtx_baseline *k = ctx->own;
+    const char *name = rule_map_text(&k->short_names, key);
     return name != NULL ? name : key;
 }
 
@@ -83,7 +129,7 @@ static bool check_liver(const struct rule_ctx *ctx, struct baseline *b)
         const char *key;
         enum lab_kind kind;
     } enzymes[] = {{"alt", LAB_LIVER}, {"ast", LAB_AST}};
-    const struct rule_thresholds *th = ctx->th;
+    const struct mtx_baseline *th = ctx->own;
     bool none = true;
     for (size_t i = 0; i < sizeof enzymes / sizeof enzymes[0]; i++) {
         const struct view_lab *lab = &ctx->view->labs[enzymes[i].kind];
@@ -110,39 +156,46 @@ static bool check_liver(const struct rule_ctx *ctx, struct baseline *b)
 /* True when the test under key is in the draft orders (its codes, or its test_names). */
 static bool ordered(const struct rule_ctx *ctx, const char *key, enum lab_kind kind)
 {
-    json_object *names = json_get_obj(ctx->conf->obj, "test_names");
+    const struct mtx_baseline *k = ctx->own;
     bool by_code = kind == LAB_LIVER && (ctx->view->lab_ordered & (1u << LAB_AST));
-    return by_code || facts_test_ordered(ctx->view, kind, json_get_arr(names, key), NULL);
+    return by_code ||
+           facts_test_ordered(ctx->view, kind, rule_map_names(&k->test_names, key), NULL);
 }
 
 static void assess(const struct rule_ctx *ctx, struct baseline *b)
 {
-    static const struct {
+    const struct mtx_baseline *k = ctx->own;
+    const struct {
         const char *key;
         enum lab_kind lab;
-    } tests[MTX_TESTS] = {
-        {"hbsag", LAB_HBSAG}, {"hbc", LAB_HBC}, {"hcv", LAB_HCV}, {"liver", LAB_LIVER}};
+        const struct rule_sugg *offer;
+    } tests[MTX_TESTS] = {{tests_keys[0], LAB_HBSAG, &k->hbsag},
+                          {tests_keys[1], LAB_HBC, &k->hbc},
+                          {tests_keys[2], LAB_HCV, &k->hcv},
+                          {tests_keys[3], LAB_LIVER, &k->liver}};
     memset(b, 0, sizeof *b);
     for (size_t i = 0; i < MTX_TESTS; i++) {
         bool missing = tests[i].lab == LAB_LIVER
                            ? check_liver(ctx, b)
                            : check_serology(ctx, tests[i].key, tests[i].lab, b);
-        if (missing && !ordered(ctx, tests[i].key, tests[i].lab))
+        if (missing && !ordered(ctx, tests[i].key, tests[i].lab)) {
+            b->offer[b->n_missing] = tests[i].offer;
             b->missing[b->n_missing++] = tests[i].key;
+        }
     }
 }
 
-/* The detail's paragraph from the template under key with {list}, or NULL when list is
- * empty. Owned by the caller. */
-static char *paragraph(const struct rule_ctx *ctx, const char *key, const char *list,
-                       const char *age)
+/* The detail's paragraph from the template tmpl with {list}, or NULL when list is empty.
+ * Owned by the caller. */
+static char *paragraph(const char *tmpl, const char *list, const char *age)
 {
     const struct tvar inner[] = {{"list", list}, {"age", age}};
-    return list[0] != '\0' ? tmpl_fill(rule_text(ctx->conf, key), inner, 2) : NULL;
+    return list[0] != '\0' ? tmpl_fill(tmpl, inner, 2) : NULL;
 }
 
 int rule_mtx_baseline(const struct rule_ctx *ctx, struct card_list *out)
 {
+    const struct mtx_baseline *k = ctx->own;
     const struct patient_view *v = ctx->view;
     const struct view_med *mtx = facts_trigger(v, DC_METHOTREXATE);
     struct baseline b;
@@ -158,19 +211,19 @@ int rule_mtx_baseline(const struct rule_ctx *ctx, struct card_list *out)
         return 0;
 
     char list[FACT_MAX], short_list[FACT_MAX], age[16], uln[16];
-    facts_join(ctx->conf, "names", b.missing, b.n_missing, list, sizeof list);
-    facts_join(ctx->conf, "short_names", b.missing, b.n_missing, short_list, sizeof short_list);
+    facts_join(&k->names, b.missing, b.n_missing, list, sizeof list);
+    facts_join(&k->short_names, b.missing, b.n_missing, short_list, sizeof short_list);
     snprintf(age, sizeof age, "%.0f", v->age_years);
-    snprintf(uln, sizeof uln, "%g", ctx->th->liver_uln_multiple);
+    snprintf(uln, sizeof uln, "%g", k->liver_uln_multiple);
     char *texts[4] = {
-        paragraph(ctx, "abnormal_intro", b.abnormal, age),
-        paragraph(ctx, "missing_intro", list, age),
-        paragraph(ctx, "unread_intro", b.unread, age),
-        female ? paragraph(ctx, "contraception", age, age) : NULL,
+        paragraph(k->abnormal_intro, b.abnormal, age),
+        paragraph(k->missing_intro, list, age),
+        paragraph(k->unread_intro, b.unread, age),
+        female ? paragraph(k->contraception, age, age) : NULL,
     };
     const char *summary_short = b.n_missing > 0    ? short_list
-                                : b.unread[0] != 0 ? rule_text(ctx->conf, "short_unread")
-                                                   : rule_text(ctx->conf, "short_contraception");
+                                : b.unread[0] != 0 ? k->short_unread
+                                                   : k->short_contraception;
     const struct tvar vars[] = {
         {"order", mtx->label},
         {"condition", v->iim_label},
@@ -184,17 +237,17 @@ int rule_mtx_baseline(const struct rule_ctx *ctx, struct card_list *out)
         {"uln_multiple", uln},
     };
     struct card *c =
-        card_add(out, ctx, abnormal ? "indicator_abnormal" : "indicator",
-                 abnormal ? "summary_abnormal" : "summary", abnormal ? "detail_abnormal" : "detail",
-                 vars, (int)(sizeof vars / sizeof vars[0]));
+        card_add(out, ctx, abnormal ? k->indicator_abnormal : ctx->conf->indicator,
+                 abnormal ? k->summary_abnormal : ctx->conf->summary,
+                 abnormal ? k->detail_abnormal : ctx->conf->detail, vars, RULE_COUNT(vars));
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
         free(texts[i]);
     if (card_about(c, mtx) == NULL)
         return -1;
     c->selection = "any";
     for (int i = 0; i < b.n_missing; i++)
-        card_suggest(c, b.missing[i], true);
+        card_suggest(c, b.offer[i], true);
     if (abnormal)
-        c->override_key = "override_reasons_abnormal";
+        card_reasons(c, &k->override_reasons_abnormal);
     return 0;
 }

@@ -12,6 +12,16 @@
 
 #define WEEKLY_PER_DAY (1.0 / 7.0)
 
+struct mtx_weekly {
+    struct rule_sugg methotrexate_weekly;
+};
+
+static const struct rule_key keys[] = {
+    RULE_KEY(struct mtx_weekly, methotrexate_weekly, RK_SUGGESTION),
+};
+const struct rule_spec mtx_weekly_spec = {keys, RULE_COUNT(keys), NULL, 0,
+                                          sizeof(struct mtx_weekly)};
+
 /* "daily", "twice daily", "3 times a week": how often m is given, in words. */
 static void schedule_words(const struct view_med *m, char *buf, size_t cap)
 {
@@ -53,11 +63,10 @@ int rule_mtx_weekly(const struct rule_ctx *ctx, struct card_list *out)
         {"dose", dose},
         {"week", week},
     };
-    struct card *c = card_about(card_add(out, ctx, "indicator", "summary", "detail", vars,
-                                         (int)(sizeof vars / sizeof vars[0])),
-                                mtx);
+    const struct mtx_weekly *k = ctx->own;
+    struct card *c = card_about(card_add_main(out, ctx, vars, RULE_COUNT(vars)), mtx);
     if (c == NULL)
         return -1;
-    card_suggest(c, "methotrexate_weekly", true);
+    card_suggest(c, &k->methotrexate_weekly, true);
     return 0;
 }

@@ -13,7 +13,6 @@
  * could not be checked. With methotrexate on board the card notes the TMP-SMX interaction
  * and offers atovaquone as well.
  */
-#include "fhir/json.h"
 #include "rules/facts.h"
 #include "rules/rules.h"
 
@@ -21,6 +20,44 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+struct pjp {
+    const char *extra_sulfa, *extra_allergies_unknown, *extra_mtx; /* the detail's notes */
+    const char *extra_child_dosed, *extra_child_missing;           /* a child's dose */
+    const char *why_dose, *why_combo;                              /* which arm holds */
+    struct rule_names any_dose_partners; /* terminology drug ids: a partner at any dose */
+    struct rule_sugg tmp_smx_ds, tmp_smx_ss, atovaquone, tmp_smx_child, tmp_smx_child_dosed,
+        atovaquone_mtx;
+    double pjp_pred_mg_per_day, pjp_min_days;            /* the dose arm */
+    double pjp_combo_min_mg_per_day, pjp_combo_min_days; /* the combination arm; 0: any */
+    double child_tmp_mg_m2_day, child_tmp_max_mg_day;    /* a child's trimethoprim */
+};
+
+#define KEY(f, t) RULE_KEY(struct pjp, f, t)
+static const struct rule_key keys[] = {
+    KEY(extra_sulfa, RK_TEXT),
+    KEY(extra_allergies_unknown, RK_TEXT),
+    KEY(extra_mtx, RK_TEXT),
+    KEY(extra_child_dosed, RK_TEXT),
+    KEY(extra_child_missing, RK_TEXT),
+    KEY(why_dose, RK_TEXT),
+    KEY(why_combo, RK_TEXT),
+    KEY(any_dose_partners, RK_NAMES),
+    KEY(tmp_smx_ds, RK_SUGGESTION),
+    KEY(tmp_smx_ss, RK_SUGGESTION),
+    KEY(atovaquone, RK_SUGGESTION),
+    KEY(tmp_smx_child, RK_SUGGESTION),
+    KEY(tmp_smx_child_dosed, RK_SUGGESTION),
+    KEY(atovaquone_mtx, RK_SUGGESTION),
+};
+#define PARAM(f, lo, hi) RULE_PARAM(struct pjp, f, lo, hi)
+static const struct rule_param params[] = {
+    PARAM(pjp_pred_mg_per_day, 5, 100),      PARAM(pjp_min_days, 7, 180),
+    PARAM(pjp_combo_min_mg_per_day, 0, 100), PARAM(pjp_combo_min_days, 0, 180),
+    PARAM(child_tmp_mg_m2_day, 50, 300),     PARAM(child_tmp_max_mg_day, 80, 640),
+};
+const struct rule_spec pjp_prophylaxis_spec = {keys, RULE_COUNT(keys), params, RULE_COUNT(params),
+                                               sizeof(struct pjp)};
 
 struct pjp_risk {
     double pred;                  /* prednisone-equivalent mg/day named on the card */
@@ -58,20 +95,16 @@ static bool long_enough(double days, double min)
 /* True when m's drug is one of the rule's "any_dose_partners". */
 static bool any_dose_partner(const struct rule_ctx *ctx, const struct view_med *m)
 {
-    json_object *ids = json_get_arr(ctx->conf->obj, "any_dose_partners");
-    size_t n = ids != NULL ? json_object_array_length(ids) : 0;
-    for (size_t i = 0; i < n; i++) {
-        const char *id = json_object_get_string(json_object_array_get_idx(ids, i));
-        if (id != NULL && strcmp(id, m->drug->id) == 0)
+    const struct rule_names *ids = &((const struct pjp *)ctx->own)->any_dose_partners;
+    for (int i = 0; i < ids->n; i++)
+        if (strcmp(ids->v[i], m->drug->id) == 0)
             return true;
-    }
     return false;
 }
 
 /* The dose arm: the course of one glucocorticoid at the dose long enough (the one being
  * ordered first), else the concurrent courses of known dose whose sum reaches it. */
-static void assess_dose(const struct patient_view *v, const struct rule_thresholds *th,
-                        struct pjp_risk *r)
+static void assess_dose(const struct patient_view *v, const struct pjp *th, struct pjp_risk *r)
 {
     double sum = 0, sum_days = 0;
     const struct view_med *sum_gc = NULL;
@@ -113,7 +146,7 @@ struct combo_courses {
     const struct view_med *any, *any_ordered, *dosed, *dosed_ordered;
 };
 
-static void combo_courses(const struct patient_view *v, const struct rule_thresholds *th,
+static void combo_courses(const struct patient_view *v, const struct pjp *th,
                           struct combo_courses *c)
 {
     *c = (struct combo_courses){NULL, NULL, NULL, NULL};
@@ -142,7 +175,7 @@ static void assess_combo(const struct rule_ctx *ctx, struct pjp_risk *r)
 {
     const struct patient_view *v = ctx->view;
     struct combo_courses c;
-    combo_courses(v, ctx->th, &c);
+    combo_courses(v, ctx->own, &c);
     for (int k = 0; k < v->n_meds && !r->by_combo; k++) {
         const struct view_med *p = &v->meds[k];
         if (!(p->classes & DC_IMMUNOSUPPRESSANT) || !p->systemic)
@@ -165,7 +198,7 @@ static void assess_combo(const struct rule_ctx *ctx, struct pjp_risk *r)
 static void assess(const struct rule_ctx *ctx, struct pjp_risk *r)
 {
     *r = (struct pjp_risk){0, 0, NULL, NULL, false, false, false};
-    assess_dose(ctx->view, ctx->th, r);
+    assess_dose(ctx->view, ctx->own, r);
     if (r->by_dose && !r->gc->trigger)
         r->by_dose = false; /* nothing being ordered takes part: not this hook's risk */
     assess_combo(ctx, r);
@@ -181,10 +214,11 @@ static void assess(const struct rule_ctx *ctx, struct pjp_risk *r)
  * could not provide, or nothing. Borrowed from the rule's conf. */
 static const char *allergy_note(const struct rule_ctx *ctx)
 {
+    const struct pjp *k = ctx->own;
     if (ctx->view->sulfonamide_allergy)
-        return rule_text(ctx->conf, "extra_sulfa");
+        return k->extra_sulfa;
     if (ctx->view->missing & DATA_ALLERGIES)
-        return rule_text(ctx->conf, "extra_allergies_unknown");
+        return k->extra_allergies_unknown;
     return "";
 }
 
@@ -211,7 +245,7 @@ static void facts_sentence(const struct rule_ctx *ctx, const struct pjp_risk *r,
     facts_duration(r->days, days, sizeof days);
     if (r->by_dose)
         snprintf(course, sizeof course, ", course: %s at >= %g mg/day%s", days,
-                 ctx->th->pjp_pred_mg_per_day,
+                 ((const struct pjp *)ctx->own)->pjp_pred_mg_per_day,
                  r->gc->course_orders > 1 ? ", consecutive orders" : "");
     else
         snprintf(course, sizeof course, ", course: %s", days);
@@ -229,8 +263,7 @@ struct child_tmp {
     double tmp_mg, smx_mg; /* per dose; < 0 unknown */
 };
 
-static void child_tmp(const struct patient_view *v, const struct rule_thresholds *th,
-                      struct child_tmp *c)
+static void child_tmp(const struct patient_view *v, const struct pjp *th, struct child_tmp *c)
 {
     facts_body_size(v, &c->body);
     c->tmp_mg = c->smx_mg = -1;
@@ -246,6 +279,7 @@ static void child_tmp(const struct patient_view *v, const struct rule_thresholds
  * memory. */
 static char *extra_notes(const struct rule_ctx *ctx, bool mtx, const struct child_tmp *c)
 {
+    const struct pjp *k = ctx->own;
     char bsa[16], h[16], w[16], tmp[16];
     const char *child = "";
     if (c != NULL) {
@@ -253,11 +287,11 @@ static char *extra_notes(const struct rule_ctx *ctx, bool mtx, const struct chil
         snprintf(h, sizeof h, "%g", c->body.height_cm);
         snprintf(w, sizeof w, "%g", c->body.weight_kg);
         snprintf(tmp, sizeof tmp, "%g", c->tmp_mg);
-        child = rule_text(ctx->conf, c->body.known ? "extra_child_dosed" : "extra_child_missing");
+        child = c->body.known ? k->extra_child_dosed : k->extra_child_missing;
     }
     const struct tvar vars[] = {
         {"allergy", allergy_note(ctx)},
-        {"mtx", mtx ? rule_text(ctx->conf, "extra_mtx") : ""},
+        {"mtx", mtx ? k->extra_mtx : ""},
         {"child", child},
     };
     char *joined = tmpl_fill("{allergy}{mtx}{child}", vars, 3);
@@ -276,28 +310,29 @@ static char *extra_notes(const struct rule_ctx *ctx, bool mtx, const struct chil
 static void suggest(struct card *c, const struct rule_ctx *ctx, bool mtx,
                     const struct child_tmp *child)
 {
+    const struct pjp *k = ctx->own;
     const struct patient_view *v = ctx->view;
     if (v->sulfonamide_allergy) {
-        card_suggest(c, "atovaquone", true);
+        card_suggest(c, &k->atovaquone, true);
     } else if (child != NULL && child->body.known) {
-        card_suggest(c, "tmp_smx_child_dosed", true); /* adult tablet regimens do not fit */
+        card_suggest(c, &k->tmp_smx_child_dosed, true); /* adult tablet regimens do not fit */
         card_suggest_var(c, "tmp_dose_mg", child->tmp_mg);
         card_suggest_var(c, "smx_dose_mg", child->smx_mg);
         card_suggest_var(c, "bsa_m2", child->body.bsa_m2);
     } else if (child != NULL) {
-        card_suggest(c, "tmp_smx_child", true);
+        card_suggest(c, &k->tmp_smx_child, true);
     } else {
-        card_suggest(c, "tmp_smx_ds", true);
-        card_suggest(c, "tmp_smx_ss", false);
+        card_suggest(c, &k->tmp_smx_ds, true);
+        card_suggest(c, &k->tmp_smx_ss, false);
         if (mtx)
-            card_suggest(c, "atovaquone_mtx", false);
+            card_suggest(c, &k->atovaquone_mtx, false);
     }
 }
 
 int rule_pjp_prophylaxis(const struct rule_ctx *ctx, struct card_list *out)
 {
     const struct patient_view *v = ctx->view;
-    const struct rule_thresholds *th = ctx->th;
+    const struct pjp *th = ctx->own;
     struct pjp_risk r;
     if (v->iim == 0 || view_find(v, DC_PJP_PROPHYLAXIS, false) != NULL)
         return 0;
@@ -317,7 +352,7 @@ int rule_pjp_prophylaxis(const struct rule_ctx *ctx, struct card_list *out)
     facts_sentence(ctx, &r, facts, sizeof facts);
     bool mtx = view_find(v, DC_METHOTREXATE, false) != NULL;
     struct child_tmp child;
-    bool is_child = facts_is_child(v, th);
+    bool is_child = facts_is_child(v, ctx->th);
     if (is_child)
         child_tmp(v, th, &child);
     char *extra = extra_notes(ctx, mtx, is_child && !v->sulfonamide_allergy ? &child : NULL);
@@ -338,10 +373,9 @@ int rule_pjp_prophylaxis(const struct rule_ctx *ctx, struct card_list *out)
         {"extra", extra},
     };
     int n = (int)(sizeof vars / sizeof vars[0]);
-    char *why = tmpl_fill(rule_text(ctx->conf, r.by_dose ? "why_dose" : "why_combo"), vars, n);
+    char *why = tmpl_fill(r.by_dose ? th->why_dose : th->why_combo, vars, n);
     vars[10].value = why;
-    struct card *c =
-        why != NULL ? card_add(out, ctx, "indicator", "summary", "detail", vars, n) : NULL;
+    struct card *c = why != NULL ? card_add_main(out, ctx, vars, n) : NULL;
     free(why);
     free(extra);
     /* the draft that brings the risk: the glucocorticoid, else the partner being ordered */

@@ -1,58 +1,155 @@
 /* rule.h - what a rule is: the patient view in, zero or more cards out.
  *
- * Rules read struct patient_view only. Their numbers (thresholds) and words (card texts,
- * suggestions, override reasons) come from hooks/rules.json through struct rule_conf.
- * Adding a rule = one file in src/rules/ + one row in rules_table (rules.c) + its entry in
- * hooks/rules.json + fixtures.
+ * Rules read struct patient_view and their own struct only. Their numbers (thresholds) and
+ * words (card texts, suggestions, override reasons) come from hooks/rules.json, compiled at
+ * load into struct rule_conf and the rule's struct (struct rule_spec says what it holds).
+ * Adding a rule = one file in src/rules/ (its function, its struct and its spec) + one row
+ * in rules_table (rules.c) + its entry in hooks/rules.json + fixtures (docs/HACKING.md).
  */
 #ifndef MYOCDS_RULES_RULE_H
 #define MYOCDS_RULES_RULE_H
 
 #include "clinical/view.h"
 
-#include <json-c/json.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #define CARD_SUMMARY_MAX_CHARS 139 /* CDS Hooks: "<140 characters"; counted in characters */
 #define CARD_SUMMARY_BYTES 600
 #define CARD_MAX_SUGGESTIONS 4
 
-/* Thresholds shared by the rules (hooks/rules.json "thresholds"). */
+/* Thresholds shared by several rules and the facts they read (hooks/rules.json
+ * "thresholds"); a threshold of one rule lives in that rule's own struct. */
 struct rule_thresholds {
-    double pjp_pred_mg_per_day;
-    double pjp_min_days;
-    double ibm_taper_above_mg_per_day;
-    double iga_deficiency_mg_dl;
     double adult_age_years;
     double childbearing_age_min_years;
     double childbearing_age_max_years;
-    double dose_adult_min_mg_kg;
-    double dose_adult_max_mg_kg;
-    double dose_adult_max_mg;
-    double dose_child_max_mg_kg;
-    double dose_child_max_mg;
-    double pulse_max_days;
-    double bone_min_days;
-    double high_dose_mg_per_day;
-    double high_dose_max_days;
-    double pjp_combo_min_mg_per_day; /* the combination arm's glucocorticoid course; 0: any */
-    double pjp_combo_min_days;       /* 0: any length */
-    double liver_uln_multiple;       /* ALT/AST over this x the upper limit: a warning */
-    double liver_uln_u_l;            /* the upper limit when a result gives no range */
-    double tpmt_low_u_ml;            /* TPMT activity under this (U/mL): low, reduce */
-    double tpmt_deficient_u_ml;      /* under this: deficient, avoid */
-    double pregnancy_hcg_days;       /* a positive hCG this recent is a pregnancy */
-    double established_days;         /* patient-view: a therapy this old is established */
-    double child_mtx_mg_m2;          /* a child's weekly methotrexate per m2 */
-    double child_tmp_mg_m2_day;      /* a child's PJP trimethoprim per m2 and day */
-    double child_tmp_max_mg_day;     /* at most this a day */
+    double tpmt_low_u_ml;       /* TPMT activity under this (U/mL): low, reduce */
+    double tpmt_deficient_u_ml; /* under this: deficient, avoid */
+    double pregnancy_hcg_days;  /* a positive hCG this recent is a pregnancy */
+    double established_days;    /* patient-view: a therapy this old is established */
 };
 
-/* One rule's settings: its entry in hooks/rules.json (borrowed from the loaded tree). */
+/* ---- What a rule declares: its keys in hooks/rules.json and its thresholds ----
+ *
+ * Each rule file has one static table of the keys of its entry in hooks/rules.json
+ * (rules.<id>) beyond the ones every rule has (enabled, indicator, summary, detail, source,
+ * override_reasons, suggestions, repeat, repeat_why, services), and one of its thresholds
+ * (in "thresholds"). The loader (src/cds/rules_conf.c) compiles the entry into the rule's
+ * own struct, whose fields are named as the keys, and refuses a key missing, unknown or of
+ * the wrong type, naming file and key. Rules read their struct and the patient view only. */
+
+enum rule_key_type {
+    RK_TEXT,       /* const char *: a non-empty string (a template or a sentence) */
+    RK_INDICATOR,  /* const char *: "info", "warning" or "critical" */
+    RK_REASONS,    /* struct rule_reasons: an override reasons list [{code, display}] */
+    RK_SUGGESTION, /* struct rule_sugg: a member of "suggestions" {label, actions} */
+    RK_NAMES,      /* struct rule_names: a list of strings */
+    RK_TEXT_MAP,   /* struct rule_map: {member: string}, the declared members */
+    RK_NAMES_MAP,  /* struct rule_map: {member: [string, ...]}, the declared members */
+    RK_NOTE,       /* a string for the reader of the file; not kept */
+};
+
+struct rule_key {
+    const char *name; /* the JSON key, and the name of its field */
+    enum rule_key_type type;
+    bool optional;              /* may be absent (a text then reads "") */
+    size_t offset;              /* of the field in the rule's struct */
+    const char *const *members; /* RK_TEXT_MAP, RK_NAMES_MAP: NULL-terminated */
+};
+
+struct rule_param {
+    const char *name; /* the key in "thresholds", and the name of its double field */
+    double min, max;  /* the values accepted, inclusive */
+    size_t offset;
+};
+
+/* A rule's declarations and the size of the struct they fill. */
+struct rule_spec {
+    const struct rule_key *keys;
+    int n_keys;
+    const struct rule_param *params;
+    int n_params;
+    size_t size;
+};
+
+#define RULE_KEY(S, f, t)                                                                          \
+    {                                                                                              \
+#f, t, false, offsetof(S, f), NULL                                                         \
+    }
+#define RULE_KEY_OPT(S, f, t)                                                                      \
+    {                                                                                              \
+#f, t, true, offsetof(S, f), NULL                                                          \
+    }
+#define RULE_MAP(S, f, t, members)                                                                 \
+    {                                                                                              \
+#f, t, false, offsetof(S, f), members                                                      \
+    }
+#define RULE_NOTE(name)                                                                            \
+    {                                                                                              \
+        name, RK_NOTE, true, 0, NULL                                                               \
+    }
+#define RULE_PARAM(S, f, lo, hi)                                                                   \
+    {                                                                                              \
+#f, lo, hi, offsetof(S, f)                                                                 \
+    }
+#define RULE_COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* An override reasons list: its key and its overrideReasons JSON array (NULL when the list
+ * is empty: the card then has none). Borrowed from the loaded rules. */
+struct rule_reasons {
+    const char *key;
+    const char *json;
+};
+
+/* A suggestion: its key and its template as JSON text (NULL when an optional one is
+ * absent). Borrowed from the loaded rules. */
+struct rule_sugg {
+    const char *key;
+    const char *json;
+};
+
+struct rule_names {
+    const char *const *v;
+    int n;
+};
+
+/* {member: text} or {member: names}: keys[i] goes with texts[i] or names[i]. */
+struct rule_map {
+    const char *const *keys;
+    const char *const *texts;
+    const struct rule_names *names;
+    int n;
+};
+
+/* The text of map member key, or NULL. */
+const char *rule_map_text(const struct rule_map *m, const char *key);
+
+/* The names of map member key, or NULL. */
+const struct rule_names *rule_map_names(const struct rule_map *m, const char *key);
+
+/* A rule's switch for one service: rules.<id>.services.<service id>. */
+struct rule_switch {
+    const char *service_id;
+    int enabled;           /* 1, 0, or -1: the rule's own */
+    const char *indicator; /* or NULL: the card's own */
+};
+#define RULE_SWITCHES_MAX 8
+
+/* One rule as loaded: what every rule has, and its own struct. All borrowed from the
+ * loaded rules (src/cds/rules_conf.h), which outlive every evaluation. */
 struct rule_conf {
     const char *id;
     bool enabled;
-    json_object *obj;
+    bool repeat_always; /* "repeat": "always": never held as a repeat */
+    const char *indicator;
+    const char *summary;
+    const char *detail;
+    const char *source_json; /* the card's source {label, topic} as JSON text */
+    struct rule_reasons override_reasons;
+    struct rule_switch switches[RULE_SWITCHES_MAX];
+    int n_switches;
+    const void *own; /* the rule's struct (struct rule_spec.size bytes) */
 };
 
 #define CARD_VARS_MAX 4
@@ -63,12 +160,12 @@ struct card {
     const char *rule_id;
     const char *indicator; /* "info" | "warning" | "critical" */
     char summary[CARD_SUMMARY_BYTES];
-    char *detail;                                  /* owned markdown */
-    const char *suggestions[CARD_MAX_SUGGESTIONS]; /* keys of the rule's "suggestions" */
+    char *detail;                                              /* owned markdown */
+    const struct rule_sugg *suggestions[CARD_MAX_SUGGESTIONS]; /* the rule's, borrowed */
     int n_suggestions;
-    int recommended;          /* index into suggestions, or -1 */
-    const char *override_key; /* key of the override reasons list */
-    const char *selection;    /* selectionBehavior: at-most-one | any */
+    int recommended;                    /* index into suggestions, or -1 */
+    const struct rule_reasons *reasons; /* the rule's override reasons list, borrowed */
+    const char *selection;              /* selectionBehavior: at-most-one | any */
     /* figures of this patient for the suggestions' "{name}" placeholders (a child's dose):
      * "{name}" as a whole JSON string becomes the bare value (a number), inside a string
      * the value's text (card_suggest_var) */
@@ -93,6 +190,7 @@ struct rule_ctx {
     const struct patient_view *view;
     const struct rule_conf *conf;
     const struct rule_thresholds *th;
+    const void *own; /* conf->own: the rule's struct */
 };
 
 /* A rule appends its cards to out; returns 0 or -1 when out of memory. */
@@ -103,6 +201,7 @@ struct rule {
     unsigned hooks; /* bits (1u << enum cds_hook) of the hooks it runs on */
     unsigned needs; /* enum data_kind bits without which it must not run */
     rule_fn fn;
+    const struct rule_spec *spec;
 };
 
 #define RULE_ALL_HOOKS                                                                             \
@@ -117,25 +216,30 @@ struct tvar {
     const char *value;
 };
 
-/* The string member key of the rule's conf, or "" when absent. Borrowed. */
-const char *rule_text(const struct rule_conf *conf, const char *key);
-
 /* Fills {name} placeholders; unknown names stay as they are. Returns malloc'd text. */
 char *tmpl_fill(const char *tmpl, const struct tvar *vars, int n);
 
-/* Appends a card for ctx's rule with the indicator stored under indicator_key in its conf,
- * the summary and detail filled from the templates under summary_key and detail_key.
- * Returns the card (owned by out) or NULL when out of memory. */
-struct card *card_add(struct card_list *out, const struct rule_ctx *ctx, const char *indicator_key,
-                      const char *summary_key, const char *detail_key, const struct tvar *vars,
-                      int n);
+/* Appends a card for ctx's rule with the indicator (borrowed, from the rule's texts), the
+ * summary and detail filled from the templates summary and detail (NULL reads ""), and
+ * the rule's override reasons. Returns the card (owned by out) or NULL when out of
+ * memory. */
+struct card *card_add(struct card_list *out, const struct rule_ctx *ctx, const char *indicator,
+                      const char *summary, const char *detail, const struct tvar *vars, int n);
+
+/* card_add() with the rule's own indicator, summary and detail. */
+struct card *card_add_main(struct card_list *out, const struct rule_ctx *ctx,
+                           const struct tvar *vars, int n);
+
+/* Sets the card's override reasons list (r borrowed); NULL c stays NULL. */
+struct card *card_reasons(struct card *c, const struct rule_reasons *r);
 
 /* Records that c is about order m (the order that triggered it) and returns c; NULL stays
  * NULL, so it wraps card_add. m is borrowed from the view. */
 struct card *card_about(struct card *c, const struct view_med *m);
 
-/* Adds a suggestion key to a card; recommended marks it isRecommended. */
-void card_suggest(struct card *c, const char *key, bool recommended);
+/* Adds a suggestion (borrowed) to a card; recommended marks it isRecommended. An absent
+ * optional suggestion (no JSON) is not added. */
+void card_suggest(struct card *c, const struct rule_sugg *s, bool recommended);
 
 /* Sets the suggestions' placeholder "{name}" to the number value (%g); a name too long or
  * a full table is ignored, and the placeholder stays (the caller offers such suggestions

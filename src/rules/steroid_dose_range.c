@@ -11,25 +11,49 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+struct dose_range {
+    const char *verdict_low, *verdict_high, *verdict_cap; /* what is wrong with the dose */
+    const char *range_adult, *range_child;                /* the range that applies */
+    const char *no_weight;                                /* only the ceiling was checked */
+    double dose_adult_min_mg_kg, dose_adult_max_mg_kg, dose_adult_max_mg;
+    double dose_child_max_mg_kg, dose_child_max_mg;
+    double pulse_max_days; /* a course this short is an IV pulse */
+};
+
+#define KEY(f) RULE_KEY(struct dose_range, f, RK_TEXT)
+static const struct rule_key keys[] = {
+    KEY(verdict_low), KEY(verdict_high), KEY(verdict_cap),
+    KEY(range_adult), KEY(range_child),  KEY(no_weight),
+};
+#define PARAM(f, lo, hi) RULE_PARAM(struct dose_range, f, lo, hi)
+static const struct rule_param params[] = {
+    PARAM(dose_adult_min_mg_kg, 0.1, 5), PARAM(dose_adult_max_mg_kg, 0.1, 5),
+    PARAM(dose_adult_max_mg, 10, 200),   PARAM(dose_child_max_mg_kg, 0.1, 5),
+    PARAM(dose_child_max_mg, 10, 200),   PARAM(pulse_max_days, 1, 14),
+};
+const struct rule_spec steroid_dose_range_spec = {keys, RULE_COUNT(keys), params,
+                                                  RULE_COUNT(params), sizeof(struct dose_range)};
+
 struct range {
     double min_kg, max_kg, cap; /* min_kg 0: no lower bound */
 };
 
-/* The verdict key for this dose, or NULL when within the range. */
-static const char *verdict(const struct range *r, double pred, double kg, double *mgkg)
+/* The verdict's text for this dose, or NULL when within the range. */
+static const char *verdict(const struct dose_range *k, const struct range *r, double pred,
+                           double kg, double *mgkg)
 {
     *mgkg = kg > 0 ? pred / kg : -1;
     if (pred > r->cap)
-        return "verdict_cap";
+        return k->verdict_cap;
     if (*mgkg >= 0 && *mgkg > r->max_kg)
-        return "verdict_high";
+        return k->verdict_high;
     if (*mgkg >= 0 && *mgkg < r->min_kg)
-        return "verdict_low";
+        return k->verdict_low;
     return NULL;
 }
 
 static bool initial_dose(const struct patient_view *v, const struct view_med *gc,
-                         const struct rule_thresholds *th)
+                         const struct dose_range *th)
 {
     if (gc->duration_days >= 0 && gc->duration_days <= th->pulse_max_days)
         return false;
@@ -44,13 +68,13 @@ static bool initial_dose(const struct patient_view *v, const struct view_med *gc
 int rule_steroid_dose_range(const struct rule_ctx *ctx, struct card_list *out)
 {
     const struct patient_view *v = ctx->view;
-    const struct rule_thresholds *th = ctx->th;
+    const struct dose_range *th = ctx->own;
     const struct view_med *gc = facts_trigger_gc(v);
     if ((v->iim & IIM_NON_IBM) == 0 || (v->iim & IIM_IBM) != 0 || gc == NULL ||
         !initial_dose(v, gc, th))
         return 0;
     double pred = view_pred_total(v);
-    bool child = facts_is_child(v, th);
+    bool child = facts_is_child(v, ctx->th);
     const struct range r = child
                                ? (struct range){0, th->dose_child_max_mg_kg, th->dose_child_max_mg}
                                : (struct range){th->dose_adult_min_mg_kg, th->dose_adult_max_mg_kg,
@@ -58,7 +82,7 @@ int rule_steroid_dose_range(const struct rule_ctx *ctx, struct card_list *out)
     const struct view_lab *w = &v->labs[LAB_WEIGHT];
     double kg = w->present && w->value > 0 ? w->value : -1;
     double mgkg = -1;
-    const char *key = pred >= 0 ? verdict(&r, pred, kg, &mgkg) : NULL;
+    const char *key = pred >= 0 ? verdict(th, &r, pred, kg, &mgkg) : NULL;
     if (key == NULL)
         return 0;
 
@@ -92,15 +116,13 @@ int rule_steroid_dose_range(const struct rule_ctx *ctx, struct card_list *out)
         {"no_weight", NULL},
     };
     int n = (int)(sizeof vars / sizeof vars[0]);
-    char *verdict_s = tmpl_fill(rule_text(ctx->conf, key), vars, n);
-    char *range_s = tmpl_fill(rule_text(ctx->conf, child ? "range_child" : "range_adult"), vars, n);
-    char *no_weight = kg > 0 ? NULL : tmpl_fill(rule_text(ctx->conf, "no_weight"), vars, n);
+    char *verdict_s = tmpl_fill(key, vars, n);
+    char *range_s = tmpl_fill(child ? th->range_child : th->range_adult, vars, n);
+    char *no_weight = kg > 0 ? NULL : tmpl_fill(th->no_weight, vars, n);
     vars[n - 3].value = verdict_s;
     vars[n - 2].value = range_s;
     vars[n - 1].value = no_weight != NULL ? no_weight : "";
-    struct card *c = verdict_s != NULL && range_s != NULL
-                         ? card_add(out, ctx, "indicator", "summary", "detail", vars, n)
-                         : NULL;
+    struct card *c = verdict_s != NULL && range_s != NULL ? card_add_main(out, ctx, vars, n) : NULL;
     free(verdict_s);
     free(range_s);
     free(no_weight);

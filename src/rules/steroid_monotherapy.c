@@ -18,6 +18,50 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Its entry in hooks/rules.json (the summary, detail and indicator every rule has are in
+ * struct rule_conf) and its threshold. */
+struct monotherapy {
+    const char *indicator_imnm;
+    const char *summary_imnm, *summary_established, *summary_imnm_established;
+    const char *detail_established;
+    const char *extra_imnm, *extra_ild, *extra_child, *extra_female, *extra_pregnant;
+    const char *extra_agent_unknown, *extra_tpmt_low;
+    const char *child_dose_computed, *child_dose_missing;
+    struct rule_sugg methotrexate, methotrexate_with_tests, methotrexate_child,
+        methotrexate_child_dosed, azathioprine, azathioprine_with_tpmt, mycophenolate;
+    double child_mtx_mg_m2; /* a child's weekly methotrexate per m2 */
+};
+
+#define KEY(f, t) RULE_KEY(struct monotherapy, f, t)
+static const struct rule_key keys[] = {
+    KEY(indicator_imnm, RK_INDICATOR),
+    KEY(summary_imnm, RK_TEXT),
+    KEY(summary_established, RK_TEXT),
+    KEY(summary_imnm_established, RK_TEXT),
+    KEY(detail_established, RK_TEXT),
+    KEY(extra_imnm, RK_TEXT),
+    KEY(extra_ild, RK_TEXT),
+    KEY(extra_child, RK_TEXT),
+    KEY(extra_female, RK_TEXT),
+    KEY(extra_pregnant, RK_TEXT),
+    KEY(extra_agent_unknown, RK_TEXT),
+    KEY(extra_tpmt_low, RK_TEXT),
+    KEY(child_dose_computed, RK_TEXT),
+    KEY(child_dose_missing, RK_TEXT),
+    KEY(methotrexate, RK_SUGGESTION),
+    KEY(methotrexate_with_tests, RK_SUGGESTION),
+    KEY(methotrexate_child, RK_SUGGESTION),
+    KEY(methotrexate_child_dosed, RK_SUGGESTION),
+    KEY(azathioprine, RK_SUGGESTION),
+    KEY(azathioprine_with_tpmt, RK_SUGGESTION),
+    KEY(mycophenolate, RK_SUGGESTION),
+};
+static const struct rule_param params[] = {
+    RULE_PARAM(struct monotherapy, child_mtx_mg_m2, 1, 30),
+};
+const struct rule_spec steroid_monotherapy_spec = {keys, RULE_COUNT(keys), params,
+                                                   RULE_COUNT(params), sizeof(struct monotherapy)};
+
 /* A child's weekly methotrexate: child_mtx_mg_m2 (hooks/rules.json) of body surface area
  * (facts_body_size), rounded to 0.5 mg; mg < 0 when the body's size is not known. */
 struct child_dose {
@@ -28,13 +72,15 @@ struct child_dose {
 static void child_dose(const struct rule_ctx *ctx, struct child_dose *d)
 {
     facts_body_size(ctx->view, &d->body);
-    d->mg = d->body.known ? round(ctx->th->child_mtx_mg_m2 * d->body.bsa_m2 * 2) / 2 : -1;
+    const struct monotherapy *k = ctx->own;
+    d->mg = d->body.known ? round(k->child_mtx_mg_m2 * d->body.bsa_m2 * 2) / 2 : -1;
 }
 
 /* The sentence on a child's dose: computed, or what is missing. Owned; NULL when out of
  * memory. */
 static char *child_dose_text(const struct rule_ctx *ctx, const struct child_dose *d)
 {
+    const struct monotherapy *k = ctx->own;
     char bsa[16], mg[16], h[16], w[16];
     snprintf(bsa, sizeof bsa, "%g", d->body.bsa_m2);
     snprintf(mg, sizeof mg, "%g", d->mg);
@@ -45,9 +91,7 @@ static char *child_dose_text(const struct rule_ctx *ctx, const struct child_dose
                                 {"height_cm", h},
                                 {"weight_kg", w},
                                 {"missing", d->body.missing != NULL ? d->body.missing : ""}};
-    return tmpl_fill(
-        rule_text(ctx->conf, d->body.known ? "child_dose_computed" : "child_dose_missing"), vars,
-        5);
+    return tmpl_fill(d->body.known ? k->child_dose_computed : k->child_dose_missing, vars, 5);
 }
 
 /* True when a test of kind is neither on record nor ordered with the drug. */
@@ -61,17 +105,20 @@ static bool missing(const struct patient_view *v, enum lab_kind kind)
  * With a pregnancy recorded neither methotrexate nor mycophenolate is offered; with TPMT
  * low or deficient, azathioprine is not. An agent whose screening is not on record comes
  * with its tests (hepatitis B/C and liver tests; TPMT). */
-static void suggest(struct card *c, const struct patient_view *v, const struct rule_thresholds *th,
-                    bool tpmt_low, bool pregnant, const struct child_dose *d)
+static void suggest(struct card *c, const struct rule_ctx *ctx, bool tpmt_low, bool pregnant,
+                    const struct child_dose *d)
 {
+    const struct monotherapy *k = ctx->own;
+    const struct patient_view *v = ctx->view;
     bool child = d != NULL;
     bool ild = (v->cond_flags & COND_ILD) != 0;
-    bool female = facts_female_childbearing(v, th);
+    bool female = facts_female_childbearing(v, ctx->th);
     bool unscreened = missing(v, LAB_HBSAG) || missing(v, LAB_HBC) || missing(v, LAB_HCV) ||
                       (missing(v, LAB_LIVER) && missing(v, LAB_AST));
-    const char *mtx = child ? (d->body.known ? "methotrexate_child_dosed" : "methotrexate_child")
-                      : unscreened ? "methotrexate_with_tests"
-                                   : "methotrexate";
+    const struct rule_sugg *mtx =
+        child        ? (d->body.known ? &k->methotrexate_child_dosed : &k->methotrexate_child)
+        : unscreened ? &k->methotrexate_with_tests
+                     : &k->methotrexate;
     if (!pregnant)
         card_suggest(c, mtx, child || (!ild && !female));
     if (!pregnant && child && d->body.known) {
@@ -81,10 +128,10 @@ static void suggest(struct card *c, const struct patient_view *v, const struct r
         card_suggest_var(c, "weight_kg", d->body.weight_kg);
     }
     if (!tpmt_low)
-        card_suggest(c, missing(v, LAB_TPMT) ? "azathioprine_with_tpmt" : "azathioprine",
+        card_suggest(c, missing(v, LAB_TPMT) ? &k->azathioprine_with_tpmt : &k->azathioprine,
                      !child && (pregnant || (female && !ild)));
     if (!child && !pregnant) /* its 500 mg twice daily is an adult dose */
-        card_suggest(c, "mycophenolate", ild);
+        card_suggest(c, &k->mycophenolate, ild);
 }
 
 /* True when TPMT on record is low or deficient (view_lab_tpmt). */
@@ -102,25 +149,26 @@ static bool tpmt_low(const struct rule_ctx *ctx)
 static char *extras(const struct rule_ctx *ctx, const struct view_med *unknown, bool low,
                     const char *pregnancy, const struct child_dose *child)
 {
+    const struct monotherapy *k = ctx->own;
     const struct patient_view *v = ctx->view;
-    const char *first = (v->iim & IIM_IMNM)          ? "extra_imnm"
-                        : child != NULL              ? "extra_child"
-                        : (v->cond_flags & COND_ILD) ? "extra_ild"
-                                                     : NULL;
-    const char *women = pregnancy[0] != '\0'                    ? "extra_pregnant"
-                        : facts_female_childbearing(v, ctx->th) ? "extra_female"
-                                                                : NULL;
+    const char *first = (v->iim & IIM_IMNM)          ? k->extra_imnm
+                        : child != NULL              ? k->extra_child
+                        : (v->cond_flags & COND_ILD) ? k->extra_ild
+                                                     : "";
+    const char *women = pregnancy[0] != '\0'                    ? k->extra_pregnant
+                        : facts_female_childbearing(v, ctx->th) ? k->extra_female
+                                                                : "";
     const struct tvar vars[] = {
-        {"first", first != NULL ? rule_text(ctx->conf, first) : ""},
-        {"women", women != NULL ? rule_text(ctx->conf, women) : ""},
-        {"unknown", unknown != NULL ? rule_text(ctx->conf, "extra_agent_unknown") : ""},
-        {"tpmt", low ? rule_text(ctx->conf, "extra_tpmt_low") : ""},
+        {"first", first},
+        {"women", women},
+        {"unknown", unknown != NULL ? k->extra_agent_unknown : ""},
+        {"tpmt", low ? k->extra_tpmt_low : ""},
     };
     char *joined = tmpl_fill("{first}{women}{unknown}{tpmt}", vars, 4);
     if (joined == NULL)
         return NULL;
     /* the dose sentence only where the child's paragraph asks for it */
-    bool says_dose = first != NULL && strcmp(first, "extra_child") == 0;
+    bool says_dose = first == k->extra_child;
     char *dose = says_dose ? child_dose_text(ctx, child) : NULL;
     const struct tvar facts[] = {{"agent", unknown != NULL ? unknown->label : ""},
                                  {"pregnancy", pregnancy},
@@ -133,6 +181,7 @@ static char *extras(const struct rule_ctx *ctx, const struct view_med *unknown, 
 
 int rule_steroid_monotherapy(const struct rule_ctx *ctx, struct card_list *out)
 {
+    const struct monotherapy *k = ctx->own;
     const struct patient_view *v = ctx->view;
     if ((v->iim & IIM_NON_IBM) == 0 || (v->iim & IIM_IBM) != 0)
         return 0;
@@ -171,14 +220,14 @@ int rule_steroid_monotherapy(const struct rule_ctx *ctx, struct card_list *out)
         {"days", days},
     };
     /* on patient-view, a course of weeks: "add one now", not "start on day one" */
-    const char *summary = imnm ? (established ? "summary_imnm_established" : "summary_imnm")
-                               : (established ? "summary_established" : "summary");
-    struct card *c = card_add(out, ctx, imnm ? "indicator_imnm" : "indicator", summary,
-                              established ? "detail_established" : "detail", vars,
-                              (int)(sizeof vars / sizeof vars[0]));
+    const char *summary = imnm ? (established ? k->summary_imnm_established : k->summary_imnm)
+                               : (established ? k->summary_established : ctx->conf->summary);
+    struct card *c =
+        card_add(out, ctx, imnm ? k->indicator_imnm : ctx->conf->indicator, summary,
+                 established ? k->detail_established : ctx->conf->detail, vars, RULE_COUNT(vars));
     free(extra);
     if (card_about(c, gc) == NULL)
         return -1;
-    suggest(c, v, ctx->th, low, pregnant, is_child ? &child : NULL);
+    suggest(c, ctx, low, pregnant, is_child ? &child : NULL);
     return 0;
 }

@@ -7,6 +7,9 @@
 #include "rules/facts.h"
 #include "rules/rules.h"
 
+/* Nothing beyond what every rule has. */
+const struct rule_spec teratogen_pregnancy_spec = {NULL, 0, NULL, 0, 0};
+
 int rule_teratogen_pregnancy(const struct rule_ctx *ctx, struct card_list *out)
 {
     const struct patient_view *v = ctx->view;
@@ -22,9 +25,5 @@ int rule_teratogen_pregnancy(const struct rule_ctx *ctx, struct card_list *out)
         {"drug", drug->drug->display}, {"order", drug->label}, {"condition", v->iim_label},
         {"action", facts_action(v)},   {"evidence", evidence},
     };
-    return card_about(card_add(out, ctx, "indicator", "summary", "detail", vars,
-                               (int)(sizeof vars / sizeof vars[0])),
-                      drug) != NULL
-               ? 0
-               : -1;
+    return card_about(card_add_main(out, ctx, vars, RULE_COUNT(vars)), drug) != NULL ? 0 : -1;
 }
