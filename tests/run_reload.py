@@ -5,7 +5,8 @@ running set and the log says why; requests in flight never notice.
 Starts `myocds serve --dev` on a copy of hooks/, keeps two clients posting a service call
 the whole time, and sends SIGHUP after: a good change (a service title, a rule switched
 off), a broken rules.json, a broken config file, a hooks_dir that does not exist, and a
-change of data_dir (applied only at restart, and logged so). Prints "N passed, M failed".
+change of data_dir (applied only at restart, and logged so); a rules.json whose text key
+is misspelled is refused at SIGHUP and stops start-up. Prints "N passed, M failed".
 
     run_reload.py --bin build/myocds --fixtures fixtures/cases --hooks hooks
 """
@@ -15,6 +16,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -114,6 +116,14 @@ def scenario(res, server, body, tmp, cfg_path, hooks):
               "rules.json" in line, str(line))
     res.check("bad rules.json: the running set stays", title(server) == NEW_TITLE and
               RULE not in (rules_fired(server, body) or {RULE}))
+    # A caveat's key misspelled: the file parses, but the rule's text is missing.
+    with open(rules_path, "w", encoding="utf-8") as f:
+        f.write(good_rules.replace('"extra_imnm"', '"extra_imnn"', 1))
+    line = hup_and_wait(server, "reload refused", count(server, "reload refused"))
+    res.check("misspelled text key: refused, naming file and key", line is not None and
+              "rules.json" in line and "extra_imnn" in line, str(line))
+    res.check("misspelled text key: the running set stays", title(server) == NEW_TITLE and
+              RULE not in (rules_fired(server, body) or {RULE}))
     # A broken config file, then a hooks_dir that does not exist.
     with open(rules_path, "w", encoding="utf-8") as f:
         f.write(good_rules)
@@ -142,6 +152,30 @@ def scenario(res, server, body, tmp, cfg_path, hooks):
               RULE in (rules_fired(server, body) or set()))
     res.check("data_dir change: logged as waiting for a restart",
               count(server, "data_dir changed") > warned)
+
+
+def startup_refusal(res, binary, tmp, hooks):
+    """A text key of a rule misspelled in rules.json: `serve` does not start (exit 2) and
+    names the file and the key."""
+    rules_path = os.path.join(hooks, "rules.json")
+    with open(rules_path, encoding="utf-8") as f:
+        good = f.read()
+    with open(rules_path, "w", encoding="utf-8") as f:
+        f.write(good.replace('"extra_imnm"', '"extra_imnn"', 1))
+    cfg = write_config(os.path.join(tmp, "cfg-startup.json"), hooks_dir=hooks,
+                       data_dir=os.path.join(tmp, "data-startup"), log_level="warn")
+    try:
+        p = subprocess.run([binary, "serve", "--dev", "--port", "0", "--config", cfg],
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
+        res.check("misspelled text key: start-up refused (exit 2), naming file and key",
+                  p.returncode == 2 and b"rules.json" in p.stderr and
+                  b"rules.steroid-monotherapy.extra_imnn: unknown key" in p.stderr,
+                  f"exit {p.returncode}, stderr {p.stderr[-300:]!r}")
+    except subprocess.TimeoutExpired:
+        res.check("misspelled text key: start-up refused", False, "still running")
+    finally:
+        with open(rules_path, "w", encoding="utf-8") as f:
+            f.write(good)
 
 
 def main():
@@ -180,6 +214,7 @@ def main():
         res.check("every request during the reloads answered 200", set(statuses) == {200},
                   str(statuses))
         res.check("SIGTERM exits 0", rc == 0, str(rc))
+        startup_refusal(res, args.bin, tmp, hooks)
     return res.finish()
 
 
