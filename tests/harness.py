@@ -130,6 +130,7 @@ class Serve:
     def __init__(self, binary, config, dev=True, port=0, args=(), env=None, log_path=None,
                  timeout=10, stop_timeout=STOP_TIMEOUT_S, wrap=()):
         self.binary = binary
+        self.dev = dev
         self.argv = list(wrap) + [binary, "serve"] + (["--dev"] if dev else []) + \
             ["--port", str(port), "--config", config] + list(args)
         self.env = env
