@@ -17,26 +17,22 @@ Prints one line per check and, last, exactly "N passed, M failed"; exits 1 on fa
 """
 import argparse
 import base64
-import hashlib
-import hmac
 import http.client
 import http.server
 import json
 import os
-import re
-import shutil
-import signal
 import sqlite3
 import ssl
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Results, clean_env, dead_proxy_env, LISTEN_RE  # noqa: E402
+from harness import (JSON_CT as JSON, Results, Serve, b64u, clean_env,  # noqa: E402
+                     dead_proxy_env, gen_key, jwk_of, jwt_claims, make_token, scratch,
+                     self_signed)
 
 SIGN = "/cds-services/myositis-order-sign"
 VIEW = "/cds-services/myositis-patient-view"
@@ -46,147 +42,7 @@ PINNED_URI = "https://ehr.test/.well-known/jwks.json"
 REMOTE_ISS = "https://ehr-remote.test"
 UNTRUSTED_ISS = "https://ehr-untrusted.test"
 PUBLIC_BASE = "https://cds.example.org"
-JSON = {"Content-Type": "application/json"}
-EC_SIZES = {"ES256": 32, "ES384": 48, "ES512": 66}
 REQUEST_FIXTURE = "order-sign-pm-pred60-alone.json"  # an order-sign call that earns cards
-
-
-class Server:
-    """One `myocds serve` (no --dev); its stderr is drained on a thread."""
-
-    def __init__(self, binary, conf, timeout, env=None):
-        self.lines = []
-        self.port = None
-        self._ready = threading.Event()
-        self.proc = subprocess.Popen([binary, "serve", "--port", "0", "--config", conf],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, env=env or clean_env())
-        threading.Thread(target=self._drain, daemon=True).start()
-        self._ready.wait(timeout)
-        self.base = f"http://127.0.0.1:{self.port}"
-
-    def _drain(self):
-        for raw in self.proc.stderr:
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            self.lines.append(line)
-            m = LISTEN_RE.search(line)
-            if m and self.port is None:
-                self.port = int(m.group(2))
-                self._ready.set()
-        self._ready.set()
-
-    def request(self, method, path, body=None, headers=None):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20)
-        try:
-            data = json.dumps(body).encode() if isinstance(body, (dict, list)) else body
-            c.request(method, path, body=data, headers=headers or {})
-            r = c.getresponse()
-            return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
-        finally:
-            c.close()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait()
-
-    def saw(self, needle, wait=5.0):
-        """True once a log line holds needle (stderr is read on another thread)."""
-        end = time.monotonic() + wait
-        while time.monotonic() < end:
-            if any(needle in ln for ln in self.lines):
-                return True
-            time.sleep(0.05)
-        return False
-
-    def tail(self, n=4):
-        return " | ".join(self.lines[-n:])
-
-
-# ---- keys, JWKs and tokens, with the openssl CLI ----------------------------------------
-
-def openssl(*args, data=None):
-    return subprocess.run(["openssl", *args], input=data, capture_output=True, check=True).stdout
-
-
-def gen_key(path, kind):
-    if kind == "RSA":
-        openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", path)
-    else:
-        openssl("genpkey", "-algorithm", "EC", "-pkeyopt", f"ec_paramgen_curve:{kind}",
-                "-pkeyopt", "ec_param_enc:named_curve", "-out", path)
-    openssl("pkey", "-in", path, "-pubout", "-out", path + ".pub")
-    return path
-
-
-def b64u(raw):
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def hex_block(text, label):
-    """The colon-separated hex after a label line of `openssl pkey -text_pub`."""
-    out, on = [], False
-    for line in text.splitlines():
-        if line.startswith(label):
-            on = True
-            continue
-        if on and line.startswith(" "):
-            out.append(line.strip().replace(":", ""))
-        elif on:
-            break
-    return bytes.fromhex("".join(out))
-
-
-def jwk_of(path, kid, alg):
-    text = openssl("pkey", "-in", path, "-noout", "-text_pub").decode()
-    if "Modulus:" in text:
-        n = hex_block(text, "Modulus:").lstrip(b"\0")
-        e = int(re.search(r"Exponent: (\d+)", text).group(1))
-        return {"kty": "RSA", "kid": kid, "alg": alg, "use": "sig", "n": b64u(n),
-                "e": b64u(e.to_bytes((e.bit_length() + 7) // 8, "big"))}
-    pub = hex_block(text, "pub:")
-    size = (len(pub) - 1) // 2
-    crv = {32: "P-256", 48: "P-384", 66: "P-521"}[size]
-    return {"kty": "EC", "kid": kid, "alg": alg, "use": "sig", "crv": crv,
-            "x": b64u(pub[1:1 + size]), "y": b64u(pub[1 + size:])}
-
-
-def der_to_raw(der, size):
-    """An ECDSA-Sig-Value (DER) -> the JWS form R || S, each size bytes."""
-    def length(i):
-        if der[i] < 0x80:
-            return der[i], i + 1
-        k = der[i] & 0x7F
-        return int.from_bytes(der[i + 1:i + 1 + k], "big"), i + 1 + k
-    _, i = length(1)
-    out = b""
-    for _ in range(2):
-        n, i = length(i + 1)
-        out += int.from_bytes(der[i:i + n], "big").to_bytes(size, "big")
-        i += n
-    return out
-
-
-def sign(alg, key, signing_input):
-    if alg.startswith("HS"):
-        with open(key, "rb") as f:  # the algorithm-confusion attack: the public PEM as secret
-            secret = f.read()
-        return hmac.new(secret, signing_input, getattr(hashlib, "sha" + alg[2:])).digest()
-    sig = openssl("dgst", "-sha" + alg[2:], "-sign", key, data=signing_input)
-    return der_to_raw(sig, EC_SIZES[alg]) if alg.startswith("ES") else sig
-
-
-def make_token(header, claims, key=None, alg=None, signature=None):
-    hdr = b64u(json.dumps(header, separators=(",", ":")).encode())
-    body = b64u(json.dumps(claims, separators=(",", ":")).encode())
-    signing_input = f"{hdr}.{body}".encode()
-    if signature is None:
-        signature = b64u(sign(alg or header["alg"], key, signing_input)) if key else ""
-    return f"{hdr}.{body}.{signature}"
 
 
 class Ctx:
@@ -204,10 +60,7 @@ class Ctx:
                               jwk_of(self.keys["ec256"], "ec256", "ES256")]}
 
     def claims(self, aud, **over):
-        now = int(time.time())
-        c = {"iss": ISS, "aud": aud, "exp": now + 300, "iat": now, "jti": str(uuid.uuid4())}
-        c.update(over)
-        return {k: v for k, v in c.items() if v is not None}
+        return jwt_claims(over.pop("iss", ISS), aud, **over)
 
     def token(self, aud, kid="ec-a", alg="ES384", key=None, header=None, **over):
         h = {"alg": alg, "typ": "JWT", "kid": kid}
@@ -224,7 +77,7 @@ def bearer(tok):
 
 
 def expect_401(res, srv, name, path, body, headers, needle, secrets=()):
-    st, hdrs, raw = srv.request("POST", path, body, headers)
+    st, hdrs, raw = srv.exchange("POST", path, body, headers)
     try:
         err = json.loads(raw)
     except ValueError:
@@ -340,10 +193,10 @@ def check_acceptances(res, srv, ctx, args, body_file):
                       ("nbf in the past, exp as a fraction",
                        ctx.token(aud, nbf=int(time.time()) - 5, exp=time.time() + 200.5)),
                       ("typ in lower case", ctx.token(aud, header={"typ": "jwt"}))):
-        st, _, raw = srv.request("POST", SIGN, ctx.request, bearer(tok))
+        st, _, raw = srv.exchange("POST", SIGN, ctx.request, bearer(tok))
         res.check(f"200 {name}", st == 200 and b'"cards"' in raw, f"status {st} {raw[:160]!r}")
     tok = ctx.token(aud)
-    st1, _, _ = srv.request("POST", SIGN, ctx.request, bearer(tok))
+    st1, _, _ = srv.exchange("POST", SIGN, ctx.request, bearer(tok))
     expect_401(res, srv, "replayed jti (first use 200)", SIGN, ctx.request, bearer(tok),
                "jti replayed")
     res.check("the replayed token's first use was 200", st1 == 200, f"status {st1}")
@@ -365,13 +218,13 @@ def check_feedback(res, srv, ctx, args, tmp):
     expect_401(res, srv, "feedback expired", fb_path, body,
                bearer(ctx.token(srv.base + SIGN, exp=int(time.time()) - 100,
                                 iat=int(time.time()) - 200)), "expired")
-    st, _, raw = srv.request("POST", fb_path, body,
+    st, _, raw = srv.exchange("POST", fb_path, body,
                              bearer(ctx.token(srv.base + fb_path, tenant="org-17")))
     res.check("200 feedback, aud = the feedback URL, tenant recorded", st == 200,
               f"status {st} {raw[:160]!r}")
     body["feedback"][0]["outcome"] = "overridden"
     body["feedback"][0].pop("acceptedSuggestions")
-    st, _, raw = srv.request("POST", fb_path, body, bearer(ctx.token(srv.base + SIGN)))
+    st, _, raw = srv.exchange("POST", fb_path, body, bearer(ctx.token(srv.base + SIGN)))
     res.check("200 feedback, aud = the service URL", st == 200, f"status {st} {raw[:160]!r}")
     path = os.path.join(tmp, "feedback.json")
     with open(path, "w") as f:
@@ -399,33 +252,33 @@ def run_pinned(res, args, ctx, tmp, body_file):
                    "auth": {"issuers": [
                        {"iss": ISS, "jwks_file": jwks_path, "jwks_uri": PINNED_URI},
                        {"iss": ISS_NO_URI, "jwks_file": jwks_path}]}}, f)
-    srv = Server(args.bin, conf, args.timeout)
-    if not res.check("serve without --dev starts with a pinned JWKS", srv.port is not None,
-                     srv.tail()):
+    srv = Serve(args.bin, conf, dev=False, timeout=args.timeout, stop_timeout=10)
+    if not res.check("serve without --dev starts with a pinned JWKS", srv.start(args.timeout),
+                     srv.tail(4)):
         srv.stop()
         return
     try:
-        st, _, _ = srv.request("GET", "/cds-services")
+        st, _, _ = srv.exchange("GET", "/cds-services")
         res.check("discovery stays open", st == 200, f"status {st}")
         check_refusals(res, srv, ctx)
         check_acceptances(res, srv, ctx, args, body_file)
         check_feedback(res, srv, ctx, args, tmp)
-        st, _, _ = srv.request("GET", "/healthz")
+        st, _, _ = srv.exchange("GET", "/healthz")
         res.check("still serving after every refusal (healthz 200)", st == 200, f"status {st}")
-        st, _, _ = srv.request("POST", SIGN, ctx.request, bearer(ctx.token(srv.base + SIGN)))
+        st, _, _ = srv.exchange("POST", SIGN, ctx.request, bearer(ctx.token(srv.base + SIGN)))
         res.check("still accepting after every refusal", st == 200, f"status {st}")
-        st, _, raw = srv.request("GET", "/metrics")
+        st, _, raw = srv.exchange("GET", "/metrics")
         text = raw.decode("utf-8", "replace")
         res.check("/metrics counts refusals by reason",
                   st == 200 and all(f'myocds_jwt_refusals_total{{reason="{r}"}}' in text
                                     for r in ("no_token", "audience", "alg", "replay")),
                   f"status {st}; {[ln for ln in text.splitlines() if 'jwt' in ln][:6]}")
     except (OSError, http.client.HTTPException) as e:
-        res.check("server answers", False, f"{e!r}; {srv.tail()}")
+        res.check("server answers", False, f"{e!r}; {srv.tail(4)}")
     res.check("no token in the logs", not any("eyJ" in ln for ln in srv.lines), srv.tail(2))
     res.check("refusals logged with their reason", srv.saw('"reason":"audience"'), srv.tail(2))
     rc = srv.stop()
-    res.check("SIGTERM after the auth run: exit 0", rc == 0, f"exit {rc}; {srv.tail()}")
+    res.check("SIGTERM after the auth run: exit 0", rc == 0, f"exit {rc}; {srv.tail(4)}")
 
 
 # ---- JWKS over https -----------------------------------------------------------------
@@ -458,14 +311,6 @@ def https_server(cert, key, jwks):
     return srv
 
 
-def self_signed(tmp, name):
-    cert, key = os.path.join(tmp, name + ".crt"), os.path.join(tmp, name + ".key")
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
-            "-addext", "subjectAltName=IP:127.0.0.1")
-    return cert, key
-
-
 def run_remote(res, args, ctx, tmp, body_file):
     cert, key = self_signed(tmp, "tls")
     cert2, key2 = self_signed(tmp, "tls-untrusted")
@@ -482,12 +327,14 @@ def run_remote(res, args, ctx, tmp, body_file):
                                          f"https://127.0.0.1:{untrusted.server_address[1]}"
                                          "/jwks.json"}]}}, f)
     # Proxy variables point at a closed port: the JWKS fetch must not use them.
-    srv = Server(args.bin, conf, args.timeout, env=dead_proxy_env())
+    srv = Serve(args.bin, conf, dev=False, env=dead_proxy_env(), timeout=args.timeout,
+                stop_timeout=10)
     try:
-        if res.check("serve starts with a jwks_uri issuer", srv.port is not None, srv.tail()):
+        if res.check("serve starts with a jwks_uri issuer", srv.start(args.timeout),
+                     srv.tail(4)):
             remote_checks(res, srv, ctx, jwks, untrusted, uri)
     except (OSError, http.client.HTTPException) as e:
-        res.check("server answers", False, f"{e!r}; {srv.tail()}")
+        res.check("server answers", False, f"{e!r}; {srv.tail(4)}")
     finally:
         srv.stop()
         for s in (jwks, untrusted):
@@ -498,10 +345,10 @@ def run_remote(res, args, ctx, tmp, body_file):
 def remote_checks(res, srv, ctx, jwks, untrusted, uri):
     aud = PUBLIC_BASE + SIGN
     tok = lambda **kw: ctx.token(aud, iss=REMOTE_ISS, **kw)  # noqa: E731
-    st, _, raw = srv.request("POST", SIGN, ctx.request, bearer(tok()))
+    st, _, raw = srv.exchange("POST", SIGN, ctx.request, bearer(tok()))
     res.check("200 with a key fetched over https (aud built from public_base_url)",
               st == 200 and jwks.paths == ["/jwks.json"], f"status {st}, fetches {jwks.paths}")
-    st, _, _ = srv.request("POST", SIGN, ctx.request, bearer(tok(header={"jku": uri})))
+    st, _, _ = srv.exchange("POST", SIGN, ctx.request, bearer(tok(header={"jku": uri})))
     res.check("200 again from the cache, jku = the configured jwks_uri",
               st == 200 and len(jwks.paths) == 1, f"status {st}, fetches {jwks.paths}")
     expect_401(res, srv, "aud = the listener URL when public_base_url is set", SIGN, ctx.request,
@@ -519,7 +366,7 @@ def remote_checks(res, srv, ctx, jwks, untrusted, uri):
                bearer(ctx.token(aud, iss=UNTRUSTED_ISS)), "keys are unavailable")
     res.check("nothing was served over the untrusted TLS connection", untrusted.paths == [],
               untrusted.paths)
-    res.check("the failed fetch is logged", srv.saw("jwks fetch failed"), srv.tail())
+    res.check("the failed fetch is logged", srv.saw("jwks fetch failed"), srv.tail(4))
 
 
 def main(argv=None):
@@ -530,18 +377,14 @@ def main(argv=None):
     args = ap.parse_args(argv)
     args.bin = os.path.abspath(args.bin)
     res = Results()
-    tmp = tempfile.mkdtemp(prefix="myocds-auth-")
-    try:
+    with scratch("auth") as tmp:
         body_file = os.path.join(os.path.abspath(args.fixtures), REQUEST_FIXTURE)
         with open(body_file, "rb") as f:
             request = json.load(f)
         ctx = Ctx(tmp, request)
         run_pinned(res, args, ctx, tmp, body_file)
         run_remote(res, args, ctx, tmp, body_file)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{res.passed} passed, {res.failed} failed")
-    return 1 if res.failed else 0
+    return res.finish()
 
 
 if __name__ == "__main__":

@@ -21,7 +21,8 @@ import subprocess
 import sys
 import threading
 
-from ops_common import Results
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Results  # noqa: E402
 
 SERVICES = {"postgres", "hapi", "fhir-loader", "myocds-1", "myocds-2", "nginx"}
 RUN_TIMEOUT_S = 120

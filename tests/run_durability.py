@@ -17,12 +17,12 @@ import os
 import signal
 import sqlite3
 import sys
-import tempfile
 import threading
 import time
 
-from ops_common import (PgDatabase, Results, Server, feedback_body, run_threads,
-                        write_config, JSON_CT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import JSON_CT, Results, Serve, scratch, write_config  # noqa: E402
+from ops_common import PgDatabase, feedback_body  # noqa: E402
 
 FEEDBACK_THREADS = 4
 KILL_AFTER_ACKS = 1000  # SIGKILL once this many entries were acknowledged ...
@@ -112,8 +112,8 @@ def stored_sqlite(data_dir):
         db.close()
 
 
-def one_backend(res, args, name, config, stored_fn, tmp):
-    server = Server(args.bin, config, os.path.join(tmp, f"{name}.log"))
+def one_backend(res, args, name, config, stored_fn):
+    server = Serve(args.bin, config)
     with open(os.path.join(args.fixtures, CARDS_CASE), "rb") as f:
         card_body = f.read()
     if not res.check(f"{name}: server starts", server.start(), server.log()[-2000:]):
@@ -123,7 +123,7 @@ def one_backend(res, args, name, config, stored_fn, tmp):
     res.check(f"{name}: the server died of SIGKILL",
               server.proc.returncode == -signal.SIGKILL, str(server.proc.returncode))
     res.check(f"{name}: feedback was acknowledged before the kill", len(load.acked) > 0)
-    restarted = Server(args.bin, config, os.path.join(tmp, f"{name}-2.log"))
+    restarted = Serve(args.bin, config)
     ok = res.check(f"{name}: restarts on the same store", restarted.start(),
                    restarted.log()[-2000:])
     if ok:
@@ -151,12 +151,12 @@ def main():
     args = ap.parse_args()
     args.bin = os.path.abspath(args.bin)
     res = Results()
-    with tempfile.TemporaryDirectory(prefix="myocds-dur-") as tmp:
+    with scratch("dur") as tmp:
         data_dir = os.path.join(tmp, "data")
         cfg = write_config(os.path.join(tmp, "sqlite.json"), data_dir=data_dir,
                            cards={"repeat_window_min": 0},
                            log_level="warn")
-        one_backend(res, args, "sqlite", cfg, lambda: stored_sqlite(data_dir), tmp)
+        one_backend(res, args, "sqlite", cfg, lambda: stored_sqlite(data_dir))
         if args.pg_url_file:
             db = PgDatabase(args.pg_url_file, "durability")
             try:
@@ -165,8 +165,7 @@ def main():
                                    data_dir=os.path.join(tmp, "unused"),
                                    feedback={"postgres_url": db.url})
                 one_backend(res, args, "postgres", cfg,
-                            lambda: {r[0] for r in db.rows("SELECT card_uuid FROM feedback")},
-                            tmp)
+                            lambda: {r[0] for r in db.rows("SELECT card_uuid FROM feedback")})
             finally:
                 db.drop()
     return res.finish()

@@ -35,20 +35,17 @@ import http.client
 import json
 import os
 import re
-import shutil
-import signal
 import statistics
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Results, LISTEN_RE, dead_proxy_env  # noqa: E402
+from harness import (FHIR_TOKEN as TOKEN, JSON_CT, FhirServer, Results, Serve,  # noqa: E402
+                     cases, dead_proxy_env, fhir_authorization as auth, rule_ids, scratch,
+                     self_signed, without_prefetch)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TOKEN = "test-token.abc-123_x"
 PERF_DELAY_MS = 300
 PERF_LIMIT_MS = 600
 DEADLINE_MS = 400      # the short-deadline server's fhir.deadline_ms
@@ -72,99 +69,23 @@ OUTCOME_4101 = {"resourceType": "OperationOutcome", "issue": [{
         "display": "Resource request returns no results."}]}}]}
 
 
-class FhirServer:
-    """One tests/fhir_server.py process; its counters are read from its stats file."""
-
-    def __init__(self, tmp, name, fixtures, services, *args):
-        self.stats_path = os.path.join(tmp, name + ".stats.json")
-        cmd = [sys.executable, os.path.join(HERE, "fhir_server.py"), "--fixtures", fixtures,
-               "--services", services, "--stats", self.stats_path] + [str(a) for a in args]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
-        line = self.proc.stdout.readline().decode()
-        m = re.match(r"port (\d+)", line)
-        if not m:
-            raise RuntimeError(f"fhir_server.py {name} did not start: {line!r}")
-        self.port = int(m.group(1))
-        self.base = f"http://127.0.0.1:{self.port}/fhir"
-
-    def stats(self):
-        with open(self.stats_path) as f:
-            return json.load(f)
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+def serve(binary, config):
+    """A started `myocds serve --dev`; proxy variables point at a closed port: the FHIR
+    reads must not use them."""
+    srv = Serve(binary, config, env=dead_proxy_env(), timeout=30)
+    if not srv.start(wait=30):
+        raise RuntimeError("myocds serve did not start: " + " | ".join(srv.lines[-5:]))
+    return srv
 
 
-class Myocds:
-    """One `myocds serve --dev` with a config; its stderr is drained on a thread."""
-
-    def __init__(self, binary, config):
-        self.lines = []
-        self.port = None
-        ready = threading.Event()
-        # Proxy variables point at a closed port: the FHIR reads must not use them.
-        self.proc = subprocess.Popen([binary, "serve", "--dev", "--port", "0", "--config", config],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, env=dead_proxy_env())
-
-        def drain():
-            for raw in self.proc.stderr:
-                line = raw.decode("utf-8", "replace").rstrip("\n")
-                self.lines.append(line)
-                m = LISTEN_RE.search(line)
-                if m and self.port is None:
-                    self.port = int(m.group(2))
-                    ready.set()
-            ready.set()
-        threading.Thread(target=drain, daemon=True).start()
-        ready.wait(30)
-        if self.port is None:
-            raise RuntimeError("myocds serve did not start: " + " | ".join(self.lines[-5:]))
-
-    def post(self, service, body):
-        """(status, sorted rule ids or None, elapsed ms, error text)."""
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        data = json.dumps(body).encode()
-        t0 = time.monotonic()
-        try:
-            c.request("POST", "/cds-services/" + service, body=data,
-                      headers={"Content-Type": "application/json"})
-            r = c.getresponse()
-            raw = r.read()
-            ms = (time.monotonic() - t0) * 1000
-        finally:
-            c.close()
-        doc = json.loads(raw) if raw else {}
-        return r.status, rule_ids(doc) if r.status == 200 else None, ms, doc.get("error", "")
-
-    def get(self, path):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            c.request("GET", path)
-            r = c.getresponse()
-            return r.status, r.read().decode()
-        finally:
-            c.close()
-
-    def stop(self):
-        """The exit status (0 after SIGTERM; under ASan also: no leak)."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            return None
-
-
-def rule_ids(doc):
-    return sorted(c.get("source", {}).get("topic", {}).get("code", "") for c in doc["cards"])
+def post(srv, service, body):
+    """(status, sorted rule ids or None, elapsed ms, error text)."""
+    data = json.dumps(body).encode()
+    t0 = time.monotonic()
+    status, _, raw = srv.exchange("POST", "/cds-services/" + service, data, JSON_CT)
+    ms = (time.monotonic() - t0) * 1000
+    doc = json.loads(raw) if raw else {}
+    return status, rule_ids(doc) if status == 200 else None, ms, doc.get("error", "")
 
 
 def run_eval(binary, config, service, body, fetch=True):
@@ -179,19 +100,6 @@ def run_eval(binary, config, service, body, fetch=True):
     return int(m.group(1)) if m else -p.returncode, None, err
 
 
-def auth():
-    return {"access_token": TOKEN, "token_type": "Bearer", "expires_in": 300,
-            "scope": "patient/*.read", "subject": "myocds-test"}
-
-
-def without_prefetch(request, base, case):
-    r = copy.deepcopy(request)
-    r.pop("prefetch", None)
-    r["fhirServer"] = f"{base}/{case}"
-    r["fhirAuthorization"] = auth()
-    return r
-
-
 def with_outcomes(request, base, case):
     r = without_prefetch(request, base, case)
     r["prefetch"] = {k: {"resourceType": "OperationOutcome",
@@ -201,18 +109,13 @@ def with_outcomes(request, base, case):
 
 
 def load_cases(fixtures):
-    cases = []
-    for name in sorted(os.listdir(fixtures)):
-        if not name.endswith(".expect.json"):
-            continue
-        case = name[: -len(".expect.json")]
-        with open(os.path.join(fixtures, name)) as f:
-            expect = json.load(f)
-        if expect.get("status") != 200:
-            continue
-        with open(os.path.join(fixtures, case + ".json")) as f:
-            cases.append((case, expect, json.load(f)))
-    return cases
+    """(name, expect, request) of every case answered 200."""
+    out = []
+    for case, expect, path in cases(fixtures):
+        if expect.get("status") == 200:
+            with open(path) as f:
+                out.append((case, expect, json.load(f)))
+    return out
 
 
 def write_config(tmp, name, servers, **fhir):
@@ -236,10 +139,10 @@ def fixture_checks(ctx, case, expect, request):
         st, ids, err = run_eval(ctx["bin"], ctx["config"], svc, body)
         if st != 200 or ids != want:
             bad.append(f"eval ({v}): {st} {ids} {err.strip()[-200:]}")
-        st, ids, _, err = ctx["serve"].post(svc, body)
+        st, ids, _, err = post(ctx["serve"], svc, body)
         if st != 200 or ids != want:
             bad.append(f"serve ({v}): {st} {ids} {err}")
-    st, ids, _, err = ctx["serve"].post(svc, without_prefetch(request, paged, case))
+    st, ids, _, err = post(ctx["serve"], svc, without_prefetch(request, paged, case))
     if st != 200 or ids != want:
         bad.append(f"serve (b, paged): {st} {ids} {err}")
     return case, want, bad
@@ -265,7 +168,7 @@ def check_null_key(res, ctx, by_name):
     types = {ctx["templates"][k].split("?")[0].split("/")[0] for k in nulls}
     before = len(ctx["main"].stats()["paths"])
     st, ids, err = run_eval(ctx["bin"], ctx["config"], expect["service"], body)
-    st2, ids2, _, _ = ctx["serve"].post(expect["service"], body)
+    st2, ids2, _, _ = post(ctx["serve"], expect["service"], body)
     fetched = {p.split("/")[3] for p in ctx["main"].stats()["paths"][before:]}
     res.check(f"null prefetch keys ({', '.join(nulls)}) mean no data: not fetched, same cards",
               nulls and st == st2 == 200 and ids == ids2 == sorted(expect["fire"])
@@ -289,7 +192,7 @@ def check_not_allowed(res, ctx, by_name):
         before = counted.stats()
         body = without_prefetch(request, base, case)
         st, _, err = run_eval(ctx["bin"], ctx["config"], svc, body)
-        st2, _, _, err2 = ctx["serve"].post(svc, body)
+        st2, _, _, err2 = post(ctx["serve"], svc, body)
         after = counted.stats()
         untouched = (after["connections"], after["requests"]) == \
             (before["connections"], before["requests"])
@@ -304,17 +207,17 @@ def check_failures(res, ctx, by_name):
     body = without_prefetch(request, ctx["main"].base, case)
     body["fhirAuthorization"]["access_token"] = "wrong-token"
     st, _, err = run_eval(ctx["bin"], ctx["config"], svc, body)
-    st2, _, _, err2 = ctx["serve"].post(svc, body)
+    st2, _, _, err2 = post(ctx["serve"], svc, body)
     res.check("wrong token (401 from the FHIR server): 412", st == st2 == 412,
               f"eval {st} serve {st2} {err2}")
     body = without_prefetch(request, ctx["failing"].base, case)
     st, _, err = run_eval(ctx["bin"], ctx["config"], svc, body)
-    st2, _, _, err2 = ctx["serve"].post(svc, body)
+    st2, _, _, err2 = post(ctx["serve"], svc, body)
     res.check("FHIR server answers 500: 503", st == st2 == 503, f"eval {st} serve {st2} {err2}")
     body = without_prefetch(request, ctx["main"].base, case)
     body["fhirAuthorization"]["expires_in"] = 0
     before = ctx["main"].stats()["requests"]
-    st2, _, _, err2 = ctx["serve"].post(svc, body)
+    st2, _, _, err2 = post(ctx["serve"], svc, body)
     res.check("expired token: 412, not used", st2 == 412 and
               ctx["main"].stats()["requests"] == before, f"serve {st2} {err2}")
 
@@ -324,13 +227,13 @@ def check_deadline(res, ctx, by_name):
     svc = expect["service"]
     limit = DEADLINE_MS + DEADLINE_SLACK_MS
     body = without_prefetch(request, ctx["slow_allergies"].base, case)
-    st, ids, ms, err = ctx["serve_short"].post(svc, body)
+    st, ids, ms, err = post(ctx["serve_short"], svc, body)
     res.check(f"allergies answered after the {DEADLINE_MS} ms deadline: answered in {ms:.0f} ms "
               f"(< {limit}), both cards (pjp-prophylaxis warns without the allergy list)",
               st == 200 and sorted(ids) == ["pjp-prophylaxis", "steroid-monotherapy"]
               and ms < limit, f"{st} {ids} {ms:.0f} ms {err}")
     body = without_prefetch(request, ctx["slow_all"].base, case)
-    st, ids, ms, err = ctx["serve_short"].post(svc, body)
+    st, ids, ms, err = post(ctx["serve_short"], svc, body)
     res.check(f"every key past the deadline: 503 in {ms:.0f} ms (< {limit})",
               st == 503 and ms < limit, f"{st} {ids} {ms:.0f} ms {err}")
 
@@ -338,7 +241,7 @@ def check_deadline(res, ctx, by_name):
 def check_oversize(res, ctx, by_name):
     case, expect, request = by_name[PERF_CASE]
     body = without_prefetch(request, ctx["huge"].base, case)
-    st, ids, ms, err = ctx["serve"].post(expect["service"], body)
+    st, ids, ms, err = post(ctx["serve"], expect["service"], body)
     logged = []
     for _ in range(LOG_WAIT_TRIES):  # the log line may land just after the answer
         logged = [l for l in list(ctx["serve"].lines)
@@ -355,7 +258,7 @@ def check_oversize(res, ctx, by_name):
 def check_foreign_next_link(res, ctx, by_name):
     case, expect, request = by_name[PAGED_CASE]
     body = without_prefetch(request, ctx["redirecting"].base, case)
-    st, ids, _, err = ctx["serve"].post(expect["service"], body)
+    st, ids, _, err = post(ctx["serve"], expect["service"], body)
     foreign = ctx["outsider2"].stats()
     offered = ctx["redirecting"].stats()["next_links"]
     wrong = ids is not None and not set(ids) <= set(expect["fire"])
@@ -428,7 +331,7 @@ def paths_since(server, before, suffix):
 def both(ctx, svc, body):
     """(eval --fetch ids, serve ids, detail): None for an answer other than 200."""
     st, ids, err = run_eval(ctx["bin"], ctx["config"], svc, body)
-    st2, ids2, _, err2 = ctx["serve"].post(svc, body)
+    st2, ids2, _, err2 = post(ctx["serve"], svc, body)
     return (ids if st == 200 else None), (ids2 if st2 == 200 else None), \
         f"eval {st} {ids} {err.strip()[-200:]}; serve {st2} {ids2} {err2}"
 
@@ -460,9 +363,9 @@ def check_next_pages(res, ctx, svc, want):
     st, ids, err = run_eval(ctx["bin"], ctx["config"], svc, body, fetch=False)
     expired = mtx_body(request, extra.base, MTX_PAGED, page1)
     expired["fhirAuthorization"]["expires_in"] = 0
-    st2, ids2, _, err2 = ctx["serve"].post(svc, expired)
+    st2, ids2, _, err2 = post(ctx["serve"], svc, expired)
     untouched = len(extra.stats()["paths"]) == before
-    st3, ids3, _, err3 = ctx["serve"].post(svc, mtx_body(request, extra.base, MTX_PAGED, page1,
+    st3, ids3, _, err3 = post(ctx["serve"], svc, mtx_body(request, extra.base, MTX_PAGED, page1,
                                                           token=False))
     res.check("(b) the same without a fetch (eval without --fetch, an expired token: no "
               "request; no token: 401): medications missing, steroid-monotherapy silent",
@@ -573,7 +476,7 @@ def check_searchsets(res, ctx):
 
 
 def check_metrics(res, ctx):
-    st, text = ctx["serve"].get("/metrics")
+    st, text = ctx["serve"].request("GET", "/metrics")
     values = dict(re.findall(r"^(myocds_fhir_fetch\w*) (\d+)$", text, re.M))
     total = int(values.get("myocds_fhir_fetches_total", 0))
     failed = int(values.get("myocds_fhir_fetch_failures_total", 0))
@@ -581,22 +484,12 @@ def check_metrics(res, ctx):
               st == 200 and total > failed > 0, str(values))
 
 
-def make_cert(tmp):
-    """A throw-away self-signed certificate for 127.0.0.1: (cert, key)."""
-    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert, "-days",
-                    "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-                   check=True, capture_output=True, timeout=60)
-    return cert, key
-
-
 def check_tls(res, ctx, by_name):
     case, expect, request = by_name[PERF_CASE]
     svc = expect["service"]
     body = without_prefetch(request, ctx["tls"].base, case)
     st, ids, err = run_eval(ctx["bin"], ctx["config"], svc, body)
-    st2, ids2, _, err2 = ctx["serve"].post(svc, body)
+    st2, ids2, _, err2 = post(ctx["serve"], svc, body)
     res.check("HTTPS FHIR server trusted through fhir.ca_file: same cards",
               st == st2 == 200 and ids == ids2 == sorted(expect["fire"]),
               f"eval {st} {ids} {err.strip()[-200:]} serve {st2} {ids2} {err2}")
@@ -615,13 +508,13 @@ def check_perf(res, ctx, by_name):
     full = copy.deepcopy(request)
     for k in ctx["templates"]:
         full["prefetch"].setdefault(k, {"resourceType": "Bundle", "type": "searchset"})
-    st, want, _, err = ctx["serve"].post(expect["service"], full)
+    st, want, _, err = post(ctx["serve"], expect["service"], full)
     body = without_prefetch(full, ctx["slow"].base, case)
     body["prefetch"] = {k: v for k, v in full["prefetch"].items() if k not in PERF_KEYS}
     times = []
     ok = st == 200
     for _ in range(3):
-        st, ids, ms, err = ctx["serve"].post(expect["service"], body)
+        st, ids, ms, err = post(ctx["serve"], expect["service"], body)
         ok = ok and st == 200 and ids == want
         times.append(ms)
     s = ctx["slow"].stats()
@@ -648,7 +541,8 @@ def main():
         templates = json.load(f)["prefetch"]
     by_name = {c[0]: c for c in cases}
     res = Results()
-    tmp = tempfile.mkdtemp(prefix="myocds-fetch-")
+    scratch_dir = scratch("fetch")
+    tmp = scratch_dir.name
     procs = []
     try:
         def fhir(name, *args):
@@ -668,7 +562,7 @@ def main():
         ctx["slow_allergies"] = fhir("slow_allergies", "--token", TOKEN, "--delay-ms", 1500,
                                      "--delay-match", "AllergyIntolerance")
         ctx["slow_all"] = fhir("slow_all", "--token", TOKEN, "--delay-ms", 1500)
-        cert, key = make_cert(tmp)
+        cert, key = self_signed(tmp, "tls")
         ctx["tls"] = fhir("tls", "--token", TOKEN, "--tls-cert", cert, "--tls-key", key)
         ctx["tls"].base = ctx["tls"].base.replace("http:", "https:")
         mtx_fixtures, ctx["mtx"] = write_mtx_cases(tmp, by_name, templates)
@@ -686,9 +580,9 @@ def main():
                                          deadline_ms=FUNCTIONAL_DEADLINE_MS)
         short = write_config(tmp, "short", [ctx["slow_allergies"].base, ctx["slow_all"].base],
                              deadline_ms=DEADLINE_MS)
-        ctx["serve"] = Myocds(ctx["bin"], ctx["config"])
+        ctx["serve"] = serve(ctx["bin"], ctx["config"])
         procs.append(ctx["serve"])
-        ctx["serve_short"] = Myocds(ctx["bin"], short)
+        ctx["serve_short"] = serve(ctx["bin"], short)
         procs.append(ctx["serve_short"])
         check_perf(res, ctx, by_name)
         check_fixtures(res, ctx, cases)
@@ -713,9 +607,8 @@ def main():
     finally:
         for p in reversed(procs):
             p.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{res.passed} passed, {res.failed} failed")
-    return 1 if res.failed else 0
+        scratch_dir.cleanup()
+    return res.finish()
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ Usage:
   run_fixtures.py --bin build/myocds --fixtures fixtures/cases --schema build/fhir.schema.json
                   [--only REGEX] [--no-http] [--timeout SECONDS] [--verbose]
   run_fixtures.py --self-test [--schema build/fhir.schema.json]
+  run_fixtures.py --list --fixtures fixtures/cases [--only REGEX]   (a Markdown table of the
+                  cases from their own expectation files)
 
 For each fixtures/cases/NAME.expect.json (the request is NAME.json beside it):
   (a) `BIN eval --service SERVICE NAME.json`: a 200 case must exit 0 and print {"cards": [...]};
@@ -629,6 +631,27 @@ def load_cases(directory, only):
     return cases
 
 
+def list_cases(directory, only):
+    """The cases of directory as a Markdown table, from their own expectation files."""
+    if not directory or not os.path.isdir(directory):
+        print("error: --fixtures %r is not a directory" % directory, file=sys.stderr)
+        return 2
+    print("| case | service | answer | what it proves |\n|---|---|---|---|")
+    for name, _, exp_path in load_cases(directory, only):
+        with open(exp_path, encoding="utf-8") as f:
+            expect = json.load(f)
+        if expect.get("status") == 200:
+            marks = expect.get("indicators") or {}
+            answer = ", ".join("%s (%s)" % (r, marks[r]) if r in marks else r
+                               for r in sorted(expect.get("fire") or [])) or "no card"
+        else:
+            answer = "HTTP %s / eval exit 2" % expect.get("status")
+        service = str(expect.get("service", "")).replace("myositis-", "")
+        print("| `%s` | %s | %s | %s |" % (name, service, answer,
+                                          str(expect.get("description", "")).replace("|", "\\|")))
+    return 0
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Run myocds CDS Hooks fixtures (eval + HTTP).")
     ap.add_argument("--bin", help="path to the myocds executable")
@@ -639,7 +662,11 @@ def main(argv=None):
     ap.add_argument("--timeout", type=float, default=20.0, help="seconds per eval / request / server start")
     ap.add_argument("--verbose", action="store_true", help="print the response of failing cases")
     ap.add_argument("--self-test", action="store_true", help="check the runner's own shape checks and exit")
+    ap.add_argument("--list", action="store_true",
+                    help="print the cases (service, answer, description) as a Markdown table and exit")
     args = ap.parse_args(argv)
+    if args.list:
+        return list_cases(args.fixtures, args.only)
 
     schema = None
     if args.schema:

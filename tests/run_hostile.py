@@ -31,23 +31,17 @@ Prints one line per check and, last, exactly "N passed, M failed"; exits 1 on fa
 """
 import argparse
 import copy
-import http.client
 import json
 import os
 import re
-import shutil
 import socket
 import sys
-import tempfile
 import threading
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                "bench"))
-import benchlib  # noqa: E402
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Results  # noqa: E402
+from harness import (Results, Serve, fixture as load, raw_exchange, rule_ids,  # noqa: E402
+                     scratch, write_config)
 
 SIGN = "/cds-services/myositis-order-sign"
 SELECT = "/cds-services/myositis-order-select"
@@ -74,7 +68,7 @@ INDICATORS = {"info", "warning", "critical"}
 
 def post(srv, path, body, conn=None, timeout=60):
     """(status, parsed JSON or None, raw bytes, seconds)."""
-    c = conn or http.client.HTTPConnection("127.0.0.1", srv.port, timeout=timeout)
+    c = conn or srv.conn(timeout)
     start = time.monotonic()
     try:
         c.request("POST", path, body=body, headers={"Content-Type": "application/json"})
@@ -88,50 +82,6 @@ def post(srv, path, body, conn=None, timeout=60):
     except (UnicodeDecodeError, ValueError):
         doc = None
     return r.status, doc, raw, time.monotonic() - start
-
-
-def healthy(srv):
-    try:
-        c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
-        c.request("GET", "/healthz")
-        ok = c.getresponse().status == 200
-        c.close()
-        return ok and srv.alive()
-    except OSError:
-        return False
-
-
-def raw_exchange(srv, head, body_chunks=(), read=True, timeout=30):
-    """Sends head and chunks on a raw socket; returns the status line's code (or None when
-    the server closed first) and whether the server closed the connection."""
-    s = socket.create_connection(("127.0.0.1", srv.port), timeout=timeout)
-    try:
-        s.sendall(head)
-        for chunk in body_chunks:
-            s.sendall(chunk)
-        if not read:
-            return None, False
-        data = b""
-        while b"\r\n\r\n" not in data:
-            got = s.recv(65536)
-            if not got:
-                break
-            data += got
-        m = re.match(rb"HTTP/1\.[01] (\d{3})", data)
-        return (int(m.group(1)) if m else None), True
-    except (BrokenPipeError, ConnectionResetError):
-        return None, True
-    finally:
-        s.close()
-
-
-def load(fixtures, name):
-    with open(os.path.join(fixtures, name + ".json"), "rb") as f:
-        return json.loads(f.read())
-
-
-def rule_ids(doc):
-    return sorted(c["source"]["topic"]["code"] for c in (doc or {}).get("cards", []))
 
 
 def cards_sane(doc):
@@ -169,7 +119,7 @@ def check_nesting(r, srv, fixtures):
 def check_big(r, srv):
     head = (f"POST {SIGN} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             f"Content-Length: {BIG}\r\n\r\n").encode()
-    st, closed = raw_exchange(srv, head)
+    st, closed = raw_exchange(srv.port, head)
     r.check("50 MB declared: 413 before the body, connection closed", st == 413 and closed,
             f"{st}")
     head = (f"POST {SIGN} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
@@ -177,7 +127,7 @@ def check_big(r, srv):
     piece = b"[" + b"1," * 499999 + b"1]"  # 1 MB of valid-looking JSON per chunk
     chunk = f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
     start = time.monotonic()
-    st, _ = raw_exchange(srv, head, [chunk] * (BIG // len(piece)) + [b"0\r\n\r\n"], timeout=60)
+    st, _ = raw_exchange(srv.port, head, [chunk] * (BIG // len(piece)) + [b"0\r\n\r\n"], timeout=60)
     r.check("50 MB chunked: 413 at its end", st == 413,
             f"{st} after {time.monotonic() - start:.1f} s")
 
@@ -185,17 +135,16 @@ def check_big(r, srv):
 def check_truncated(r, srv):
     head = (f"POST {SIGN} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             f"Content-Length: 100000\r\n\r\n").encode()
-    raw_exchange(srv, head, [b'{"hook":"order-sign","context":{' + b" " * 40000], read=False)
+    raw_exchange(srv.port, head, [b'{"hook":"order-sign","context":{' + b" " * 40000], read=False)
     head = (f"POST {SIGN} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             f"Transfer-Encoding: chunked\r\n\r\n").encode()
-    raw_exchange(srv, head, [b"1000\r\n" + b"[" * 100], read=False)  # stops inside a chunk
+    raw_exchange(srv.port, head, [b"1000\r\n" + b"[" * 100], read=False)  # stops inside a chunk
     time.sleep(0.5)
-    r.check("bodies that stop mid-stream: server still serving", healthy(srv))
+    r.check("bodies that stop mid-stream: server still serving", srv.healthy())
     deadline = time.monotonic() + IDLE_TIMEOUT_S + 5
     aborted = 0
     while time.monotonic() < deadline and aborted < 2:
-        with open(srv.log_path, errors="replace") as f:
-            aborted = sum(1 for line in f if '"end":"aborted"' in line)
+        aborted = sum(1 for line in list(srv.lines) if '"end":"aborted"' in line)
         time.sleep(0.2)
     r.check("both logged as aborted requests", aborted >= 2, f"{aborted} aborted")
 
@@ -321,7 +270,7 @@ def expect_400(path):
 
 
 def check_types(r, srv, fixtures):
-    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    conn = srv.conn(30)
     for name, path in SWAP_FIXTURES.items():
         doc = load(fixtures, name)
         bad = []
@@ -422,30 +371,24 @@ def main():
     ap.add_argument("--only", help="run only the groups matching this regex")
     a = ap.parse_args()
     fixtures = os.path.abspath(a.fixtures)
-    tmp = tempfile.mkdtemp(prefix="myocds-hostile-")
-    cfg = os.path.join(tmp, "config.json")
-    with open(cfg, "w") as f:
-        json.dump({"data_dir": os.path.join(tmp, "data"),
-                   "http": {"max_body_bytes": MAX_BODY, "timeout_s": IDLE_TIMEOUT_S},
-                   "cards": {"repeat_window_min": 0}}, f)
     r = Results()
-    try:
-        srv = benchlib.Server([os.path.abspath(a.bin), "serve", "--dev", "--port", "0",
-                               "--config", cfg], os.path.join(tmp, "serve.log"))
-    except RuntimeError as e:
-        r.check("serve starts", False, str(e))
-        print(f"{r.passed} passed, {r.failed} failed")
-        return 1
-    try:
-        for name, fn in GROUPS:
-            if a.only and not re.search(a.only, name):
-                continue
-            fn(r, srv, fixtures) if fn.__code__.co_argcount == 3 else fn(r, srv)
-            r.check(f"after {name}: still serving", healthy(srv), srv.tail())
-    finally:
-        rc = srv.stop()
-    r.check("SIGTERM: exit 0", rc == 0, f"exit {rc}: {srv.tail()}")
-    shutil.rmtree(tmp, ignore_errors=True)
+    with scratch("hostile") as tmp:
+        cfg = write_config(os.path.join(tmp, "config.json"), data_dir=os.path.join(tmp, "data"),
+                           http={"max_body_bytes": MAX_BODY, "timeout_s": IDLE_TIMEOUT_S},
+                           cards={"repeat_window_min": 0})
+        srv = Serve(os.path.abspath(a.bin), cfg, timeout=60, stop_timeout=30)
+        if not srv.start(20):
+            r.check("serve starts", False, srv.tail())
+            return r.finish()
+        try:
+            for name, fn in GROUPS:
+                if a.only and not re.search(a.only, name):
+                    continue
+                fn(r, srv, fixtures) if fn.__code__.co_argcount == 3 else fn(r, srv)
+                r.check(f"after {name}: still serving", srv.healthy(), srv.tail())
+        finally:
+            rc = srv.stop()
+        r.check("SIGTERM: exit 0", rc == 0, f"exit {rc}: {srv.tail()}")
     return r.finish()
 
 

@@ -15,23 +15,19 @@ import http.client
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Results, LISTEN_RE  # noqa: E402
+from harness import JSON_CT as JSON, Results, Serve, fixture, scratch  # noqa: E402
 
 SERVICES = ("myositis-order-sign", "myositis-order-select", "myositis-patient-view")
 ORIGIN = "http://localhost:8088"  # the sandbox built and served locally (shared/tools/sandbox)
 SIGN = "/cds-services/myositis-order-sign"
 MAX_BODY = 1 << 20
-JSON = {"Content-Type": "application/json"}
 
 # A minimal valid order-sign call with an empty draft, used when --fixtures lacks one.
 INLINE_SIGN = {
@@ -45,80 +41,30 @@ INLINE_SIGN = {
 }
 
 
-class Server:
-    """One `myocds serve` process; its stderr is drained on a thread."""
+class Server(Serve):
+    """`myocds serve` whose calls come from the local sandbox's origin."""
 
-    def __init__(self, binary, args, timeout):
-        self.dev = "--dev" in args
-        self.lines = []
-        self.port = None
-        self.host = None
-        self._ready = threading.Event()
-        self.proc = subprocess.Popen([binary, "serve"] + args, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        threading.Thread(target=self._drain, daemon=True).start()
-        self._ready.wait(timeout)
-
-    def _drain(self):
-        for raw in self.proc.stderr:
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            self.lines.append(line)
-            m = LISTEN_RE.search(line)
-            if m and self.port is None:
-                self.host, self.port = m.group(1).strip("[]"), int(m.group(2))
-                self._ready.set()
-        self._ready.set()
-
-    def conn(self, timeout=20):
-        return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
-
-    def request(self, method, path, body=None, headers=None, conn=None):
+    def call(self, method, path, body=None, headers=None, conn=None):
         """(status, headers dict lower-cased, body bytes); a fresh connection unless given.
         Every request comes from the local sandbox's origin (ORIGIN) unless told otherwise;
         the headers get "_want-acao", the Access-Control-Allow-Origin the answer must carry
         (the origin with --dev, where calls need no JWT; "*" without)."""
-        c = conn or self.conn()
-        try:
-            data = json.dumps(body).encode() if isinstance(body, (dict, list)) else body
-            sent = dict({"Origin": ORIGIN}, **(headers or {}))
-            c.request(method, path, body=data, headers=sent)
-            r = c.getresponse()
-            got = {k.lower(): v for k, v in r.getheaders()}
-            got["_want-acao"] = sent.get("Origin") if self.dev else "*"
-            return r.status, got, r.read()
-        finally:
-            if conn is None:
-                c.close()
-
-    def stop(self, sig=signal.SIGTERM, timeout=10):
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            return None
-
-    def tail(self, n=5):
-        return " | ".join(self.lines[-n:])
+        sent = dict({"Origin": ORIGIN}, **(headers or {}))
+        status, got, raw = self.exchange(method, path, body, sent, conn=conn)
+        got["_want-acao"] = sent.get("Origin") if self.dev else "*"
+        return status, got, raw
 
 
-def load_json(path):
-    with open(path, "rb") as f:
-        return json.loads(f.read())
-
-
-def fixture(fixtures, name):
-    """The request of fixtures/NAME.json, or None when the directory has no such case."""
+def fixture_or_none(fixtures, name):
+    """The request of case NAME, or None when the directory has no such case."""
     path = os.path.join(fixtures or "", name + ".json")
-    return load_json(path) if fixtures and os.path.exists(path) else None
+    return fixture(fixtures, name) if fixtures and os.path.exists(path) else None
 
 
 def good_sign_request(fixtures):
     """A service call that earns 200 with at least one card, from the fixtures if possible."""
     for name in ("order-sign-pm-pred60-alone", "order-sign-dm-dex4-alone"):
-        req = fixture(fixtures, name)
+        req = fixture_or_none(fixtures, name)
         if req is not None:
             return req
     return INLINE_SIGN
@@ -138,7 +84,7 @@ def error_body(body):
 def expect_error(res, srv, name, method, path, status, body=None, headers=None, needle=None):
     """One request that must earn `status` with the JSON error shape and the common headers."""
     try:
-        st, hdrs, raw = srv.request(method, path, body, headers)
+        st, hdrs, raw = srv.call(method, path, body, headers)
     except (OSError, http.client.HTTPException) as e:
         return res.check(name, False, f"request failed: {e!r}")
     err = error_body(raw)
@@ -170,18 +116,18 @@ def common_header_problems(hdrs, content_type="application/json"):
 def check_cors_dev(res, srv):
     """--dev needs no JWT, so only the configured origins (by default the sandbox's) may
     read its answers from a browser."""
-    st, hdrs, _ = srv.request("GET", "/healthz", headers={"Origin": "https://evil.example"})
+    st, hdrs, _ = srv.call("GET", "/healthz", headers={"Origin": "https://evil.example"})
     res.check("--dev: an origin not listed gets no Access-Control-Allow-Origin",
               st == 200 and "access-control-allow-origin" not in hdrs and
               hdrs.get("vary") == "Origin", repr(hdrs.get("access-control-allow-origin")))
-    st, hdrs, _ = srv.request("GET", "/healthz", headers={"Origin": "https://sandbox.cds-hooks.org"})
+    st, hdrs, _ = srv.call("GET", "/healthz", headers={"Origin": "https://sandbox.cds-hooks.org"})
     res.check("--dev: the public sandbox's origin is echoed",
               hdrs.get("access-control-allow-origin") == "https://sandbox.cds-hooks.org",
               repr(hdrs.get("access-control-allow-origin")))
 
 
 def check_open_endpoints(res, srv):
-    st, hdrs, body = srv.request("GET", "/cds-services")
+    st, hdrs, body = srv.call("GET", "/cds-services")
     ids = set()
     try:
         ids = {s.get("id") for s in json.loads(body)["services"]}
@@ -190,19 +136,19 @@ def check_open_endpoints(res, srv):
     res.check("GET /cds-services 200 with the three services",
               st == 200 and set(SERVICES) <= ids and not common_header_problems(hdrs),
               f"status {st}, ids {sorted(i for i in ids if i)}, {common_header_problems(hdrs)}")
-    st, hdrs, body = srv.request("GET", "/healthz")
+    st, hdrs, body = srv.call("GET", "/healthz")
     res.check("GET /healthz 200 {\"status\":\"ok\"}",
               st == 200 and body.strip() == b'{"status":"ok"}' and not common_header_problems(hdrs),
               f"status {st}, body {body[:80]!r}")
-    st, hdrs, body = srv.request("GET", "/metrics")
+    st, hdrs, body = srv.call("GET", "/metrics")
     res.check("GET /metrics 200 Prometheus text",
               st == 200 and hdrs.get("content-type", "").startswith("text/plain")
               and b"myocds_http_requests_total{" in body,
               f"status {st}, type {hdrs.get('content-type')!r}")
-    st, hdrs, _ = srv.request("GET", "/healthz", headers={"X-Request-Id": "trace-42.a_b"})
+    st, hdrs, _ = srv.call("GET", "/healthz", headers={"X-Request-Id": "trace-42.a_b"})
     res.check("X-Request-Id echoed when sane", hdrs.get("x-request-id") == "trace-42.a_b",
               repr(hdrs.get("x-request-id")))
-    st, hdrs, _ = srv.request("GET", "/healthz", headers={"X-Request-Id": "bad id <script>"})
+    st, hdrs, _ = srv.call("GET", "/healthz", headers={"X-Request-Id": "bad id <script>"})
     rid = hdrs.get("x-request-id", "")
     res.check("X-Request-Id replaced when not sane",
               rid != "bad id <script>" and re.fullmatch(r"[A-Za-z0-9._-]{1,64}", rid), repr(rid))
@@ -211,7 +157,7 @@ def check_open_endpoints(res, srv):
 def check_preflight(res, srv):
     c = srv.conn()
     try:
-        st, hdrs, body = srv.request("OPTIONS", SIGN + "/feedback", conn=c, headers={
+        st, hdrs, body = srv.call("OPTIONS", SIGN + "/feedback", conn=c, headers={
             "Origin": "https://sandbox.cds-hooks.org",
             "Access-Control-Request-Method": "POST",
             "Access-Control-Request-Headers": "authorization, content-type"})
@@ -222,7 +168,7 @@ def check_preflight(res, srv):
                   and all(m in methods for m in ("GET", "POST", "OPTIONS"))
                   and "authorization" in allowed and "content-type" in allowed,
                   f"status {st}, methods {methods!r}, headers {allowed!r}")
-        st2, _, _ = srv.request("GET", "/healthz", conn=c)
+        st2, _, _ = srv.call("GET", "/healthz", conn=c)
         res.check("keep-alive holds after a preflight",
                   st2 == 200 and hdrs.get("connection", "").lower() != "close",
                   f"connection header {hdrs.get('connection')!r}, then {st2}")
@@ -250,16 +196,16 @@ def check_bodies(res, srv, fixtures):
     check_too_large(res, srv)
     expect_error(res, srv, "malformed JSON 400", "POST", SIGN, 400, b'{"hook": "order-sign",',
                  JSON)
-    no_instance = fixture(fixtures, "error-missing-hookinstance")
+    no_instance = fixture_or_none(fixtures, "error-missing-hookinstance")
     if no_instance is None:
         no_instance = {k: v for k, v in INLINE_SIGN.items() if k != "hookInstance"}
     expect_error(res, srv, "missing hookInstance 400 naming it", "POST", SIGN, 400, no_instance,
                  JSON, needle="hookInstance")
-    mismatch = fixture(fixtures, "error-hook-mismatch-select-to-sign")
+    mismatch = fixture_or_none(fixtures, "error-hook-mismatch-select-to-sign")
     if mismatch is None:
         mismatch = dict(INLINE_SIGN, hook="order-select")
     expect_error(res, srv, "hook mismatch 400", "POST", SIGN, 400, mismatch, JSON, needle="hook")
-    missing = fixture(fixtures, "error-missing-conditions-prefetch")
+    missing = fixture_or_none(fixtures, "error-missing-conditions-prefetch")
     if missing is None:
         missing = json.loads(json.dumps(INLINE_SIGN))
         del missing["prefetch"]["conditions"]
@@ -289,7 +235,7 @@ def check_too_large(res, srv):
     body = iter([b"{\"x\":\""] + [chunk] * (MAX_BODY // len(chunk) + 1) + [b"\"}"])
     try:
         # http.client sends an iterable body without a length as chunked.
-        st, hdrs, raw = srv.request("POST", SIGN, body, JSON)
+        st, hdrs, raw = srv.call("POST", SIGN, body, JSON)
         err = error_body(raw)
         res.check("POST chunked body > 1 MiB 413", st == 413 and err is not None,
                   f"status {st}")
@@ -300,7 +246,7 @@ def check_too_large(res, srv):
 def check_service_call(res, srv, fixtures):
     """200 with cards; returns the uuid of one card (for feedback) or None."""
     good = good_sign_request(fixtures)
-    st, hdrs, body = srv.request("POST", SIGN, good,
+    st, hdrs, body = srv.call("POST", SIGN, good,
                                  {"Content-Type": "application/json; charset=utf-8"})
     cards = []
     try:
@@ -310,7 +256,7 @@ def check_service_call(res, srv, fixtures):
     res.check("POST service call 200 {\"cards\":[...]} (charset parameter accepted)",
               st == 200 and isinstance(cards, list) and not common_header_problems(hdrs),
               f"status {st}, body {body[:160]!r}")
-    st, _, _ = srv.request("POST", SIGN, good, {"Content-Type": "application/fhir+json"})
+    st, _, _ = srv.call("POST", SIGN, good, {"Content-Type": "application/fhir+json"})
     res.check("POST application/fhir+json accepted", st == 200, f"status {st}")
     uuids = [c.get("uuid") for c in cards if isinstance(c, dict) and c.get("uuid")]
     return uuids[0] if uuids else None
@@ -331,10 +277,10 @@ def check_feedback(res, srv, card, db_path):
     card = card or "5d3c1a4e-8f7b-4c2a-9e1d-2b6f0a9c7e33"
     path = SIGN + "/feedback"
     for name in ("feedback valid 200 {}", "feedback resend 200 {}"):
-        st, hdrs, body = srv.request("POST", path, feedback_body(card), JSON)
+        st, hdrs, body = srv.call("POST", path, feedback_body(card), JSON)
         res.check(name, st == 200 and body.strip() == b"{}" and not common_header_problems(hdrs),
                   f"status {st}, body {body[:160]!r}")
-    st, _, _ = srv.request("POST", path, feedback_body(card, "accepted"), JSON)
+    st, _, _ = srv.call("POST", path, feedback_body(card, "accepted"), JSON)
     res.check("feedback accepted outcome 200", st == 200, f"status {st}")
     bad = feedback_body(card)
     bad["feedback"][0]["outcome"] = "ignored"
@@ -370,8 +316,8 @@ def check_stored(res, db_path, card):
 
 
 def check_no_dev(res, args, conf):
-    srv = Server(args.bin, ["--port", "0", "--config", conf], args.timeout)
-    if not res.check("serve without --dev starts", srv.port is not None, srv.tail()):
+    srv = Server(args.bin, conf, dev=False, timeout=args.timeout, stop_timeout=10)
+    if not res.check("serve without --dev starts", srv.start(args.timeout), srv.tail(5)):
         srv.stop()
         return
     good = good_sign_request(args.fixtures)
@@ -396,12 +342,12 @@ def check_no_dev(res, args, conf):
     res.check("no --dev: no credential, 1 MiB declared and none sent: 401 at once",
               early.startswith(b"HTTP/1.1 401") and b"WWW-Authenticate: Bearer" in early,
               early[:120])
-    st, _, _ = srv.request("GET", "/cds-services")
+    st, _, _ = srv.call("GET", "/cds-services")
     res.check("no --dev: discovery stays open", st == 200, f"status {st}")
-    st, _, _ = srv.request("OPTIONS", SIGN)
+    st, _, _ = srv.call("OPTIONS", SIGN)
     res.check("no --dev: preflight stays open", st == 204, f"status {st}")
     rc = srv.stop(signal.SIGINT)
-    res.check("SIGINT: exit 0", rc == 0, f"exit {rc}; {srv.tail()}")
+    res.check("SIGINT: exit 0", rc == 0, f"exit {rc}; {srv.tail(5)}")
 
 
 def check_cli(res, args, conf):
@@ -436,8 +382,7 @@ def main(argv=None):
     args.bin = os.path.abspath(args.bin)
     args.fixtures = os.path.abspath(args.fixtures) if args.fixtures else None
     res = Results()
-    tmp = tempfile.mkdtemp(prefix="myocds-contract-")
-    try:
+    with scratch("contract") as tmp:
         conf = os.path.join(tmp, "config.json")
         with open(conf, "w") as f:
             json.dump({"data_dir": os.path.join(tmp, "data"), "cards": {"repeat_window_min": 0}},
@@ -445,19 +390,16 @@ def main(argv=None):
         run_dev(res, args, conf, os.path.join(tmp, "data", "myocds.sqlite"))
         check_no_dev(res, args, conf)
         check_cli(res, args, conf)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{res.passed} passed, {res.failed} failed")
-    return 1 if res.failed else 0
+    return res.finish()
 
 
 def run_dev(res, args, conf, db_path):
-    srv = Server(args.bin, ["--dev", "--port", "0", "--config", conf], args.timeout)
+    srv = Server(args.bin, conf, timeout=args.timeout, stop_timeout=10)
     if not res.check("serve --dev --port 0 prints 'listening on http://ADDR:PORT'",
-                     srv.port is not None and srv.port > 0, srv.tail()):
+                     srv.start(args.timeout) and srv.port > 0, srv.tail(5)):
         srv.stop()
         return
-    res.check("serve --dev warns loudly", any("DEV" in ln for ln in srv.lines), srv.tail())
+    res.check("serve --dev warns loudly", any("DEV" in ln for ln in srv.lines), srv.tail(5))
     try:
         check_open_endpoints(res, srv)
         check_cors_dev(res, srv)
@@ -467,9 +409,9 @@ def run_dev(res, args, conf, db_path):
         card = check_service_call(res, srv, args.fixtures)
         check_feedback(res, srv, card, db_path)
     except (OSError, http.client.HTTPException) as e:
-        res.check("dev server answers", False, f"{e!r}; {srv.tail()}")
+        res.check("dev server answers", False, f"{e!r}; {srv.tail(5)}")
     rc = srv.stop(signal.SIGTERM)
-    res.check("SIGTERM: exit 0", rc == 0, f"exit {rc}; {srv.tail()}")
+    res.check("SIGTERM: exit 0", rc == 0, f"exit {rc}; {srv.tail(5)}")
     res.check("one access log line per request, no bodies",
               any('"msg":"request"' in ln and '"status":' in ln for ln in srv.lines)
               and not any("free text" in ln for ln in srv.lines), srv.tail(2))

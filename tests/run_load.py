@@ -13,19 +13,17 @@ after. Too slow for every CI run: `make load` runs it.
 Standard library only; needs wrk. Prints exactly "N passed, M failed" last.
 """
 import argparse
-import http.client
 import json
 import os
 import subprocess
 import sys
-import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 import benchlib  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Results  # noqa: E402
+from harness import Results, Serve, cases, scratch, write_config  # noqa: E402
 
 
 def valid_bodies(fixtures, tmp):
@@ -34,25 +32,10 @@ def valid_bodies(fixtures, tmp):
     subprocess.run([sys.executable, os.path.join(ROOT, "bench", "gen_request.py"),
                     "--history", "100", "--out", realistic], check=True)
     entries = [(benchlib.SIGN_PATH, realistic)]
-    for name in sorted(os.listdir(fixtures)):
-        if name.endswith(".expect.json"):
-            with open(os.path.join(fixtures, name)) as f:
-                exp = json.load(f)
-            if exp["status"] == 200:
-                entries.append((f"/cds-services/{exp['service']}",
-                                os.path.join(fixtures, name.replace(".expect.json", ".json"))))
+    for _, exp, path in cases(fixtures):
+        if exp["status"] == 200:
+            entries.append((f"/cds-services/{exp['service']}", path))
     return entries
-
-
-def healthy(srv):
-    try:
-        c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
-        c.request("GET", "/healthz")
-        ok = c.getresponse().status == 200
-        c.close()
-        return ok
-    except OSError:
-        return False
 
 
 def main():
@@ -64,22 +47,27 @@ def main():
     ap.add_argument("--threads", type=int, default=2, help="wrk threads")
     ap.add_argument("--max-seconds", type=int, default=1800, help="give up after this")
     a = ap.parse_args()
-    tmp = tempfile.mkdtemp(prefix="myocds-load-")
-    cfg = os.path.join(tmp, "config.json")
-    with open(cfg, "w") as f:
-        json.dump({"data_dir": os.path.join(tmp, "data"), "cards": {"repeat_window_min": 0}}, f)
+    with scratch("load") as tmp:
+        return run(a, tmp)
+
+
+def run(a, tmp):
+    cfg = write_config(os.path.join(tmp, "config.json"), data_dir=os.path.join(tmp, "data"),
+                       cards={"repeat_window_min": 0})
     entries = valid_bodies(os.path.abspath(a.fixtures), tmp)
     bodies = benchlib.write_bodies(os.path.join(tmp, "bodies.txt"), entries)
     r = Results()
     print(f"machine: {benchlib.machine()}; load average {benchlib.load_average()}")
-    srv = benchlib.Server([os.path.abspath(a.bin), "serve", "--dev", "--port", "0", "--config",
-                           cfg], os.path.join(tmp, "serve.log"))
+    srv = Serve(os.path.abspath(a.bin), cfg, stop_timeout=30)
+    if not srv.start(20):
+        r.check("serve starts", False, srv.tail())
+        return r.finish()
     try:
         rss0 = srv.rss_kb()
-        res = benchlib.run_wrk(srv.url, bodies, a.threads, a.connections, a.max_seconds,
+        res = benchlib.run_wrk(srv.base, bodies, a.threads, a.connections, a.max_seconds,
                                quota=a.requests, statuses=True)
         rss1 = srv.rss_kb()
-        alive = srv.alive() and healthy(srv)
+        alive = srv.healthy()
     finally:
         rc = srv.stop()
     non2xx = sum(v for k, v in res["statuses"].items() if not k.startswith("2"))

@@ -18,11 +18,11 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
-from ops_common import JSON_CT, Results, Server, write_config
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import JSON_CT, Results, Serve, scratch, write_config  # noqa: E402
 
 SIGN = "/cds-services/myositis-order-sign"
 CASE = "order-sign-pm-pred60-alone.json"
@@ -71,7 +71,7 @@ def rules_fired(server, body):
 
 def hup_and_wait(server, needle, count_before):
     """SIGHUP, then wait for one more log line containing needle."""
-    server.signal(signal.SIGHUP)
+    server.send(signal.SIGHUP)
     deadline = time.monotonic() + WAIT_S
     while time.monotonic() < deadline:
         lines = [l for l in server.log().splitlines() if needle in l]
@@ -187,13 +187,13 @@ def main():
     res = Results()
     with open(os.path.join(args.fixtures, CASE), "rb") as f:
         body = f.read()
-    with tempfile.TemporaryDirectory(prefix="myocds-reload-") as tmp:
+    with scratch("reload") as tmp:
         hooks = os.path.join(tmp, "hooks")
         shutil.copytree(args.hooks, hooks)
         cfg_path = write_config(os.path.join(tmp, "cfg.json"), hooks_dir=hooks,
                                 data_dir=os.path.join(tmp, "data"), log_level="warn",
                                 cards={"repeat_window_min": 0})
-        server = Server(os.path.abspath(args.bin), cfg_path, os.path.join(tmp, "serve.log"))
+        server = Serve(os.path.abspath(args.bin), cfg_path)
         if not res.check("server starts", server.start(), server.log()[-2000:]):
             return res.finish()
         clients = [Traffic(server, body) for _ in range(TRAFFIC_CLIENTS)]

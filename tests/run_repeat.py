@@ -23,21 +23,16 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ops_common import JSON_CT, PgDatabase, Results, Server, write_config  # noqa: E402
+from harness import JSON_CT, Results, Serve, fixture, scratch, write_config  # noqa: E402
+from ops_common import PgDatabase  # noqa: E402
 
-SELECT = "order-select-pm-pred-selected-alone.json"
-CRITICAL = "order-sign-imnm-pred60-alone.json"
-IVIG = "order-sign-ivig-earlier-entered-in-error.json"
+SELECT = "order-select-pm-pred-selected-alone"
+CRITICAL = "order-sign-imnm-pred60-alone"
+IVIG = "order-sign-ivig-earlier-entered-in-error"
 PATIENT = "pat-pm-027"
-
-
-def load(fixtures, name):
-    with open(os.path.join(fixtures, name), encoding="utf-8") as f:
-        return json.load(f)
 
 
 def as_sign(select):
@@ -110,7 +105,7 @@ def eval_cards(binary, service, body):
 
 def default_window(res, args, tmp, select, sign):
     cfg = write_config(os.path.join(tmp, "default.json"), data_dir=os.path.join(tmp, "d1"))
-    srv = Server(args.bin, cfg, os.path.join(tmp, "default.log"))
+    srv = Serve(args.bin, cfg)
     if not res.check("default window: server starts", srv.start(), srv.log()[-500:]):
         return
     try:
@@ -126,7 +121,7 @@ def default_window(res, args, tmp, select, sign):
                   str(got))
         got = cards(srv, "myositis-order-sign", with_patient(sign, "pat-other-9"))
         res.check("the same order for another patient: shown", got == WARNINGS, str(got))
-        crit = load(args.fixtures, CRITICAL)
+        crit = fixture(args.fixtures, CRITICAL)
         first = cards(srv, "myositis-order-sign", fresh(crit))
         second = cards(srv, "myositis-order-sign", fresh(crit))
         crit_first = [c for c in first if c[1] == "critical"]
@@ -136,7 +131,7 @@ def default_window(res, args, tmp, select, sign):
         res.check("... while the warning beside it is held the second time",
                   any(c[1] == "warning" for c in first) and
                   not any(c[1] == "warning" for c in second), f"{first} then {second}")
-        ivig = load(args.fixtures, IVIG)
+        ivig = fixture(args.fixtures, IVIG)
         got = [cards(srv, "myositis-order-sign", fresh(ivig)) for _ in range(2)]
         res.check("iga-before-ivig (\"repeat\": \"always\" in hooks/rules.json) shows every time",
                   got == [[("iga-before-ivig", "warning")]] * 2, str(got))
@@ -156,7 +151,7 @@ def default_window(res, args, tmp, select, sign):
 def window_zero(res, args, tmp, select, sign):
     cfg = write_config(os.path.join(tmp, "zero.json"), data_dir=os.path.join(tmp, "d0"),
                        cards={"repeat_window_min": 0})
-    srv = Server(args.bin, cfg, os.path.join(tmp, "zero.log"))
+    srv = Serve(args.bin, cfg)
     if not res.check("repeat_window_min 0: server starts", srv.start(), srv.log()[-500:]):
         return
     try:
@@ -181,7 +176,7 @@ def rule_always(res, args, tmp, select, sign):
         json.dump(rules, f)
     cfg = write_config(os.path.join(tmp, "always.json"), data_dir=os.path.join(tmp, "d2"),
                        hooks_dir=hooks)
-    srv = Server(args.bin, cfg, os.path.join(tmp, "always.log"))
+    srv = Serve(args.bin, cfg)
     if not res.check("\"repeat\": \"always\": server starts", srv.start(), srv.log()[-500:]):
         return
     try:
@@ -207,7 +202,7 @@ def shared_pg(res, args, tmp, select, sign):
         cfg = write_config(os.path.join(tmp, "pg.json"), data_dir=os.path.join(tmp, "unused"),
                            feedback={"postgres_url": db.url})
         for name in ("a", "b"):
-            srv = Server(args.bin, cfg, os.path.join(tmp, f"pg-{name}.log"))
+            srv = Serve(args.bin, cfg)
             if not res.check(f"postgres: server {name} starts", srv.start(), srv.log()[-500:]):
                 return
             servers.append(srv)
@@ -257,9 +252,9 @@ def main():
     args = ap.parse_args()
     args.bin = os.path.abspath(args.bin)
     res = Results()
-    select = load(args.fixtures, SELECT)
+    select = fixture(args.fixtures, SELECT)
     sign = as_sign(select)
-    with tempfile.TemporaryDirectory(prefix="myocds-repeat-") as tmp:
+    with scratch("repeat") as tmp:
         default_window(res, args, tmp, select, sign)
         window_zero(res, args, tmp, select, sign)
         rule_always(res, args, tmp, select, sign)

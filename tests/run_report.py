@@ -14,16 +14,16 @@ runner made. Prints "N passed, M failed".
 """
 import argparse
 import csv
-import glob
 import io
 import json
 import os
 import re
 import subprocess
 import sys
-import tempfile
 
-from ops_common import PgDatabase, Results, Server, feedback_body, write_config
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Results, Serve, cases, metric_values, scratch, write_config  # noqa: E402
+from ops_common import PgDatabase, feedback_body  # noqa: E402
 
 MAX_CASES = 40
 TOP_REASONS = 3
@@ -33,12 +33,10 @@ RUN_TIMEOUT_S = 60
 def firing_cases(fixtures):
     """(service, request bytes) of the 200 cases that fire at least one card."""
     out = []
-    for exp_path in sorted(glob.glob(os.path.join(fixtures, "*.expect.json"))):
-        with open(exp_path, encoding="utf-8") as f:
-            exp = json.load(f)
+    for _, exp, path in cases(fixtures):
         if exp.get("status", 200) != 200 or not exp.get("fire"):
             continue
-        with open(exp_path[: -len(".expect.json")] + ".json", "rb") as f:
+        with open(path, "rb") as f:
             out.append((exp["service"], f.read()))
     return out[:MAX_CASES]
 
@@ -101,12 +99,6 @@ def fill(res, server, cases):
         plan.entries.add((f"not-issued-{i}", "accepted"))
         res.check("feedback on an unknown card stored", status == 200, str(status))
     return plan
-
-
-def metric_values(text, name):
-    """Values of every series of the metric family name (exact name, any labels)."""
-    pat = re.compile(r"^" + re.escape(name) + r"(\{[^}]*\})? ([0-9.e+-]+)$", re.M)
-    return [float(v) for _, v in pat.findall(text)]
 
 
 def check_metrics(res, name, server, plan):
@@ -180,8 +172,8 @@ def check_report(res, name, args, config, plan):
     res.check(f"{name}: --json with --csv exits 2", rc == 2, err)
 
 
-def one_backend(res, args, name, config, cases, tmp):
-    server = Server(args.bin, config, os.path.join(tmp, f"{name}.log"))
+def one_backend(res, args, name, config, cases):
+    server = Serve(args.bin, config)
     if not res.check(f"{name}: server starts", server.start(), server.log()[-2000:]):
         return
     try:
@@ -201,13 +193,13 @@ def main():
     args = ap.parse_args()
     args.bin = os.path.abspath(args.bin)
     res = Results()
-    cases = firing_cases(args.fixtures)
-    res.check("fixtures that fire cards found", len(cases) >= 5, str(len(cases)))
-    with tempfile.TemporaryDirectory(prefix="myocds-report-") as tmp:
+    firing = firing_cases(args.fixtures)
+    res.check("fixtures that fire cards found", len(firing) >= 5, str(len(firing)))
+    with scratch("report") as tmp:
         # The counts sent are the counts issued: no card held back as a repeat.
         cfg = write_config(os.path.join(tmp, "sqlite.json"), log_level="warn",
                            data_dir=os.path.join(tmp, "data"), cards={"repeat_window_min": 0})
-        one_backend(res, args, "sqlite", cfg, cases, tmp)
+        one_backend(res, args, "sqlite", cfg, firing)
         if args.pg_url_file:
             db = PgDatabase(args.pg_url_file, "report")
             try:
@@ -215,7 +207,7 @@ def main():
                                    data_dir=os.path.join(tmp, "unused"),
                                    feedback={"postgres_url": db.url},
                                    cards={"repeat_window_min": 0})
-                one_backend(res, args, "postgres", cfg, cases, tmp)
+                one_backend(res, args, "postgres", cfg, firing)
             finally:
                 db.drop()
     return res.finish()

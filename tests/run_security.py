@@ -32,87 +32,21 @@ import http.client
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Results, clean_env, LISTEN_RE  # noqa: E402
-from run_auth import gen_key, jwk_of, make_token  # noqa: E402
-from run_fetch import FhirServer, without_prefetch  # noqa: E402
+from harness import (JSON_CT, FhirServer, Results, Serve, free_port, gen_key,  # noqa: E402
+                     jwk_of, jwt_claims, make_token, raw_exchange, without_prefetch)
 
 SIGN = "/cds-services/myositis-order-sign"
 ISS = "https://ehr.security.test"
-JSON = {"Content-Type": "application/json"}
 CASE = "order-sign-dm-chop-dexamethasone-tablet-epic-route-oral"  # a 200 case with a prefetch
-START_TIMEOUT_S = 15
 DEADLINE_S = 3
-
-
-class Serve:
-    """One `myocds serve --port 0 --config FILE` ([--dev]); stderr drained on a thread."""
-
-    def __init__(self, binary, config, dev, port=0):
-        self.binary = binary
-        args = [binary, "serve", "--port", str(port), "--config", config] + (["--dev"] if dev else [])
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     env=clean_env())
-        self.lines = []
-        self.port = None
-        ready = threading.Event()
-
-        def drain():
-            for raw in self.proc.stderr:
-                line = raw.decode("utf-8", "replace")
-                self.lines.append(line)
-                m = LISTEN_RE.search(line)
-                if m and self.port is None:
-                    self.port = int(m.group(2))
-                    ready.set()
-            ready.set()
-        threading.Thread(target=drain, daemon=True).start()
-        ready.wait(START_TIMEOUT_S)
-
-    def conn(self, timeout=10, source="127.0.0.1"):
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout,
-                                          source_address=(source, 0))
-
-    def request(self, method, path, body=None, headers=None, timeout=30):
-        c = self.conn(timeout)
-        try:
-            data = json.dumps(body).encode() if isinstance(body, dict) else body
-            c.request(method, path, body=data, headers=headers or (JSON if data else {}))
-            r = c.getresponse()
-            return r.status, r.read().decode("utf-8", "replace")
-        finally:
-            c.close()
-
-    def metric(self, name):
-        _, text = self.request("GET", "/metrics")
-        m = re.search(r"^" + re.escape(name) + r" (\d+)$", text, re.M)
-        return int(m.group(1)) if m else None
-
-    def rss_kb(self):
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
-
-    def stop(self, timeout=15):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            return None
-
-    def tail(self, n=3):
-        return " | ".join(line.strip() for line in self.lines[-n:])
 
 
 def raw_head(port, path, headers, length, source="127.0.0.1"):
@@ -146,11 +80,11 @@ def check_early_401(res, srv, tokens):
         res.check(f"{name}: 401 on the head, before any body byte is sent",
                   st == 401, f"status {st} after {time.monotonic() - t0:.2f} s")
     tok = tokens.token()
-    st, body = srv.request("POST", SIGN, tokens.body,
-                           dict(JSON, Authorization="Bearer " + tok))
+    st, _, body = srv.exchange("POST", SIGN, tokens.body,
+                               dict(JSON_CT, Authorization="Bearer " + tok))
     res.check("a valid token: verified once on the head, the call answered 200",
-              st == 200 and '"cards"' in body, f"{st} {body[:160]}")
-    st, _ = srv.request("POST", SIGN, tokens.body, dict(JSON, Authorization="Bearer " + tok))
+              st == 200 and b'"cards"' in body, f"{st} {body[:160]}")
+    st, _ = srv.request("POST", SIGN, tokens.body, dict(JSON_CT, Authorization="Bearer " + tok))
     res.check("the same token again: 401 (its jti was remembered once)", st == 401, str(st))
 
 
@@ -183,13 +117,13 @@ def check_memory(res, srv, tokens):
 
 
 def authed_big(port, tokens, size, out, i):
-    """One authenticated call with a body of size bytes (padded JSON: kept, then parsed)."""
+    """One authenticated call with a body of size bytes (padded JSON_CT: kept, then parsed)."""
     pad = dict(tokens.body, extension={"pad": "x" * size})
     data = json.dumps(pad).encode()
     try:
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         c.request("POST", SIGN, body=data,
-                  headers=dict(JSON, Authorization="Bearer " + tokens.token()))
+                  headers=dict(JSON_CT, Authorization="Bearer " + tokens.token()))
         r = c.getresponse()
         r.read()
         out[i] = r.status
@@ -284,7 +218,7 @@ def check_slow_clients(res, srv):
 def post_async(srv, body, out, i, close_early=False):
     try:
         c = srv.conn(60)
-        c.request("POST", SIGN, body=json.dumps(body).encode(), headers=JSON)
+        c.request("POST", SIGN, body=json.dumps(body).encode(), headers=JSON_CT)
         if close_early:
             c.sock.shutdown(socket.SHUT_RDWR)
             c.close()
@@ -344,8 +278,8 @@ def check_busy_pool(res, srv, body, fhir):
 
 
 def check_shutdown(res, binary, config, body):
-    srv = Serve(binary, config, dev=True)
-    if not res.check("serve (shutdown) starts", srv.port is not None, srv.tail()):
+    srv = Serve(binary, config, timeout=30)
+    if not res.check("serve (shutdown) starts", srv.start(), srv.tail()):
         return
     out = {}
     threads = [threading.Thread(target=post_async, args=(srv, body, out, i)) for i in range(30)]
@@ -373,11 +307,8 @@ METRICS_SPELLINGS = ["/metrics", "/metrics/", "/metrics%2F", "/metrics%2f", "//m
 
 def raw_get(port, path):
     """The status of GET path sent verbatim (no client normalisation)."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
-    st = read_status(s, 10)
-    s.close()
-    return st
+    return raw_exchange(port, f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                              "Connection: close\r\n\r\n".encode(), timeout=10)[0]
 
 
 def check_nginx(res, binary, src, tmp):
@@ -389,8 +320,8 @@ def check_nginx(res, binary, src, tmp):
     conf = os.path.join(tmp, "nginx.json")
     with open(conf, "w") as f:
         json.dump({"data_dir": os.path.join(tmp, "d4")}, f)
-    srv = Serve(binary, conf, dev=True)
-    if not res.check("serve (behind nginx) starts", srv.port is not None, srv.tail()):
+    srv = Serve(binary, conf, timeout=30)
+    if not res.check("serve (behind nginx) starts", srv.start(), srv.tail()):
         return
     prefix = os.path.join(tmp, "nginx")
     os.makedirs(os.path.join(prefix, "logs"), exist_ok=True)
@@ -439,22 +370,12 @@ class Tokens:
         self.body = body
 
     def token(self, iss=ISS, key=None):
-        now = int(time.time())
-        claims = {"iss": iss, "aud": f"http://127.0.0.1:{self.port}{SIGN}", "exp": now + 300,
-                  "iat": now, "jti": str(uuid.uuid4())}
-        return make_token({"alg": "ES384", "typ": "JWT", "kid": "k1"}, claims,
+        return make_token({"alg": "ES384", "typ": "JWT", "kid": "k1"},
+                          jwt_claims(iss, f"http://127.0.0.1:{self.port}{SIGN}"),
                           key or self.key, "ES384")
 
     def forged(self):
         return self.token(key=self.rogue)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def main(argv=None):
@@ -476,8 +397,8 @@ def main(argv=None):
                        "public_base_url": f"http://127.0.0.1:{port}",
                        "http": {"request_deadline_s": DEADLINE_S},
                        "auth": {"issuers": [{"iss": ISS, "jwks_file": tokens.jwks_path}]}}, f)
-        srv = Serve(a.bin, conf, dev=False, port=port)
-        if res.check("serve (JWT required) starts", srv.port is not None, srv.tail()):
+        srv = Serve(a.bin, conf, dev=False, port=port, timeout=30)
+        if res.check("serve (JWT required) starts", srv.start(), srv.tail()):
             check_early_401(res, srv, tokens)
             check_memory(res, srv, tokens)
             check_memory_returned(res, srv, tokens)
@@ -493,9 +414,8 @@ def main(argv=None):
                            "fhir": {"allowed_servers": [fhir.base], "deadline_ms": 3000,
                                     "timeout_ms": 3000},
                            "cards": {"repeat_window_min": 0}}, f)
-            srv = Serve(a.bin, conf2, dev=True)
-            if res.check("serve (one thread, slow FHIR) starts", srv.port is not None,
-                         srv.tail()):
+            srv = Serve(a.bin, conf2, timeout=30)
+            if res.check("serve (one thread, slow FHIR) starts", srv.start(), srv.tail()):
                 check_busy_pool(res, srv, body, fhir)
             srv.stop()
             conf3 = os.path.join(tmp, "stop.json")
