@@ -6,8 +6,8 @@
  * and every card of patient-view always show.
  */
 #include "cds/repeat.h"
-#include "fhir/json.h"
 #include "rules/rule.h"
+#include "util/json.h"
 
 #include <stdlib.h>
 #include <string.h>

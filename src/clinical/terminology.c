@@ -7,7 +7,7 @@
 
 #include "clinical/term_load.h"
 #include "clinical/textmatch.h"
-#include "fhir/json.h"
+#include "util/json.h"
 
 #include <json-c/linkhash.h>
 #include <stdlib.h>

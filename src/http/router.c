@@ -1,8 +1,8 @@
 /* router.c - the route table: method + path pattern -> handler, 404/405, and the small
  * GET handlers (discovery, health, metrics). */
-#include "fhir/json.h"
 #include "http/http.h"
 #include "http/metrics.h"
+#include "util/json.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
