@@ -8,7 +8,7 @@
  * keeps the fsyncs (and the file system's journal, which the access log shares) off the
  * requests' way.
  */
-#include "store/store.h"
+#include "store/store_backend.h"
 #include "util/log.h"
 
 #include <errno.h>
