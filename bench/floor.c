@@ -12,9 +12,9 @@
  * Usage: myocds_floor [--port N]   prints "listening on http://127.0.0.1:PORT" on stderr;
  * SIGTERM/SIGINT stop it (exit 0).
  */
-#include "fhir/json.h"
 #include "http/body_keep.h"
 #include "http/workers.h"
+#include "util/json.h"
 #include "util/mem.h"
 
 #include <arpa/inet.h>

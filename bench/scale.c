@@ -12,9 +12,9 @@
  * --toggle-collect=scale_counted: the instructions of one evaluation, which neither the
  * machine's caches nor its other jobs change.
  */
-#include "fhir/json.h"
 #include "myocds/myocds.h"
 #include "util/file.h"
+#include "util/json.h"
 #include "util/mem.h"
 
 #include <stdbool.h>

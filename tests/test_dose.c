@@ -15,7 +15,7 @@
 /* clang-format on */
 
 #include "clinical/dose.h"
-#include "fhir/json.h"
+#include "util/json.h"
 
 #include <math.h>
 #include <stdlib.h>

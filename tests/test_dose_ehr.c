@@ -16,7 +16,7 @@
 
 #include "clinical/dose.h"
 #include "fhir/fhir.h"
-#include "fhir/json.h"
+#include "util/json.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -10,8 +10,8 @@
 #include <cmocka.h>
 /* clang-format on */
 
-#include "fhir/json.h"
 #include "myocds/myocds.h"
+#include "util/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,8 +12,8 @@
 
 #include "fhir/client.h"
 #include "fhir/fhir.h"
-#include "fhir/json.h"
 #include "util/config.h"
+#include "util/json.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>

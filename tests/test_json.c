@@ -10,8 +10,8 @@
 #include <cmocka.h>
 /* clang-format on */
 
-#include "fhir/json.h"
-#include "fhir/json_key.h"
+#include "util/json.h"
+#include "util/json_key.h"
 
 #include <pthread.h>
 #include <stdio.h>

@@ -9,8 +9,8 @@
 #include <cmocka.h>
 /* clang-format on */
 
-#include "fhir/json.h"
 #include "fhir/ref.h"
+#include "util/json.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -6,7 +6,7 @@
 #include "clinical/terminology.h"
 #include "clinical/view.h"
 #include "fhir/fhir.h"
-#include "fhir/json.h"
+#include "util/json.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -284,9 +284,3 @@ unsigned long auth_count(struct auth_verifier *v, enum auth_reason r)
 {
     return (unsigned)r < AUTH_REASON_COUNT ? atomic_load(&v->counts[r]) : 0;
 }
-
-unsigned long auth_jwks_fetches(struct auth_verifier *v, const char *iss)
-{
-    const struct auth_issuer *ai = find_issuer(v, iss);
-    return ai != NULL ? jwks_issuer_fetches(ai->keys) : 0;
-}

@@ -88,7 +88,4 @@ const char *auth_reason_label(enum auth_reason r);
 /* How many verifications ended with r (AUTH_OK: accepted) since v was made. */
 unsigned long auth_count(struct auth_verifier *v, enum auth_reason r);
 
-/* JWKS fetches attempted for issuer iss (0 when unknown). */
-unsigned long auth_jwks_fetches(struct auth_verifier *v, const char *iss);
-
 #endif

@@ -5,7 +5,7 @@
  */
 #include "auth/jwk.h"
 
-#include "fhir/json.h"
+#include "util/json.h"
 #include "util/log.h"
 
 #include <openssl/bn.h>

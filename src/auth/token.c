@@ -6,7 +6,7 @@
  */
 #include "auth/token.h"
 
-#include "fhir/json.h"
+#include "util/json.h"
 
 #include <math.h>
 #include <stdlib.h>

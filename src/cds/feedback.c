@@ -1,7 +1,7 @@
 /* feedback.c - CDS Hooks 2.0 feedback bodies -> struct myocds_feedback entries. */
 #include "cds/feedback.h"
 
-#include "fhir/json.h"
+#include "util/json.h"
 
 #include <stdlib.h>
 #include <string.h>

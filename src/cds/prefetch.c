@@ -13,8 +13,8 @@
 #include "cds/request.h"
 #include "fhir/client.h"
 #include "fhir/fhir.h"
-#include "fhir/json.h"
 #include "fhir/ref.h"
+#include "util/json.h"
 
 #include <curl/curl.h>
 #include <stdio.h>

@@ -7,6 +7,7 @@
  */
 #include "cds/repeat.h"
 #include "rules/rule.h"
+#include "util/json.h"
 
 #include <stdlib.h>
 #include <string.h>

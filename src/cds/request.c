@@ -5,7 +5,7 @@
 #include "cds/request.h"
 
 #include "fhir/fhir.h"
-#include "fhir/json.h"
+#include "util/json.h"
 
 #include <string.h>
 #include <strings.h>

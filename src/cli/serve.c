@@ -1,6 +1,7 @@
 /* serve.c - `myocds serve`: start the HTTP server, wait for signals, drain and stop. */
 #include "cds/repeat.h"
 #include "cli/cli.h"
+#include "http/reload.h"
 #include "http/server.h"
 #include "store/store.h"
 #include "util/log.h"

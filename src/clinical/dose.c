@@ -10,7 +10,7 @@
 #include "clinical/dose.h"
 
 #include "clinical/dose_internal.h"
-#include "fhir/json.h"
+#include "util/json.h"
 
 #include <stdbool.h>
 #include <stddef.h>

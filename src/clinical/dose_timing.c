@@ -7,8 +7,8 @@
  * Every json-c pointer is borrowed from the caller; nothing is allocated or kept.
  */
 #include "clinical/dose_internal.h"
-#include "fhir/json.h"
 #include "util/civil.h"
+#include "util/json.h"
 
 #include <math.h>
 #include <stdbool.h>

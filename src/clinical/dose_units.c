@@ -8,7 +8,7 @@
  */
 #include "clinical/dose.h"
 #include "clinical/dose_internal.h"
-#include "fhir/json.h"
+#include "util/json.h"
 
 #include <ctype.h>
 #include <math.h>

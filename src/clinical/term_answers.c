@@ -4,7 +4,7 @@
  * reads no answer, no flag and no diplotype.
  */
 #include "clinical/term_build.h"
-#include "fhir/json.h"
+#include "util/json.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,7 @@
 #include "clinical/term_build.h"
 
 #include "clinical/textmatch.h"
-#include "fhir/json.h"
+#include "util/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,8 +3,8 @@
  * A bad file stops start-up with a message naming the file and the field.
  */
 #include "clinical/term_build.h"
-#include "fhir/json.h"
 #include "util/file.h"
+#include "util/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,7 +7,7 @@
 
 #include "clinical/term_load.h"
 #include "clinical/textmatch.h"
-#include "fhir/json.h"
+#include "util/json.h"
 
 #include <json-c/linkhash.h>
 #include <stdlib.h>
@@ -99,8 +99,8 @@ static int find(const struct terminology *t, enum term_list l, const char *text)
 }
 
 /* The best whole-word match of any pattern in the list, or -1: the earliest match, then
- * the longest pattern, then the first listed (what text_find() and text_better() give for
- * each pattern). One pass over the word starts, trying only the names that begin with
+ * the longest pattern, then the first listed (what text_find() gives for each pattern,
+ * compared in turn). One pass over the word starts, trying only the names that begin with
  * the byte there (start: the list's index by first byte, term_index_names). */
 static int best_name(const struct term_name *names, const int *start, const char *text)
 {

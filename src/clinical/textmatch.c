@@ -31,12 +31,3 @@ long text_find(const char *lowered, const char *pattern)
             return (long)i;
     return -1;
 }
-
-bool text_better(long pos, size_t len, long best_pos, size_t best_len)
-{
-    if (pos < 0)
-        return false;
-    if (best_pos < 0 || pos < best_pos)
-        return true;
-    return pos == best_pos && len > best_len;
-}

@@ -36,7 +36,4 @@ static inline bool text_word_start(const char *lowered, size_t i)
     return i == 0 || !text_word_char(lowered[i - 1]);
 }
 
-/* Better match: earlier position wins, then the longer pattern. */
-bool text_better(long pos, size_t len, long best_pos, size_t best_len);
-
 #endif

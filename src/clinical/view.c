@@ -12,8 +12,8 @@
 
 #include "clinical/view_build.h"
 #include "fhir/fhir.h"
-#include "fhir/json.h"
 #include "fhir/ref.h"
+#include "util/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
  * bounded by the terminology's matcher (TEXT_MATCH_MAX); numbers are checked.
  */
 #include "clinical/view_build.h"
-#include "fhir/json.h"
+#include "util/json.h"
 
 #include <math.h>
 #include <strings.h>

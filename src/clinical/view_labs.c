@@ -16,7 +16,7 @@
 #include "clinical/view.h"
 #include "clinical/view_build.h"
 #include "fhir/fhir.h"
-#include "fhir/json.h"
+#include "util/json.h"
 
 #include <limits.h>
 #include <math.h>

@@ -9,7 +9,7 @@
 #include "clinical/dose.h"
 #include "clinical/view_build.h"
 #include "fhir/fhir.h"
-#include "fhir/json.h"
+#include "util/json.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -6,7 +6,7 @@
  * treatment, for a myositis patient).
  */
 #include "clinical/view_build.h"
-#include "fhir/json.h"
+#include "util/json.h"
 
 /* What one CodeableConcept names: REASON_MYOSITIS by a code or words of an inflammatory
  * myopathy, REASON_OTHER when it has any code or text at all, else REASON_UNSTATED. */

@@ -11,7 +11,7 @@
  * in the same step.
  */
 #include "clinical/view_build.h"
-#include "fhir/json.h"
+#include "util/json.h"
 
 #include <string.h>
 

@@ -52,7 +52,7 @@ static int take_page(struct fhir_xfer *x, CURLcode res, char *next, size_t cap, 
     json_object *page = NULL;
     next[0] = '\0';
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
-    int rc = fhir_response_classify(res == CURLE_OK, code, x->buf, x->len,
+    int rc = fhir_response_classify(res == CURLE_OK, code, x->buf.data, x->buf.len,
                                     x->pages == 1 ? x->want : "Bundle", &page, why);
     if (res == CURLE_OPERATION_TIMEDOUT)
         *why = "timeout";
@@ -236,7 +236,7 @@ out:
     for (size_t i = 0; i < r.n; i++) {
         fhir_xfer_drop(&r, &r.x[i]);
         json_object_put(r.x[i].acc); /* only left on the out-of-memory path */
-        free(r.x[i].buf);
+        capbuf_free(&r.x[i].buf);
     }
     if (r.m != NULL)
         fhir_multi_release(r.c, r.m);

@@ -5,6 +5,7 @@
 #define MYOCDS_FHIR_CLIENT_INT_H
 
 #include "fhir/client.h"
+#include "util/capbuf.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -31,14 +32,12 @@ struct fhir_client {
 /* One key being fetched, possibly over several pages. */
 struct fhir_xfer {
     struct myocds_fetch_item *item;
-    CURL *easy;    /* the transfer in flight, or NULL */
-    char want[64]; /* resourceType expected of the first page */
-    char *buf;     /* the answer so far, NUL-terminated */
-    size_t len;
-    size_t cap;
-    size_t total;     /* bytes of every page */
-    bool oversize;    /* the write callback refused more */
-    json_object *acc; /* pages merged so far (owned) */
+    CURL *easy;        /* the transfer in flight, or NULL */
+    char want[64];     /* resourceType expected of the first page */
+    struct capbuf buf; /* the answer so far (this page), capped at FHIR_BODY_MAX */
+    size_t total;      /* bytes of every page */
+    bool oversize;     /* the write callback refused more */
+    json_object *acc;  /* pages merged so far (owned) */
     unsigned pages;
     bool done;
 };

@@ -1,8 +1,8 @@
 /* fhir.c - small readers for FHIR R4 JSON: resources, Bundles, codings, dates. */
 #include "fhir/fhir.h"
 
-#include "fhir/json.h"
 #include "util/civil.h"
+#include "util/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* ref.c - read FHIR references and resolve them among the resources of one request. */
 #include "fhir/ref.h"
 
-#include "fhir/json.h"
+#include "util/json.h"
 
 #include <json-c/linkhash.h>
 #include <stdlib.h>

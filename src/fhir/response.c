@@ -5,8 +5,8 @@
  */
 #include "fhir/client.h"
 #include "fhir/fhir.h"
-#include "fhir/json.h"
 #include "fhir/ref.h"
+#include "util/json.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -28,24 +28,15 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
 {
     struct fhir_xfer *x = ud;
     size_t n = size * nmemb;
-    if (n > FHIR_BODY_MAX - x->len || x->total + n > FHIR_KEY_BYTES_MAX) {
+    if (n > FHIR_BODY_MAX - x->buf.len || x->total + n > FHIR_KEY_BYTES_MAX) {
         x->oversize = true;
         return 0;
     }
-    if (x->len + n + 1 > x->cap) {
-        size_t cap = x->cap == 0 ? FHIR_BUF_FIRST : x->cap;
-        while (cap < x->len + n + 1)
-            cap *= 2;
-        char *p = realloc(x->buf, cap);
-        if (p == NULL)
-            return 0;
-        x->buf = p;
-        x->cap = cap;
-    }
-    memcpy(x->buf + x->len, data, n);
-    x->len += n;
+    if (x->buf.size == 0 && !capbuf_reserve(&x->buf, FHIR_BUF_FIRST - 1))
+        return 0;
+    if (!capbuf_add(&x->buf, data, n))
+        return 0; /* out of memory: the caps were checked above */
     x->total += n;
-    x->buf[x->len] = '\0';
     return n;
 }
 
@@ -68,7 +59,7 @@ int fhir_xfer_start(struct fhir_run *r, struct fhir_xfer *x, const char *url)
     CURL *e = curl_easy_init();
     if (e == NULL)
         return -1;
-    x->len = 0;
+    capbuf_clear(&x->buf, FHIR_BODY_MAX);
     x->oversize = false;
     bool tls = strcmp(r->proto, "https") == 0;
     int bad = 0;

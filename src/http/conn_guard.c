@@ -11,12 +11,11 @@
 #define GUARD_SWEEP_MS 250L /* how often the sweeper looks: the deadline's precision */
 
 struct conn_guard {
-    pthread_mutex_t lock; /* guards the list, every watch's armed/due, stop and closed */
+    pthread_mutex_t lock; /* guards the list, every watch's armed/due and stop */
     pthread_cond_t wake;  /* signalled to stop */
     struct conn_watch *head;
     unsigned deadline_s;
     bool stop;
-    unsigned long closed;
     pthread_t thread;
 };
 
@@ -36,7 +35,6 @@ static void sweep(struct conn_guard *g)
             continue;
         w->armed = false;
         (void)shutdown(w->fd, SHUT_RDWR); /* MHD sees the error and closes it */
-        g->closed++;
         metrics_dropped(METRICS_DROP_DEADLINE);
     }
 }
@@ -136,12 +134,4 @@ void conn_guard_arm(struct conn_guard *g, struct conn_watch *w, bool armed)
     pthread_mutex_lock(&g->lock);
     set_armed(g, w, armed);
     pthread_mutex_unlock(&g->lock);
-}
-
-unsigned long conn_guard_closed(struct conn_guard *g)
-{
-    pthread_mutex_lock(&g->lock);
-    unsigned long n = g->closed;
-    pthread_mutex_unlock(&g->lock);
-    return n;
 }

@@ -47,7 +47,4 @@ void conn_guard_close(struct conn_guard *g, struct conn_watch *w);
  * request's deadline starts now (arm). */
 void conn_guard_arm(struct conn_guard *g, struct conn_watch *w, bool armed);
 
-/* Connections shut down for their deadline so far. */
-unsigned long conn_guard_closed(struct conn_guard *g);
-
 #endif

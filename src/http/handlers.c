@@ -3,9 +3,11 @@
  * The checks every POST shares (413, 401, 415, empty body) come first, in that order;
  * then the engine or the feedback parser decides, and the store records.
  */
+#include "http/handlers.h"
+
 #include "cds/feedback.h"
 #include "fhir/client.h"
-#include "http/http.h"
+#include "http/http_auth.h"
 #include "http/metrics.h"
 #include "store/store.h"
 #include "util/config.h"

@@ -6,8 +6,9 @@
  * 401, a log line and a metric (myocds_jwt_refusals_total by reason) that name the failed
  * check, never a token or claim value.
  */
+#include "http/http_auth.h"
+
 #include "auth/auth.h"
-#include "http/http.h"
 #include "http/metrics.h"
 #include "util/log.h"
 

@@ -1,12 +1,12 @@
 /* router.c - the route table: method + path pattern -> handler, 404/405, and the small
- * GET handlers (discovery, health, metrics). */
-#include "fhir/json.h"
-#include "http/http.h"
+ * GET handlers (discovery, health, metrics). The POSTs go to handlers.c, which never
+ * calls back here. */
+#include "http/router.h"
+
+#include "http/handlers.h"
 #include "http/metrics.h"
 
-#include <json-c/json.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define ROUTE_PATH_MAX 1024 /* a longer path matches nothing: 404 */
@@ -171,40 +171,4 @@ void http_route(const struct http_app *app, const struct http_req *req, struct h
         return;
     }
     found->fn(app, req, id, resp);
-}
-
-void http_resp_json(struct http_resp *resp, int status, const char *json, size_t len)
-{
-    free(resp->body);
-    resp->body = malloc(len + 1);
-    if (resp->body == NULL) {
-        resp->status = 500;
-        resp->len = 0;
-        return;
-    }
-    memcpy(resp->body, json, len);
-    resp->body[len] = '\0';
-    resp->len = len;
-    resp->status = status;
-    resp->content_type = NULL;
-}
-
-void http_resp_error(struct http_resp *resp, int status, const char *msg)
-{
-    json_object *o = json_object_new_object();
-    char *text = NULL;
-    free(resp->body);
-    resp->body = NULL;
-    resp->len = 0;
-    resp->status = status;
-    resp->content_type = NULL;
-    if (o != NULL) {
-        json_object_object_add(o, "error", json_object_new_string(msg));
-        json_object_object_add(o, "status", json_object_new_int(status));
-        text = json_dump(o, &resp->len);
-        json_object_put(o);
-    }
-    resp->body = text; /* NULL when out of memory: the status alone still goes out */
-    if (text == NULL)
-        resp->len = 0;
 }

@@ -23,7 +23,9 @@
 #include "http/body_keep.h"
 #include "http/conn_guard.h"
 #include "http/http.h"
+#include "http/http_auth.h"
 #include "http/metrics.h"
+#include "http/router.h"
 #include "http/snapshot.h"
 #include "http/workers.h"
 #include "util/config.h"
@@ -67,7 +69,7 @@ struct http_server {
     atomic_long busy;            /* jobs handed to the pool and not yet answered */
     atomic_long unsent;          /* answered by the pool, not yet completed */
     time_t last_trim;            /* polling thread only */
-    struct http_snapshots snaps; /* cfg + engine, replaced whole by http_server_reload */
+    struct http_snapshots snaps; /* cfg + engine, replaced whole by http_server_swap */
     struct workers *pool;        /* http.threads threads: route and answer each request */
     struct conn_guard *guard;    /* the request deadline */
 };

@@ -1,4 +1,9 @@
-/* server.h - the HTTP server of `myocds serve` (libmicrohttpd, thread pool). */
+/* server.h - the HTTP server of `myocds serve` (libmicrohttpd, thread pool).
+ *
+ * server.c sits on top of src/http/: it uses the router, the auth seam, the snapshots,
+ * the workers and the connection guard, and none of them calls it. The SIGHUP reload
+ * (reload.h) is above the server and calls http_server_swap().
+ */
 #ifndef MYOCDS_HTTP_SERVER_H
 #define MYOCDS_HTTP_SERVER_H
 
@@ -37,11 +42,6 @@ const char *http_server_url(const struct http_server *s);
  * logged as waiting for a restart. 0, or -500 (the running set stays). */
 int http_server_swap(struct http_server *s, struct cfg *cfg, struct myocds_engine *engine,
                      struct myocds_err *err);
-
-/* SIGHUP: loads config_path (NULL: defaults) and its hooks_dir aside and, when both load,
- * swaps them in (http_server_swap) and applies log_level; else the running set stays and
- * the log says which file and field failed (snapshot.c). */
-void http_server_reload(struct http_server *s, const char *config_path);
 
 /* Stops accepting, waits up to drain_ms for requests in flight, stops and frees. */
 void http_server_stop(struct http_server *s, unsigned drain_ms);

@@ -5,6 +5,9 @@
  * reload publishes a new snapshot and drops the server's own reference to the old one,
  * which is freed by whoever drops its last reference: requests in flight finish on the
  * set they started with, and no request ever sees half of each.
+ *
+ * Depends on http.h (struct http_app) and util/config.h only: server.c holds the
+ * snapshots and reload.c feeds them through the server; nothing here calls either.
  */
 #ifndef MYOCDS_HTTP_SNAPSHOT_H
 #define MYOCDS_HTTP_SNAPSHOT_H

@@ -202,7 +202,7 @@ int store_report(struct store *st, const struct store_range *range, struct store
     store_flush(st); /* cards issued until now count */
     for (size_t i = 0; i < sizeof queries / sizeof queries[0] && rc == 0; i++) {
         ctx.sql = queries[i];
-        rc = st->ops->query(st, queries[i], since, until, on_row, &ctx, err);
+        rc = store_query(st, queries[i], since, until, on_row, &ctx, err);
     }
     if (rc != 0) {
         store_report_free(out);

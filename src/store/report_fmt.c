@@ -3,8 +3,8 @@
  * Override reason codes come from clients: the table shows them printable-only and cut,
  * the CSV quotes every field and defuses spreadsheet formulas.
  */
-#include "fhir/json.h"
 #include "store/report.h"
+#include "util/json.h"
 
 #include <json-c/json.h>
 #include <stdio.h>

@@ -1,19 +1,22 @@
 /* store.h - the feedback store: cards issued and feedback received.
  *
- * One interface, two backends (SQLite, PostgreSQL): a backend embeds struct store as its
- * first member, fills ops and calls store_base_init() / store_base_close(). Every
- * function is thread-safe. Feedback returns only after a durable commit. Cards issued are
+ * One interface, two backends (SQLite, PostgreSQL), which implement store_backend.h.
+ * Every function is thread-safe. Feedback returns only after a durable commit. Cards issued are
  * stamped with the time of issue and queued in memory; a background thread writes them
  * in batches (every STORE_FLUSH_MS or STORE_FLUSH_ROWS rows) and store_close() writes
  * what is left, so counting a card costs no disk write on the request path. Nothing
  * stored identifies a patient, and no free-text comment is kept.
+ *
+ * The layers point one way: store.c (store_open, the dispatch) -> the backends
+ * (store_sqlite.c, store_pg*.c) -> store_backend.h (struct store, its ops and the card
+ * queue of store_queue.c) -> this header's types. Callers outside src/store/ see only
+ * this header, where struct store is opaque.
  */
 #ifndef MYOCDS_STORE_STORE_H
 #define MYOCDS_STORE_STORE_H
 
 #include "myocds/myocds.h"
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -36,14 +39,6 @@ struct store_card {
     const char *rule_id;
 };
 
-/* One queued card issue, a self-contained copy. */
-struct store_issue {
-    char service_id[STORE_SERVICE_MAX];
-    char card_uuid[STORE_UUID_MAX];
-    char rule_id[STORE_RULE_MAX];
-    char issued_at[STORE_TS_MAX]; /* UTC, stamped when the card was issued */
-};
-
 /* A report's time range: [since, until) as UTC timestamps; "" is unbounded (report.h). */
 struct store_range {
     char since[STORE_TS_MAX];
@@ -56,47 +51,6 @@ struct store;
 
 /* One row of a report query; 0 to go on, negative to stop with that status. */
 typedef int (*store_row_fn)(void *ctx, const char *const col[STORE_ROW_COLS]);
-
-struct store_ops {
-    int (*put_feedback)(struct store *st, const char *service_id,
-                        const struct myocds_feedback *items, size_t n, const char *iss,
-                        const char *tenant, struct myocds_err *err);
-    /* Writes n queued issues in one durable transaction; a known uuid is kept as is. */
-    int (*put_issues)(struct store *st, const struct store_issue *rows, size_t n,
-                      struct myocds_err *err);
-    /* Runs one read-only query of report.c whose parameters $1 and $2 are bound to p1
-     * and p2, calling fn for each row (columns as text, NULL for SQL NULL). */
-    int (*query)(struct store *st, const char *sql, const char *p1, const char *p2, store_row_fn fn,
-                 void *ctx, struct myocds_err *err);
-    void (*close)(struct store *st);
-    /* The memory of cards shown that replicas share (NULL: the backend keeps none). */
-    int (*card_shown)(struct store *st, const unsigned char *key, size_t key_len, long window_s,
-                      bool *seen, struct myocds_err *err);
-    /* The secret replicas key that memory with (NULL with card_shown). */
-    int (*shown_secret)(struct store *st, unsigned char *out, size_t len);
-};
-
-/* The issue queue: filled by request threads, drained by the flusher thread. */
-struct store_queue {
-    pthread_mutex_t lock;
-    pthread_cond_t wake;         /* the flusher waits here */
-    pthread_cond_t done;         /* store_flush() waits here for completed rounds */
-    struct store_issue *pending; /* STORE_QUEUE_MAX slots */
-    size_t n;
-    struct store_issue *writing; /* the batch being written (owned by the flusher) */
-    size_t n_writing;
-    unsigned long long dropped; /* issues lost: queue full, or the store failed on close */
-    bool stop;
-    bool flush_now;
-    bool running;
-    unsigned long long flushes; /* completed flush rounds, for store_flush() */
-    pthread_t thread;
-};
-
-struct store {
-    const struct store_ops *ops;
-    struct store_queue q;
-};
 
 /* Opens the backend the config asks for: PostgreSQL when feedback.postgres_url is set,
  * else SQLite under data_dir. Caller owns *out: store_close() it. */
@@ -145,16 +99,13 @@ int store_card_shown(struct store *st, const unsigned char *key, size_t key_len,
  * first replica to open the database) into out[len]. 0, or -1 without one. */
 int store_shown_secret(struct store *st, unsigned char *out, size_t len);
 
+/* Runs one read-only query of report.c whose parameters $1 and $2 are bound to p1 and p2
+ * (borrowed), calling fn for each row (columns as text, NULL for SQL NULL). 0, or
+ * negative with err set (or fn's status). */
+int store_query(struct store *st, const char *sql, const char *p1, const char *p2, store_row_fn fn,
+                void *ctx, struct myocds_err *err);
+
 /* Flushes the queue, closes and frees; store_close(NULL) is a no-op. */
 void store_close(struct store *st);
-
-/* For backends: sets ops and starts the flusher. 0, or -500 with err set. */
-int store_base_init(struct store *st, const struct store_ops *ops, struct myocds_err *err);
-
-/* For backends' close: stops the flusher after a last flush (no-op when not started). */
-void store_base_close(struct store *st);
-
-/* Formats the current UTC time as "YYYY-MM-DDTHH:MM:SS.mmmZ" into out[STORE_TS_MAX]. */
-void store_now(char *out);
 
 #endif

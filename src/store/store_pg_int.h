@@ -3,7 +3,7 @@
 #ifndef MYOCDS_STORE_STORE_PG_INT_H
 #define MYOCDS_STORE_STORE_PG_INT_H
 
-#include "store/store.h"
+#include "store/store_backend.h"
 
 #include <libpq-fe.h>
 #include <stdatomic.h>
@@ -43,7 +43,7 @@ int pg_fail(PGconn *c, const char *what, struct myocds_err *err);
  * and reads the secret, making it when it is the first replica. 0, or negative. */
 int pg_shown_open(struct pg_store *st, struct myocds_err *err);
 
-/* store_ops.card_shown and store_ops.shown_secret (store.h). */
+/* store_ops.card_shown and store_ops.shown_secret (store_backend.h). */
 int pg_card_shown(struct store *base, const unsigned char *key, size_t key_len, long window_s,
                   bool *seen, struct myocds_err *err);
 int pg_shown_secret(struct store *base, unsigned char *out, size_t len);

@@ -2,13 +2,13 @@
  *
  * One connection guarded by a mutex: every feedback write is one IMMEDIATE transaction
  * whose COMMIT has reached the disk (fsync of the WAL) before the call returns. Cards
- * issued arrive here in batches from the queue of store.c, one transaction per batch,
+ * issued arrive here in batches from the queue of store_queue.c, one transaction per batch,
  * committed with synchronous=NORMAL: a batch survives the process being killed, and only
  * a power loss may take the last ones. They are counts; not waiting for the disk there
  * keeps the fsyncs (and the file system's journal, which the access log shares) off the
  * requests' way.
  */
-#include "store/store.h"
+#include "store/store_backend.h"
 #include "util/log.h"
 
 #include <errno.h>

@@ -46,6 +46,15 @@ size_t capbuf_curl_write(char *ptr, size_t size, size_t nmemb, void *userdata)
     return capbuf_add(userdata, ptr, n) ? n : 0;
 }
 
+void capbuf_clear(struct capbuf *b, size_t max)
+{
+    b->len = 0;
+    b->max = max;
+    b->too_large = false;
+    if (b->data != NULL)
+        b->data[0] = '\0';
+}
+
 char *capbuf_take(struct capbuf *b, size_t *len)
 {
     char *data = b->data;

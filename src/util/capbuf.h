@@ -29,6 +29,9 @@ bool capbuf_reserve(struct capbuf *b, size_t n);
  * curl fail the transfer. */
 size_t capbuf_curl_write(char *ptr, size_t size, size_t nmemb, void *userdata);
 
+/* Empties b for reuse under the cap max, keeping its allocation (data stays owned by b). */
+void capbuf_clear(struct capbuf *b, size_t max);
+
 /* Hands the data to the caller (who frees it) and empties b. */
 char *capbuf_take(struct capbuf *b, size_t *len);
 

@@ -1,7 +1,7 @@
 /* config.c - the JSON config file -> struct cfg, through one table of scalar options. */
 #include "util/config.h"
 
-#include "fhir/json.h"
+#include "util/json.h"
 
 #include <limits.h>
 #include <stdint.h>

@@ -1,13 +1,15 @@
 /* file.c - read a whole file under a size cap. */
 #include "util/file.h"
 
+#include "util/capbuf.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define FILE_CHUNK 65536
+#define FILE_CHUNK 16384 /* bytes read at a time */
 
 char *file_read(const char *path, size_t max, size_t *len, struct myocds_err *err)
 {
@@ -16,32 +18,21 @@ char *file_read(const char *path, size_t max, size_t *len, struct myocds_err *er
         myocds_err_set(err, 500, "%s: %s", path, strerror(errno));
         return NULL;
     }
-    size_t cap = FILE_CHUNK;
-    size_t n = 0;
-    char *buf = malloc(cap + 1);
-    while (buf != NULL) {
-        if (n == cap) {
-            char *grown = cap < max + 1 ? realloc(buf, cap * 2 + 1) : NULL;
-            if (grown == NULL)
-                break;
-            buf = grown;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (n > max || got == 0)
-            break;
-    }
-    bool failed = buf == NULL || ferror(f) || n > max || !feof(f);
+    struct capbuf b = {.max = max};
+    char chunk[FILE_CHUNK];
+    bool ok = capbuf_add(&b, "", 0); /* an empty file is "" */
+    size_t got = 0;
+    while (ok && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        ok = capbuf_add(&b, chunk, got);
+    bool failed = !ok || ferror(f) || !feof(f);
     if (f != stdin)
         fclose(f);
     if (failed) {
-        free(buf);
-        myocds_err_set(err, n > max ? 413 : 500, "%s: %s", path,
-                       n > max ? "larger than the limit" : "cannot be read");
+        bool too_large = b.too_large;
+        capbuf_free(&b);
+        myocds_err_set(err, too_large ? 413 : 500, "%s: %s", path,
+                       too_large ? "larger than the limit" : "cannot be read");
         return NULL;
     }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
+    return capbuf_take(&b, len);
 }

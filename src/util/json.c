@@ -1,7 +1,7 @@
 /* json.c - strict, bounded JSON parsing and typed getters over json-c. */
-#include "fhir/json.h"
+#include "util/json.h"
 
-#include "fhir/json_key.h"
+#include "util/json_key.h"
 
 #include <limits.h>
 #include <stdint.h>

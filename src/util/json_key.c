@@ -1,5 +1,5 @@
 /* json_key.c - member-name hashes remembered per thread (see json_key.h). */
-#include "fhir/json_key.h"
+#include "util/json_key.h"
 
 #include <stdint.h>
 #include <string.h>

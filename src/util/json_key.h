@@ -6,8 +6,8 @@
  * request, nearly all with a few dozen literal names. json_key_hash() gives the same
  * hash as lh_get_hash(), from a small per-thread cache when it can.
  */
-#ifndef MYOCDS_FHIR_JSON_KEY_H
-#define MYOCDS_FHIR_JSON_KEY_H
+#ifndef MYOCDS_UTIL_JSON_KEY_H
+#define MYOCDS_UTIL_JSON_KEY_H
 
 #include <json-c/linkhash.h>
 
