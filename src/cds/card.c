@@ -4,8 +4,8 @@
  */
 #include "cds/card.h"
 
-#include "fhir/json.h"
 #include "util/capbuf.h"
+#include "util/json.h"
 #include "util/rand_uuid.h"
 
 #include <stdint.h>

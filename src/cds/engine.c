@@ -11,9 +11,9 @@
 #include "clinical/terminology.h"
 #include "clinical/view.h"
 #include "fhir/fhir.h"
-#include "fhir/json.h"
 #include "myocds/myocds.h"
 #include "rules/rule.h"
+#include "util/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,8 +2,8 @@
  * (src/rules/rule.h) and compile it into struct rule_conf and each rule's own struct. */
 #include "cds/rules_conf.h"
 
-#include "fhir/json.h"
 #include "util/file.h"
+#include "util/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,8 +1,8 @@
 /* services.c - load the JSON files in hooks/services/ and build the discovery document once. */
 #include "cds/services.h"
 
-#include "fhir/json.h"
 #include "util/file.h"
+#include "util/json.h"
 
 #include <dirent.h>
 #include <stdio.h>
