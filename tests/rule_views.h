@@ -97,7 +97,7 @@ static inline int run(const char *id, const struct patient_view *v, struct card_
     for (int i = 0; i < rules_count; i++) {
         if (strcmp(rules_table[i].id, id) != 0)
             continue;
-        const struct rule_ctx ctx = {v, &rc->rules[i], &rc->th, rc->rules[i].own};
+        const struct rule_ctx ctx = {v, &rc->rules[i], &rc->th, rc->rules[i].own, &rc->words};
         assert_int_equal(rules_table[i].fn(&ctx, cards), 0);
         return cards->n;
     }

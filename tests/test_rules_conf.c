@@ -1,7 +1,7 @@
 /* test_rules_conf.c - hooks/rules.json held to the rules' declarations: the shipped file
  * compiles into every rule's struct; one edit at a time (a key misspelled, missing, of the
- * wrong type, unknown; a threshold out of range or unknown; a switch for a service that does
- * not exist) stops the load, naming the file and the key. */
+ * wrong type, unknown; a threshold out of range or unknown; a word of the shared phrases; a
+ * switch for a service that does not exist) stops the load, naming the file and the key. */
 /* cmocka.h needs these four first. */
 /* clang-format off */
 #include <setjmp.h>
@@ -170,6 +170,22 @@ static void test_thresholds(void **state)
             "thresholds.established_days");
 }
 
+/* The shared phrases' words: each read from the file, none unknown or missing. */
+static void test_words(void **state)
+{
+    (void)state;
+    struct myocds_err err = {0};
+    struct rules_conf *rc =
+        rules_conf_load(write_edit("\"Being ordered:\"", "\"Ordered now:\""), &err);
+    assert_non_null(rc);
+    assert_string_equal(rc->words.action_ordered, "Ordered now:");
+    rules_conf_free(rc);
+    refused("\"action_active\"", "\"action_activ\"", "words.action_activ: unknown key");
+    refused("\"date_unknown\"", "\"_about_date\"", "words._about_date: unknown key");
+    refused("\"freq_weekly\": \"weekly\"", "\"freq_weekly\": \"\"",
+            "words.freq_weekly: must be a non-empty string");
+}
+
 static void test_unknown_rule_and_top_key(void **state)
 {
     (void)state;
@@ -208,6 +224,7 @@ int main(void)
         cmocka_unit_test(test_wrong_type),
         cmocka_unit_test(test_suggestion_and_map_members),
         cmocka_unit_test(test_thresholds),
+        cmocka_unit_test(test_words),
         cmocka_unit_test(test_unknown_rule_and_top_key),
         cmocka_unit_test(test_service_switch),
     };

@@ -118,7 +118,8 @@ static int run_rules(const struct myocds_engine *e, const struct cds_service *sv
     const struct rule_plan *plan = &e->plan[(svc - e->services->v) * rules_count];
     *ran = 0;
     for (int i = 0; i < rules_count; i++) {
-        const struct rule_ctx ctx = {v, &e->rules->rules[i], &e->rules->th, e->rules->rules[i].own};
+        const struct rule_ctx ctx = {v, &e->rules->rules[i], &e->rules->th, e->rules->rules[i].own,
+                                     &e->rules->words};
         const char *indicator = plan[i].indicator;
         if (!plan[i].on || !(rules_table[i].hooks & (1u << v->hook)))
             continue;

@@ -31,7 +31,31 @@ static const struct rule_param shared[] = {
 static const char *const view_keys[] = {"course_gap_days", "lasting_effect_days"};
 
 static const char *const top_keys[] = {"_about",     "topic_system",       "override_system",
-                                       "thresholds", "thresholds_sources", "rules"};
+                                       "thresholds", "thresholds_sources", "words",
+                                       "rules"};
+
+/* "words": every member of struct rule_words, no other ("_about" aside). */
+#define WORD(f)                                                                                    \
+    {                                                                                              \
+#f, RK_TEXT, false, offsetof(struct rule_words, f), NULL                                   \
+    }
+static const struct rule_key words[] = {
+    WORD(action_active),   WORD(action_ordered),
+    WORD(freq_1),          WORD(freq_2),
+    WORD(freq_3),          WORD(freq_4),
+    WORD(freq_half),       WORD(freq_weekly),
+    WORD(freq_hours),      WORD(freq_per_day),
+    WORD(dose_units),      WORD(dose_each),
+    WORD(dose_single),     WORD(dose_as_needed),
+    WORD(dose_from_text),  WORD(dose_ordered),
+    WORD(dose_unreadable), WORD(pred_unverified),
+    WORD(pred_equivalent), WORD(mg_per_day),
+    WORD(dose_unknown),    WORD(duration_open),
+    WORD(duration_days),   WORD(pregnancy_condition),
+    WORD(pregnancy_hcg),   WORD(missing_height_weight),
+    WORD(missing_height),  WORD(missing_weight),
+    WORD(date_unknown),
+};
 
 static int bad(struct myocds_err *err, const char *path, const char *rule, const char *field,
                const char *what)
@@ -485,6 +509,31 @@ static int load_thresholds(struct rules_conf *rc, const char *path, struct myocd
     return load_lasting(rc, json_get_obj(t, "lasting_effect_days"), path, err);
 }
 
+/* "words": each member a non-empty string, none unknown, none missing. */
+static int load_words(struct rules_conf *rc, const char *path, struct myocds_err *err)
+{
+    json_object *w = json_get_obj(rc->root, "words");
+    size_t n = sizeof words / sizeof words[0];
+    if (w == NULL)
+        return myocds_err_set(err, 500, "%s: words: must be an object", path);
+    json_object_object_foreach(w, key, val)
+    {
+        const struct rule_key *k = NULL;
+        for (size_t i = 0; i < n && k == NULL; i++)
+            k = strcmp(words[i].name, key) == 0 ? &words[i] : NULL;
+        if (k == NULL && strcmp(key, "_about") != 0)
+            return myocds_err_set(err, 500, "%s: words.%s: unknown key", path, key);
+        if (!nonempty_string(val))
+            return myocds_err_set(err, 500, "%s: words.%s: must be a non-empty string", path, key);
+        if (k != NULL)
+            *(const char **)(void *)((char *)&rc->words + k->offset) = json_object_get_string(val);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (*(const char **)(void *)((char *)&rc->words + words[i].offset) == NULL)
+            return myocds_err_set(err, 500, "%s: words.%s: missing", path, words[i].name);
+    return 0;
+}
+
 /* The file's own keys, and rules.<id> only for rules that exist. */
 static int check_top(json_object *root, const char *path, struct myocds_err *err)
 {
@@ -537,6 +586,8 @@ struct rules_conf *rules_conf_load(const char *path, struct myocds_err *err)
                               &rc->rules[i], path, err);
     if (status == 0)
         status = load_thresholds(rc, path, err);
+    if (status == 0)
+        status = load_words(rc, path, err);
     free(text);
     if (status != 0) {
         rules_conf_free(rc);

@@ -19,6 +19,7 @@ struct rules_conf {
     void **allocs;      /* owned: the rules' structs, lists and maps */
     int n_allocs, cap_allocs;
     struct rule_thresholds th;
+    struct rule_words words;     /* the words of the shared phrases ("words") */
     struct view_settings view;   /* what the patient view needs of the thresholds */
     const char *topic_system;    /* source.topic.system of every card */
     const char *override_system; /* system of every override reason */

@@ -20,6 +20,7 @@ struct aza {
     const char *detail_low, *detail_deficient;
     const char *found_none, *found_unread;   /* no result, or one unread */
     const char *reads_low, *reads_deficient; /* how the result reads */
+    const char *result_value, *result_text;  /* {value} {reads} {date}: a number, or not */
     struct rule_names test_names;            /* a TPMT test ordered by name */
     struct rule_sugg tpmt;
     struct rule_reasons override_reasons_low;
@@ -33,6 +34,7 @@ static const struct rule_key keys[] = {
     KEY(found_unread, RK_TEXT),       KEY(reads_low, RK_TEXT),
     KEY(reads_deficient, RK_TEXT),    KEY(test_names, RK_NAMES),
     KEY(tpmt, RK_SUGGESTION),         KEY(override_reasons_low, RK_REASONS),
+    KEY(result_value, RK_TEXT),       KEY(result_text, RK_TEXT),
 };
 const struct rule_spec aza_tpmt_spec = {keys, RULE_COUNT(keys), NULL, 0, sizeof(struct aza)};
 
@@ -43,13 +45,11 @@ static void result_phrase(const struct rule_ctx *ctx, const struct view_lab *lab
 {
     char value[48], when[24];
     facts_lab_value(lab, value, sizeof value);
-    facts_day(lab->day, when, sizeof when);
+    facts_day(ctx, lab->day, when, sizeof when);
     const struct aza *k = ctx->own;
     const char *reads = f == FINDING_SEVERE ? k->reads_deficient : k->reads_low;
-    if (value[0] != '\0')
-        snprintf(buf, cap, "TPMT %s (%s) on %s", value, reads, when);
-    else
-        snprintf(buf, cap, "TPMT result: %s, on %s", reads, when);
+    const struct tvar vars[] = {{"value", value}, {"reads", reads}, {"date", when}};
+    tmpl_format(buf, cap, value[0] != '\0' ? k->result_value : k->result_text, vars, 3);
 }
 
 int rule_aza_tpmt(const struct rule_ctx *ctx, struct card_list *out)
@@ -66,7 +66,7 @@ int rule_aza_tpmt(const struct rule_ctx *ctx, struct card_list *out)
         return 0;
 
     char result[FACT_MAX], when[24];
-    facts_day(lab->day, when, sizeof when);
+    facts_day(ctx, lab->day, when, sizeof when);
     if (low)
         result_phrase(ctx, lab, f, result, sizeof result);
     bool deficient = f == FINDING_SEVERE;
@@ -74,7 +74,7 @@ int rule_aza_tpmt(const struct rule_ctx *ctx, struct card_list *out)
         {"drug", aza->drug->display},
         {"order", aza->label},
         {"condition", v->iim_label},
-        {"action", facts_action(v)},
+        {"action", facts_action(ctx)},
         {"result", low ? result : ""},
         {"date", when},
         {"found", NULL},

@@ -84,14 +84,14 @@ int rule_bone_protection(const struct rule_ctx *ctx, struct card_list *out)
     char list[FACT_MAX], short_list[FACT_MAX], duration[48], dose_detail[FACT_MAX];
     facts_join(&k->names, missing, n, list, sizeof list);
     facts_join(&k->short_names, missing, n, short_list, sizeof short_list);
-    facts_duration(course_days(gc), duration, sizeof duration);
-    facts_dose_detail(gc, dose_detail, sizeof dose_detail);
+    facts_duration(ctx, course_days(gc), duration, sizeof duration);
+    facts_dose_detail(ctx, gc, dose_detail, sizeof dose_detail);
     const struct tvar inner[] = {{"list", list}};
     char *missing_text = tmpl_fill(k->missing_intro, inner, 1);
     const struct tvar vars[] = {
         {"drug", gc->drug->display},   {"order", gc->label},
         {"dose_detail", dose_detail},  {"duration", duration},
-        {"condition", v->iim_label},   {"action", facts_action(v)},
+        {"condition", v->iim_label},   {"action", facts_action(ctx)},
         {"missing_short", short_list}, {"missing_text", missing_text ? missing_text : ""},
     };
     struct card *c = card_add_main(out, ctx, vars, RULE_COUNT(vars));

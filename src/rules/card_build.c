@@ -1,6 +1,5 @@
 /* card_build.c - how rules make cards: templates filled with the patient's own facts. */
 #include "rules/rule.h"
-#include "util/capbuf.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -33,30 +32,48 @@ static const char *lookup_var(const struct tvar *vars, int n, const char *name, 
     return NULL;
 }
 
-char *tmpl_fill(const char *tmpl, const struct tvar *vars, int n)
+/* Appends n bytes of s to buf[cap] at *len (cut to fit), counting them all in *len. */
+static void put(char *buf, size_t cap, size_t *len, const char *s, size_t n)
 {
-    struct capbuf b = {.max = SIZE_MAX};
-    bool ok = capbuf_add(&b, "", 0);
-    for (const char *p = tmpl != NULL ? tmpl : ""; ok && *p != '\0';) {
+    if (*len + 1 < cap) {
+        size_t room = cap - 1 - *len;
+        memcpy(buf + *len, s, n < room ? n : room);
+    }
+    *len += n;
+}
+
+size_t tmpl_format(char *buf, size_t cap, const char *tmpl, const struct tvar *vars, int n)
+{
+    size_t len = 0;
+    for (const char *p = tmpl != NULL ? tmpl : ""; *p != '\0';) {
         const char *open = strchr(p, '{');
         const char *close = open != NULL ? strchr(open, '}') : NULL;
         if (open == NULL || close == NULL) {
-            ok = capbuf_add(&b, p, strlen(p));
+            put(buf, cap, &len, p, strlen(p));
             break;
         }
         const char *value = close - open - 1 <= TMPL_NAME_MAX
                                 ? lookup_var(vars, n, open + 1, (size_t)(close - open - 1))
                                 : NULL;
-        ok = capbuf_add(&b, p, (size_t)(open - p)) &&
-             (value != NULL ? capbuf_add(&b, value, strlen(value))
-                            : capbuf_add(&b, open, (size_t)(close - open + 1)));
+        put(buf, cap, &len, p, (size_t)(open - p));
+        if (value != NULL)
+            put(buf, cap, &len, value, strlen(value));
+        else
+            put(buf, cap, &len, open, (size_t)(close - open + 1));
         p = close + 1;
     }
-    if (!ok || b.data == NULL) {
-        capbuf_free(&b);
-        return NULL;
-    }
-    return capbuf_take(&b, NULL);
+    if (cap > 0)
+        buf[len < cap ? len : cap - 1] = '\0';
+    return len;
+}
+
+char *tmpl_fill(const char *tmpl, const struct tvar *vars, int n)
+{
+    size_t need = tmpl_format(NULL, 0, tmpl, vars, n);
+    char *out = need < SIZE_MAX ? malloc(need + 1) : NULL;
+    if (out != NULL)
+        tmpl_format(out, need + 1, tmpl, vars, n);
+    return out;
 }
 
 /* Cuts s to at most max UTF-8 characters, ending with "..." when cut. */
@@ -148,14 +165,12 @@ void card_list_free(struct card_list *list)
     list->n = list->cap = 0;
 }
 
-void rule_fmt_dose(double mg_per_day, char *buf, size_t cap)
+void rule_fmt_dose(const struct rule_words *w, double mg_per_day, char *buf, size_t cap)
 {
-    if (mg_per_day < 0)
-        snprintf(buf, cap, "dose unknown");
-    else if (mg_per_day == (double)(long)mg_per_day)
-        snprintf(buf, cap, "%.0f mg/day", mg_per_day);
-    else
-        snprintf(buf, cap, "%.1f mg/day", mg_per_day);
+    char mg[32];
+    snprintf(mg, sizeof mg, mg_per_day == (double)(long)mg_per_day ? "%.0f" : "%.1f", mg_per_day);
+    const struct tvar vars[] = {{"mg", mg}};
+    tmpl_format(buf, cap, mg_per_day < 0 ? w->dose_unknown : w->mg_per_day, vars, 1);
 }
 
 void card_suggest_var(struct card *c, const char *name, double value)

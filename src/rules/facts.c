@@ -8,9 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *facts_action(const struct patient_view *v)
+const char *facts_action(const struct rule_ctx *ctx)
 {
-    return v->hook == HOOK_PATIENT_VIEW ? "Active:" : "Being ordered:";
+    return ctx->view->hook == HOOK_PATIENT_VIEW ? ctx->words->action_active
+                                                : ctx->words->action_ordered;
 }
 
 const struct view_med *facts_trigger_gc(const struct patient_view *v)
@@ -27,91 +28,93 @@ const struct view_med *facts_trigger_gc(const struct patient_view *v)
 }
 
 /* How often, in words: "daily", "twice daily", "every 8 hours", "weekly". */
-static void frequency_words(double per_day, char *buf, size_t cap)
+static void frequency_words(const struct rule_words *w, double per_day, char *buf, size_t cap)
 {
-    static const struct {
+    const struct {
         double per_day;
         const char *words;
-    } named[] = {{1, "daily"},
-                 {2, "twice daily"},
-                 {3, "three times daily"},
-                 {4, "four times daily"},
-                 {0.5, "every other day"},
-                 {1.0 / 7, "weekly"}};
+    } named[] = {{1, w->freq_1}, {2, w->freq_2},      {3, w->freq_3},
+                 {4, w->freq_4}, {0.5, w->freq_half}, {1.0 / 7, w->freq_weekly}};
     for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
         if (fabs(per_day - named[i].per_day) < 1e-9) {
             snprintf(buf, cap, "%s", named[i].words);
             return;
         }
     double hours = 24 / per_day;
-    if (per_day > 1 && fabs(hours - (double)(long)hours) < 1e-9)
-        snprintf(buf, cap, "every %.0f hours", hours);
+    char num[32];
+    bool by_hours = per_day > 1 && fabs(hours - (double)(long)hours) < 1e-9;
+    if (by_hours)
+        snprintf(num, sizeof num, "%.0f", hours);
     else
-        snprintf(buf, cap, "%g times a day", per_day);
+        snprintf(num, sizeof num, "%g", per_day);
+    const struct tvar vars[] = {{"hours", num}, {"n", num}};
+    tmpl_format(buf, cap, by_hours ? w->freq_hours : w->freq_per_day, vars, 2);
 }
 
 /* The dose as the order gives it, with its arithmetic when there is any: "3 x 20 mg
  * daily = 60 mg/day", "20 mg twice daily = 40 mg/day", "up to 40 mg/day (as needed)". */
-static void own_dose(const struct view_med *m, char *buf, size_t cap)
+static void own_dose(const struct rule_words *w, const struct view_med *m, char *buf, size_t cap)
 {
-    char total[48];
-    char freq[32];
-    char each[96];
-    rule_fmt_dose(m->mg_per_day, total, sizeof total);
+    char total[48], freq[32], each[96], units[32], unit_mg[32], mg[32];
+    rule_fmt_dose(w, m->mg_per_day, total, sizeof total);
     freq[0] = '\0';
     if (m->per_day > 0)
-        frequency_words(m->per_day, freq, sizeof freq);
+        frequency_words(w, m->per_day, freq, sizeof freq);
+    snprintf(units, sizeof units, "%g", m->units);
+    snprintf(unit_mg, sizeof unit_mg, "%g", m->unit_mg);
+    snprintf(mg, sizeof mg, "%g",
+             m->single_dose || m->per_day <= 0 ? m->mg_per_day : m->mg_per_day / m->per_day);
+    const struct tvar vars[] = {{"units", units}, {"unit_mg", unit_mg}, {"mg", mg}, {"freq", freq}};
     if (m->units > 0 && m->unit_mg > 0 && m->per_day > 0)
-        snprintf(each, sizeof each, "%g x %g mg %s = ", m->units, m->unit_mg, freq);
+        tmpl_format(each, sizeof each, w->dose_units, vars, 4);
     else if (m->per_day > 0 && fabs(m->per_day - 1) > 1e-9 && m->mg_per_day > 0)
-        snprintf(each, sizeof each, "%g mg %s = ", m->mg_per_day / m->per_day, freq);
+        tmpl_format(each, sizeof each, w->dose_each, vars, 4);
     else
         each[0] = '\0';
     if (m->single_dose)
-        snprintf(buf, cap, "a single dose of %g mg", m->mg_per_day);
+        tmpl_format(buf, cap, w->dose_single, vars, 4);
     else
-        snprintf(buf, cap, "%s%s%s", m->as_needed ? "as needed, up to " : "", each, total);
+        snprintf(buf, cap, "%s%s%s", m->as_needed ? w->dose_as_needed : "", each, total);
 }
 
 /* A note on where the dose was read, or "": the ordered entry of several, the text. */
-static const char *dose_source(const struct view_med *m)
+static const char *dose_source(const struct rule_words *w, const struct view_med *m)
 {
     if (m->dose_from_text)
-        return ", read from the instructions";
+        return w->dose_from_text;
     if (m->dose_type != NULL && strcmp(m->dose_type, "ordered") == 0)
-        return ", the ordered dose";
+        return w->dose_ordered;
     return "";
 }
 
-void facts_dose_detail(const struct view_med *m, char *buf, size_t cap)
+void facts_dose_detail(const struct rule_ctx *ctx, const struct view_med *m, char *buf, size_t cap)
 {
-    char own[160];
-    char pred[48];
+    const struct rule_words *w = ctx->words;
+    char own[160], pred[48], shown[128];
+    struct tvar vars[] = {{"drug", m->drug->display}, {"dose", own}, {"pred", pred}};
     if (m->mg_per_day < 0) {
-        snprintf(buf, cap, "%s, the order's dose is not in a form the service can read",
-                 m->drug->display);
+        tmpl_format(buf, cap, w->dose_unreadable, vars, 1);
         return;
     }
-    char shown[128];
-    own_dose(m, shown, sizeof shown);
-    snprintf(own, sizeof own, "%s%s", shown, dose_source(m));
+    own_dose(w, m, shown, sizeof shown);
+    snprintf(own, sizeof own, "%s%s", shown, dose_source(w, m));
     if (m->pred_mg_per_day < 0 || m->drug->potency == 1.0) {
         snprintf(buf, cap, "%s %s%s", m->drug->display, own,
-                 m->pred_mg_per_day < 0 && (m->classes & DC_GLUCOCORTICOID)
-                     ? " (no verified prednisone equivalence)"
-                     : "");
+                 m->pred_mg_per_day < 0 && (m->classes & DC_GLUCOCORTICOID) ? w->pred_unverified
+                                                                            : "");
         return;
     }
-    rule_fmt_dose(m->pred_mg_per_day, pred, sizeof pred);
-    snprintf(buf, cap, "%s %s = prednisone-equivalent %s", m->drug->display, own, pred);
+    rule_fmt_dose(w, m->pred_mg_per_day, pred, sizeof pred);
+    tmpl_format(buf, cap, w->pred_equivalent, vars, 3);
 }
 
-void facts_duration(double days, char *buf, size_t cap)
+void facts_duration(const struct rule_ctx *ctx, double days, char *buf, size_t cap)
 {
-    if (days < 0)
-        snprintf(buf, cap, "no end date (long-term)");
-    else
-        snprintf(buf, cap, "%.0f days", days);
+    char n[32];
+    snprintf(n, sizeof n, "%.0f", days);
+    const struct tvar vars[] = {{"days", n}};
+    tmpl_format(buf, cap, days < 0 ? ctx->words->duration_open : ctx->words->duration_days, vars,
+                1);
 }
 
 bool facts_is_child(const struct patient_view *v, const struct rule_thresholds *th)
@@ -123,34 +126,39 @@ bool facts_is_child(const struct patient_view *v, const struct rule_thresholds *
     return (v->iim & IIM_JDM) != 0;
 }
 
-bool facts_pregnant(const struct patient_view *v, const struct rule_thresholds *th, char *buf,
-                    size_t cap)
+bool facts_pregnant(const struct rule_ctx *ctx, char *buf, size_t cap)
 {
+    const struct patient_view *v = ctx->view;
     const struct view_lab *hcg = &v->labs[LAB_HCG];
     char when[24];
     snprintf(buf, cap, "%s", "");
     if (v->cond_flags & COND_PREGNANCY) {
-        snprintf(buf, cap, "a pregnancy on the problem list");
+        snprintf(buf, cap, "%s", ctx->words->pregnancy_condition);
         return true;
     }
     if (view_lab_positive(hcg) == FINDING_ABNORMAL && hcg->day >= 0 && hcg->day <= v->today &&
-        (double)(v->today - hcg->day) <= th->pregnancy_hcg_days) {
-        facts_day(hcg->day, when, sizeof when);
-        snprintf(buf, cap, "a positive pregnancy test (hCG) on %s", when);
+        (double)(v->today - hcg->day) <= ctx->th->pregnancy_hcg_days) {
+        facts_day(ctx, hcg->day, when, sizeof when);
+        const struct tvar vars[] = {{"date", when}};
+        tmpl_format(buf, cap, ctx->words->pregnancy_hcg, vars, 1);
         return true;
     }
     return false;
 }
 
-void facts_body_size(const struct patient_view *v, struct body_size *out)
+void facts_body_size(const struct rule_ctx *ctx, struct body_size *out)
 {
+    const struct patient_view *v = ctx->view;
+    const struct rule_words *words = ctx->words;
     const struct view_lab *h = &v->labs[LAB_HEIGHT];
     const struct view_lab *w = &v->labs[LAB_WEIGHT];
     bool has_h = h->read == LAB_READ_EXACT && h->value > 0;
     bool has_w = w->read == LAB_READ_EXACT && w->value > 0;
     *out = (struct body_size){false, -1, -1, -1, NULL};
     if (!has_h || !has_w) {
-        out->missing = !has_h && !has_w ? "height and weight" : !has_h ? "height" : "weight";
+        out->missing = !has_h && !has_w ? words->missing_height_weight
+                       : !has_h         ? words->missing_height
+                                        : words->missing_weight;
         return;
     }
     out->known = true;
@@ -267,10 +275,10 @@ bool facts_established(const struct patient_view *v, const struct view_med *m,
     return true;
 }
 
-void facts_day(long day, char *buf, size_t cap)
+void facts_day(const struct rule_ctx *ctx, long day, char *buf, size_t cap)
 {
     if (day < 0)
-        snprintf(buf, cap, "an unknown date");
+        snprintf(buf, cap, "%s", ctx->words->date_unknown);
     else
         facts_date(day, buf, cap);
 }

@@ -9,18 +9,20 @@
 
 #define FACT_MAX 200
 
-/* "Being ordered:" (order hooks) or "Active:" (patient-view). Static text. */
-const char *facts_action(const struct patient_view *v);
+/* The phrases below take their words from ctx->words (hooks/rules.json "words"). */
+
+/* "Being ordered:" (order hooks) or "Active:" (patient-view). Borrowed. */
+const char *facts_action(const struct rule_ctx *ctx);
 
 /* The first systemic glucocorticoid a rule may fire on, or NULL. */
 const struct view_med *facts_trigger_gc(const struct patient_view *v);
 
 /* "prednisone 60 mg/day", "methylprednisolone 1000 mg/day = prednisone-equivalent
  * 1250 mg/day", or "dose unknown: no dose quantity". */
-void facts_dose_detail(const struct view_med *m, char *buf, size_t cap);
+void facts_dose_detail(const struct rule_ctx *ctx, const struct view_med *m, char *buf, size_t cap);
 
 /* "28 days" or "no end date (long-term)". */
-void facts_duration(double days, char *buf, size_t cap);
+void facts_duration(const struct rule_ctx *ctx, double days, char *buf, size_t cap);
 
 /* Under 18 by birthDate (RULES.md "Child"); with no age on record, juvenile dermatomyositis. */
 bool facts_is_child(const struct patient_view *v, const struct rule_thresholds *th);
@@ -28,17 +30,16 @@ bool facts_is_child(const struct patient_view *v, const struct rule_thresholds *
 /* True when a pregnancy is recorded: an active pregnancy Condition, or a positive hCG result
  * (view_lab_positive) of the last pregnancy_hcg_days. buf gets the evidence ("a pregnancy
  * on the problem list", "a positive hCG on 2026-11-20"), "" when there is none. */
-bool facts_pregnant(const struct patient_view *v, const struct rule_thresholds *th, char *buf,
-                    size_t cap);
+bool facts_pregnant(const struct rule_ctx *ctx, char *buf, size_t cap);
 
 /* A body's size for doses per m2: the latest height and weight on record, and the body
  * surface area by Mosteller (the square root of cm x kg / 3600), rounded to 0.01 m2. */
 struct body_size {
     bool known;                          /* both measures read */
     double height_cm, weight_kg, bsa_m2; /* height to 1 cm, weight to 0.1 kg; < 0 unknown */
-    const char *missing;                 /* "height", "weight", "height and weight"; static */
+    const char *missing;                 /* "height", "weight", "height and weight"; borrowed */
 };
-void facts_body_size(const struct patient_view *v, struct body_size *out);
+void facts_body_size(const struct rule_ctx *ctx, struct body_size *out);
 
 /* Female aged 12-50 (child-bearing potential as the guidance puts it). */
 bool facts_female_childbearing(const struct patient_view *v, const struct rule_thresholds *th);
@@ -85,7 +86,7 @@ bool facts_established(const struct patient_view *v, const struct view_med *m,
                        const struct rule_thresholds *th, char *since, size_t cap, long *days);
 
 /* "2026-11-20", or "an unknown date". */
-void facts_day(long day, char *buf, size_t cap);
+void facts_day(const struct rule_ctx *ctx, long day, char *buf, size_t cap);
 
 /* A day count since 1970-01-01 as YYYY-MM-DD. */
 void facts_date(long days, char *buf, size_t cap);

@@ -99,9 +99,9 @@ int rule_high_dose_duration(const struct rule_ctx *ctx, struct card_list *out)
 
     char pred[48], days[16], start[16], dose_detail[FACT_MAX];
     facts_date(old_start, start, sizeof start);
-    rule_fmt_dose(old->pred_mg_per_day, pred, sizeof pred);
+    rule_fmt_dose(ctx->words, old->pred_mg_per_day, pred, sizeof pred);
     snprintf(days, sizeof days, "%ld", v->today - old_start);
-    facts_dose_detail(old, dose_detail, sizeof dose_detail);
+    facts_dose_detail(ctx, old, dose_detail, sizeof dose_detail);
     const struct tvar vars[] = {
         {"drug", old->drug->display},
         {"pred", pred},

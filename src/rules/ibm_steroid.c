@@ -60,15 +60,15 @@ int rule_ibm_steroid(const struct rule_ctx *ctx, struct card_list *out)
     char dose[48];
     char dose_detail[FACT_MAX];
     char taper_mg[32];
-    rule_fmt_dose(gc->mg_per_day, dose, sizeof dose);
-    facts_dose_detail(gc, dose_detail, sizeof dose_detail);
+    rule_fmt_dose(ctx->words, gc->mg_per_day, dose, sizeof dose);
+    facts_dose_detail(ctx, gc, dose_detail, sizeof dose_detail);
     snprintf(taper_mg, sizeof taper_mg, "%g", k->ibm_taper_above_mg_per_day);
     const struct tvar taper_vars[] = {{"taper_mg", taper_mg}};
     char *taper = pred > k->ibm_taper_above_mg_per_day ? tmpl_fill(k->taper, taper_vars, 1) : NULL;
     const struct tvar vars[] = {
-        {"drug", gc->drug->display}, {"dose", dose},
-        {"order", gc->label},        {"dose_detail", dose_detail},
-        {"action", facts_action(v)}, {"taper", taper != NULL ? taper : ""},
+        {"drug", gc->drug->display},   {"dose", dose},
+        {"order", gc->label},          {"dose_detail", dose_detail},
+        {"action", facts_action(ctx)}, {"taper", taper != NULL ? taper : ""},
     };
     /* the low-dose regimen with methotrexate: info at most */
     bool low_mtx = pred >= 0 && pred <= k->ibm_taper_above_mg_per_day &&

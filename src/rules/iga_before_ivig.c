@@ -137,14 +137,13 @@ static int card(const struct rule_ctx *ctx, struct card_list *out, const struct 
                 bool low, bool deficient, bool unread)
 {
     const struct iga *k = ctx->own;
-    const struct patient_view *v = ctx->view;
     struct iga_words w = {0};
     int rc = words_fill(ctx, low, unread, &w);
     const struct tvar vars[] = {
-        {"order", ivig->label},      {"order_short", ivig->drug->display},
-        {"action", facts_action(v)}, {"iga_fact", w.fact},
-        {"iga_short", w.headline},   {"iga_limit", w.limit},
-        {"iga_when", w.when},        {"unread", w.fact},
+        {"order", ivig->label},        {"order_short", ivig->drug->display},
+        {"action", facts_action(ctx)}, {"iga_fact", w.fact},
+        {"iga_short", w.headline},     {"iga_limit", w.limit},
+        {"iga_when", w.when},          {"unread", w.fact},
     };
     int n = (int)(sizeof vars / sizeof vars[0]);
     struct card *c = NULL;

@@ -48,7 +48,7 @@ static int order_card(const struct rule_ctx *ctx, struct card_list *out, const s
         {"drug", m->drug->display},
         {"order", m->label},
         {"condition", ctx->view->iim_label},
-        {"action", facts_action(ctx->view)},
+        {"action", facts_action(ctx)},
     };
     struct card *c = card_about(card_add_main(out, ctx, vars, RULE_COUNT(vars)), m);
     if (c == NULL)
@@ -71,7 +71,7 @@ int rule_mtx_folic_acid(const struct rule_ctx *ctx, struct card_list *out)
     const struct tvar vars[] = {
         {"order", mtx->label},
         {"condition", v->iim_label},
-        {"action", facts_action(v)},
+        {"action", facts_action(ctx)},
         {"since", since},
     };
     struct card *c = card_about(card_add(out, ctx, ctx->conf->indicator, k->summary_established,
@@ -104,7 +104,7 @@ int rule_statin_imnm(const struct rule_ctx *ctx, struct card_list *out)
             {"drug", statin->drug->display},
             {"order", statin->label},
             {"condition", v->iim_label},
-            {"action", facts_action(v)},
+            {"action", facts_action(ctx)},
         };
         return card_about(card_add(out, ctx, ctx->conf->indicator, k->summary_active,
                                    ctx->conf->detail, vars, RULE_COUNT(vars)),
@@ -119,8 +119,8 @@ int rule_statin_imnm(const struct rule_ctx *ctx, struct card_list *out)
     if (statin == NULL)
         return 0;
     const struct tvar vars[] = {
-        {"drug", statin->drug->display}, {"statin", statin->label},   {"order", treatment->label},
-        {"condition", v->iim_label},     {"action", facts_action(v)},
+        {"drug", statin->drug->display}, {"statin", statin->label},     {"order", treatment->label},
+        {"condition", v->iim_label},     {"action", facts_action(ctx)},
     };
     return card_about(card_add(out, ctx, ctx->conf->indicator, k->summary_active, k->detail_active,
                                vars, RULE_COUNT(vars)),

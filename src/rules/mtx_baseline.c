@@ -24,9 +24,12 @@ struct mtx_baseline {
     const char *indicator_abnormal, *summary_abnormal, *detail_abnormal; /* a result is */
     const char *missing_intro, *abnormal_intro, *unread_intro;           /* "{list}" */
     const char *contraception, *short_contraception, *short_unread;
-    struct rule_map names;       /* each test's name: hbsag, hbc, hcv, liver */
-    struct rule_map short_names; /* short, and for alt and ast */
-    struct rule_map test_names;  /* each test ordered by name */
+    const char *unread_item;                    /* {name} {date} */
+    const char *positive_item, *positive_short; /* {name} {date} */
+    const char *enzyme_item, *enzyme_short;     /* {name} {value} {date} {multiple} {uln} */
+    struct rule_map names;                      /* each test's name: hbsag, hbc, hcv, liver */
+    struct rule_map short_names;                /* short, and for alt and ast */
+    struct rule_map test_names;                 /* each test ordered by name */
     struct rule_sugg hbsag, hbc, hcv, liver;
     struct rule_reasons override_reasons_abnormal;
     double liver_uln_multiple; /* ALT/AST over this x the upper limit: a warning */
@@ -47,6 +50,11 @@ static const struct rule_key keys[] = {
     KEY(contraception, RK_TEXT),
     KEY(short_contraception, RK_TEXT),
     KEY(short_unread, RK_TEXT),
+    KEY(unread_item, RK_TEXT),
+    KEY(positive_item, RK_TEXT),
+    KEY(positive_short, RK_TEXT),
+    KEY(enzyme_item, RK_TEXT),
+    KEY(enzyme_short, RK_TEXT),
     RULE_MAP(struct mtx_baseline, names, RK_TEXT_MAP, tests_keys),
     RULE_MAP(struct mtx_baseline, short_names, RK_TEXT_MAP, short_keys),
     RULE_NOTE("test_names_about"),
@@ -90,13 +98,27 @@ static const char *short_name(const struct rule_ctx *ctx, const char *key)
     return name != NULL ? name : key;
 }
 
-static void add_unread(struct baseline *b, const char *name, const struct view_lab *lab)
+/* Appends template tmpl filled with the result's name, date and figures to buf[cap]. */
+static void add_phrase(const struct rule_ctx *ctx, char *buf, size_t cap, const char *sep,
+                       const char *tmpl, const char *name, const struct view_lab *lab)
 {
-    char when[24];
-    char phrase[96];
-    facts_day(lab->day, when, sizeof when);
-    snprintf(phrase, sizeof phrase, "%s of %s", name, when);
-    append(b->unread, sizeof b->unread, "; ", phrase);
+    const struct mtx_baseline *k = ctx->own;
+    char when[24], value[48], multiple[16], uln[16], phrase[192];
+    facts_day(ctx, lab->day, when, sizeof when);
+    facts_lab_value(lab, value, sizeof value);
+    snprintf(multiple, sizeof multiple, "%g", k->liver_uln_multiple);
+    snprintf(uln, sizeof uln, "%g", lab->ref_high > 0 ? lab->ref_high : k->liver_uln_u_l);
+    const struct tvar vars[] = {
+        {"name", name}, {"date", when}, {"value", value}, {"multiple", multiple}, {"uln", uln}};
+    tmpl_format(phrase, sizeof phrase, tmpl, vars, RULE_COUNT(vars));
+    append(buf, cap, sep, phrase);
+}
+
+static void add_unread(const struct rule_ctx *ctx, struct baseline *b, const char *name,
+                       const struct view_lab *lab)
+{
+    const struct mtx_baseline *k = ctx->own;
+    add_phrase(ctx, b->unread, sizeof b->unread, "; ", k->unread_item, name, lab);
 }
 
 /* A hepatitis screening result: positive, negative, unreadable or none. Returns true when
@@ -104,19 +126,16 @@ static void add_unread(struct baseline *b, const char *name, const struct view_l
 static bool check_serology(const struct rule_ctx *ctx, const char *key, enum lab_kind kind,
                            struct baseline *b)
 {
+    const struct mtx_baseline *k = ctx->own;
     const struct view_lab *lab = &ctx->view->labs[kind];
     enum lab_finding f = view_lab_positive(lab);
     const char *name = short_name(ctx, key);
-    char when[24];
-    char phrase[128];
     if (f == FINDING_ABNORMAL) {
-        facts_day(lab->day, when, sizeof when);
-        snprintf(phrase, sizeof phrase, "**%s positive** on %s", name, when);
-        append(b->abnormal, sizeof b->abnormal, "; ", phrase);
-        snprintf(phrase, sizeof phrase, "%s positive", name);
-        append(b->abnormal_short, sizeof b->abnormal_short, ", ", phrase);
+        add_phrase(ctx, b->abnormal, sizeof b->abnormal, "; ", k->positive_item, name, lab);
+        add_phrase(ctx, b->abnormal_short, sizeof b->abnormal_short, ", ", k->positive_short, name,
+                   lab);
     } else if (f == FINDING_UNREADABLE) {
-        add_unread(b, name, lab);
+        add_unread(ctx, b, name, lab);
     }
     return f == FINDING_NONE;
 }
@@ -135,20 +154,14 @@ static bool check_liver(const struct rule_ctx *ctx, struct baseline *b)
         const struct view_lab *lab = &ctx->view->labs[enzymes[i].kind];
         enum lab_finding f = view_lab_above_uln(lab, th->liver_uln_multiple, th->liver_uln_u_l);
         const char *name = short_name(ctx, enzymes[i].key);
-        char value[48], when[24], phrase[192];
         none = none && f == FINDING_NONE;
         if (f == FINDING_UNREADABLE)
-            add_unread(b, name, lab);
+            add_unread(ctx, b, name, lab);
         if (f != FINDING_ABNORMAL)
             continue;
-        facts_lab_value(lab, value, sizeof value);
-        facts_day(lab->day, when, sizeof when);
-        snprintf(phrase, sizeof phrase, "**%s %s** on %s, over %g x the upper limit of normal (%g)",
-                 name, value, when, th->liver_uln_multiple,
-                 lab->ref_high > 0 ? lab->ref_high : th->liver_uln_u_l);
-        append(b->abnormal, sizeof b->abnormal, "; ", phrase);
-        snprintf(phrase, sizeof phrase, "%s %s", name, value);
-        append(b->abnormal_short, sizeof b->abnormal_short, ", ", phrase);
+        add_phrase(ctx, b->abnormal, sizeof b->abnormal, "; ", th->enzyme_item, name, lab);
+        add_phrase(ctx, b->abnormal_short, sizeof b->abnormal_short, ", ", th->enzyme_short, name,
+                   lab);
     }
     return none;
 }
@@ -204,8 +217,8 @@ int rule_mtx_baseline(const struct rule_ctx *ctx, struct card_list *out)
     assess(ctx, &b);
     char pregnancy[FACT_MAX];
     /* pregnant: teratogen-pregnancy speaks; contraception is no longer the point */
-    bool female = facts_female_childbearing(v, ctx->th) &&
-                  !facts_pregnant(v, ctx->th, pregnancy, sizeof pregnancy);
+    bool female =
+        facts_female_childbearing(v, ctx->th) && !facts_pregnant(ctx, pregnancy, sizeof pregnancy);
     bool abnormal = b.abnormal[0] != '\0';
     if (b.n_missing == 0 && !female && !abnormal && b.unread[0] == '\0')
         return 0;
@@ -227,7 +240,7 @@ int rule_mtx_baseline(const struct rule_ctx *ctx, struct card_list *out)
     const struct tvar vars[] = {
         {"order", mtx->label},
         {"condition", v->iim_label},
-        {"action", facts_action(v)},
+        {"action", facts_action(ctx)},
         {"missing_short", summary_short},
         {"abnormal_short", b.abnormal_short},
         {"abnormal_text", texts[0] != NULL ? texts[0] : ""},

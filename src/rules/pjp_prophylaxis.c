@@ -25,7 +25,15 @@ struct pjp {
     const char *extra_sulfa, *extra_allergies_unknown, *extra_mtx; /* the detail's notes */
     const char *extra_child_dosed, *extra_child_missing;           /* a child's dose */
     const char *why_dose, *why_combo;                              /* which arm holds */
-    struct rule_names any_dose_partners; /* terminology drug ids: a partner at any dose */
+    const char *facts;              /* {action} {order} {dose_detail} {course} {partner} */
+    const char *course_dose;        /* {days} {mg} {consecutive} */
+    const char *course_plain;       /* {days} */
+    const char *course_consecutive; /* the course is of consecutive orders */
+    const char *with_partner;       /* {partner} */
+    const char *partner_lasting;    /* {drug} {date} */
+    const char *at_least;           /* before a dose that is a floor */
+    const char *duration_open, *duration_days; /* {days}: for the summary */
+    struct rule_names any_dose_partners;       /* terminology drug ids: a partner at any dose */
     struct rule_sugg tmp_smx_ds, tmp_smx_ss, atovaquone, tmp_smx_child, tmp_smx_child_dosed,
         atovaquone_mtx;
     double pjp_pred_mg_per_day, pjp_min_days;            /* the dose arm */
@@ -42,6 +50,15 @@ static const struct rule_key keys[] = {
     KEY(extra_child_missing, RK_TEXT),
     KEY(why_dose, RK_TEXT),
     KEY(why_combo, RK_TEXT),
+    KEY(facts, RK_TEXT),
+    KEY(course_dose, RK_TEXT),
+    KEY(course_plain, RK_TEXT),
+    KEY(course_consecutive, RK_TEXT),
+    KEY(with_partner, RK_TEXT),
+    KEY(partner_lasting, RK_TEXT),
+    KEY(at_least, RK_TEXT),
+    KEY(duration_open, RK_TEXT),
+    KEY(duration_days, RK_TEXT),
     KEY(any_dose_partners, RK_NAMES),
     KEY(tmp_smx_ds, RK_SUGGESTION),
     KEY(tmp_smx_ss, RK_SUGGESTION),
@@ -224,15 +241,18 @@ static const char *allergy_note(const struct rule_ctx *ctx)
 
 /* "methotrexate 15 mg weekly", or "rituximab (last given 2026-09-01, its effect outlasts
  * the order)" for a partner whose effect lasts. */
-static void partner_phrase(const struct view_med *p, char *buf, size_t cap)
+static void partner_phrase(const struct rule_ctx *ctx, const struct view_med *p, char *buf,
+                           size_t cap)
 {
+    const struct pjp *k = ctx->own;
     char when[24];
     if (!p->lasting) {
         snprintf(buf, cap, "%s", p->label);
         return;
     }
-    facts_day(p->last_day, when, sizeof when);
-    snprintf(buf, cap, "%s (last given %s, its effect outlasts the order)", p->drug->display, when);
+    facts_day(ctx, p->last_day, when, sizeof when);
+    const struct tvar vars[] = {{"drug", p->drug->display}, {"date", when}};
+    tmpl_format(buf, cap, k->partner_lasting, vars, 2);
 }
 
 /* The facts sentence: "Being ordered: **prednisone 20 mg daily** (prednisone 20 mg/day,
@@ -240,19 +260,30 @@ static void partner_phrase(const struct view_med *p, char *buf, size_t cap)
 static void facts_sentence(const struct rule_ctx *ctx, const struct pjp_risk *r, char *buf,
                            size_t cap)
 {
-    char dose_detail[FACT_MAX], course[160], partner[VIEW_LABEL_MAX + 64], days[48];
-    facts_dose_detail(r->gc, dose_detail, sizeof dose_detail);
-    facts_duration(r->days, days, sizeof days);
-    if (r->by_dose)
-        snprintf(course, sizeof course, ", course: %s at >= %g mg/day%s", days,
-                 ((const struct pjp *)ctx->own)->pjp_pred_mg_per_day,
-                 r->gc->course_orders > 1 ? ", consecutive orders" : "");
-    else
-        snprintf(course, sizeof course, ", course: %s", days);
+    const struct pjp *k = ctx->own;
+    char dose_detail[FACT_MAX], course[160], partner[VIEW_LABEL_MAX + 64], days[48], mg[16];
+    char with[VIEW_LABEL_MAX + 96];
+    facts_dose_detail(ctx, r->gc, dose_detail, sizeof dose_detail);
+    facts_duration(ctx, r->days, days, sizeof days);
+    snprintf(mg, sizeof mg, "%g", k->pjp_pred_mg_per_day);
+    partner[0] = with[0] = '\0';
     if (r->other != NULL)
-        partner_phrase(r->other, partner, sizeof partner);
-    snprintf(buf, cap, "%s **%s** (%s%s)%s%s", facts_action(ctx->view), r->gc->label, dose_detail,
-             course, r->other != NULL ? " together with " : "", r->other != NULL ? partner : "");
+        partner_phrase(ctx, r->other, partner, sizeof partner);
+    const struct tvar parts[] = {
+        {"days", days},
+        {"mg", mg},
+        {"consecutive", r->gc->course_orders > 1 ? k->course_consecutive : ""},
+        {"partner", partner},
+    };
+    tmpl_format(course, sizeof course, r->by_dose ? k->course_dose : k->course_plain, parts, 4);
+    if (r->other != NULL)
+        tmpl_format(with, sizeof with, k->with_partner, parts, 4);
+    const struct tvar vars[] = {{"action", facts_action(ctx)},
+                                {"order", r->gc->label},
+                                {"dose_detail", dose_detail},
+                                {"course", course},
+                                {"partner", with}};
+    tmpl_format(buf, cap, k->facts, vars, 5);
 }
 
 /* A child's TMP-SMX: trimethoprim child_tmp_mg_m2_day in two doses (at most
@@ -263,9 +294,9 @@ struct child_tmp {
     double tmp_mg, smx_mg; /* per dose; < 0 unknown */
 };
 
-static void child_tmp(const struct patient_view *v, const struct pjp *th, struct child_tmp *c)
+static void child_tmp(const struct rule_ctx *ctx, const struct pjp *th, struct child_tmp *c)
 {
-    facts_body_size(v, &c->body);
+    facts_body_size(ctx, &c->body);
     c->tmp_mg = c->smx_mg = -1;
     if (!c->body.known)
         return;
@@ -342,9 +373,13 @@ int rule_pjp_prophylaxis(const struct rule_ctx *ctx, struct card_list *out)
 
     char pred[48], dur_short[32], mg[16], weeks[16], combo_mg[16], combo_days[16];
     char facts[FACT_MAX * 6];
-    snprintf(pred, sizeof pred, "%s", r.at_least ? ">= " : "");
-    rule_fmt_dose(r.pred, pred + strlen(pred), sizeof pred - strlen(pred));
-    snprintf(dur_short, sizeof dur_short, r.days < 0 ? "long-term" : "%.0f days", r.days);
+    snprintf(pred, sizeof pred, "%s", r.at_least ? th->at_least : "");
+    rule_fmt_dose(ctx->words, r.pred, pred + strlen(pred), sizeof pred - strlen(pred));
+    char n_days[32];
+    snprintf(n_days, sizeof n_days, "%.0f", r.days);
+    const struct tvar dur[] = {{"days", n_days}};
+    tmpl_format(dur_short, sizeof dur_short, r.days < 0 ? th->duration_open : th->duration_days,
+                dur, 1);
     snprintf(mg, sizeof mg, "%g", th->pjp_pred_mg_per_day);
     snprintf(weeks, sizeof weeks, "%g", th->pjp_min_days / 7);
     snprintf(combo_mg, sizeof combo_mg, "%g", th->pjp_combo_min_mg_per_day);
@@ -354,7 +389,7 @@ int rule_pjp_prophylaxis(const struct rule_ctx *ctx, struct card_list *out)
     struct child_tmp child;
     bool is_child = facts_is_child(v, ctx->th);
     if (is_child)
-        child_tmp(v, th, &child);
+        child_tmp(ctx, th, &child);
     char *extra = extra_notes(ctx, mtx, is_child && !v->sulfonamide_allergy ? &child : NULL);
     if (extra == NULL)
         return -1;

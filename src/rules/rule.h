@@ -30,6 +30,24 @@ struct rule_thresholds {
     double established_days;    /* patient-view: a therapy this old is established */
 };
 
+/* The words of the phrases the rules share (facts.h), from hooks/rules.json "words"; each
+ * a template whose {name} placeholders the phrase fills. Borrowed from the loaded rules. */
+struct rule_words {
+    const char *action_active, *action_ordered; /* before the order: patient-view, orders */
+    const char *freq_1, *freq_2, *freq_3, *freq_4, *freq_half, *freq_weekly;
+    const char *freq_hours, *freq_per_day;           /* {hours}, {n} */
+    const char *dose_units, *dose_each;              /* {units} {unit_mg} {mg} {freq} */
+    const char *dose_single, *dose_as_needed;        /* {mg} */
+    const char *dose_from_text, *dose_ordered;       /* where the dose was read */
+    const char *dose_unreadable;                     /* {drug} */
+    const char *pred_unverified, *pred_equivalent;   /* {drug} {dose} {pred} */
+    const char *mg_per_day, *dose_unknown;           /* {mg} */
+    const char *duration_open, *duration_days;       /* {days} */
+    const char *pregnancy_condition, *pregnancy_hcg; /* {date} */
+    const char *missing_height_weight, *missing_height, *missing_weight;
+    const char *date_unknown;
+};
+
 /* ---- What a rule declares: its keys in hooks/rules.json and its thresholds ----
  *
  * Each rule file has one static table of the keys of its entry in hooks/rules.json
@@ -190,7 +208,8 @@ struct rule_ctx {
     const struct patient_view *view;
     const struct rule_conf *conf;
     const struct rule_thresholds *th;
-    const void *own; /* conf->own: the rule's struct */
+    const void *own;                /* conf->own: the rule's struct */
+    const struct rule_words *words; /* the shared phrases' words */
 };
 
 /* A rule appends its cards to out; returns 0 or -1 when out of memory. */
@@ -218,6 +237,10 @@ struct tvar {
 
 /* Fills {name} placeholders; unknown names stay as they are. Returns malloc'd text. */
 char *tmpl_fill(const char *tmpl, const struct tvar *vars, int n);
+
+/* tmpl_fill() into buf[cap], cut to fit (always NUL-terminated when cap > 0); returns the
+ * length the whole text needs, as snprintf does. */
+size_t tmpl_format(char *buf, size_t cap, const char *tmpl, const struct tvar *vars, int n);
 
 /* Appends a card for ctx's rule with the indicator (borrowed, from the rule's texts), the
  * summary and detail filled from the templates summary and detail (NULL reads ""), and
@@ -248,7 +271,8 @@ void card_suggest_var(struct card *c, const char *name, double value);
 
 void card_list_free(struct card_list *list);
 
-/* Formats mg/day for cards: "60 mg/day", "2.1 mg/day", or "dose unknown". */
-void rule_fmt_dose(double mg_per_day, char *buf, size_t cap);
+/* Formats mg/day for cards with the words w: "60 mg/day", "2.1 mg/day", or "dose
+ * unknown". */
+void rule_fmt_dose(const struct rule_words *w, double mg_per_day, char *buf, size_t cap);
 
 #endif

@@ -15,6 +15,9 @@ struct dose_range {
     const char *verdict_low, *verdict_high, *verdict_cap; /* what is wrong with the dose */
     const char *range_adult, *range_child;                /* the range that applies */
     const char *no_weight;                                /* only the ceiling was checked */
+    const char *mg_per_kg;                                /* {mgkg} */
+    const char *weight_text;                              /* {kg} {mg_per_kg} */
+    const char *age_known, *age_unknown;                  /* {age} */
     double dose_adult_min_mg_kg, dose_adult_max_mg_kg, dose_adult_max_mg;
     double dose_child_max_mg_kg, dose_child_max_mg;
     double pulse_max_days; /* a course this short is an IV pulse */
@@ -22,8 +25,8 @@ struct dose_range {
 
 #define KEY(f) RULE_KEY(struct dose_range, f, RK_TEXT)
 static const struct rule_key keys[] = {
-    KEY(verdict_low), KEY(verdict_high), KEY(verdict_cap),
-    KEY(range_adult), KEY(range_child),  KEY(no_weight),
+    KEY(verdict_low), KEY(verdict_high), KEY(verdict_cap), KEY(range_adult), KEY(range_child),
+    KEY(no_weight),   KEY(mg_per_kg),    KEY(weight_text), KEY(age_known),   KEY(age_unknown),
 };
 #define PARAM(f, lo, hi) RULE_PARAM(struct dose_range, f, lo, hi)
 static const struct rule_param params[] = {
@@ -88,16 +91,22 @@ int rule_steroid_dose_range(const struct rule_ctx *ctx, struct card_list *out)
 
     char pred_s[48], mgkg_s[32], min_s[16], max_s[16], cap_s[16], weight[64], age[48];
     char dose_detail[FACT_MAX];
-    rule_fmt_dose(pred, pred_s, sizeof pred_s);
-    snprintf(mgkg_s, sizeof mgkg_s, "%.2g mg/kg/day", mgkg);
+    rule_fmt_dose(ctx->words, pred, pred_s, sizeof pred_s);
+    char num[32], kg_s[32], age_s[32];
+    snprintf(num, sizeof num, "%.2g", mgkg);
+    snprintf(kg_s, sizeof kg_s, "%.1f", kg);
+    snprintf(age_s, sizeof age_s, "%.0f", v->age_years);
+    const struct tvar figures[] = {
+        {"mgkg", num}, {"kg", kg_s}, {"mg_per_kg", mgkg_s}, {"age", age_s}};
+    tmpl_format(mgkg_s, sizeof mgkg_s, th->mg_per_kg, figures, 1);
     snprintf(min_s, sizeof min_s, "%g", r.min_kg);
     snprintf(max_s, sizeof max_s, "%g", r.max_kg);
     snprintf(cap_s, sizeof cap_s, "%g", r.cap);
     weight[0] = '\0';
     if (kg > 0)
-        snprintf(weight, sizeof weight, "; weight %.1f kg = %s", kg, mgkg_s);
-    snprintf(age, sizeof age, v->age_years >= 0 ? "age %.0f" : "age unknown", v->age_years);
-    facts_dose_detail(gc, dose_detail, sizeof dose_detail);
+        tmpl_format(weight, sizeof weight, th->weight_text, figures, 4);
+    tmpl_format(age, sizeof age, v->age_years >= 0 ? th->age_known : th->age_unknown, figures, 4);
+    facts_dose_detail(ctx, gc, dose_detail, sizeof dose_detail);
     struct tvar vars[] = {
         {"min", min_s},
         {"max", max_s},
@@ -108,7 +117,7 @@ int rule_steroid_dose_range(const struct rule_ctx *ctx, struct card_list *out)
         {"order", gc->label},
         {"dose_detail", dose_detail},
         {"condition", v->iim_label},
-        {"action", facts_action(v)},
+        {"action", facts_action(ctx)},
         {"age_text", age},
         {"weight_text", weight},
         {"verdict", NULL},

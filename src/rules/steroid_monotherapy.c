@@ -71,7 +71,7 @@ struct child_dose {
 
 static void child_dose(const struct rule_ctx *ctx, struct child_dose *d)
 {
-    facts_body_size(ctx->view, &d->body);
+    facts_body_size(ctx, &d->body);
     const struct monotherapy *k = ctx->own;
     d->mg = d->body.known ? round(k->child_mtx_mg_m2 * d->body.bsa_m2 * 2) / 2 : -1;
 }
@@ -192,11 +192,11 @@ int rule_steroid_monotherapy(const struct rule_ctx *ctx, struct card_list *out)
     bool imnm = (v->iim & IIM_IMNM) != 0;
     bool low = tpmt_low(ctx);
     char pregnancy[FACT_MAX];
-    bool pregnant = facts_pregnant(v, ctx->th, pregnancy, sizeof pregnancy);
+    bool pregnant = facts_pregnant(ctx, pregnancy, sizeof pregnancy);
     char dose[48];
     char dose_detail[FACT_MAX];
-    rule_fmt_dose(gc->mg_per_day, dose, sizeof dose);
-    facts_dose_detail(gc, dose_detail, sizeof dose_detail);
+    rule_fmt_dose(ctx->words, gc->mg_per_day, dose, sizeof dose);
+    facts_dose_detail(ctx, gc, dose_detail, sizeof dose_detail);
     char since[16], days[16];
     long for_days = 0;
     bool established = facts_established(v, gc, ctx->th, since, sizeof since, &for_days);
@@ -214,7 +214,7 @@ int rule_steroid_monotherapy(const struct rule_ctx *ctx, struct card_list *out)
         {"order", gc->label},
         {"dose_detail", dose_detail},
         {"condition", v->iim_label},
-        {"action", facts_action(v)},
+        {"action", facts_action(ctx)},
         {"extra", extra},
         {"since", since},
         {"days", days},

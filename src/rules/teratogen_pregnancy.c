@@ -19,11 +19,11 @@ int rule_teratogen_pregnancy(const struct rule_ctx *ctx, struct card_list *out)
             v->meds[i].route != ROUTE_LOCAL)
             drug = &v->meds[i];
     char evidence[FACT_MAX];
-    if (v->iim == 0 || drug == NULL || !facts_pregnant(v, ctx->th, evidence, sizeof evidence))
+    if (v->iim == 0 || drug == NULL || !facts_pregnant(ctx, evidence, sizeof evidence))
         return 0;
     const struct tvar vars[] = {
         {"drug", drug->drug->display}, {"order", drug->label}, {"condition", v->iim_label},
-        {"action", facts_action(v)},   {"evidence", evidence},
+        {"action", facts_action(ctx)}, {"evidence", evidence},
     };
     return card_about(card_add_main(out, ctx, vars, RULE_COUNT(vars)), drug) != NULL ? 0 : -1;
 }
