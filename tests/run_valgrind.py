@@ -18,9 +18,7 @@ import concurrent.futures
 import http.client
 import json
 import os
-import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,7 +29,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 import benchlib  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Results  # noqa: E402
+from harness import Results, raw_exchange  # noqa: E402
 
 VALGRIND_ERROR = 99  # valgrind's exit status on an error or a leak (--error-exitcode)
 VALGRIND = ["valgrind", "-q", "--leak-check=full", f"--error-exitcode={VALGRIND_ERROR}",
@@ -80,23 +78,11 @@ def request(srv, method, path, body=None, headers=None):
 
 
 def raw_send(srv, data, read=True):
-    s = socket.create_connection(("127.0.0.1", srv.port), timeout=120)
+    """data sent verbatim; the answer's status, None when there is none."""
     try:
-        s.sendall(data)
-        if not read:
-            return None
-        got = b""
-        while b"\r\n\r\n" not in got:
-            part = s.recv(65536)
-            if not part:
-                break
-            got += part
-        m = re.match(rb"HTTP/1\.[01] (\d{3})", got)
-        return int(m.group(1)) if m else None
+        return raw_exchange(srv.port, data, read=read, timeout=120)[0]
     except OSError:
         return None
-    finally:
-        s.close()
 
 
 def server_requests(r, srv, fixtures):
