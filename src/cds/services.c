@@ -57,6 +57,35 @@ static bool valid_template(const char *t)
     return true;
 }
 
+/* The members of a service's file: its discovery entry. */
+static const char *const def_keys[] = {"id",          "hook",     "version",          "title",
+                                       "description", "prefetch", "usageRequirements"};
+
+static bool in_list(const char *const *list, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], key) == 0)
+            return true;
+    return false;
+}
+
+/* A semantic version "MAJOR.MINOR.PATCH" of digits (CDS Hooks 3.0 discovery "version"). */
+static bool valid_version(const char *v)
+{
+    int parts = 0;
+    for (const char *p = v; p != NULL && *p != '\0'; parts++) {
+        size_t digits = strspn(p, "0123456789");
+        if (digits == 0 || digits > 4)
+            return false;
+        p += digits;
+        if (*p == '.')
+            p++;
+        else if (*p != '\0')
+            return false;
+    }
+    return parts == 3 && v[strlen(v) - 1] != '.';
+}
+
 static int check_def(json_object *def, const char *file, struct cds_service *s,
                      struct myocds_err *err)
 {
@@ -70,6 +99,15 @@ static int check_def(json_object *def, const char *file, struct cds_service *s,
                               "order-sign",
                               file);
     s->hook = (enum cds_hook)hook;
+    json_object_object_foreach(def, member, value)
+    {
+        (void)value;
+        if (!in_list(def_keys, sizeof def_keys / sizeof def_keys[0], member))
+            return myocds_err_set(err, 500, "%s: %s: unknown key", file, member);
+    }
+    if (!valid_version(json_get_str(def, "version")))
+        return myocds_err_set(err, 500,
+                              "%s: version: the CDS Hooks version implemented, as \"3.0.0\"", file);
     if (json_get_str(def, "title") == NULL || json_get_str(def, "description") == NULL)
         return myocds_err_set(err, 500, "%s: title and description: non-empty strings", file);
     json_object *usage = NULL;
