@@ -63,6 +63,24 @@ static void test_overridden_many(void **state)
     feedback_batch_free(&b);
 }
 
+/* An overridden card with an empty acceptedSuggestions (some clients always send the
+ * member): stored, the list as absent; an accepted card still needs one. */
+static void test_overridden_empty_suggestions(void **state)
+{
+    (void)state;
+    struct feedback_batch b;
+    struct myocds_err err;
+    const char *body = "{\"feedback\":[{\"card\":\"c1\",\"outcome\":\"overridden\","
+                       "\"acceptedSuggestions\":[],\"overrideReason\":{\"reason\":{\"system\":"
+                       "\"http://terminology.hl7.org/CodeSystem/non-adherence-reason-codes\","
+                       "\"code\":\"patient-refuses\"}},\"outcomeTimestamp\":\"" TS "\"}]}";
+    assert_int_equal(parse(body, &b, &err), 0);
+    assert_int_equal(b.n, 1);
+    assert_null(b.items[0].accepted_json);
+    assert_string_equal(b.items[0].reason_code, "patient-refuses");
+    feedback_batch_free(&b);
+}
+
 struct bad_case {
     const char *name;
     const char *body;
@@ -223,9 +241,13 @@ static void test_rfc3339(void **state)
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_accepted),   cmocka_unit_test(test_overridden_many),
-        cmocka_unit_test(test_bad_fields), cmocka_unit_test(test_never_echoes),
-        cmocka_unit_test(test_limits),     cmocka_unit_test(test_rfc3339),
+        cmocka_unit_test(test_accepted),
+        cmocka_unit_test(test_overridden_many),
+        cmocka_unit_test(test_overridden_empty_suggestions),
+        cmocka_unit_test(test_bad_fields),
+        cmocka_unit_test(test_never_echoes),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_rfc3339),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);

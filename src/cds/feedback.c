@@ -164,6 +164,9 @@ static int parse_item(json_object *it, size_t i, struct myocds_feedback *fb, cha
     if (sugg == NULL && strcmp(outcome, "accepted") == 0)
         return myocds_err_set(err, 400,
                               "feedback[%zu].acceptedSuggestions is required when accepted", i);
+    /* an overridden card's empty list says nothing: stored as if absent, not refused */
+    if (sugg != NULL && strcmp(outcome, "overridden") == 0 && json_object_array_length(sugg) == 0)
+        sugg = NULL;
     if (sugg != NULL) {
         int rc = parse_accepted(sugg, i, accepted, err);
         if (rc != 0)
