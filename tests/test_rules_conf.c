@@ -186,6 +186,62 @@ static void test_words(void **state)
             "words.freq_weekly: must be a non-empty string");
 }
 
+#define HL7_REASONS "http://terminology.hl7.org/CodeSystem/non-adherence-reason-codes"
+
+/* Override reasons: a standard code of the HL7 CodeSystem where one means the reason, else
+ * our own code with its category; feedback's (system, code) maps to a category. */
+static void test_override_reasons(void **state)
+{
+    (void)state;
+    struct myocds_err err = {0};
+    struct rules_conf *rc = rules_conf_load(RULES_PATH, &err);
+    assert_non_null(rc);
+    const struct rule_conf *sm = conf_of(rc, "steroid-monotherapy");
+    assert_non_null(strstr(sm->override_reasons.json,
+                           "{\"system\":\"" HL7_REASONS "\",\"code\":\"patient-refuses\""));
+    assert_non_null(
+        strstr(sm->override_reasons.json,
+               "{\"system\":\"urn:myocds:override-reason\",\"code\":\"agent-planned\""));
+    int standard = 0;
+    for (int i = 0; i < rules_count; i++)
+        for (int k = 0; k < rc->rules[i].override_reasons.n; k++) {
+            const struct rule_reason *r = &rc->rules[i].override_reasons.v[k];
+            assert_non_null(r->category);
+            assert_string_equal(rules_conf_reason_category(rc, rc->rules[i].id, r->system, r->code),
+                                r->category);
+            standard += strcmp(r->system, HL7_REASONS) == 0;
+        }
+    assert_true(standard > 20);
+    assert_string_equal(
+        rules_conf_reason_category(rc, "steroid-monotherapy", HL7_REASONS, "patient-refuses"),
+        "does-not-align-preferences");
+    assert_string_equal(rules_conf_reason_category(rc, "steroid-monotherapy",
+                                                   "urn:myocds:override-reason", "agent-planned"),
+                        "cds-suboptimal-context");
+    /* a standard code the rule does not list still has its category; an unknown one none */
+    assert_string_equal(
+        rules_conf_reason_category(rc, "pjp-prophylaxis", HL7_REASONS, "too-costly-uncovered"),
+        "not-convenient-feasible");
+    assert_null(rules_conf_reason_category(rc, "pjp-prophylaxis", "urn:x", "patient-refuses"));
+    assert_null(rules_conf_reason_category(rc, "pjp-prophylaxis", HL7_REASONS, "no-such-code"));
+    /* an aza-tpmt reason of the low list is found too */
+    assert_string_equal(
+        rules_conf_reason_category(rc, "aza-tpmt", "urn:myocds:override-reason", "result-outdated"),
+        "cds-not-applicable");
+    rules_conf_free(rc);
+    refused("\"code\": \"patient-refuses\"", "\"code\": \"patient-refused\"",
+            "a standard reason is a code of override_codes");
+    refused("specialist\",\n     \"category\": \"cds-suboptimal-context\"",
+            "specialist\",\n     \"category\": \"cds-suboptimal\"",
+            "names one of the six categories");
+    refused("specialist\",\n     \"category\": \"cds-suboptimal-context\"",
+            "specialist\",\n     \"category\": \"limited-time\"",
+            "names one of the six categories");
+    refused("specialist\",\n     \"category\": \"cds-suboptimal-context\"",
+            "specialist\",\n     \"standard\": true",
+            "a standard reason is a code of override_codes");
+}
+
 static void test_unknown_rule_and_top_key(void **state)
 {
     (void)state;
@@ -225,6 +281,7 @@ int main(void)
         cmocka_unit_test(test_suggestion_and_map_members),
         cmocka_unit_test(test_thresholds),
         cmocka_unit_test(test_words),
+        cmocka_unit_test(test_override_reasons),
         cmocka_unit_test(test_unknown_rule_and_top_key),
         cmocka_unit_test(test_service_switch),
     };

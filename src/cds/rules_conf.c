@@ -30,9 +30,9 @@ static const struct rule_param shared[] = {
 /* What the view reads of "thresholds" (load_view). */
 static const char *const view_keys[] = {"course_gap_days", "lasting_effect_days"};
 
-static const char *const top_keys[] = {"_about",     "topic_system",       "override_system",
-                                       "thresholds", "thresholds_sources", "words",
-                                       "rules"};
+static const char *const top_keys[] = {"_about",         "topic_system", "override_system",
+                                       "override_codes", "thresholds",   "thresholds_sources",
+                                       "words",          "rules"};
 
 /* "words": every member of struct rule_words, no other ("_about" aside). */
 #define WORD(f)                                                                                    \
@@ -116,27 +116,65 @@ static bool nonempty_string(json_object *v)
     return json_object_is_type(v, json_type_string) && json_object_get_string_len(v) > 0;
 }
 
+/* One reason {code, display, standard: true} or {code, display, category} into *out. */
+static int compile_reason(const struct rules_conf *rc, json_object *o, struct rule_reason *out,
+                          const char *path, const char *id, const char *key, struct myocds_err *err)
+{
+    const char *code = json_get_str(o, "code");
+    json_object *standard = NULL, *category = NULL;
+    json_object_object_get_ex(o, "standard", &standard);
+    json_object_object_get_ex(o, "category", &category);
+    int members = 2 + (standard != NULL) + (category != NULL);
+    if (code == NULL || json_get_str(o, "display") == NULL ||
+        json_object_object_length(o) != members)
+        return bad(err, path, id, key, "each reason is {code, display} and standard or category");
+    if (standard != NULL) {
+        json_object *known = json_get_obj(rc->standard_codes, code);
+        if (category != NULL || !json_object_is_type(standard, json_type_boolean) ||
+            !json_object_get_boolean(standard) || known == NULL)
+            return bad(err, path, id, key,
+                       "a standard reason is a code of override_codes, without a category");
+        *out = (struct rule_reason){rc->standard_system, code, json_get_str(known, "category")};
+        return 0;
+    }
+    const char *cat =
+        json_object_is_type(category, json_type_string) ? json_object_get_string(category) : NULL;
+    const char *of =
+        cat != NULL ? json_get_str(json_get_obj(rc->standard_codes, cat), "category") : NULL;
+    if (of == NULL || strcmp(of, cat) != 0)
+        return bad(err, path, id, key, "a reason of our own names one of the six categories");
+    *out = (struct rule_reason){rc->override_system, code, cat};
+    return 0;
+}
+
 /* An override reasons list as overrideReasons: [{system, code, display}, ...], kept by rc
- * (r->json NULL for an empty list). -1 when malformed (err set) or out of memory. */
+ * (r->json NULL for an empty list), and its reasons in r->v. -1 when malformed (err set) or
+ * out of memory. */
 static int compile_reasons(struct rules_conf *rc, json_object *list, const char *key,
                            struct rule_reasons *r, const char *path, const char *id,
                            struct myocds_err *err)
 {
     if (!json_object_is_type(list, json_type_array))
-        return bad(err, path, id, key, "must be a list of {code, display}");
-    r->key = key;
-    r->json = NULL;
+        return bad(err, path, id, key, "must be a list of reasons");
     size_t n = json_object_array_length(list);
+    struct rule_reason *v = keep_alloc(rc, (n > 0 ? n : 1) * sizeof *v);
+    *r = (struct rule_reasons){key, NULL, v, 0};
+    if (v == NULL)
+        return myocds_err_set(err, 500, "out of memory");
     if (n == 0)
         return 0;
     json_object *arr = json_object_new_array();
     for (size_t i = 0; arr != NULL && i < n; i++) {
         json_object *o = json_object_array_get_idx(list, i);
-        const char *code = json_get_str(o, "code");
-        const char *display = json_get_str(o, "display");
-        if (code == NULL || display == NULL || json_object_object_length(o) != 2) {
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(json_get_str(o, "code") != NULL ? json_get_str(o, "code") : "", v[k].code) ==
+                0) {
+                json_object_put(arr);
+                return bad(err, path, id, key, "a code twice in one list");
+            }
+        if (compile_reason(rc, o, &v[i], path, id, key, err) != 0) {
             json_object_put(arr);
-            return bad(err, path, id, key, "each reason is {code, display}");
+            return -1;
         }
         json_object *coding = json_object_new_object();
         if (coding == NULL || json_object_array_add(arr, coding) != 0) {
@@ -144,10 +182,12 @@ static int compile_reasons(struct rules_conf *rc, json_object *list, const char 
             json_object_put(arr);
             return myocds_err_set(err, 500, "out of memory");
         }
-        json_object_object_add(coding, "system", json_object_new_string(rc->override_system));
-        json_object_object_add(coding, "code", json_object_new_string(code));
-        json_object_object_add(coding, "display", json_object_new_string(display));
+        json_object_object_add(coding, "system", json_object_new_string(v[i].system));
+        json_object_object_add(coding, "code", json_object_new_string(v[i].code));
+        json_object_object_add(coding, "display",
+                               json_object_new_string(json_get_str(o, "display")));
     }
+    r->n = (int)n;
     r->json = arr != NULL ? keep_json(rc, arr) : NULL;
     return r->json != NULL ? 0 : myocds_err_set(err, 500, "out of memory");
 }
@@ -534,6 +574,62 @@ static int load_words(struct rules_conf *rc, const char *path, struct myocds_err
     return 0;
 }
 
+/* "override_codes": {system, codes: {code: {category, display}}}, each category a code of
+ * its own category. */
+static int load_standard_codes(struct rules_conf *rc, const char *path, struct myocds_err *err)
+{
+    json_object *oc = json_get_obj(rc->root, "override_codes");
+    rc->standard_system = json_get_str(oc, "system");
+    rc->standard_codes = json_get_obj(oc, "codes");
+    if (rc->standard_system == NULL || rc->standard_codes == NULL)
+        return myocds_err_set(err, 500, "%s: override_codes: {system, codes} needed", path);
+    json_object_object_foreach(oc, key, val)
+    {
+        (void)val;
+        if (strcmp(key, "_about") != 0 && strcmp(key, "system") != 0 && strcmp(key, "codes") != 0)
+            return myocds_err_set(err, 500, "%s: override_codes.%s: unknown key", path, key);
+    }
+    json_object_object_foreach(rc->standard_codes, code, entry)
+    {
+        const char *cat = json_get_str(entry, "category");
+        const char *of =
+            cat != NULL ? json_get_str(json_get_obj(rc->standard_codes, cat), "category") : NULL;
+        if (json_get_str(entry, "display") == NULL || json_object_object_length(entry) != 2 ||
+            of == NULL || strcmp(of, cat) != 0)
+            return myocds_err_set(err, 500,
+                                  "%s: override_codes.codes.%s: {category, display}, the "
+                                  "category a code of its own category",
+                                  path, code);
+    }
+    return 0;
+}
+
+const char *rules_conf_reason_category(const struct rules_conf *rc, const char *rule_id,
+                                       const char *system, const char *code)
+{
+    if (system == NULL || code == NULL)
+        return NULL;
+    for (int i = 0; rule_id != NULL && i < rules_count; i++) {
+        if (strcmp(rc->rules[i].id, rule_id) != 0)
+            continue;
+        const struct rule_spec *spec = rules_table[i].spec;
+        for (int l = -1; l < spec->n_keys; l++) {
+            const struct rule_reasons *list =
+                l < 0 ? &rc->rules[i].override_reasons
+                : spec->keys[l].type == RK_REASONS
+                    ? (const struct rule_reasons *)(const void *)((const char *)rc->rules[i].own +
+                                                                  spec->keys[l].offset)
+                    : NULL;
+            for (int k = 0; list != NULL && k < list->n; k++)
+                if (strcmp(list->v[k].system, system) == 0 && strcmp(list->v[k].code, code) == 0)
+                    return list->v[k].category;
+        }
+    }
+    return strcmp(system, rc->standard_system) == 0
+               ? json_get_str(json_get_obj(rc->standard_codes, code), "category")
+               : NULL;
+}
+
 /* The file's own keys, and rules.<id> only for rules that exist. */
 static int check_top(json_object *root, const char *path, struct myocds_err *err)
 {
@@ -574,6 +670,8 @@ struct rules_conf *rules_conf_load(const char *path, struct myocds_err *err)
     }
     if (status == 0)
         status = check_top(rc->root, path, err);
+    if (status == 0)
+        status = load_standard_codes(rc, path, err);
     if (status == 0) {
         rc->topic_system = json_get_str(rc->root, "topic_system");
         rc->override_system = json_get_str(rc->root, "override_system");

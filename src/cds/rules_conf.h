@@ -22,9 +22,16 @@ struct rules_conf {
     struct rule_words words;     /* the words of the shared phrases ("words") */
     struct view_settings view;   /* what the patient view needs of the thresholds */
     const char *topic_system;    /* source.topic.system of every card */
-    const char *override_system; /* system of every override reason */
+    const char *override_system; /* system of the override reasons of our own */
+    const char *standard_system; /* the HL7 Non-Adherence Reason Codes CodeSystem's URL */
+    json_object *standard_codes; /* {code: {category, display}}, borrowed from root */
     struct rule_conf *rules;     /* one per rules_table row, same order */
 };
+
+/* The category (borrowed) an override reason (system, code) of rule rule_id counts in: the
+ * rule's own reasons first, then any code of the standard CodeSystem; NULL when unknown. */
+const char *rules_conf_reason_category(const struct rules_conf *rc, const char *rule_id,
+                                       const char *system, const char *code);
 
 /* Loads, checks and compiles path. Owned result: free with rules_conf_free(). */
 struct rules_conf *rules_conf_load(const char *path, struct myocds_err *err);

@@ -113,11 +113,21 @@ struct rule_spec {
     }
 #define RULE_COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-/* An override reasons list: its key and its overrideReasons JSON array (NULL when the list
- * is empty: the card then has none). Borrowed from the loaded rules. */
+/* One override reason as loaded: the Coding feedback names it by, and the category of the
+ * HL7 Non-Adherence Reason Codes it counts in. Borrowed from the loaded rules. */
+struct rule_reason {
+    const char *system; /* that CodeSystem's URL for a standard code, else override_system */
+    const char *code;
+    const char *category;
+};
+
+/* An override reasons list: its key, its overrideReasons JSON array (NULL when the list is
+ * empty: the card then has none) and its reasons. Borrowed from the loaded rules. */
 struct rule_reasons {
     const char *key;
     const char *json;
+    const struct rule_reason *v;
+    int n;
 };
 
 /* A suggestion: its key and its template as JSON text (NULL when an optional one is
