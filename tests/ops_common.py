@@ -40,12 +40,12 @@ class PgDatabase:
         self.admin(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
 
 
-def feedback_body(uuid, outcome, reason=None, accepted=None):
+def feedback_body(uuid, outcome, reason=None, accepted=None,
+                  system="urn:myocds:override-reason"):
     """{"feedback": [one entry]}; an accepted entry names its suggestions (default one)."""
     item = {"card": uuid, "outcome": outcome, "outcomeTimestamp": "2025-01-15T14:02:11Z"}
     if outcome == "overridden" and reason is not None:
-        item["overrideReason"] = {"reason": {"system": "urn:myocds:override-reason",
-                                             "code": reason}}
+        item["overrideReason"] = {"reason": {"system": system, "code": reason}}
     if outcome == "accepted":
         item["acceptedSuggestions"] = [{"id": s} for s in (accepted or ["suggestion-1"])]
     return {"feedback": [item]}

@@ -28,6 +28,7 @@ from ops_common import PgDatabase, feedback_body  # noqa: E402
 MAX_CASES = 40
 TOP_REASONS = 3
 RUN_TIMEOUT_S = 60
+STANDARD_SYSTEM = "http://terminology.hl7.org/CodeSystem/non-adherence-reason-codes"
 
 
 def firing_cases(fixtures):
@@ -45,22 +46,55 @@ class Plan:
     """The feedback this runner sends, and the report it expects back."""
 
     def __init__(self):
-        self.rules = {}  # rule -> {"issued", "accepted", "overridden", "reasons": {code: n}}
+        self.rules = {}  # rule -> {"issued", "accepted", "overridden",
+        #                           "reasons": {(system, code): n}}
         self.entries = set()  # distinct (uuid, outcome) stored
 
     def rule(self, rid):
         return self.rules.setdefault(rid, {"issued": 0, "accepted": 0, "overridden": 0,
                                            "reasons": {}})
 
-    def expected_json_rules(self):
+    def expected_json_rules(self, categories):
+        """The report's rules; categories maps (rule, system, code) to its category, read
+        from hooks/rules.json."""
         out = []
         for rid in sorted(self.rules):
             r = self.rules[rid]
-            top = sorted(r["reasons"].items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_REASONS]
+            top = sorted(r["reasons"].items(),
+                         key=lambda kv: (-kv[1], kv[0][1], kv[0][0]))[:TOP_REASONS]
+            cats = {}
+            for (system, code), n in r["reasons"].items():
+                cat = categories.get((rid, system, code))
+                cats[cat] = cats.get(cat, 0) + n
             out.append({"rule": rid, "issued": r["issued"], "accepted": r["accepted"],
                         "overridden": r["overridden"],
-                        "top_override_reasons": [{"code": c, "count": n} for c, n in top]})
+                        "top_override_reasons": [
+                            {"system": s, "code": c, "category": categories.get((rid, s, c)),
+                             "count": n} for (s, c), n in top],
+                        "override_categories": [
+                            {"category": c, "count": n} for c, n in
+                            sorted(cats.items(), key=lambda kv: (-kv[1], kv[0] is None,
+                                                                 kv[0] or ""))]})
         return out
+
+
+def reason_categories(hooks):
+    """(rule, system, code) -> category of every override reason in hooks/rules.json: a
+    standard code's from the CodeSystem's table, one of our own's as it names it."""
+    with open(os.path.join(hooks, "rules.json"), encoding="utf-8") as f:
+        doc = json.load(f)
+    std = doc["override_codes"]
+    out = {}
+    for rid, rule in doc["rules"].items():
+        for key, reasons in rule.items():
+            if not key.startswith("override_reasons"):
+                continue
+            for r in reasons:
+                if r.get("standard"):
+                    out[(rid, std["system"], r["code"])] = std["codes"][r["code"]]["category"]
+                else:
+                    out[(rid, doc["override_system"], r["code"])] = r["category"]
+    return out
 
 
 def fill(res, server, cases):
@@ -81,12 +115,14 @@ def fill(res, server, cases):
                 send = feedback_body(card["uuid"], "accepted", accepted=sugg)
                 plan.rule(rid)["accepted"] += 1
             elif k % 3 == 1:
-                codes = [r["code"] for r in card.get("overrideReasons", [])]
-                code = codes[k % len(codes)] if codes else None
-                send = feedback_body(card["uuid"], "overridden", reason=code)
+                codes = [(r["system"], r["code"]) for r in card.get("overrideReasons", [])]
+                pick = codes[k % len(codes)] if codes else None
+                send = feedback_body(card["uuid"], "overridden",
+                                     reason=pick[1] if pick else None,
+                                     system=pick[0] if pick else None)
                 plan.rule(rid)["overridden"] += 1
-                if code is not None:
-                    plan.rule(rid)["reasons"][code] = plan.rule(rid)["reasons"].get(code, 0) + 1
+                if pick is not None:
+                    plan.rule(rid)["reasons"][pick] = plan.rule(rid)["reasons"].get(pick, 0) + 1
             if send is not None:
                 plan.entries.add((card["uuid"], send["feedback"][0]["outcome"]))
                 for _ in range(2 if k % 5 == 0 else 1):  # a resend is the same entry
@@ -146,8 +182,14 @@ def check_report(res, name, args, config, plan):
     rc, out, err = report(args, config, "--json")
     doc = json.loads(out) if rc == 0 else {}
     got = [{k: v for k, v in r.items() if k != "acceptance_rate"} for r in doc.get("rules", [])]
-    res.check(f"{name}: --json rules match the counts sent", got == plan.expected_json_rules(),
-              f"\n got {got}\nwant {plan.expected_json_rules()}")
+    want = plan.expected_json_rules(reason_categories(os.environ["MYOCDS_HOOKS"]))
+    res.check(f"{name}: --json rules match the counts sent", got == want,
+              f"\n got {got}\nwant {want}")
+    res.check(f"{name}: --json every reason of a card has its category",
+              all(t["category"] is not None for r in got for t in r["top_override_reasons"]),
+              str(got))
+    res.check(f"{name}: --json standard codes counted",
+              any(t["system"] == STANDARD_SYSTEM for r in got for t in r["top_override_reasons"]))
     res.check(f"{name}: --json feedback_total counts every stored entry",
               doc.get("feedback_total") == len(plan.entries),
               f"{doc.get('feedback_total')} != {len(plan.entries)}")
@@ -159,7 +201,11 @@ def check_report(res, name, args, config, plan):
     res.check(f"{name}: --csv rows match", [(r["rule"], int(r["issued"]), int(r["accepted"]),
                                              int(r["overridden"])) for r in rows] ==
               [(r["rule"], r["issued"], r["accepted"], r["overridden"])
-               for r in plan.expected_json_rules()], out)
+               for r in want], out)
+    res.check(f"{name}: --csv override_categories match",
+              [r["override_categories"] for r in rows] ==
+              [";".join(f"{c['category'] or 'unknown'}={c['count']}"
+                        for c in r["override_categories"]) for r in want], out)
     rc, out, _ = report(args, config, "--json", "--since", "2999-01-01")
     later = json.loads(out) if rc == 0 else {}
     res.check(f"{name}: --since in the future: no rules, no feedback",

@@ -291,7 +291,8 @@ static void test_report_range(void **state)
 static void test_report_render(void **state)
 {
     (void)state;
-    struct report_reason reasons[] = {{"=HYPERLINK(\"x\")", 2}, {"line\nbreak", 1}};
+    struct report_reason reasons[] = {{"", "=HYPERLINK(\"x\")", "cds-not-applicable", 2},
+                                      {"", "line\nbreak", NULL, 1}};
     struct report_rule rules[] = {
         {.rule = "ibm-steroid", .issued = 0},
         {.rule = "pjp-prophylaxis",
@@ -299,7 +300,9 @@ static void test_report_render(void **state)
          .accepted = 1,
          .overridden = 3,
          .reasons = reasons,
-         .n_reasons = 2},
+         .n_reasons = 2,
+         .categories = {{"cds-not-applicable", 2}, {NULL, 1}},
+         .n_categories = 2},
     };
     struct store_report rep = {
         .rules = rules, .n = 2, .feedback_total = 5, .feedback_unmatched = 1};
@@ -310,20 +313,26 @@ static void test_report_render(void **state)
     assert_non_null(strstr(text, "25.0%"));
     assert_non_null(strstr(text, "line?break (1)"));
     assert_non_null(strstr(text, "Feedback entries received: 5 (1 "));
+    assert_non_null(strstr(text, "Override reasons by category"));
+    assert_non_null(strstr(text, "cds-not-applicable (2), unknown (1)"));
     free(text);
     char *csv = store_report_render(&rep, REPORT_CSV, &len);
     assert_non_null(csv);
     assert_non_null(strstr(csv, "rule,issued,accepted,overridden,acceptance_rate,"
-                                "top_override_reasons\r\n"));
-    assert_non_null(strstr(csv, "\"ibm-steroid\",0,0,0,,\"\"\r\n"));
+                                "top_override_reasons,override_categories\r\n"));
+    assert_non_null(strstr(csv, "\"ibm-steroid\",0,0,0,,\"\",\"\"\r\n"));
     assert_non_null(strstr(csv, "\"pjp-prophylaxis\",4,1,3,0.25,"
-                                "\"'=HYPERLINK(\"\"x\"\")=2;line\nbreak=1\"\r\n"));
+                                "\"'=HYPERLINK(\"\"x\"\")=2;line\nbreak=1\","
+                                "\"cds-not-applicable=2;unknown=1\"\r\n"));
     free(csv);
     char *json = store_report_render(&rep, REPORT_JSON, &len);
     assert_non_null(json);
     assert_non_null(strstr(json, "\"acceptance_rate\":null"));
     assert_non_null(strstr(json, "\"acceptance_rate\":0.25"));
-    assert_non_null(strstr(json, "{\"code\":\"=HYPERLINK(\\\"x\\\")\",\"count\":2}"));
+    assert_non_null(strstr(json, "{\"system\":null,\"code\":\"=HYPERLINK(\\\"x\\\")\","
+                                 "\"category\":\"cds-not-applicable\",\"count\":2}"));
+    assert_non_null(strstr(json, "\"override_categories\":[{\"category\":\"cds-not-applicable\","
+                                 "\"count\":2},{\"category\":null,\"count\":1}]"));
     free(json);
 }
 

@@ -419,7 +419,7 @@ static void test_report(void **state)
     struct store *st = open_ok(f);
     fill(st);
     assert_int_equal(store_report_range(NULL, NULL, &all, &err), 0);
-    assert_int_equal(store_report(st, &all, &rep, &err), 0);
+    assert_int_equal(store_report(st, &all, NULL, NULL, &rep, &err), 0);
     assert_int_equal(rep.n, 2);
     assert_string_equal(rep.rules[0].rule, "pjp-prophylaxis");
     assert_int_equal(rep.rules[0].issued, 2);
@@ -444,7 +444,7 @@ static void test_report(void **state)
     /* Cards issued in another range count nowhere; feedback received in it neither. */
     struct store_range later;
     assert_int_equal(store_report_range("2999-01-01", NULL, &later, &err), 0);
-    assert_int_equal(store_report(st, &later, &rep, &err), 0);
+    assert_int_equal(store_report(st, &later, NULL, NULL, &rep, &err), 0);
     assert_int_equal(rep.n, 0);
     assert_int_equal(rep.feedback_total, 0);
     store_report_free(&rep);

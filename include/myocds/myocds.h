@@ -6,9 +6,9 @@
 #ifndef MYOCDS_MYOCDS_H
 #define MYOCDS_MYOCDS_H
 
-#include <stddef.h>
-
 #include "myocds/version.h" /* MYOCDS_VERSION */
+
+#include <stddef.h>
 
 /* Statuses returned by every engine function: 0 is success. */
 enum myocds_status {
@@ -42,6 +42,12 @@ const char *myocds_discovery_json(const struct myocds_engine *engine, size_t *le
 
 /* 1 when a service with this id exists, else 0. */
 int myocds_service_exists(const struct myocds_engine *engine, const char *service_id);
+
+/* The category of the HL7 Non-Adherence Reason Codes ("cds-not-applicable", ...) that an
+ * override reason (system, code) fed back for a card of rule_id counts in; NULL when the
+ * rules do not know it. Borrowed from engine. */
+const char *myocds_reason_category(const struct myocds_engine *engine, const char *rule_id,
+                                   const char *system, const char *code);
 
 /* One prefetch key the EHR did not send (or sent as an OperationOutcome). */
 struct json_object;

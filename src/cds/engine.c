@@ -105,6 +105,12 @@ const char *myocds_discovery_json(const struct myocds_engine *e, size_t *len)
     return e->services->discovery;
 }
 
+const char *myocds_reason_category(const struct myocds_engine *e, const char *rule_id,
+                                   const char *system, const char *code)
+{
+    return rules_conf_reason_category(e->rules, rule_id, system, code);
+}
+
 int myocds_service_exists(const struct myocds_engine *e, const char *service_id)
 {
     return services_find(e->services, service_id) != NULL;

@@ -70,10 +70,18 @@ int cmd_services(int argc, char **argv)
     return rc;
 }
 
+/* report_category_fn over the engine's rules. */
+static const char *reason_category(void *ctx, const char *rule, const char *system,
+                                   const char *code)
+{
+    return myocds_reason_category(ctx, rule, system, code);
+}
+
 int cmd_report(int argc, char **argv)
 {
     struct args a = {0};
     struct cfg cfg;
+    struct myocds_engine *engine = NULL;
     struct store *store = NULL;
     struct myocds_err err = {0};
     int rc = cli_parse_args("report", argc, argv, &a);
@@ -81,11 +89,8 @@ int cmd_report(int argc, char **argv)
         return rc == CLI_HELP ? EXIT_SUCCESS : rc;
     if (a.json && a.csv)
         return cli_usage_error("report", "--json and --csv exclude each other", NULL);
-    if (cfg_load(a.config, &cfg, &err) != 0) {
-        fprintf(stderr, "myocds report: %s\n", err.msg);
-        return CLI_EXIT_USAGE;
-    }
-    log_set_level(cfg.log_level);
+    if ((rc = cli_load("report", &a, &cfg, &engine)) != 0) /* the reasons' categories */
+        return rc;
     if (store_open(&cfg, &store, &err) != 0) {
         fprintf(stderr, "myocds report: feedback store: %s\n", err.msg);
         rc = EXIT_FAILURE;
@@ -93,11 +98,12 @@ int cmd_report(int argc, char **argv)
                                   a.json  ? REPORT_JSON
                                   : a.csv ? REPORT_CSV
                                           : REPORT_TEXT,
-                                  stdout, &err) != 0) {
+                                  reason_category, engine, stdout, &err) != 0) {
         fprintf(stderr, "myocds report: %s\n", err.msg);
         rc = err.http_status == 400 ? CLI_EXIT_USAGE : EXIT_FAILURE;
     }
     store_close(store);
+    myocds_engine_free(engine);
     cfg_free(&cfg);
     return rc;
 }

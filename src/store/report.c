@@ -19,20 +19,21 @@
 #define YEAR_MAX 9998
 #define SECONDS_PER_DAY 86400
 
-/* Every query answers (rule, key, count). */
-static const char sql_issued[] = "SELECT rule_id, NULL, count(*) FROM cards_issued"
+/* Every query answers (rule, key, count, system): system only for the reasons. */
+static const char sql_issued[] = "SELECT rule_id, NULL, count(*), NULL FROM cards_issued"
                                  " WHERE issued_at >= $1 AND issued_at < $2 GROUP BY rule_id";
 static const char sql_outcomes[] =
-    "SELECT c.rule_id, f.outcome, count(*) FROM feedback f"
+    "SELECT c.rule_id, f.outcome, count(*), NULL FROM feedback f"
     " JOIN cards_issued c ON c.card_uuid = f.card_uuid"
     " WHERE c.issued_at >= $1 AND c.issued_at < $2 GROUP BY c.rule_id, f.outcome";
 static const char sql_reasons[] =
-    "SELECT c.rule_id, f.reason_code, count(*) FROM feedback f"
+    "SELECT c.rule_id, f.reason_code, count(*), f.reason_system FROM feedback f"
     " JOIN cards_issued c ON c.card_uuid = f.card_uuid"
     " WHERE c.issued_at >= $1 AND c.issued_at < $2 AND f.outcome = 'overridden'"
-    " AND f.reason_code IS NOT NULL GROUP BY c.rule_id, f.reason_code";
+    " AND f.reason_code IS NOT NULL GROUP BY c.rule_id, f.reason_system, f.reason_code";
 static const char sql_totals[] =
-    "SELECT NULL, coalesce(sum(CASE WHEN c.card_uuid IS NULL THEN 1 ELSE 0 END), 0), count(*)"
+    "SELECT NULL, coalesce(sum(CASE WHEN c.card_uuid IS NULL THEN 1 ELSE 0 END), 0), count(*),"
+    " NULL"
     " FROM feedback f LEFT JOIN cards_issued c ON c.card_uuid = f.card_uuid"
     " WHERE f.received_at >= $1 AND f.received_at < $2";
 
@@ -126,17 +127,16 @@ static struct report_rule *rule_entry(struct store_report *rep, const char *rule
     return &v[i];
 }
 
-static int add_reason(struct report_rule *r, const char *code, long long count)
+static int add_reason(struct report_rule *r, const char *system, const char *code, long long count)
 {
     struct report_reason *v = realloc(r->reasons, (r->n_reasons + 1) * sizeof *v);
     if (v == NULL)
         return -1;
     r->reasons = v;
-    v[r->n_reasons].code = strdup(code);
-    if (v[r->n_reasons].code == NULL)
-        return -1;
-    v[r->n_reasons++].count = count;
-    return 0;
+    v[r->n_reasons] =
+        (struct report_reason){strdup(system != NULL ? system : ""), strdup(code), NULL, count};
+    r->n_reasons++;
+    return v[r->n_reasons - 1].system != NULL && v[r->n_reasons - 1].code != NULL ? 0 : -1;
 }
 
 struct row_ctx {
@@ -172,7 +172,7 @@ static int on_row(void *arg, const char *const col[STORE_ROW_COLS])
     if (c->sql == sql_issued)
         r->issued += n;
     else if (c->sql == sql_reasons)
-        return col[1] != NULL && add_reason(r, col[1], n) == 0 ? 0 : MYOCDS_E_INTERNAL;
+        return col[1] != NULL && add_reason(r, col[3], col[1], n) == 0 ? 0 : MYOCDS_E_INTERNAL;
     else if (col[1] != NULL && strcmp(col[1], "accepted") == 0)
         r->accepted += n;
     else if (col[1] != NULL && strcmp(col[1], "overridden") == 0)
@@ -186,11 +186,43 @@ static int by_count(const void *a, const void *b)
     const struct report_reason *y = b;
     if (x->count != y->count)
         return x->count < y->count ? 1 : -1;
-    return strcmp(x->code, y->code);
+    int c = strcmp(x->code, y->code);
+    return c != 0 ? c : strcmp(x->system, y->system);
 }
 
-int store_report(struct store *st, const struct store_range *range, struct store_report *out,
-                 struct myocds_err *err)
+/* Each reason's category (categorize, when given), and the counts per category. */
+static void categorize_reasons(struct report_rule *r, report_category_fn categorize, void *ctx)
+{
+    for (size_t k = 0; k < r->n_reasons; k++) {
+        struct report_reason *x = &r->reasons[k];
+        const char *cat = categorize != NULL ? categorize(ctx, r->rule, x->system, x->code) : NULL;
+        x->category = cat;
+        size_t c = 0;
+        while (c < r->n_categories &&
+               !(cat == NULL ? r->categories[c].category == NULL
+                             : r->categories[c].category != NULL &&
+                                   strcmp(r->categories[c].category, cat) == 0))
+            c++;
+        if (c == r->n_categories && c < REPORT_CATEGORIES_MAX)
+            r->categories[r->n_categories++] = (struct report_category){cat, 0};
+        if (c < REPORT_CATEGORIES_MAX)
+            r->categories[c].count += x->count;
+    }
+}
+
+static int by_category_count(const void *a, const void *b)
+{
+    const struct report_category *x = a;
+    const struct report_category *y = b;
+    if (x->count != y->count)
+        return x->count < y->count ? 1 : -1;
+    if (x->category == NULL || y->category == NULL) /* unknown last */
+        return (x->category == NULL) - (y->category == NULL);
+    return strcmp(x->category, y->category);
+}
+
+int store_report(struct store *st, const struct store_range *range, report_category_fn categorize,
+                 void *cat_ctx, struct store_report *out, struct myocds_err *err)
 {
     static const char *const queries[] = {sql_issued, sql_outcomes, sql_reasons, sql_totals};
     struct row_ctx ctx = {out, NULL};
@@ -209,9 +241,11 @@ int store_report(struct store *st, const struct store_range *range, struct store
         return myocds_err_set(err, 500, "cannot read the feedback store");
     }
     for (size_t i = 0; i < out->n; i++) {
-        if (out->rules[i].n_reasons > 1) /* reasons is NULL when there are none */
-            qsort(out->rules[i].reasons, out->rules[i].n_reasons, sizeof *out->rules[i].reasons,
-                  by_count);
+        struct report_rule *r = &out->rules[i];
+        if (r->n_reasons > 1) /* reasons is NULL when there are none */
+            qsort(r->reasons, r->n_reasons, sizeof *r->reasons, by_count);
+        categorize_reasons(r, categorize, cat_ctx);
+        qsort(r->categories, r->n_categories, sizeof *r->categories, by_category_count);
     }
     return 0;
 }
@@ -219,8 +253,10 @@ int store_report(struct store *st, const struct store_range *range, struct store
 void store_report_free(struct store_report *rep)
 {
     for (size_t i = 0; i < rep->n; i++) {
-        for (size_t k = 0; k < rep->rules[i].n_reasons; k++)
+        for (size_t k = 0; k < rep->rules[i].n_reasons; k++) {
             free(rep->rules[i].reasons[k].code);
+            free(rep->rules[i].reasons[k].system);
+        }
         free(rep->rules[i].reasons);
     }
     free(rep->rules);

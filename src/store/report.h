@@ -23,8 +23,22 @@ enum report_format {
     REPORT_CSV,
 };
 
+/* The category of the HL7 Non-Adherence Reason Codes a reason (system, code) given for a
+ * card of rule counts in, or NULL when unknown; borrowed, outliving the report. */
+typedef const char *(*report_category_fn)(void *ctx, const char *rule, const char *system,
+                                          const char *code);
+
 struct report_reason {
-    char *code; /* owned */
+    char *system;         /* owned; "" when the feedback gave none */
+    char *code;           /* owned */
+    const char *category; /* borrowed from the categorizer, or NULL: unknown */
+    long long count;
+};
+
+#define REPORT_CATEGORIES_MAX 8 /* the six, unknown, and one to spare */
+
+struct report_category {
+    const char *category; /* borrowed, or NULL: unknown */
     long long count;
 };
 
@@ -35,6 +49,8 @@ struct report_rule {
     long long overridden;
     struct report_reason *reasons; /* owned, sorted by count (desc) then code */
     size_t n_reasons;
+    struct report_category categories[REPORT_CATEGORIES_MAX]; /* by count (desc) */
+    size_t n_categories;
 };
 
 struct store_report {
@@ -51,9 +67,10 @@ struct store_report {
 int store_report_range(const char *since, const char *until, struct store_range *out,
                        struct myocds_err *err);
 
-/* Flushes queued cards, then fills *out for range. Free with store_report_free(). */
-int store_report(struct store *st, const struct store_range *range, struct store_report *out,
-                 struct myocds_err *err);
+/* Flushes queued cards, then fills *out for range, each override reason's category from
+ * categorize (with ctx; NULL: all unknown). Free with store_report_free(). */
+int store_report(struct store *st, const struct store_range *range, report_category_fn categorize,
+                 void *ctx, struct store_report *out, struct myocds_err *err);
 
 /* Frees what rep owns and zeroes it. */
 void store_report_free(struct store_report *rep);
@@ -65,6 +82,7 @@ char *store_report_render(const struct store_report *rep, enum report_format fmt
 /* The whole `myocds report`: range from since/until (see store_report_range), report,
  * render, write to out. 0, or -400 (bad date) / -500 with err set. */
 int store_report_print(struct store *st, const char *since, const char *until,
-                       enum report_format fmt, FILE *out, struct myocds_err *err);
+                       enum report_format fmt, report_category_fn categorize, void *ctx, FILE *out,
+                       struct myocds_err *err);
 
 #endif

@@ -48,11 +48,29 @@ static json_object *rule_json(const struct report_rule *r)
         json_object *e = json_object_new_object();
         if (e == NULL)
             continue;
-        json_object_object_add(e, "code", json_object_new_string(r->reasons[k].code));
-        json_object_object_add(e, "count", json_object_new_int64(r->reasons[k].count));
+        const struct report_reason *x = &r->reasons[k];
+        json_object_object_add(e, "system",
+                               x->system[0] != '\0' ? json_object_new_string(x->system) : NULL);
+        json_object_object_add(e, "code", json_object_new_string(x->code));
+        json_object_object_add(e, "category",
+                               x->category != NULL ? json_object_new_string(x->category) : NULL);
+        json_object_object_add(e, "count", json_object_new_int64(x->count));
         json_object_array_add(top, e);
     }
     json_object_object_add(o, "top_override_reasons", top);
+    json_object *cats = json_object_new_array();
+    for (size_t k = 0; cats != NULL && k < r->n_categories; k++) {
+        json_object *e = json_object_new_object();
+        if (e == NULL)
+            continue;
+        json_object_object_add(e, "category",
+                               r->categories[k].category != NULL
+                                   ? json_object_new_string(r->categories[k].category)
+                                   : NULL);
+        json_object_object_add(e, "count", json_object_new_int64(r->categories[k].count));
+        json_object_array_add(cats, e);
+    }
+    json_object_object_add(o, "override_categories", cats);
     return o;
 }
 
@@ -120,6 +138,21 @@ static void render_table(FILE *f, const struct store_report *rep)
         table_row(f, &rep->rules[i]);
     if (rep->n == 0)
         fputs("(no cards issued in this range)\n", f);
+    bool any = false;
+    for (size_t i = 0; i < rep->n; i++) {
+        const struct report_rule *r = &rep->rules[i];
+        if (r->n_categories == 0)
+            continue;
+        if (!any)
+            fputs("\nOverride reasons by category (HL7 Non-Adherence Reason Codes)\n", f);
+        any = true;
+        fprintf(f, "%-*s ", RULE_COL_WIDTH, r->rule);
+        for (size_t k = 0; k < r->n_categories; k++)
+            fprintf(f, "%s%s (%lld)", k > 0 ? ", " : "",
+                    r->categories[k].category != NULL ? r->categories[k].category : "unknown",
+                    r->categories[k].count);
+        fputc('\n', f);
+    }
     fprintf(f, "\nFeedback entries received: %lld (%lld for cards this store did not issue)\n",
             rep->feedback_total, rep->feedback_unmatched);
 }
@@ -138,16 +171,21 @@ static void csv_field(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* "code=count;code=count" of the top reasons; malloc'd, NULL when out of memory. */
-static char *reasons_text(const struct report_rule *r)
+/* "code=count;code=count" of the top reasons, or "category=count;..." of the categories;
+ * malloc'd, NULL when out of memory. */
+static char *reasons_text(const struct report_rule *r, bool categories)
 {
     char *buf = NULL;
     size_t n = 0;
     FILE *f = open_memstream(&buf, &n);
     if (f == NULL)
         return NULL;
-    for (size_t k = 0; k < r->n_reasons && k < STORE_TOP_REASONS; k++)
+    for (size_t k = 0; !categories && k < r->n_reasons && k < STORE_TOP_REASONS; k++)
         fprintf(f, "%s%s=%lld", k > 0 ? ";" : "", r->reasons[k].code, r->reasons[k].count);
+    for (size_t k = 0; categories && k < r->n_categories; k++)
+        fprintf(f, "%s%s=%lld", k > 0 ? ";" : "",
+                r->categories[k].category != NULL ? r->categories[k].category : "unknown",
+                r->categories[k].count);
     if (fclose(f) != 0) {
         free(buf);
         return NULL;
@@ -157,20 +195,29 @@ static char *reasons_text(const struct report_rule *r)
 
 static int render_csv(FILE *f, const struct store_report *rep)
 {
-    fputs("rule,issued,accepted,overridden,acceptance_rate,top_override_reasons\r\n", f);
+    fputs("rule,issued,accepted,overridden,acceptance_rate,top_override_reasons,"
+          "override_categories\r\n",
+          f);
     for (size_t i = 0; i < rep->n; i++) {
         const struct report_rule *r = &rep->rules[i];
         char rate[RATE_TEXT_MAX];
         const char *rt = rate_text(r, rate, sizeof rate);
-        char *reasons = reasons_text(r);
-        if (reasons == NULL)
+        char *reasons = reasons_text(r, false);
+        char *cats = reasons_text(r, true);
+        if (reasons == NULL || cats == NULL) {
+            free(reasons);
+            free(cats);
             return -1;
+        }
         csv_field(f, r->rule);
         fprintf(f, ",%lld,%lld,%lld,%s,", r->issued, r->accepted, r->overridden,
                 rt != NULL ? rt : "");
         csv_field(f, reasons);
+        fputc(',', f);
+        csv_field(f, cats);
         fputs("\r\n", f);
         free(reasons);
+        free(cats);
     }
     return 0;
 }
@@ -198,13 +245,14 @@ char *store_report_render(const struct store_report *rep, enum report_format fmt
 }
 
 int store_report_print(struct store *st, const char *since, const char *until,
-                       enum report_format fmt, FILE *out, struct myocds_err *err)
+                       enum report_format fmt, report_category_fn categorize, void *ctx, FILE *out,
+                       struct myocds_err *err)
 {
     struct store_range range;
     struct store_report rep;
     size_t len = 0;
     int rc = store_report_range(since, until, &range, err);
-    if (rc != 0 || (rc = store_report(st, &range, &rep, err)) != 0)
+    if (rc != 0 || (rc = store_report(st, &range, categorize, ctx, &rep, err)) != 0)
         return rc;
     char *text = store_report_render(&rep, fmt, &len);
     store_report_free(&rep);

@@ -47,7 +47,7 @@ struct store_range {
 
 struct store;
 
-#define STORE_ROW_COLS 3 /* columns of a report query row */
+#define STORE_ROW_COLS 4 /* columns of a report query row */
 
 /* One row of a report query; 0 to go on, negative to stop with that status. */
 typedef int (*store_row_fn)(void *ctx, const char *const col[STORE_ROW_COLS]);
