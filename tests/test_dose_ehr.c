@@ -1,8 +1,8 @@
 /* test_dose_ehr.c - the dose engine on the shapes real EHRs send: the CDS Hooks sandbox's
- * {pill} (github.com/cds-hooks/sandbox, src/reducers/medication-reducers.js), Epic's typed
+ * {pill} (medication-reducers.js in github.com/cds-hooks/sandbox), Epic's typed
  * doseAndRate and STU3 doseQuantity (Epic's CDS Hooks documentation,
  * https://fhir.epic.com/Documentation?docId=cds-hooks), Synthea's bare values
- * (synthetichealth/synthea, src/main/java/org/mitre/synthea/export/FhirR4.java), sig text,
+ * (its FHIR R4 exporter FhirR4.java in github.com/synthetichealth/synthea), sig text,
  * single doses, PRN, tapers (the FHIR R4 MedicationRequest examples, e.g.
  * http://hl7.org/fhir/R4/medicationrequest0303.json.html), instructions text. Every reading
  * has a near miss that stays unknown.

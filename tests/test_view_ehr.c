@@ -2,7 +2,7 @@
  * documentation (https://fhir.epic.com/Documentation?docId=cds-hooks), Oracle Health's FHIR
  * R4 examples (github.com/cerner/fhir.cerner.com, lib/resources/example_json/), the FHIR R4
  * and US Core examples (github.com/HL7/US-Core, input/examples/) and Synthea
- * (src/main/java/org/mitre/synthea/export/FhirR4.java) show them: where the Medication
+ * (FhirR4.java in github.com/synthetichealth/synthea) show them: where the Medication
  * travels, how the drug is coded, systemic or not, problem lists and searchset entries. Each
  * reading has a near miss. */
 /* cmocka.h needs these four first. */
