@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""run_http_contract.py - the HTTP contract of INTERFACE.md, checked on a live `myocds serve`.
+"""run_http_contract.py - the HTTP interface of docs/INSTALL.md ("HTTP"), checked on a live
+`myocds serve`.
 
 Every status code the contract names is earned by a request built for it: 200, 204 (CORS
 preflight), 400, 401 (a server without --dev), 404, 405, 412, 413 (declared and chunked),
@@ -25,7 +26,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import JSON_CT as JSON, Results, Serve, fixture, scratch  # noqa: E402
 
 SERVICES = ("myositis-order-sign", "myositis-order-select", "myositis-patient-view")
-ORIGIN = "http://localhost:8088"  # the sandbox built and served locally (shared/tools/sandbox)
+# the CDS Hooks sandbox (github.com/cds-hooks/sandbox) built and served locally
+ORIGIN = "http://localhost:8088"
 SIGN = "/cds-services/myositis-order-sign"
 MAX_BODY = 1 << 20
 

@@ -1,7 +1,11 @@
-/* test_dose_ehr.c - the dose engine on the shapes real EHRs send (reference/EHR-SHAPES.md
- * sections 3 and 4: the sandbox's {pill}, Epic's typed doseAndRate, STU3 doseQuantity,
- * Synthea's bare values, sig text, single doses, PRN, tapers, instructions text). Every
- * reading has a near miss that stays unknown.
+/* test_dose_ehr.c - the dose engine on the shapes real EHRs send: the CDS Hooks sandbox's
+ * {pill} (medication-reducers.js in github.com/cds-hooks/sandbox), Epic's typed
+ * doseAndRate and STU3 doseQuantity (Epic's CDS Hooks documentation,
+ * https://fhir.epic.com/Documentation?docId=cds-hooks), Synthea's bare values
+ * (its FHIR R4 exporter FhirR4.java in github.com/synthetichealth/synthea), sig text,
+ * single doses, PRN, tapers (the FHIR R4 MedicationRequest examples, e.g.
+ * http://hl7.org/fhir/R4/medicationrequest0303.json.html), instructions text. Every reading
+ * has a near miss that stays unknown.
  *
  * JSON literals use single quotes; parse_sq() turns them into double quotes.
  */

@@ -1,6 +1,10 @@
-/* test_view_ehr.c - the view over the shapes real EHRs send (reference/EHR-SHAPES.md
- * sections 1, 2, 5, 7 and 8): where the Medication travels, how the drug is coded,
- * systemic or not, problem lists and searchset entries. Each reading has a near miss. */
+/* test_view_ehr.c - the view over the shapes real EHRs send, as Epic's CDS Hooks
+ * documentation (https://fhir.epic.com/Documentation?docId=cds-hooks), Oracle Health's FHIR
+ * R4 examples (github.com/cerner/fhir.cerner.com, lib/resources/example_json/), the FHIR R4
+ * and US Core examples (github.com/HL7/US-Core, input/examples/) and Synthea
+ * (FhirR4.java in github.com/synthetichealth/synthea) show them: where the Medication
+ * travels, how the drug is coded, systemic or not, problem lists and searchset entries. Each
+ * reading has a near miss. */
 /* cmocka.h needs these four first. */
 /* clang-format off */
 #include <setjmp.h>

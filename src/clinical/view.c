@@ -481,9 +481,9 @@ static bool replaces(const struct view_med *d, bool named, const struct fhir_ref
            strcmp(prior->id, r->id) == 0;
 }
 
-/* RULES.md "What the patient is really on": a draft glucocorticoid replaces an active
- * order of the same drug for today's dose; the record order stays in the view (the course
- * began with it) but adds nothing to a sum. Returns 0, or -1 when out of memory. */
+/* docs/RULES.md "How the facts are read", What the patient is really on: a draft glucocorticoid
+ * replaces an active order of the same drug for today's dose; the record order stays in the view
+ * (the course began with it) but adds nothing to a sum. Returns 0, or -1 when out of memory. */
 static int mark_replaced(struct patient_view *v)
 {
     int *record = malloc(sizeof *record * (size_t)(v->n_meds + 1));

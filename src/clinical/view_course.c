@@ -1,6 +1,6 @@
-/* view_course.c - what the patient is really on, over time (RULES.md "What the patient is
- * really on"): the consecutive orders of one glucocorticoid that make one course, and the
- * agents given in cycles whose effect outlasts their last order.
+/* view_course.c - what the patient is really on, over time (docs/RULES.md "How the facts are
+ * read", What the patient is really on): the consecutive orders of one glucocorticoid that make one
+ * course, and the agents given in cycles whose effect outlasts their last order.
  *
  * A course: an order's predecessor is the latest-starting order of the same drug that a
  * draft replaces, an active one that ends within course_gap_days of its start, or a

@@ -1,8 +1,8 @@
 /* view_results.c - what a result on record says about the patient, read for its value
- * rather than its presence (RULES.md "A result is read for its value"): hepatitis
- * screening positive or negative, ALT/AST against 3x the upper limit of normal, TPMT
- * activity or genotype normal, low or deficient. A result none of whose parts can be read
- * is unreadable: the rules treat it as no result and say what they found.
+ * rather than its presence (docs/RULES.md "How the facts are read", Results are read for
+ * their value): hepatitis screening positive or negative, ALT/AST against 3x the upper limit
+ * of normal, TPMT activity or genotype normal, low or deficient. A result none of whose parts can
+ * be read is unreadable: the rules treat it as no result and say what they found.
  */
 #include "clinical/view.h"
 

@@ -56,7 +56,7 @@
 #define HTTP_TRIM_EVERY_S 2     /* memory given back to the system when idle, at most this often */
 
 /* The origins CORS allows in --dev when http.cors_origins says none: the public CDS Hooks
- * sandbox, and the sandbox built and served on this machine (shared/tools/sandbox). */
+ * sandbox, and the same sandbox (github.com/cds-hooks/sandbox) built and served locally. */
 static const char *const dev_origins[] = {"https://sandbox.cds-hooks.org", "http://localhost:8088",
                                           "http://127.0.0.1:8088"};
 

@@ -1,7 +1,7 @@
 /* aza_tpmt.c - azathioprine and the patient's TPMT.
  *
- * RULES.md: azathioprine ordered with no TPMT result on record, nor a TPMT test ordered
- * with it (by LOINC or by the names under "test_names"): a warning that suggests the test.
+ * docs/RULES.md "The rules": azathioprine ordered with no TPMT result on record, nor a TPMT test
+ * ordered with it (by LOINC or by the names under "test_names"): a warning that suggests the test.
  * A result read for its value (view_lab_tpmt): low activity or an intermediate metaboliser
  * is critical (start at a reduced dose, CPIC), deficient activity or a poor metaboliser is
  * critical (avoid azathioprine, CPIC); neither card offers titration to 2 mg/kg. A normal

@@ -1,8 +1,9 @@
 /* bone_protection.c - long-term corticosteroids: calcium + vitamin D, a baseline DXA, and
- * a bisphosphonate when osteoporosis is recorded (seed 000, mandatory preventive
- * measures). Info, each missing measure offered as a suggestion ("any"). The course counts:
- * consecutive orders of one glucocorticoid add up to its length; a single dose is none. A
- * DXA on record, planned, done or ordered with it (ServiceRequest by code) is a baseline.
+ * a bisphosphonate when osteoporosis is recorded (Dr.Oracle, "Treatment of Inclusion Body Myositis
+ * and Polymyositis" (2026), mandatory preventive measures). Info, each missing measure offered as a
+ * suggestion ("any"). The course counts: consecutive orders of one glucocorticoid add up to its
+ * length; a single dose is none. A DXA on record, planned, done or ordered with it (ServiceRequest
+ * by code) is a baseline.
  */
 #include "rules/facts.h"
 #include "rules/rules.h"

@@ -24,7 +24,8 @@ void facts_dose_detail(const struct rule_ctx *ctx, const struct view_med *m, cha
 /* "28 days" or "no end date (long-term)". */
 void facts_duration(const struct rule_ctx *ctx, double days, char *buf, size_t cap);
 
-/* Under 18 by birthDate (RULES.md "Child"); with no age on record, juvenile dermatomyositis. */
+/* Under 18 by birthDate (docs/RULES.md "How the facts are read", Age and body size); with no
+ * age on record, juvenile dermatomyositis. */
 bool facts_is_child(const struct patient_view *v, const struct rule_thresholds *th);
 
 /* True when a pregnancy is recorded: an active pregnancy Condition, or a positive hCG result

@@ -1,11 +1,12 @@
 /* high_dose_duration.c - prednisone-equivalent >= 40 mg/day active for more than 4 weeks
  * with no taper below it yet: a single-step order, or a written taper whose every step so
- * far (up to the one in effect today) is still at that dose. Info. Seeds 000/002: never continue
- * high-dose corticosteroids beyond 2-4 weeks. Not for IBM: ibm-steroid gives its own rapid taper,
- * and two taper plans on one screen would contradict each other. On order hooks it fires when a
- * high dose is being ordered again; on patient-view on the active record. The high dose is
- * counted from the start of the consecutive orders before it that were at that dose too (a
- * course, RULES.md "What the patient is really on"). A start date that is unknown means the
+ * far (up to the one in effect today) is still at that dose. Info. Dr.Oracle, "Treatment of
+ * Inflammatory Myopathy" (2025), with "Treatment of Inclusion Body Myositis and Polymyositis"
+ * (2026): never continue high-dose corticosteroids beyond 2-4 weeks. Not for IBM: ibm-steroid gives
+ * its own rapid taper, and two taper plans on one screen would contradict each other. On order
+ * hooks it fires when a high dose is being ordered again; on patient-view on the active record. The
+ * high dose is counted from the start of the consecutive orders before it that were at that dose
+ * too (a course, docs/RULES.md "How the facts are read"). A start date that is unknown means the
  * rule cannot tell, and it stays silent.
  */
 #include "rules/facts.h"

@@ -1,9 +1,10 @@
 /* ibm_steroid.c - a corticosteroid for inclusion body myositis.
  *
- * RULES.md: IBM is not steroid-responsive (Cochrane 2015; seeds 001, 004). Above
- * 10 mg/day prednisone-equivalent the card adds the rapid 4-8 week taper. A trial with
- * methotrexate is offered as an override reason, not as a suggestion. At <= 10 mg/day
- * with methotrexate on board (the low-dose regimen seed 004 allows for active
+ * docs/RULES.md "The rules": IBM is not steroid-responsive (Cochrane 2015; Dr.Oracle, "Treatment
+ * for Inclusion Body Myositis" (2025); Dr.Oracle, "Inclusion Body Myositis: Steroid Tapering
+ * Strategy" (2025)). Above 10 mg/day prednisone-equivalent the card adds the rapid 4-8 week taper.
+ * A trial with methotrexate is offered as an override reason, not as a suggestion. At <= 10 mg/day
+ * with methotrexate on board (the low-dose regimen the tapering strategy allows for active
  * inflammation) the card is info. A step of a taper that is already reducing (the order
  * before it in the course was higher, or a written taper past a higher step) does not
  * fire again.

@@ -1,7 +1,7 @@
 /* iga_before_ivig.c - serum IgA before the first IVIG; IgA deficiency before any IVIG.
  *
- * RULES.md: guards every IVIG order, myositis or not. Critical when the patient is IgA
- * deficient: the latest IgA below the threshold ("<7 mg/dL" counts, view_lab_below), or an
+ * docs/RULES.md "The rules": guards every IVIG order, myositis or not. Critical when the patient is
+ * IgA deficient: the latest IgA below the threshold ("<7 mg/dL" counts, view_lab_below), or an
  * IgA-deficiency condition. Warning when the IVIG would be the first and no IgA result can
  * be read: none on record, or one whose value is unknown (masked, text, a bound that does
  * not tell), which the card says (fail safe: such a result is no result). An IgA test in

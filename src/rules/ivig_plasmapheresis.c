@@ -1,5 +1,6 @@
 /* ivig_plasmapheresis.c - IVIG and plasmapheresis planned together: the exchange would
- * remove the IVIG (seed 000, IVIG administration errors). Warning. */
+ * remove the IVIG (Dr.Oracle, "Treatment of Inclusion Body Myositis and Polymyositis" (2026), IVIG
+ * administration errors). Warning. */
 #include "rules/facts.h"
 #include "rules/rules.h"
 

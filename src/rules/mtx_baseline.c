@@ -1,8 +1,8 @@
 /* mtx_baseline.c - before methotrexate: hepatitis B/C screening, baseline liver tests and,
  * for a woman of child-bearing age, contraception (methotrexate is teratogenic).
  *
- * RULES.md: info for what is missing; a warning naming the result when one on record is
- * abnormal: HBsAg, anti-HBc or HCV antibody positive (view_lab_positive), ALT or AST over
+ * docs/RULES.md "The rules": info for what is missing; a warning naming the result when one on
+ * record is abnormal: HBsAg, anti-HBc or HCV antibody positive (view_lab_positive), ALT or AST over
  * liver_uln_multiple x the upper limit (view_lab_above_uln). A test ordered with the
  * methotrexate (by LOINC or by the names under "test_names") is neither missing nor
  * suggested again. A result that cannot be read is no result: the card says it was found

@@ -1,7 +1,7 @@
 /* mtx_weekly.c - methotrexate for myositis on a daily or more-than-weekly schedule.
  *
- * RULES.md: critical; methotrexate for myositis is taken once weekly, and daily dosing is
- * a well-known fatal error. The schedule is the order's administrations per day (timing,
+ * docs/RULES.md "The rules": critical; methotrexate for myositis is taken once weekly, and daily
+ * dosing is a well-known fatal error. The schedule is the order's administrations per day (timing,
  * timing.code or the sig words the dose engine reads): more than one a week fires; an
  * unknown schedule stays silent (no guessing). Suggestion: the weekly order.
  */

@@ -1,6 +1,6 @@
 /* pjp_prophylaxis.c - high-dose or combined immunosuppression with no PJP prophylaxis.
  *
- * RULES.md: an IIM patient on prednisone-equivalent >= pjp_pred_mg_per_day for
+ * docs/RULES.md "The rules": an IIM patient on prednisone-equivalent >= pjp_pred_mg_per_day for
  * >= pjp_min_days, counted over the course (consecutive orders of one drug add up, a
  * taper's steps at the dose add up), or on a glucocorticoid course plus another systemic
  * immunosuppressant (IVIG excluded; an agent given in cycles counts while its effect

@@ -1,7 +1,7 @@
 /* steroid_dose_range.c - the initial corticosteroid dose against the guidance's range.
  *
- * RULES.md: adults (non-IBM IIM) start at 0.5-1 mg/kg/day, at most 80 mg/day; juvenile DM
- * (and children) at most 2 mg/kg/day and 60 mg/day. Info. Without a weight only the
+ * docs/RULES.md "The rules": adults (non-IBM IIM) start at 0.5-1 mg/kg/day, at most 80 mg/day;
+ * juvenile DM (and children) at most 2 mg/kg/day and 60 mg/day. Info. Without a weight only the
  * ceiling is checked and the card says so. Not for IV pulses (planned <= pulse_max_days)
  * nor when a glucocorticoid is active or was given before (then it is not an initial dose).
  */

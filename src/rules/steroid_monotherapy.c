@@ -1,7 +1,7 @@
 /* steroid_monotherapy.c - a corticosteroid for non-IBM myositis with no steroid-sparing agent.
  *
- * RULES.md: fires when a systemic glucocorticoid is ordered (or active, on patient-view)
- * for a non-IBM IIM patient and no steroid-sparing agent is active or being ordered.
+ * docs/RULES.md "The rules": fires when a systemic glucocorticoid is ordered (or active, on
+ * patient-view) for a non-IBM IIM patient and no steroid-sparing agent is active or being ordered.
  * Critical for IMNM / anti-HMGCR ("never attempt corticosteroid monotherapy"). An agent
  * counts when it reaches the whole body (facts_agent: an ointment or eye drops does not,
  * an agent given in cycles does while its effect lasts); one whose route and form say

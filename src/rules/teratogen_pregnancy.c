@@ -1,7 +1,7 @@
 /* teratogen_pregnancy.c - methotrexate or mycophenolate ordered for a pregnant patient.
  *
- * RULES.md: critical when a pregnancy is recorded (facts_pregnant: an active pregnancy
- * Condition, or a positive hCG result of the last pregnancy_hcg_days). Both drugs are
+ * docs/RULES.md "The rules": critical when a pregnancy is recorded (facts_pregnant: an active
+ * pregnancy Condition, or a positive hCG result of the last pregnancy_hcg_days). Both drugs are
  * teratogenic (terminology class "teratogen"); a local form does not count.
  */
 #include "rules/facts.h"
