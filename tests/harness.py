@@ -312,10 +312,11 @@ def raw_exchange(port, head, body_chunks=(), read=True, timeout=30):
         s.close()
 
 
-def raw_answer(port, head, body_chunks=(), timeout=30):
+def raw_answer(port, head, body_chunks=(), timeout=30, until_close=False):
     """Sends head and chunks verbatim on a new socket, then reads the answer: (status,
-    body bytes) by its Content-Length, or until the server closes. A write the server
-    refused (reset, broken pipe) raises, so a caller sees it."""
+    body bytes) by its Content-Length, or until the server closes; until_close: then waits
+    for the server to close (socket.timeout when it does not). A write the server refused
+    (reset, broken pipe) raises, so a caller sees it."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     try:
         s.sendall(head)
@@ -332,6 +333,8 @@ def raw_answer(port, head, body_chunks=(), timeout=30):
             if not got:
                 break
             body += got
+        while until_close and s.recv(65536):
+            pass
         return status, body[:int(m.group(1))] if m else body
     finally:
         s.close()
