@@ -8,7 +8,11 @@ openssl CLI for keys and certificates); nothing here talks to anything but 127.0
   file (write_config), its stderr kept line by line (and copied to a log file if asked),
   and the calls made to it: request (status and parsed JSON or text), exchange (status,
   headers and raw bytes), healthy, metric, saw, send (a signal), stop.
-- Raw sockets, for what http.client will not send: raw_exchange, free_port.
+- Raw sockets, for what http.client will not send: raw_exchange (status, closed),
+  raw_answer (status and body), free_port.
+- Error answers: check_outcome(body, status) checks a FHIR R4 OperationOutcome (its
+  shape, the IssueType code the status earns, and the FHIR R4 JSON schema loaded once
+  with load_schema(path)); FhirSchema validates any resource against that schema.
 - FhirServer: one tests/fhir_server.py; without_prefetch and fhir_authorization aim a
   request at it.
 - Keys, certificates and JWTs built with the openssl CLI: gen_key, jwk_of, make_token,
@@ -277,6 +281,19 @@ def free_port():
     return port
 
 
+def _read_head(s):
+    """The bytes read from s up to and past the end of an answer's head (all of them when
+    the server closes first), and the head's status code or None."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        got = s.recv(65536)
+        if not got:
+            break
+        data += got
+    m = re.match(rb"HTTP/1\.[01] (\d{3})", data)
+    return data, (int(m.group(1)) if m else None)
+
+
 def raw_exchange(port, head, body_chunks=(), read=True, timeout=30):
     """Sends head and chunks verbatim on a new socket; returns the status code of the
     answer (None when the server closed first, or read is false) and whether the server
@@ -288,18 +305,144 @@ def raw_exchange(port, head, body_chunks=(), read=True, timeout=30):
             s.sendall(chunk)
         if not read:
             return None, False
-        data = b""
-        while b"\r\n\r\n" not in data:
-            got = s.recv(65536)
-            if not got:
-                break
-            data += got
-        m = re.match(rb"HTTP/1\.[01] (\d{3})", data)
-        return (int(m.group(1)) if m else None), True
+        return _read_head(s)[1], True
     except (BrokenPipeError, ConnectionResetError):
         return None, True
     finally:
         s.close()
+
+
+def raw_answer(port, head, body_chunks=(), timeout=30, until_close=False):
+    """Sends head and chunks verbatim on a new socket, then reads the answer: (status,
+    body bytes) by its Content-Length, or until the server closes; until_close: then waits
+    for the server to close (socket.timeout when it does not). A write the server refused
+    (reset, broken pipe) raises, so a caller sees it."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s.sendall(head)
+        for chunk in body_chunks:
+            s.sendall(chunk)
+        data, status = _read_head(s)
+        head_end = data.find(b"\r\n\r\n")
+        if head_end < 0:
+            return status, b""
+        m = re.search(rb"(?im)^content-length:\s*(\d+)", data[:head_end])
+        body = data[head_end + 4:]
+        while m is None or len(body) < int(m.group(1)):
+            got = s.recv(65536)
+            if not got:
+                break
+            body += got
+        while until_close and s.recv(65536):
+            pass
+        return status, body[:int(m.group(1))] if m else body
+    finally:
+        s.close()
+
+
+# ---- the FHIR R4 JSON schema --------------------------------------------------------
+
+class FhirSchema:
+    """Validates single resources against #/definitions/<resourceType> of fhir.schema.json.
+
+    One Draft6Validator per resourceType, built lazily and cached; all of them share the
+    schema's definitions (validating against the top-level oneOf would be far slower)."""
+
+    def __init__(self, path):
+        import jsonschema  # Debian: python3-jsonschema
+        self._jsonschema = jsonschema
+        with open(path, encoding="utf-8") as f:
+            self.schema = json.load(f)
+        self.definitions = self.schema.get("definitions") or {}
+        if "Resource" not in self.definitions and "Patient" not in self.definitions:
+            raise ValueError("%s does not look like the FHIR R4 JSON schema (no definitions)" % path)
+        self._cache = {}
+
+    def validator(self, resource_type):
+        v = self._cache.get(resource_type)
+        if v is None:
+            v = self._jsonschema.Draft6Validator(
+                {"$ref": "#/definitions/%s" % resource_type, "definitions": self.definitions})
+            self._cache[resource_type] = v
+        return v
+
+    def errors(self, resource, limit=3):
+        if not isinstance(resource, dict):
+            return ["resource is not a JSON object"]
+        rt = resource.get("resourceType")
+        if not isinstance(rt, str) or rt not in self.definitions or "properties" not in self.definitions[rt]:
+            return ["unknown resourceType %r" % (rt,)]
+        out = []
+        for err in self.validator(rt).iter_errors(resource):
+            where = "/".join(str(p) for p in err.absolute_path) or "(root)"
+            out.append("%s %s: %s" % (rt, where, err.message[:160]))
+            if len(out) >= limit:
+                break
+        return out
+
+
+# ---- error answers: FHIR R4 OperationOutcome ------------------------------------------
+
+# The FHIR R4 IssueType value set (http://hl7.org/fhir/R4/valueset-issue-type.html).
+ISSUE_TYPES = frozenset((
+    "invalid", "structure", "required", "value", "invariant", "security", "login", "unknown",
+    "expired", "forbidden", "suppressed", "processing", "not-supported", "duplicate",
+    "multiple-matches", "not-found", "deleted", "too-long", "code-invalid", "extension",
+    "too-costly", "business-rule", "conflict", "transient", "lock-error", "no-store",
+    "exception", "timeout", "incomplete", "throttled", "informational"))
+SEVERITIES = frozenset(("fatal", "error", "warning", "information"))
+# The code each error status carries (docs/INSTALL.md, "Error answers").
+ISSUE_CODE = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found",
+              405: "not-supported", 412: "processing", 413: "too-costly",
+              415: "not-supported", 429: "throttled", 500: "exception", 503: "transient"}
+SCHEMA = None  # the FhirSchema check_outcome validates against (load_schema)
+
+
+def load_schema(path):
+    """Loads the FHIR R4 JSON schema at path for check_outcome (and returns it); raises
+    OSError / ValueError, or ImportError without python3-jsonschema."""
+    global SCHEMA
+    SCHEMA = FhirSchema(path)
+    return SCHEMA
+
+
+def check_outcome(body, status):
+    """None when body (bytes, text or parsed JSON) is the OperationOutcome an answer of
+    this status must carry; else what is wrong with it."""
+    if isinstance(body, (bytes, bytearray, str)):
+        try:
+            body = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return f"not JSON: {bytes(body[:120]) if not isinstance(body, str) else body[:120]!r}"
+    if not isinstance(body, dict) or body.get("resourceType") != "OperationOutcome":
+        return f"not an OperationOutcome: {json.dumps(body)[:160]}"
+    issues = body.get("issue")
+    if not isinstance(issues, list) or not issues:
+        return "no issue"
+    for i, issue in enumerate(issues):
+        if not isinstance(issue, dict):
+            return f"issue[{i}] is not an object"
+        if issue.get("severity") not in SEVERITIES or issue.get("code") not in ISSUE_TYPES:
+            return f"issue[{i}] severity/code {issue.get('severity')!r}/{issue.get('code')!r}"
+        if not isinstance(issue.get("diagnostics"), str) or not issue["diagnostics"].strip():
+            return f"issue[{i}] without diagnostics"
+    want = ISSUE_CODE.get(status, "exception" if status >= 500 else "invalid")
+    if issues[0]["severity"] != "error" or issues[0]["code"] != want:
+        return f"{status} carries {issues[0]['severity']}/{issues[0]['code']}, not error/{want}"
+    if SCHEMA is None:
+        return "no FHIR schema loaded (load_schema)"
+    errs = SCHEMA.errors(body)
+    return "; ".join(errs) if errs else None
+
+
+def diagnostics(body):
+    """The first issue's diagnostics of an OperationOutcome body (bytes, text or parsed),
+    or "" when there is none."""
+    try:
+        obj = json.loads(body) if isinstance(body, (bytes, bytearray, str)) else body
+        return obj["issue"][0]["diagnostics"]
+    except (ValueError, UnicodeDecodeError, KeyError, IndexError, TypeError):
+        return ""
 
 
 # ---- the FHIR test server --------------------------------------------------------------

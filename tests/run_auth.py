@@ -30,9 +30,9 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (JSON_CT as JSON, Results, Serve, b64u, clean_env,  # noqa: E402
-                     dead_proxy_env, gen_key, jwk_of, jwt_claims, make_token, scratch,
-                     self_signed)
+from harness import (JSON_CT as JSON, Results, Serve, b64u, check_outcome,  # noqa: E402
+                     clean_env, dead_proxy_env, diagnostics, gen_key, jwk_of, jwt_claims,
+                     load_schema, make_token, scratch, self_signed)
 
 SIGN = "/cds-services/myositis-order-sign"
 VIEW = "/cds-services/myositis-patient-view"
@@ -78,18 +78,16 @@ def bearer(tok):
 
 def expect_401(res, srv, name, path, body, headers, needle, secrets=()):
     st, hdrs, raw = srv.exchange("POST", path, body, headers)
-    try:
-        err = json.loads(raw)
-    except ValueError:
-        err = {}
-    msg = err.get("error", "") if isinstance(err, dict) else ""
+    bad = check_outcome(raw, 401)
+    msg = diagnostics(raw)
     www = hdrs.get("www-authenticate", "")
     presented = headers.get("Authorization", "").startswith("Bearer ")
     leaked = [s for s in secrets if s and s in raw.decode("utf-8", "replace")]
     res.check(f"401 {name}: {needle!r}",
-              st == 401 and err.get("status") == 401 and needle in msg and
+              st == 401 and not bad and needle in msg and
               www.startswith("Bearer") and (('invalid_token' in www) == presented) and not leaked,
-              f"status {st}, body {raw[:200]!r}, www-authenticate {www!r}, leaked {leaked}")
+              f"status {st}, {bad}, body {raw[:200]!r}, www-authenticate {www!r}, "
+              f"leaked {leaked}")
 
 
 def call(args, srv_url, key, *extra, body_file):
@@ -202,9 +200,9 @@ def check_acceptances(res, srv, ctx, args, body_file):
     res.check("the replayed token's first use was 200", st1 == 200, f"status {st1}")
     rc, out, err = call(args, srv.base + SIGN, ctx.keys["rogue"], "--iss", ISS, "--kid", "ec-a",
                         body_file=body_file)
-    res.check("myocds call on a refusal: exit 1, the 401 body on stdout",
-              rc == 1 and b'"status":401' in out.replace(b" ", b"") and b"401" in err,
-              f"exit {rc}, out {out[:160]!r}")
+    res.check("myocds call on a refusal: exit 1, the 401 OperationOutcome on stdout",
+              rc == 1 and check_outcome(out, 401) is None and b"401" in err,
+              f"exit {rc}, out {out[:160]!r}, {check_outcome(out, 401)}")
 
 
 def check_feedback(res, srv, ctx, args, tmp):
@@ -373,8 +371,10 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description="JWT verification on a live myocds serve.")
     ap.add_argument("--bin", required=True, help="path to the myocds executable")
     ap.add_argument("--fixtures", required=True, help="directory of CDS Hooks request fixtures")
+    ap.add_argument("--schema", required=True, help="the FHIR R4 fhir.schema.json")
     ap.add_argument("--timeout", type=float, default=20.0, help="seconds for a start or a call")
     args = ap.parse_args(argv)
+    load_schema(args.schema)
     args.bin = os.path.abspath(args.bin)
     res = Results()
     with scratch("auth") as tmp:

@@ -42,8 +42,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (FHIR_TOKEN as TOKEN, JSON_CT, FhirServer, Results, Serve,  # noqa: E402
-                     cases, dead_proxy_env, fhir_authorization as auth, rule_ids, scratch,
-                     self_signed, without_prefetch)
+                     cases, check_outcome, dead_proxy_env, diagnostics,
+                     fhir_authorization as auth, load_schema, rule_ids, scratch, self_signed,
+                     without_prefetch)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PERF_DELAY_MS = 300
@@ -78,14 +79,23 @@ def serve(binary, config):
     return srv
 
 
+# Every error answer post received that is not the OperationOutcome its status earns.
+BAD_OUTCOMES = []
+
+
 def post(srv, service, body):
-    """(status, sorted rule ids or None, elapsed ms, error text)."""
+    """(status, sorted rule ids or None, elapsed ms, error text); an error answer's body is
+    checked (BAD_OUTCOMES)."""
     data = json.dumps(body).encode()
     t0 = time.monotonic()
     status, _, raw = srv.exchange("POST", "/cds-services/" + service, data, JSON_CT)
     ms = (time.monotonic() - t0) * 1000
-    doc = json.loads(raw) if raw else {}
-    return status, rule_ids(doc) if status == 200 else None, ms, doc.get("error", "")
+    if status == 200:
+        return status, rule_ids(json.loads(raw)), ms, ""
+    bad = check_outcome(raw, status)
+    if bad:
+        BAD_OUTCOMES.append(f"{service} {status}: {bad}")
+    return status, None, ms, diagnostics(raw)
 
 
 def run_eval(binary, config, service, body, fetch=True):
@@ -533,7 +543,9 @@ def main():
     ap.add_argument("--bin", required=True)
     ap.add_argument("--fixtures", required=True)
     ap.add_argument("--services")
+    ap.add_argument("--schema", required=True, help="the FHIR R4 fhir.schema.json")
     a = ap.parse_args()
+    load_schema(a.schema)
     fixtures = os.path.abspath(a.fixtures)
     services = os.path.abspath(a.services or os.path.join(HERE, "..", "hooks", "services"))
     cases = load_cases(fixtures)
@@ -597,6 +609,8 @@ def main():
         leaked = [l for l in ctx["serve"].lines if TOKEN in l]
         res.check("the token never appears in the service's log", not leaked, leaked[:1])
         check_metrics(res, ctx)
+        res.check("every error answer a FHIR R4 OperationOutcome", not BAD_OUTCOMES,
+                  "; ".join(BAD_OUTCOMES[:3]))
         for name in ("serve", "serve_short"):
             procs.remove(ctx[name])
             code = ctx[name].stop()

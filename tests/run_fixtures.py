@@ -40,6 +40,9 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import check_outcome, load_schema  # noqa: E402
+
 SERVICES = ("myositis-order-sign", "myositis-order-select", "myositis-patient-view")
 INDICATORS = ("info", "warning", "critical")
 EXPECT_KEYS = {"description", "service", "status", "recorded_on", "fire", "indicators", "summary_contains",
@@ -47,47 +50,6 @@ EXPECT_KEYS = {"description", "service", "status", "recorded_on", "fire", "indic
 SUBSTRING_KEYS = ("summary_contains", "detail_contains", "detail_excludes", "suggestion_labels_contain")
 LISTEN_RE = re.compile(r"listening on http://(\[[^\]]+\]|[^\s:/]+):(\d+)")
 RELATIVE_REF_RE = re.compile(r"^[A-Z][A-Za-z]+/[A-Za-z0-9\-.]{1,64}$")
-
-
-# ----------------------------------------------------------------------------- FHIR schema
-
-class FhirSchema:
-    """Validates single resources against #/definitions/<resourceType> of fhir.schema.json.
-
-    One Draft6Validator per resourceType, built lazily and cached; all of them share the
-    schema's definitions (validating against the top-level oneOf would be far slower)."""
-
-    def __init__(self, path):
-        import jsonschema  # Debian: python3-jsonschema
-        self._jsonschema = jsonschema
-        with open(path, encoding="utf-8") as f:
-            self.schema = json.load(f)
-        self.definitions = self.schema.get("definitions") or {}
-        if "Resource" not in self.definitions and "Patient" not in self.definitions:
-            raise ValueError("%s does not look like the FHIR R4 JSON schema (no definitions)" % path)
-        self._cache = {}
-
-    def validator(self, resource_type):
-        v = self._cache.get(resource_type)
-        if v is None:
-            v = self._jsonschema.Draft6Validator(
-                {"$ref": "#/definitions/%s" % resource_type, "definitions": self.definitions})
-            self._cache[resource_type] = v
-        return v
-
-    def errors(self, resource, limit=3):
-        if not isinstance(resource, dict):
-            return ["resource is not a JSON object"]
-        rt = resource.get("resourceType")
-        if not isinstance(rt, str) or rt not in self.definitions or "properties" not in self.definitions[rt]:
-            return ["unknown resourceType %r" % (rt,)]
-        out = []
-        for err in self.validator(rt).iter_errors(resource):
-            where = "/".join(str(p) for p in err.absolute_path) or "(root)"
-            out.append("%s %s: %s" % (rt, where, err.message[:160]))
-            if len(out) >= limit:
-                break
-        return out
 
 
 # ----------------------------------------------------------------------------- shape checks
@@ -573,14 +535,14 @@ def run_case(name, req_path, expect, args, schema, server, server_err, answers):
         if args.verbose and errs:
             print("  http response: %s" % json.dumps(obj)[:4000])
     else:
-        if not isinstance(obj, dict) or not isinstance(obj.get("error"), str):
-            errs.append('http error body is not {"error": "...", "status": N}')
+        bad = check_outcome(obj, status)
+        if bad:
+            errs.append("http error body: %s" % bad)
         else:
-            if "status" in obj and obj["status"] != status:
-                errs.append("http error body status %r != %d" % (obj["status"], status))
             ec = expect.get("error_contains")
-            if ec and ec.lower() not in obj["error"].lower():
-                errs.append("http error %r does not mention %r" % (obj["error"], ec))
+            said = obj["issue"][0]["diagnostics"]
+            if ec and ec.lower() not in said.lower():
+                errs.append("http error %r does not mention %r" % (said, ec))
     return errs
 
 
@@ -675,7 +637,7 @@ def main(argv=None):
                   % args.schema, file=sys.stderr)
             return 2
         try:
-            schema = FhirSchema(args.schema)
+            schema = load_schema(args.schema)
         except ImportError:
             print("error: python jsonschema is missing (apt-get install python3-jsonschema)", file=sys.stderr)
             return 2

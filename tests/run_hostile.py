@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """run_hostile.py - hostile input through a live `myocds serve`: each answered with the right
-4xx, and the server still serving afterwards.
+4xx, every error answer a FHIR R4 OperationOutcome (harness.check_outcome, after each
+group), and the server still serving afterwards.
 
 One `myocds serve --dev --port 0` (http.max_body_bytes 16 MiB so that 10,000 draft orders
 fit, http.timeout_s 2 so that idle connections go quickly) receives:
@@ -40,7 +41,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (Results, Serve, fixture as load, raw_exchange, rule_ids,  # noqa: E402
+from harness import (Results, Serve, check_outcome, diagnostics, fixture as load,  # noqa: E402
+                     load_schema, raw_answer, raw_exchange, rule_ids,
                      scratch, write_config)
 
 SIGN = "/cds-services/myositis-order-sign"
@@ -66,8 +68,27 @@ REQUEST_FIELDS = [("hook",), ("hookInstance",), ("fhirServer",), ("context", "us
 INDICATORS = {"info", "warning", "critical"}
 
 
+# Every error answer a check received that is not the OperationOutcome its status earns.
+BAD_OUTCOMES = []
+
+
+def outcome_seen(status, raw):
+    """Notes an error answer whose body is not its OperationOutcome (check_outcomes)."""
+    bad = check_outcome(raw, status) if status is not None and status >= 400 else None
+    if bad:
+        BAD_OUTCOMES.append(f"{status}: {bad}")
+
+
+def check_outcomes(r, group):
+    """Every error answer of the group just run: an OperationOutcome (harness)."""
+    r.check(f"{group}: every error answer a FHIR R4 OperationOutcome", not BAD_OUTCOMES,
+            "; ".join(BAD_OUTCOMES[:3]))
+    BAD_OUTCOMES.clear()
+
+
 def post(srv, path, body, conn=None, timeout=60):
-    """(status, parsed JSON or None, raw bytes, seconds)."""
+    """(status, parsed JSON or None, raw bytes, seconds); an error answer's body is checked
+    (outcome_seen)."""
     c = conn or srv.conn(timeout)
     start = time.monotonic()
     try:
@@ -81,6 +102,7 @@ def post(srv, path, body, conn=None, timeout=60):
         doc = json.loads(raw.decode("utf-8", "strict"))
     except (UnicodeDecodeError, ValueError):
         doc = None
+    outcome_seen(r.status, raw)
     return r.status, doc, raw, time.monotonic() - start
 
 
@@ -107,8 +129,7 @@ def cards_sane(doc):
 def check_nesting(r, srv, fixtures):
     deep = b"[" * DEEP + b"]" * DEEP
     st, doc, _, _ = post(srv, SIGN, deep)
-    r.check("100,000-deep array: 400", st == 400 and doc and doc.get("status") == 400,
-            f"{st}")
+    r.check("100,000-deep array: 400", st == 400, f"{st}")
     body = json.dumps(load(fixtures, "order-sign-pm-pred60-alone")).encode()
     nested = body.replace(b'"context": {', b'"context": {"x": ' + b'{"a":' * DEEP + b"1" +
                           b"}" * DEEP + b", ", 1)
@@ -119,15 +140,22 @@ def check_nesting(r, srv, fixtures):
 def check_big(r, srv):
     head = (f"POST {SIGN} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             f"Content-Length: {BIG}\r\n\r\n").encode()
-    st, closed = raw_exchange(srv.port, head)
+    try:
+        st, raw = raw_answer(srv.port, head, timeout=10, until_close=True)
+        closed = True
+    except OSError as e:
+        st, raw, closed = None, repr(e).encode(), False
+    outcome_seen(st, raw)
     r.check("50 MB declared: 413 before the body, connection closed", st == 413 and closed,
-            f"{st}")
+            f"{st} {raw[:80]!r}")
     head = (f"POST {SIGN} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             f"Transfer-Encoding: chunked\r\n\r\n").encode()
     piece = b"[" + b"1," * 499999 + b"1]"  # 1 MB of valid-looking JSON per chunk
     chunk = f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
     start = time.monotonic()
-    st, _ = raw_exchange(srv.port, head, [chunk] * (BIG // len(piece)) + [b"0\r\n\r\n"], timeout=60)
+    st, raw = raw_answer(srv.port, head, [chunk] * (BIG // len(piece)) + [b"0\r\n\r\n"],
+                         timeout=60)
+    outcome_seen(st, raw)
     r.check("50 MB chunked: 413 at its end", st == 413,
             f"{st} after {time.monotonic() - start:.1f} s")
 
@@ -226,7 +254,7 @@ def check_nul(r, srv, fixtures):
         doc["context"][field] = doc["context"][field][:4] + "\u0000" + doc["context"][field][4:]
         st, ans, _, _ = post(srv, SIGN, json.dumps(doc).encode())
         r.check(f"escaped NUL inside context.{field}: 400 naming it",
-                st == 400 and ans and field in ans.get("error", ""), f"{st} {ans}")
+                st == 400 and field in diagnostics(ans), f"{st} {ans}")
     doc = load(fixtures, "order-sign-pm-pred60-alone")
     doc["hookInstance"] = "\u0000" + doc["hookInstance"]
     st, _, _, _ = post(srv, SIGN, json.dumps(doc).encode())
@@ -283,7 +311,7 @@ def check_types(r, srv, fixtures):
             why = None if st == want else f"{st} (want {want})"
             if why is None and st == 200:
                 why = cards_sane(ans)
-            named = [p for p in leaf if isinstance(p, str) and p in (ans or {}).get("error", "")]
+            named = [p for p in leaf if isinstance(p, str) and p in diagnostics(ans)]
             if why is None and st == 400 and not named:
                 why = f"400 not naming the field: {ans}"
             if why:
@@ -319,7 +347,7 @@ def check_duplicates(r, srv, fixtures):
     st0, ans0, _, _ = post(srv, SIGN, plain)
     st, ans, _, _ = post(srv, SIGN, plain.replace(b'"hook": "order-sign"',
                                                   b'"hook": "order-sign", "hook": "patient-view"'))
-    r.check("duplicate hook, the last one wrong: 400", st == 400 and "hook" in ans["error"],
+    r.check("duplicate hook, the last one wrong: 400", st == 400 and "hook" in diagnostics(ans),
             f"{st}")
     st, ans, _, _ = post(srv, SIGN, plain.replace(b'"hook": "order-sign"',
                                                   b'"hook": "patient-view", "hook": "order-sign"'))
@@ -368,8 +396,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bin", required=True)
     ap.add_argument("--fixtures", required=True)
+    ap.add_argument("--schema", required=True, help="the FHIR R4 fhir.schema.json")
     ap.add_argument("--only", help="run only the groups matching this regex")
     a = ap.parse_args()
+    load_schema(a.schema)
     fixtures = os.path.abspath(a.fixtures)
     r = Results()
     with scratch("hostile") as tmp:
@@ -385,6 +415,7 @@ def main():
                 if a.only and not re.search(a.only, name):
                     continue
                 fn(r, srv, fixtures) if fn.__code__.co_argcount == 3 else fn(r, srv)
+                check_outcomes(r, name)
                 r.check(f"after {name}: still serving", srv.healthy(), srv.tail())
         finally:
             rc = srv.stop()

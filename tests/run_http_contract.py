@@ -4,11 +4,14 @@
 
 Every status code the contract names is earned by a request built for it: 200, 204 (CORS
 preflight), 400, 401 (a server without --dev), 404, 405, 412, 413 (declared and chunked),
-415. Also: CORS and X-Request-Id on every answer, keep-alive after a preflight, feedback
+415, each error a FHIR R4 OperationOutcome (harness.check_outcome: the schema and the
+issue code the status earns); a body over the limit sent without Expect: 100-continue
+still reads its 413. Also: CORS and X-Request-Id on every answer, keep-alive after a preflight, feedback
 stored once (idempotent resend), `serve --dev` refused off loopback, SIGTERM/SIGINT -> 0.
 
 Standard library only. Usage:
-    run_http_contract.py --bin build/myocds --fixtures fixtures/cases
+    run_http_contract.py --bin build/myocds --fixtures fixtures/cases \
+        --schema build/fhir.schema.json
 Prints one line per check and, last, exactly "N passed, M failed"; exits 1 on failure.
 """
 import argparse
@@ -21,9 +24,12 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import JSON_CT as JSON, Results, Serve, fixture, scratch  # noqa: E402
+from harness import (JSON_CT as JSON, Results, Serve, check_outcome, diagnostics,  # noqa: E402
+                     fixture, load_schema, raw_answer, scratch)
 
 SERVICES = ("myositis-order-sign", "myositis-order-select", "myositis-patient-view")
 # the CDS Hooks sandbox (github.com/cds-hooks/sandbox) built and served locally
@@ -72,31 +78,20 @@ def good_sign_request(fixtures):
     return INLINE_SIGN
 
 
-def error_body(body):
-    try:
-        obj = json.loads(body)
-    except ValueError:
-        return None
-    if isinstance(obj, dict) and isinstance(obj.get("error"), str) \
-            and isinstance(obj.get("status"), int):
-        return obj
-    return None
-
-
 def expect_error(res, srv, name, method, path, status, body=None, headers=None, needle=None):
-    """One request that must earn `status` with the JSON error shape and the common headers."""
+    """One request that must earn `status` with an OperationOutcome and the common headers."""
     try:
         st, hdrs, raw = srv.call(method, path, body, headers)
     except (OSError, http.client.HTTPException) as e:
         return res.check(name, False, f"request failed: {e!r}")
-    err = error_body(raw)
     problems = []
     if st != status:
         problems.append(f"status {st} != {status}")
-    if err is None or err["status"] != status:
-        problems.append(f"body is not {{error, status: {status}}}: {raw[:200]!r}")
-    elif needle and needle.lower() not in err["error"].lower():
-        problems.append(f"error {err['error']!r} does not name {needle!r}")
+    bad = check_outcome(raw, status)
+    if bad:
+        problems.append(f"body: {bad}")
+    elif needle and needle.lower() not in diagnostics(raw).lower():
+        problems.append(f"diagnostics {diagnostics(raw)!r} do not name {needle!r}")
     problems += common_header_problems(hdrs)
     res.check(name, not problems, "; ".join(problems))
     return hdrs
@@ -188,6 +183,11 @@ def check_routing(res, srv):
     res.check("405 carries Allow with POST", "POST" in (hdrs or {}).get("allow", ""),
               repr((hdrs or {}).get("allow")))
     expect_error(res, srv, "POST /cds-services 405", "POST", "/cds-services", 405, b"{}", JSON)
+    expect_error(res, srv, "POST /healthz 405", "POST", "/healthz", 405, b"{}", JSON)
+    expect_error(res, srv, "DELETE /metrics 405", "DELETE", "/metrics", 405)
+    expect_error(res, srv, "POST an unknown path 404", "POST", "/no/such/path", 404, b"{}", JSON)
+    expect_error(res, srv, "GET an unknown service's feedback 404", "GET",
+                 "/cds-services/no-such-service/feedback", 404)
 
 
 def check_bodies(res, srv, fixtures):
@@ -224,10 +224,9 @@ def check_too_large(res, srv):
         c.endheaders()
         r = c.getresponse()
         raw = r.read()
-        err = error_body(raw)
-        res.check("POST Content-Length > 1 MiB 413 (early)",
-                  r.status == 413 and err is not None and err["status"] == 413,
-                  f"status {r.status}, body {raw[:100]!r}")
+        bad = check_outcome(raw, 413)
+        res.check("POST Content-Length > 1 MiB 413 (early)", r.status == 413 and not bad,
+                  f"status {r.status}, {bad}")
     except (OSError, http.client.HTTPException) as e:
         res.check("POST Content-Length > 1 MiB 413 (early)", False, repr(e))
     finally:
@@ -238,11 +237,43 @@ def check_too_large(res, srv):
     try:
         # http.client sends an iterable body without a length as chunked.
         st, hdrs, raw = srv.call("POST", SIGN, body, JSON)
-        err = error_body(raw)
-        res.check("POST chunked body > 1 MiB 413", st == 413 and err is not None,
-                  f"status {st}")
+        bad = check_outcome(raw, 413)
+        res.check("POST chunked body > 1 MiB 413", st == 413 and not bad, f"status {st}, {bad}")
     except (OSError, http.client.HTTPException) as e:
         res.check("POST chunked body > 1 MiB 413", False, repr(e))
+    check_too_large_unasked(res, srv)
+
+
+def check_too_large_unasked(res, srv, status=413, what="413"):
+    """A 2 MiB body written whole without Expect: 100-continue (as urllib and curl -H
+    'Expect:' do) must still read its answer: the server reads and drops what the client
+    sends after the early answer instead of resetting the connection under it."""
+    big = b"{" + b" " * (2 * MAX_BODY - 2) + b"}"
+    req = urllib.request.Request(srv.base + SIGN, data=big, method="POST", headers=JSON)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            st, raw = r.status, r.read()
+    except urllib.error.HTTPError as e:
+        st, raw = e.code, e.read()
+    except (OSError, http.client.HTTPException) as e:
+        st, raw = None, repr(e).encode()
+    bad = check_outcome(raw, status) if st == status else raw[:120]
+    res.check(f"urllib, 2 MiB body without Expect: {what} OperationOutcome",
+              st == status and not bad, f"status {st}, {bad}")
+    head = (f"POST {SIGN} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(big)}\r\n\r\n").encode()
+    chunked = (f"POST {SIGN} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+               "Transfer-Encoding: chunked\r\n\r\n").encode()
+    piece = b" " * 65536
+    chunks = [b"%x\r\n" % len(piece) + piece + b"\r\n"] * (len(big) // len(piece)) + [b"0\r\n\r\n"]
+    for name, h, body in (("declared", head, [big]), ("chunked", chunked, chunks)):
+        try:
+            st, raw = raw_answer(srv.port, h, body)
+        except OSError as e:
+            st, raw = None, repr(e).encode()
+        bad = check_outcome(raw, status) if st == status else raw[:120]
+        res.check(f"raw socket, 2 MiB {name} body written whole: {what} OperationOutcome",
+                  st == status and not bad, f"status {st}, {bad}")
 
 
 def check_service_call(res, srv, fixtures):
@@ -344,6 +375,7 @@ def check_no_dev(res, args, conf):
     res.check("no --dev: no credential, 1 MiB declared and none sent: 401 at once",
               early.startswith(b"HTTP/1.1 401") and b"WWW-Authenticate: Bearer" in early,
               early[:120])
+    check_too_large_unasked(res, srv, 401, "401 (no credential)")
     st, _, _ = srv.call("GET", "/cds-services")
     res.check("no --dev: discovery stays open", st == 200, f"status {st}")
     st, _, _ = srv.call("OPTIONS", SIGN)
@@ -379,8 +411,14 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description="Check the HTTP contract of myocds serve.")
     ap.add_argument("--bin", required=True, help="path to the myocds executable")
     ap.add_argument("--fixtures", help="directory of NAME.json CDS Hooks requests")
+    ap.add_argument("--schema", required=True, help="the FHIR R4 fhir.schema.json")
     ap.add_argument("--timeout", type=float, default=20.0, help="seconds for a start or a call")
     args = ap.parse_args(argv)
+    try:
+        load_schema(args.schema)
+    except (ImportError, OSError, ValueError) as e:
+        print(f"error: cannot load the FHIR schema {args.schema}: {e}", file=sys.stderr)
+        return 2
     args.bin = os.path.abspath(args.bin)
     args.fixtures = os.path.abspath(args.fixtures) if args.fixtures else None
     res = Results()

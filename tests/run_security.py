@@ -40,8 +40,9 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (JSON_CT, FhirServer, Results, Serve, free_port, gen_key,  # noqa: E402
-                     jwk_of, jwt_claims, make_token, raw_exchange, without_prefetch)
+from harness import (JSON_CT, FhirServer, Results, Serve, check_outcome, free_port,  # noqa: E402
+                     gen_key, jwk_of, jwt_claims, load_schema, make_token, raw_exchange,
+                     without_prefetch)
 
 SIGN = "/cds-services/myositis-order-sign"
 ISS = "https://ehr.security.test"
@@ -84,8 +85,11 @@ def check_early_401(res, srv, tokens):
                                dict(JSON_CT, Authorization="Bearer " + tok))
     res.check("a valid token: verified once on the head, the call answered 200",
               st == 200 and b'"cards"' in body, f"{st} {body[:160]}")
-    st, _ = srv.request("POST", SIGN, tokens.body, dict(JSON_CT, Authorization="Bearer " + tok))
-    res.check("the same token again: 401 (its jti was remembered once)", st == 401, str(st))
+    st, _, body = srv.exchange("POST", SIGN, tokens.body,
+                               dict(JSON_CT, Authorization="Bearer " + tok))
+    bad = check_outcome(body, 401)
+    res.check("the same token again: 401 (its jti was remembered once), an OperationOutcome",
+              st == 401 and not bad, f"{st} {bad}")
 
 
 def push_half(port, hdrs, half, source="127.0.0.1"):
@@ -215,6 +219,10 @@ def check_slow_clients(res, srv):
               cut is not None and cut < DEADLINE_S + 2.5, f"cut {cut}")
 
 
+# Every error answer post_async received that is not the OperationOutcome its status earns.
+BAD_OUTCOMES = []
+
+
 def post_async(srv, body, out, i, close_early=False):
     try:
         c = srv.conn(60)
@@ -226,6 +234,9 @@ def post_async(srv, body, out, i, close_early=False):
             return
         r = c.getresponse()
         out[i] = (r.status, r.read().decode("utf-8", "replace"))
+        bad = check_outcome(out[i][1], r.status) if r.status >= 400 else None
+        if bad:
+            BAD_OUTCOMES.append(f"{r.status}: {bad}")
         c.close()
     except OSError as e:
         out[i] = repr(e)
@@ -384,7 +395,9 @@ def main(argv=None):
     ap.add_argument("--fixtures", required=True)
     ap.add_argument("--services", required=True)
     ap.add_argument("--src", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    ap.add_argument("--schema", required=True, help="the FHIR R4 fhir.schema.json")
     a = ap.parse_args(argv)
+    load_schema(a.schema)
     res = Results()
     with open(os.path.join(a.fixtures, CASE + ".json")) as f:
         request = json.load(f)
@@ -427,6 +440,8 @@ def main(argv=None):
             check_shutdown(res, a.bin, conf3, body)
         finally:
             fhir.stop()
+        res.check("every 503 of the busy pool and the stop a FHIR R4 OperationOutcome",
+                  not BAD_OUTCOMES, "; ".join(BAD_OUTCOMES[:3]))
         check_nginx(res, a.bin, a.src, tmp)
     return res.finish()
 

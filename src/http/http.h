@@ -1,5 +1,6 @@
 /* http.h - what the HTTP pieces share: a request and an answer without MHD in them, the
- * application context, and the two ways to fill an answer (resp.c).
+ * application context, and the two ways to fill an answer (resp.c): a JSON text, or an
+ * error as a FHIR OperationOutcome.
  *
  * server.c turns MHD calls into struct http_req and struct http_resp into MHD answers;
  * everything else in src/http/ is testable without sockets.
@@ -69,9 +70,15 @@ struct http_app {
     char base_url[HTTP_BASE_URL_MAX];
 };
 
-/* Sets resp to the JSON error {"error": msg, "status": status}. msg must hold no value
- * taken from the request. */
+/* Sets resp to status with a FHIR R4 OperationOutcome body (CDS Hooks 3.0):
+ * {"resourceType":"OperationOutcome","issue":[{"severity":"error",
+ * "code":http_issue_code(status),"diagnostics":msg}]}. msg (the caller's, copied and
+ * JSON-escaped) must hold no value taken from the request. */
 void http_resp_error(struct http_resp *resp, int status, const char *msg);
+
+/* The FHIR R4 IssueType code an error answer of this HTTP status carries (resp.c holds
+ * the table); a status not in it: "exception" for 5xx, else "invalid". Static. */
+const char *http_issue_code(int status);
 
 /* Sets resp to status with a copy of the JSON text json. */
 void http_resp_json(struct http_resp *resp, int status, const char *json, size_t len);

@@ -5,9 +5,9 @@
  *   service or its feedback is never given a body (a POST of that kind is answered at
  *   once: 404/405); for a service POST, before any body byte is stored: no Bearer token
  *   is a 401 at once, a body declared too large a 413 at once (both close the
- *   connection); else the connection is suspended while a pool thread verifies the token
- *   (a signature check, perhaps a JWKS fetch), and libmicrohttpd repeats the first call:
- *   a refusal is then a 401 that closes the connection;
+ *   connection, the body the client still sends read and dropped: linger.h); else the connection is
+ * suspended while a pool thread verifies the token (a signature check, perhaps a JWKS fetch), and
+ * libmicrohttpd repeats the first call: a refusal is then a 401 that closes the connection;
  * - body chunks (accumulated up to http.max_body_bytes, then dropped);
  * - final call: GET, HEAD and OPTIONS answered here, never behind queued calls; a service
  *   call suspended and queued for the pool (at most http.queue_max waiting: 503 beyond);
@@ -24,6 +24,7 @@
 #include "http/conn_guard.h"
 #include "http/http.h"
 #include "http/http_auth.h"
+#include "http/linger.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/snapshot.h"
@@ -72,6 +73,7 @@ struct http_server {
     struct http_snapshots snaps; /* cfg + engine, replaced whole by http_server_swap */
     struct workers *pool;        /* http.threads threads: route and answer each request */
     struct conn_guard *guard;    /* the request deadline */
+    struct linger_set *linger;   /* sockets closed after an early answer (linger.h) */
 };
 
 /* What the server keeps per connection (libmicrohttpd's socket context). */
@@ -79,6 +81,9 @@ struct conn_ctx {
     struct body_keep keep;
     struct conn_watch watch;
     bool watched;
+    int fd;              /* the socket, -1 if unknown */
+    bool linger;         /* answered on a head with a body to come: linger at the close */
+    size_t linger_bytes; /* the body's declared length, 0 when unknown (chunked) */
 };
 
 /* Where a request stands with its JWT when it was verified before its body. */
@@ -233,11 +238,12 @@ static enum MHD_Result send_resp(struct conn_state *cs, struct MHD_Connection *c
     return rc;
 }
 
-static bool declared_too_large(struct MHD_Connection *c, size_t max)
+/* The request's declared Content-Length, 0 when it has none. */
+static unsigned long long declared_length(struct MHD_Connection *c)
 {
     const char *cl =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    return cl != NULL && strtoull(cl, NULL, 10) > max;
+    return cl != NULL ? strtoull(cl, NULL, 10) : 0;
 }
 
 /* Keeps a body chunk, or drops the whole body once it passes max. */
@@ -288,6 +294,8 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         *socket_context = ctx = calloc(1, sizeof *ctx);
+        if (ctx != NULL)
+            ctx->fd = ci != NULL ? ci->connect_fd : -1;
         if (ctx != NULL && ci != NULL && srv->guard != NULL) {
             conn_guard_open(srv->guard, &ctx->watch, ci->connect_fd);
             ctx->watched = true;
@@ -297,6 +305,8 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
     if (ctx != NULL) {
         if (ctx->watched)
             conn_guard_close(srv->guard, &ctx->watch);
+        if (ctx->linger && ctx->fd >= 0 && srv->linger != NULL)
+            (void)linger_add(srv->linger, ctx->fd, ctx->linger_bytes);
         body_keep_release(&ctx->keep);
     }
     free(ctx);
@@ -332,20 +342,35 @@ static struct conn_state *conn_begin(struct http_server *srv, struct MHD_Connect
     return cs;
 }
 
-/* An answer given on the first call, before any body byte is read; the connection closes
- * (libmicrohttpd discards the body the client may still send). */
+/* Sends resp (taking its body) on the first call, before any body byte is read, and
+ * closes the connection; a body the request declares (a length, or chunks) is read and
+ * dropped at the close (linger.h), so a client writing it whole still reads resp. */
+static enum MHD_Result send_early(struct conn_state *cs, struct MHD_Connection *c,
+                                  struct http_resp *resp)
+{
+    unsigned long long len = declared_length(c);
+    cs->too_large = true; /* keep no byte of the body */
+    if (cs->ctx != NULL &&
+        (len > 0 || MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL)) {
+        cs->ctx->linger = true;
+        cs->ctx->linger_bytes = len < LINGER_MAX_BYTES ? (size_t)len : LINGER_MAX_BYTES;
+    }
+    return send_resp(cs, c, resp, true);
+}
+
+/* An error answer (msg copied, the caller's) given on the first call: send_early. */
 static enum MHD_Result answer_early(struct conn_state *cs, struct MHD_Connection *c, int status,
                                     const char *msg, const char *endpoint)
 {
     struct http_resp resp = {.status = status};
-    cs->too_large = true; /* keep no byte of the body */
     resp.endpoint = endpoint;
     http_resp_error(&resp, status, msg);
     if (status == 401) {
         resp.www_authenticate = true;
         resp.invalid_token = http_auth_presented(&cs->req);
     }
-    return send_resp(cs, c, &resp, true);
+    return send_early(cs, c, &resp);
 }
 
 /* Hands cs (its connection suspended) to the pool; on a refusal, cs is answered with a
@@ -402,11 +427,11 @@ static enum MHD_Result on_head(struct http_server *srv, struct conn_state *cs,
         if (strcmp(method, "POST") == 0) { /* 404 or 405, known from the path alone */
             struct http_resp resp = {.status = 500};
             http_route(&app, &cs->req, &resp);
-            res = send_resp(cs, c, &resp, true);
+            res = send_early(cs, c, &resp);
         }
     } else if (http_auth_missing(&app, &cs->req, &err)) {
         res = answer_early(cs, c, 401, err.msg, endpoint);
-    } else if (declared_too_large(c, app.cfg->http_max_body_bytes)) {
+    } else if (declared_length(c) > app.cfg->http_max_body_bytes) {
         res = answer_early(cs, c, 413, "request body too large", endpoint);
     } else if (!app.dev) {
         /* The token is checked on a request thread (a signature check, perhaps a JWKS
@@ -735,6 +760,7 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
     if ((rc = http_snapshots_init(&srv->snaps, opts->cfg, opts->engine, err)) != 0)
         goto fail;
     if (conn_guard_start(opts->cfg->http_request_deadline_s, &srv->guard) != 0 ||
+        linger_start(opts->cfg->http_request_deadline_s * 1000U, &srv->linger) != 0 ||
         workers_start(opts->cfg->http_threads, opts->cfg->http_queue_max, run_request, srv,
                       &srv->pool) != 0) {
         rc = myocds_err_set(err, 500, "cannot start the request threads");
@@ -801,6 +827,7 @@ void http_server_stop(struct http_server *s, unsigned drain_ms)
     }
     workers_free(s->pool);
     conn_guard_free(s->guard);         /* after MHD_stop_daemon: every connection closed */
+    linger_free(s->linger);            /* likewise: nothing adds to it any more */
     http_snapshots_destroy(&s->snaps); /* no request runs any more */
     auth_verifier_free(s->app.auth);
     free(s);
