@@ -391,7 +391,7 @@ ISSUE_TYPES = frozenset((
     "too-costly", "business-rule", "conflict", "transient", "lock-error", "no-store",
     "exception", "timeout", "incomplete", "throttled", "informational"))
 SEVERITIES = frozenset(("fatal", "error", "warning", "information"))
-# The code each error status carries (docs/INSTALL.md, "Error answers").
+# The code each error status carries (docs/INSTALL.md, "HTTP").
 ISSUE_CODE = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found",
               405: "not-supported", 412: "processing", 413: "too-costly",
               415: "not-supported", 429: "throttled", 500: "exception", 503: "transient"}
