@@ -8,6 +8,7 @@
 
 #include "myocds/version.h" /* MYOCDS_VERSION */
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Statuses returned by every engine function: 0 is success. */
@@ -88,6 +89,17 @@ typedef void (*myocds_held_fn)(void *ctx, const char *service_id, const char *ru
  * `myocds serve` (src/cds/repeat.h). */
 struct myocds_repeat;
 
+/* What one EHR's CDS client can show (config "clients"): cards are shaped to fit it. CDS
+ * Hooks 3.0 lets a service send suggestion.actionSelectionBehavior only to a client known
+ * to support it. */
+struct myocds_client_profile {
+    bool action_selection;   /* suggestion.actionSelectionBehavior understood */
+    bool select_any;         /* card selectionBehavior "any" accepted */
+    bool select_at_most_one; /* card selectionBehavior "at-most-one" accepted */
+    int max_actions;         /* actions per suggestion; 0: no limit */
+    bool topic_alphanumeric; /* source.topic.code without hyphens ("pjpprophylaxis") */
+};
+
 struct myocds_eval_opts {
     myocds_fetch_fn fetch; /* NULL: no fetching; a missing needed key answers 412 */
     void *fetch_ctx;
@@ -101,6 +113,9 @@ struct myocds_eval_opts {
      * (`myocds eval`). Borrowed. */
     struct myocds_repeat *repeat;
     long repeat_window_s;
+    /* The calling client's profile; NULL: a CDS Hooks 2.0 client that shows everything the
+     * specification defines but actionSelectionBehavior. Borrowed. */
+    const struct myocds_client_profile *client;
 };
 
 /* Evaluates one CDS Hooks request body (not necessarily NUL-terminated) for service_id.

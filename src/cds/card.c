@@ -4,6 +4,7 @@
  */
 #include "cds/card.h"
 
+#include "cds/card_shape.h"
 #include "util/capbuf.h"
 #include "util/json.h"
 #include "util/rand_uuid.h"
@@ -149,37 +150,57 @@ static char *with_vars(const struct card *c, char *text)
     return text;
 }
 
-static json_object *suggestions(const struct card *c, const char *patient_json)
+/* The card's suggestions as shape sh wants them: the written text as it is (plain), else
+ * parsed and reshaped (card_shape.c). isRecommended: every suggestion of an "any" card, else
+ * the rule's pick; at most one where the card goes out "at-most-one". */
+static json_object *suggestions(const struct card *c, const char *patient_json,
+                                const struct card_shape *sh)
 {
     json_object *arr = json_object_new_array();
     bool any = strcmp(c->selection, "any") == 0; /* every suggestion stands on its own */
+    bool recommended_one = false;
     for (int i = 0; arr != NULL && i < c->n_suggestions; i++) {
         const char *tmpl = c->suggestions[i]->json;
         char uuid[RAND_UUID_TEXT];
+        bool rec = (any || i == c->recommended) && !(sh->one_recommended && recommended_one);
+        recommended_one = recommended_one || rec;
         if (tmpl == NULL)
             continue;
         rand_uuid(uuid);
-        json_object *s = raw_json(
-            with_vars(c, suggestion_text(tmpl, patient_json, uuid, any || i == c->recommended)));
+        char *text = with_vars(c, suggestion_text(tmpl, patient_json, uuid, rec));
+        if (sh->plain) {
+            json_object *s = raw_json(text);
+            if (s != NULL)
+                json_object_array_add(arr, s);
+            continue;
+        }
+        json_object *s = text != NULL ? json_tokener_parse(text) : NULL;
+        free(text);
         if (s != NULL)
-            json_object_array_add(arr, s);
+            card_shape_suggestion(s, sh, arr);
     }
     return arr;
 }
 
-static json_object *card_json(const struct card *c, const char *patient_json, const char *uuid)
+static json_object *card_json(const struct card *c, const char *patient_json, const char *uuid,
+                              const struct myocds_client_profile *client)
 {
+    struct card_shape sh;
+    card_shape_plan(c, client, &sh);
     json_object *o = json_object_new_object();
     add_str(o, "uuid", uuid);
     add_str(o, "summary", c->summary);
     add_str(o, "detail", c->detail);
     add_str(o, "indicator", c->indicator);
-    add_lit(o, "source", raw_text(c->conf->source_json, NULL));
+    add_lit(o, "source",
+            raw_text(client != NULL && client->topic_alphanumeric ? c->conf->source_json_alnum
+                                                                  : c->conf->source_json,
+                     NULL));
     if (c->n_suggestions > 0) {
-        json_object *s = suggestions(c, patient_json);
+        json_object *s = suggestions(c, patient_json, &sh);
         if (json_object_array_length(s) > 0) {
             add_lit(o, "suggestions", s);
-            add_str(o, "selectionBehavior", c->selection);
+            add_str(o, "selectionBehavior", sh.selection);
         } else {
             json_object_put(s);
         }
@@ -191,7 +212,8 @@ static json_object *card_json(const struct card *c, const char *patient_json, co
     return o;
 }
 
-json_object *cards_to_json(struct card_list *cards, const char *patient_id, char (*uuids)[37])
+json_object *cards_to_json(struct card_list *cards, const char *patient_id, char (*uuids)[37],
+                           const struct myocds_client_profile *client)
 {
     json_object *doc = json_object_new_object();
     json_object *arr = json_object_new_array();
@@ -213,7 +235,7 @@ json_object *cards_to_json(struct card_list *cards, const char *patient_id, char
         rand_uuid_v7(uuid); /* time-ordered: the card store indexes them */
         if (uuids != NULL)
             memcpy(uuids[i], uuid, RAND_UUID_TEXT);
-        json_object_array_add(arr, card_json(&cards->v[i], patient_json, uuid));
+        json_object_array_add(arr, card_json(&cards->v[i], patient_json, uuid, client));
     }
     free(patient_json);
     if (patient_json == NULL) {

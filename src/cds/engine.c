@@ -164,8 +164,9 @@ static int respond(const char *service_id, struct card_list *cards, const char *
                    const struct myocds_eval_opts *opts, char **out, size_t *len)
 {
     char(*uuids)[37] = cards->n > 0 ? calloc((size_t)cards->n, sizeof *uuids) : NULL;
+    const struct myocds_client_profile *client = opts != NULL ? opts->client : NULL;
     json_object *doc =
-        cards->n == 0 || uuids != NULL ? cards_to_json(cards, patient_id, uuids) : NULL;
+        cards->n == 0 || uuids != NULL ? cards_to_json(cards, patient_id, uuids, client) : NULL;
     *out = doc != NULL ? json_dump(doc, len) : NULL;
     json_object_put(doc);
     for (int i = 0; *out != NULL && opts != NULL && opts->on_card != NULL && i < cards->n; i++)

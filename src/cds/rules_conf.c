@@ -10,6 +10,7 @@
 #include <string.h>
 
 #define RULES_FILE_MAX (4u << 20)
+#define TOPIC_CODE_MAX 101 /* a topic code: Epic takes at most 100 characters */
 
 /* The thresholds the facts and several rules share; each rule declares its own. The
  * ranges only catch a typo (7 for 70); the values are the guidance's. */
@@ -208,6 +209,7 @@ static int compile_suggestion(struct rules_conf *rc, json_object *s, const char 
             return bad(err, path, id, key, "an action needs type, description, resource");
     }
     out->key = key;
+    out->n_actions = (int)json_object_array_length(actions);
     out->json = keep_json(rc, json_object_get(s));
     return out->json != NULL ? 0 : myocds_err_set(err, 500, "out of memory");
 }
@@ -340,9 +342,16 @@ static int compile_switches(json_object *services, struct rule_conf *conf, const
     return 0;
 }
 
-/* A card's source: {"label": the rule's "source", "topic": {system, code: the rule id}}. */
-static const char *source_json(struct rules_conf *rc, const char *id, const char *label)
+/* A card's source: {"label": the rule's "source", "topic": {system, code: the rule id, or
+ * without its hyphens when alnum (clients that take only letters and digits)}}. */
+static const char *source_json(struct rules_conf *rc, const char *id, const char *label, bool alnum)
 {
+    char code[TOPIC_CODE_MAX];
+    size_t n = 0;
+    for (const char *p = id; *p != '\0' && n + 1 < sizeof code; p++)
+        if (!alnum || *p != '-')
+            code[n++] = *p;
+    code[n] = '\0';
     json_object *source = json_object_new_object();
     json_object *topic = json_object_new_object();
     if (source == NULL || topic == NULL) {
@@ -352,7 +361,7 @@ static const char *source_json(struct rules_conf *rc, const char *id, const char
     }
     json_object_object_add(source, "label", json_object_new_string(label));
     json_object_object_add(topic, "system", json_object_new_string(rc->topic_system));
-    json_object_object_add(topic, "code", json_object_new_string(id));
+    json_object_object_add(topic, "code", json_object_new_string(code));
     json_object_object_add(source, "topic", topic);
     return keep_json(rc, source);
 }
@@ -380,7 +389,8 @@ static int compile_common(struct rules_conf *rc, struct rule_conf *conf, const c
         else if (strcmp(key, "detail") == 0)
             conf->detail = text;
         else if (strcmp(key, "source") == 0 &&
-                 (conf->source_json = source_json(rc, id, text)) == NULL)
+                 ((conf->source_json = source_json(rc, id, text, false)) == NULL ||
+                  (conf->source_json_alnum = source_json(rc, id, text, true)) == NULL))
             return myocds_err_set(err, 500, "out of memory");
     } else if (strcmp(key, "override_reasons") == 0) {
         return compile_reasons(rc, val, key, &conf->override_reasons, path, id, err) == 0 ? 1 : -1;

@@ -28,6 +28,7 @@ int cmd_eval(int argc, char **argv)
         return cli_usage_error("eval", "--service ID is required", NULL);
     if ((rc = cli_load("eval", &a, &cfg, &engine)) != 0)
         return rc;
+    opts.client = cfg_client(&cfg, NULL); /* no JWT: the "default" client */
     if (a.fetch && (rc = cli_fhir_open("eval", &cfg, &call.client)) == 0) {
         opts.fetch = fhir_fetch;
         opts.fetch_ctx = &call;

@@ -180,6 +180,7 @@ void http_handle_service(const struct http_app *app, const struct http_req *req,
     if (precheck(app, req, id, false, &who, resp) != 0)
         return;
     issuer_servers(app->cfg, &who, &call);
+    opts.client = cfg_client(app->cfg, who.iss[0] != '\0' ? who.iss : NULL);
     if (myocds_evaluate(app->engine, id, req->body, req->body_len, &opts, &out, &len, &err) != 0) {
         refuse(req, resp, known_status(err.http_status),
                err.msg[0] != '\0' ? err.msg : "internal error");

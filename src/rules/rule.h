@@ -135,6 +135,7 @@ struct rule_reasons {
 struct rule_sugg {
     const char *key;
     const char *json;
+    int n_actions;
 };
 
 struct rule_names {
@@ -173,7 +174,8 @@ struct rule_conf {
     const char *indicator;
     const char *summary;
     const char *detail;
-    const char *source_json; /* the card's source {label, topic} as JSON text */
+    const char *source_json;       /* the card's source {label, topic} as JSON text */
+    const char *source_json_alnum; /* the same with the topic code's hyphens left out */
     struct rule_reasons override_reasons;
     struct rule_switch switches[RULE_SWITCHES_MAX];
     int n_switches;

@@ -53,9 +53,9 @@ static const struct cfg_option cfg_options[] = {
 };
 
 /* The keys read by their own loaders (lists), beside the table's. */
-static const char *const cfg_list_keys[] = {"auth.issuers", "auth.allowed_algs",
-                                            "http.cors_origins", "fhir.allowed_servers",
-                                            "fhir.anonymous_servers"};
+static const char *const cfg_list_keys[] = {"auth.issuers",           "auth.allowed_algs",
+                                            "http.cors_origins",      "fhir.allowed_servers",
+                                            "fhir.anonymous_servers", "clients"};
 /* The members of one auth.issuers[] entry. */
 static const char *const cfg_issuer_keys[] = {"iss", "jwks_uri", "jwks_file", "fhir_servers"};
 
@@ -446,6 +446,8 @@ static int apply(struct cfg *c, json_object *root, struct myocds_err *err)
         rc = load_algs(c, root, err);
     if (rc == 0)
         rc = load_origins(c, root, err);
+    if (rc == 0)
+        rc = cfg_load_clients(c, root, err);
     return rc != 0 ? rc : load_servers(c, root, err);
 }
 
@@ -535,6 +537,9 @@ void cfg_free(struct cfg *cfg)
         free(cfg->http_cors_origins[i]);
     free(cfg->http_cors_origins);
     free(cfg->issuers);
+    for (size_t i = 0; i < cfg->n_clients; i++)
+        free(cfg->clients[i].iss);
+    free(cfg->clients);
     free_algs(cfg);
     free(cfg->auth_jwks_ca_file);
     free(cfg->fhir_allowed_servers);

@@ -1,7 +1,7 @@
 /* config.h - struct cfg, loaded once at start-up from the JSON config file.
  *
- * Every key is optional; unknown keys are ignored; a key of the wrong type or out of range
- * is an error naming the key. The loaded struct is immutable afterwards.
+ * Every key is optional; an unknown key, or one of the wrong type or out of range, is an
+ * error naming the key. The loaded struct is immutable afterwards.
  */
 #ifndef MYOCDS_UTIL_CONFIG_H
 #define MYOCDS_UTIL_CONFIG_H
@@ -9,6 +9,7 @@
 #include "myocds/myocds.h"
 #include "util/log.h"
 
+#include <json-c/json.h>
 #include <stddef.h>
 
 #define CFG_FILE_MAX (1 << 20) /* a config file larger than this is refused */
@@ -34,6 +35,13 @@ struct cfg_issuer {
     char *jwks_file;
     char **fhir_servers; /* the only FHIR bases its calls may use; NULL: any allowed one */
     size_t n_fhir_servers;
+};
+
+/* One entry of "clients": the profile of the CDS client of one JWT iss ("default": calls
+ * without a JWT and issuers not listed). */
+struct cfg_client {
+    char *iss;
+    struct myocds_client_profile profile;
 };
 
 struct cfg {
@@ -69,6 +77,8 @@ struct cfg {
     /* Minutes within which a warning or info card shown for a draft order is not shown again
      * for the same unchanged order of the same patient; 0: every card repeats. */
     long cards_repeat_window_min;
+    struct cfg_client *clients; /* "clients", in file order */
+    size_t n_clients;
 };
 
 /* Fills *out with the defaults, then the file at path (NULL: defaults only). On failure
@@ -77,6 +87,13 @@ int cfg_load(const char *path, struct cfg *out, struct myocds_err *err);
 
 /* Same from a JSON text of len bytes (the file's content). */
 int cfg_parse(const char *json, size_t len, struct cfg *out, struct myocds_err *err);
+
+/* "clients" of root into c (config_clients.c); err names the key. */
+int cfg_load_clients(struct cfg *c, json_object *root, struct myocds_err *err);
+
+/* The profile of the client of verified issuer iss (NULL: no JWT): its entry, else the
+ * "default" entry, else NULL (the engine's default). Borrowed from cfg. */
+const struct myocds_client_profile *cfg_client(const struct cfg *cfg, const char *iss);
 
 /* Frees what cfg owns and zeroes it; cfg_free on a zeroed struct is a no-op. */
 void cfg_free(struct cfg *cfg);
