@@ -229,7 +229,7 @@ static void test_expired_token_is_not_used(void **state)
     fetch_outcome = 0;
     assert_int_equal(eval_with_server("\"fhirAuthorization\":{\"access_token\":\"t\","
                                       "\"token_type\":\"Bearer\",\"expires_in\":0,"
-                                      "\"scope\":\"s\",\"subject\":\"c\"},",
+                                      "\"scope\":\"patient/*.read\",\"subject\":\"c\"},",
                                       &out, &err),
                      -412);
     assert_string_equal(asked, "");
@@ -300,7 +300,7 @@ static void test_operation_outcome_counts_as_missing(void **state)
 #define SERVER "https://ehr.example.org/r4"
 #define TOKEN_AUTH                                                                                 \
     "\"fhirAuthorization\":{\"access_token\":\"t\",\"token_type\":\"Bearer\",\"expires_in\":300,"  \
-    "\"scope\":\"s\",\"subject\":\"c\"},"
+    "\"scope\":\"patient/*.read\",\"subject\":\"c\"},"
 
 /* A methotrexate order pointing at ref (a JSON string's content). */
 static const char *mtx_by_ref(const char *ref)
@@ -530,14 +530,15 @@ static void test_next_page_that_cannot_be_had_is_missing(void **state)
     char *out = NULL;
     struct myocds_err err;
     static char body[8192];
-    snprintf(body, sizeof body,
-             "{\"hook\":\"patient-view\",\"hookInstance\":\"x\",\"fhirServer\":\"" SERVER
-             "\",\"fhirAuthorization\":{\"access_token\":\"t\",\"token_type\":\"Bearer\","
-             "\"expires_in\":0,\"scope\":\"s\",\"subject\":\"c\"},\"context\":{\"userId\":"
-             "\"Practitioner/u1\",\"patientId\":\"p1\"},\"prefetch\":{\"patient\":" PATIENT
-             ",\"conditions\":%s,\"medications\":%s,\"observations\":null,\"allergies\":"
-             "null,\"procedures\":null,\"serviceRequests\":null}}",
-             PAGE_ONE(NEXT_URL), PAGE_ONE(NEXT_URL));
+    snprintf(
+        body, sizeof body,
+        "{\"hook\":\"patient-view\",\"hookInstance\":\"x\",\"fhirServer\":\"" SERVER
+        "\",\"fhirAuthorization\":{\"access_token\":\"t\",\"token_type\":\"Bearer\","
+        "\"expires_in\":0,\"scope\":\"patient/*.read\",\"subject\":\"c\"},\"context\":{\"userId\":"
+        "\"Practitioner/u1\",\"patientId\":\"p1\"},\"prefetch\":{\"patient\":" PATIENT
+        ",\"conditions\":%s,\"medications\":%s,\"observations\":null,\"allergies\":"
+        "null,\"procedures\":null,\"serviceRequests\":null}}",
+        PAGE_ONE(NEXT_URL), PAGE_ONE(NEXT_URL));
     const struct myocds_eval_opts opts = {.fetch = route_fetch};
     routed_n = 0;
     assert_int_equal(myocds_evaluate(engine, "myositis-patient-view", body, strlen(body), &opts,
