@@ -22,6 +22,11 @@ the fhirServer); a searchset with an error OperationOutcome entry is fetched aga
 with only Epic's 4101 warning is data. Medications: one the request points at but does
 not hold is read with the token (relative, or absolute under the fhirServer), never
 without one nor outside the fhirServer, and comes _include'd in a fetched searchset.
+The token's scope (SMART App Launch v1 and v2): the same cards from .rs, .read, .r + .s,
+wildcards and the user/ and system/ contexts; a scope without Observation (or with only a
+restricted one) gets no Observation request to the server and the rules needing
+observations stay silent, the others fire; Condition with .r but no s gets no Condition
+search and, no rule able to run, 412; a Medication the scope does not let be read is not.
 Last, the figure: five missing keys from a server that answers each after 300 ms.
 
 Standard library only. Usage:
@@ -64,6 +69,11 @@ MTX_CASE = "order-sign-pm-pred60-mtx-active-record"
 MTX_PAGED, MTX_REF = "mtx-paged", "mtx-ref"  # the cases written for the extra server
 MTX_ID = "mr-mtx"
 SERVER_ONLY = "server-only"  # a prefetch key of a case that only the FHIR test server reads
+# The scope checks: four rules fire, two of them (OBS_RULES) need the observations.
+SCOPE_CASE = "order-sign-jdm-pred60-wt28-above-2-mg-kg"
+OBS_RULES = {"bone-protection", "steroid-dose-range"}
+PREFETCH_TYPES = ("Patient", "Condition", "MedicationRequest", "Observation",
+                  "AllergyIntolerance", "Procedure", "ServiceRequest")
 OUTCOME_4101 = {"resourceType": "OperationOutcome", "issue": [{
     "severity": "warning", "code": "processing", "details": {"coding": [{
         "system": "urn:oid:1.2.840.114350.1.13.0.1.7.2.657369", "code": "4101",
@@ -323,12 +333,15 @@ def fhir_get(server, path):
         c.close()
 
 
-def mtx_body(request, base, case, meds=None, token=True):
-    """request aimed at base/case (with the token unless told), medications replaced."""
+def mtx_body(request, base, case, meds=None, token=True, scope=None):
+    """request aimed at base/case (with the token unless told, and scope when given),
+    medications replaced."""
     b = copy.deepcopy(request)
     b["fhirServer"] = f"{base}/{case}"
     if token:
         b["fhirAuthorization"] = auth()
+        if scope is not None:
+            b["fhirAuthorization"]["scope"] = scope
     if meds is not None:
         b["prefetch"]["medications"] = meds
     return b
@@ -455,6 +468,17 @@ def check_medication_reads(res, ctx, svc, want):
                   len(reads) == (2 if read else 0) and others == 0 and
                   foreign.stats()["connections"] == seen, f"{detail}; reads {reads}")
     mr["medicationReference"] = {"reference": "Medication/x"}
+    no_meds = scope_of("rs")  # every prefetch type, no Medication
+    for what, scope, read in (("a scope without Medication: not read", no_meds, False),
+                              ("a scope with patient/Medication.r: read",
+                               no_meds + " patient/Medication.r", True)):
+        before = len(extra.stats()["paths"])
+        ev, sv, detail = both(ctx, svc, mtx_body(request, extra.base, MTX_REF, scope=scope))
+        reads = paths_since(extra, before, "/Medication/x")
+        expect = want if read else sorted(set(want) | {"steroid-monotherapy"})
+        res.check(f"(e) {what}, {expect}", ev == sv == expect and
+                  len(reads) == (2 if read else 0) and
+                  len(extra.stats()["paths"]) - before == len(reads), f"{detail}; reads {reads}")
     included = copy.deepcopy(request)
     included["prefetch"]["medications"]["entry"].append(
         {"resource": medication, "search": {"mode": "include"}})
@@ -470,6 +494,67 @@ def check_medication_reads(res, ctx, svc, want):
               f"Medication comes included, no read of its own, {want}",
               ev == sv == want and not reads and
               paths_since(extra, before, "/MedicationRequest"), detail)
+
+
+def scope_of(perms, skip=(), extra=""):
+    """patient/<Type>.<perms> for every prefetch type not in skip, then extra."""
+    words = [f"patient/{t}.{perms}" for t in PREFETCH_TYPES if t not in skip]
+    return " ".join(words + ([extra] if extra else []))
+
+
+def scoped(ctx, request, svc, case, scope):
+    """The case without prefetch through eval and serve with a token of scope: (eval
+    status, eval ids, serve status, serve ids, the types the server was asked for, the
+    errors)."""
+    body = without_prefetch(request, ctx["main"].base, case)
+    body["fhirAuthorization"]["scope"] = scope
+    prefix = f"/fhir/{case}/"
+    before = len(ctx["main"].stats()["paths"])
+    st, ids, err = run_eval(ctx["bin"], ctx["config"], svc, body)
+    st2, ids2, _, err2 = post(ctx["serve"], svc, body)
+    types = {p[len(prefix):].split("/")[0] for p in ctx["main"].stats()["paths"][before:]
+             if p.startswith(prefix)}
+    return st, ids, st2, ids2, types, f"{err.strip()[-200:]} | {err2}"
+
+
+def check_scopes(res, ctx, by_name):
+    case, expect, request = by_name[SCOPE_CASE]
+    svc, want = expect["service"], sorted(expect["fire"])
+    every = set(PREFETCH_TYPES)
+    if not res.check(f"{case}: {want}, {sorted(OBS_RULES)} among them",
+                     OBS_RULES <= set(want) and len(want) > len(OBS_RULES), str(want)):
+        return
+    for what, scope in (("v2 .rs", scope_of("rs")),
+                        ("v1 .read", scope_of("read")),
+                        ("v2 .r and .s apart", scope_of("s") + " " + scope_of("r")),
+                        ("v2 .cruds", scope_of("cruds")),
+                        ("patient/*.rs", "patient/*.rs"),
+                        ("user/*.read beside openid fhirUser launch/patient",
+                         "openid fhirUser launch/patient user/*.read"),
+                        ("system/*.rs", "system/*.rs")):
+        st, ids, st2, ids2, types, err = scoped(ctx, request, svc, case, scope)
+        res.check(f"scope {what}: every key fetched, {want}", st == st2 == 200 and
+                  ids == ids2 == want and types - {"Medication"} == every,
+                  f"{st} {ids} {st2} {ids2} asked {sorted(types)} {err}")
+    without_obs = sorted(set(want) - OBS_RULES)
+    for what, scope in (("without Observation (v2)", scope_of("rs", skip=("Observation",))),
+                        ("without Observation (v1)", scope_of("read", skip=("Observation",))),
+                        ("with Observation only .r", scope_of("rs", ("Observation",),
+                                                              "patient/Observation.r")),
+                        ("with Observation restricted to ?category=laboratory",
+                         scope_of("rs", ("Observation",),
+                                  "patient/Observation.rs?category=laboratory"))):
+        st, ids, st2, ids2, types, err = scoped(ctx, request, svc, case, scope)
+        res.check(f"scope {what}: no Observation request, {sorted(OBS_RULES)} silent, "
+                  f"{without_obs} fire", st == st2 == 200 and ids == ids2 == without_obs and
+                  types - {"Medication"} == every - {"Observation"},
+                  f"{st} {ids} {st2} {ids2} asked {sorted(types)} {err}")
+    st, ids, st2, ids2, types, err = scoped(
+        ctx, request, svc, case, scope_of("rs", ("Condition",), "patient/Condition.r"))
+    res.check("scope with Condition .r but no s: no Condition search, no rule can run: 412 "
+              "naming the scope", st == st2 == 412 and "Condition" not in types and
+              "conditions" in err and "scope" in err,
+              f"{st} {st2} asked {sorted(types)} {err}")
 
 
 def check_searchsets(res, ctx):
@@ -606,6 +691,7 @@ def main():
         check_oversize(res, ctx, by_name)
         check_tls(res, ctx, by_name)
         check_searchsets(res, ctx)
+        check_scopes(res, ctx, by_name)
         leaked = [l for l in ctx["serve"].lines if TOKEN in l]
         res.check("the token never appears in the service's log", not leaked, leaked[:1])
         check_metrics(res, ctx)

@@ -229,11 +229,53 @@ static void test_expired_token_is_not_used(void **state)
     fetch_outcome = 0;
     assert_int_equal(eval_with_server("\"fhirAuthorization\":{\"access_token\":\"t\","
                                       "\"token_type\":\"Bearer\",\"expires_in\":0,"
-                                      "\"scope\":\"s\",\"subject\":\"c\"},",
+                                      "\"scope\":\"patient/*.read\",\"subject\":\"c\"},",
                                       &out, &err),
                      -412);
     assert_string_equal(asked, "");
     assert_non_null(strstr(err.msg, "expired"));
+}
+
+/* The token's scope decides what is fetched: a key it does not cover is missing as one
+ * the server refused, and the fetcher never sees it. */
+static void test_scope_limits_the_fetch(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *scope;
+        bool fetched;
+    } cases[] = {{"patient/Condition.rs", true},
+                 {"patient/Condition.read", true},
+                 {"user/Condition.s", true},
+                 {"openid fhirUser patient/*.s", true},
+                 {"patient/Condition.r", false},
+                 {"patient/Patient.read patient/MedicationRequest.rs launch openid", false},
+                 {"patient/Condition.rs?clinical-status=active", false},
+                 {"patient/Condition.sr", false},
+                 {"openid", false}};
+    char auth[512];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *out = NULL;
+        struct myocds_err err;
+        print_message("%s\n", cases[i].scope);
+        snprintf(auth, sizeof auth,
+                 "\"fhirAuthorization\":{\"access_token\":\"t\",\"token_type\":\"Bearer\","
+                 "\"expires_in\":300,\"scope\":\"%s\",\"subject\":\"c\"},",
+                 cases[i].scope);
+        fetch_outcome = 0;
+        int rc = eval_with_server(auth, &out, &err);
+        if (cases[i].fetched) {
+            assert_int_equal(rc, 0);
+            assert_string_equal(asked, "https://ehr.example.org/r4 1 Condition?patient=p1");
+            assert_non_null(strstr(out, "steroid-monotherapy"));
+        } else {
+            assert_int_equal(rc, -412);
+            assert_string_equal(asked, "");
+            assert_string_equal(err.msg, "prefetch 'conditions' is missing and the access "
+                                         "token's scope does not permit it");
+        }
+        free(out);
+    }
 }
 
 /* Cuts `,"key":null` out of body (a key the EHR did not send). */
@@ -300,7 +342,7 @@ static void test_operation_outcome_counts_as_missing(void **state)
 #define SERVER "https://ehr.example.org/r4"
 #define TOKEN_AUTH                                                                                 \
     "\"fhirAuthorization\":{\"access_token\":\"t\",\"token_type\":\"Bearer\",\"expires_in\":300,"  \
-    "\"scope\":\"s\",\"subject\":\"c\"},"
+    "\"scope\":\"patient/*.read\",\"subject\":\"c\"},"
 
 /* A methotrexate order pointing at ref (a JSON string's content). */
 static const char *mtx_by_ref(const char *ref)
@@ -350,6 +392,9 @@ static int route_fetch(void *ctx, struct myocds_fetch_batch *batch, struct myocd
 /* An order-sign call for prednisone 60 (draftOrders: PRED60, plus extra_drafts entries)
  * with medications = meds (JSON) and every other key given, against SERVER; with a token
  * when asked; fetching through route_fetch when fetch. Returns myocds_evaluate's status. */
+/* The fhirAuthorization eval_meds sends with a token (a test may change it and put it back). */
+static const char *token_auth = TOKEN_AUTH;
+
 static int eval_meds(const char *meds, const char *extra_drafts, bool token, bool fetch, char **out,
                      struct myocds_err *err)
 {
@@ -367,7 +412,7 @@ static int eval_meds(const char *meds, const char *extra_drafts, bool token, boo
                      "{\"patient\":" PATIENT ",\"conditions\":" PM_CONDITIONS ",\"medications\":%s,"
                      "\"observations\":null,\"allergies\":null,\"procedures\":null,"
                      "\"serviceRequests\":null}}",
-                     token ? TOKEN_AUTH : "", drafts, meds);
+                     token ? token_auth : "", drafts, meds);
     assert_true(n > 0 && (size_t)n < sizeof body);
     memset(err, 0, sizeof *err);
     routed_asked[0] = '\0';
@@ -530,14 +575,15 @@ static void test_next_page_that_cannot_be_had_is_missing(void **state)
     char *out = NULL;
     struct myocds_err err;
     static char body[8192];
-    snprintf(body, sizeof body,
-             "{\"hook\":\"patient-view\",\"hookInstance\":\"x\",\"fhirServer\":\"" SERVER
-             "\",\"fhirAuthorization\":{\"access_token\":\"t\",\"token_type\":\"Bearer\","
-             "\"expires_in\":0,\"scope\":\"s\",\"subject\":\"c\"},\"context\":{\"userId\":"
-             "\"Practitioner/u1\",\"patientId\":\"p1\"},\"prefetch\":{\"patient\":" PATIENT
-             ",\"conditions\":%s,\"medications\":%s,\"observations\":null,\"allergies\":"
-             "null,\"procedures\":null,\"serviceRequests\":null}}",
-             PAGE_ONE(NEXT_URL), PAGE_ONE(NEXT_URL));
+    snprintf(
+        body, sizeof body,
+        "{\"hook\":\"patient-view\",\"hookInstance\":\"x\",\"fhirServer\":\"" SERVER
+        "\",\"fhirAuthorization\":{\"access_token\":\"t\",\"token_type\":\"Bearer\","
+        "\"expires_in\":0,\"scope\":\"patient/*.read\",\"subject\":\"c\"},\"context\":{\"userId\":"
+        "\"Practitioner/u1\",\"patientId\":\"p1\"},\"prefetch\":{\"patient\":" PATIENT
+        ",\"conditions\":%s,\"medications\":%s,\"observations\":null,\"allergies\":"
+        "null,\"procedures\":null,\"serviceRequests\":null}}",
+        PAGE_ONE(NEXT_URL), PAGE_ONE(NEXT_URL));
     const struct myocds_eval_opts opts = {.fetch = route_fetch};
     routed_n = 0;
     assert_int_equal(myocds_evaluate(engine, "myositis-patient-view", body, strlen(body), &opts,
@@ -547,6 +593,41 @@ static void test_next_page_that_cannot_be_had_is_missing(void **state)
     assert_string_equal(err.msg, "prefetch 'conditions' is incomplete (a next page) and could not "
                                  "be fetched: the access token has expired");
     assert_int_equal(routed_n, 0);
+}
+
+/* Next pages need the scope's MedicationRequest s, a Medication read Medication r. */
+static void test_scope_limits_pages_and_medication_reads(void **state)
+{
+    (void)state;
+    static const struct route routes_all[] = {
+        {NEXT_URL, SEARCHSET("{\"resource\":" MTX_CODED "}"), 0},
+        {"Medication/x", MEDICATION("x"), 0}};
+#define AUTH(scope)                                                                                \
+    "\"fhirAuthorization\":{\"access_token\":\"t\",\"token_type\":\"Bearer\",\"expires_in\":300,"  \
+    "\"scope\":\"" scope "\",\"subject\":\"c\"},"
+    char list[2048];
+    set_routes(routes_all, sizeof routes_all / sizeof routes_all[0]);
+    token_auth = AUTH("patient/MedicationRequest.rs patient/Medication.rs");
+    assert_string_equal(cards_of(PAGE_ONE(NEXT_URL), NULL, true, true), WITH_MTX);
+    assert_string_equal(routed_asked, NEXT_URL);
+    token_auth = AUTH("patient/MedicationRequest.r patient/Medication.rs");
+    assert_string_equal(cards_of(PAGE_ONE(NEXT_URL), NULL, true, true), MEDS_MISSING);
+    assert_int_equal(routed_n, 0);
+    token_auth = AUTH("patient/MedicationRequest.s?status=active");
+    assert_string_equal(cards_of(PAGE_ONE(NEXT_URL), NULL, true, true), MEDS_MISSING);
+    assert_int_equal(routed_n, 0);
+    snprintf(list, sizeof list, SEARCHSET("{\"resource\":%s}"), mtx_by_ref("Medication/x"));
+    token_auth = AUTH("patient/MedicationRequest.rs patient/Medication.r");
+    assert_string_equal(cards_of(list, NULL, true, true), WITH_MTX);
+    assert_string_equal(routed_asked, "Medication/x");
+    token_auth = AUTH("patient/MedicationRequest.rs patient/Medication.s");
+    assert_string_equal(cards_of(list, NULL, true, true), WITHOUT_MTX);
+    assert_int_equal(routed_n, 0);
+    token_auth = AUTH("patient/MedicationRequest.rs");
+    assert_string_equal(cards_of(list, NULL, true, true), WITHOUT_MTX);
+    assert_int_equal(routed_n, 0);
+#undef AUTH
+    token_auth = TOKEN_AUTH;
 }
 
 static void test_missing_medication_is_read_with_a_token(void **state)
@@ -761,12 +842,14 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_missing_prefetch_goes_through_the_fetcher),
         cmocka_unit_test(test_fetch_failures_answer_412_or_503),
         cmocka_unit_test(test_expired_token_is_not_used),
+        cmocka_unit_test(test_scope_limits_the_fetch),
         cmocka_unit_test(test_rules_without_their_data_stay_silent),
         cmocka_unit_test(test_rules_switch_per_service),
         cmocka_unit_test(test_operation_outcome_counts_as_missing),
         cmocka_unit_test(test_outcome_entries_of_a_searchset),
         cmocka_unit_test(test_next_page_is_fetched_and_appended),
         cmocka_unit_test(test_next_page_that_cannot_be_had_is_missing),
+        cmocka_unit_test(test_scope_limits_pages_and_medication_reads),
         cmocka_unit_test(test_missing_medication_is_read_with_a_token),
         cmocka_unit_test(test_medication_in_the_request_is_not_read),
         cmocka_unit_test(test_medication_reads_are_deduped_and_capped),

@@ -9,11 +9,19 @@
  * keys, the rest of each incomplete searchset from its next link (appended to it) and the
  * Medications (into the reserved key CDS_PREFETCH_MEDS). A key that stays without data,
  * or incomplete, is missing: the rules that need its kind of data do not run.
+ *
+ * With an access token, only what its scope permits is asked for (fhir/scope.h): a key's
+ * template read needs the type's r, a search and the next pages of a searchset its s (an
+ * _include'd type needs nothing more), a Medication read Medication r. A key the scope
+ * does not cover is missing, as one the server refused, with no request made; a
+ * Medication it does not cover is not read. Prefetched data is used as the EHR sent it,
+ * whatever the scope. Without a token (a server readable without one) no scope applies.
  */
 #include "cds/request.h"
 #include "fhir/client.h"
 #include "fhir/fhir.h"
 #include "fhir/ref.h"
+#include "fhir/scope.h"
 #include "util/json.h"
 
 #include <curl/curl.h>
@@ -26,6 +34,7 @@
 #define PREFETCH_MEDS_MAX 16 /* Medications read per call (distinct ids) */
 #define PREFETCH_ITEMS_MAX (PREFETCH_KEYS_MAX + PREFETCH_MEDS_MAX)
 #define PREFETCH_WHY_MAX 160
+#define PREFETCH_NOT_IN_SCOPE "the access token's scope does not permit it"
 
 /* The value of one template token, or NULL. */
 static const char *token_value(const struct cds_request *req, const char *name, size_t n)
@@ -235,7 +244,8 @@ struct item_meta {
 };
 
 /* Every item of one call. URLs are rendered into urls/med_urls, or borrowed from the
- * request's tree (next links, absolute references), which outlives the batch. */
+ * request's tree (next links, absolute references), which outlives the batch. scopes is
+ * what the access token permits, when scoped (a request with a token). */
 struct pf_batch {
     struct myocds_fetch_item items[PREFETCH_ITEMS_MAX];
     struct item_meta meta[PREFETCH_ITEMS_MAX];
@@ -244,6 +254,8 @@ struct pf_batch {
     size_t n;      /* items */
     size_t n_keys; /* ITEM_KEY and ITEM_REST items */
     size_t n_meds; /* ITEM_MED items */
+    bool scoped;
+    struct scopes scopes;
 };
 
 static void add_item(struct pf_batch *pf, const char *key, const char *url, struct item_meta m)
@@ -269,12 +281,30 @@ static void plan_key(struct cds_request *req, struct pf_batch *pf, const char *k
     char *url = pf->urls[pf->n_keys];
     if (cds_render_template(req, tmpl, url, PREFETCH_URL_MAX) != 0)
         mark_state(req, tmpl, 412, key, st, false, "cannot be rendered from the context");
+    else if (pf->scoped && !scope_permits_url(&pf->scopes, url))
+        mark_state(req, tmpl, 412, key, st, false, PREFETCH_NOT_IN_SCOPE);
     else
         add_item(pf, key, url, (struct item_meta){.kind = ITEM_KEY, .state = st});
 }
 
+/* True when the scope permits the next page next (borrowed) of the search tmpl (borrowed):
+ * a search of the template's type, with the next link's query. */
+static bool next_permitted(const struct pf_batch *pf, const char *tmpl, const char *next)
+{
+    char type[FHIR_TYPE_MAX];
+    size_t n = strcspn(tmpl, "/?");
+    const char *q = strchr(next, '?');
+    if (!pf->scoped)
+        return true;
+    if (n >= sizeof type)
+        return false;
+    memcpy(type, tmpl, n);
+    type[n] = '\0';
+    return scope_permits(&pf->scopes, type, true, q != NULL ? q + 1 : NULL);
+}
+
 /* An incomplete searchset: the rest fetched from its next link when possible (an absolute
- * URL under the fhirServer), else the key is missing. */
+ * URL under the fhirServer, a search the scope permits), else the key is missing. */
 static void plan_rest(struct cds_request *req, struct pf_batch *pf, const char *key,
                       const char *tmpl, const json_object *bundle, const char *no_fetch)
 {
@@ -287,6 +317,8 @@ static void plan_rest(struct cds_request *req, struct pf_batch *pf, const char *
     else if (why == NULL &&
              (strlen(next) >= FHIR_URL_MAX || !fhir_url_under(req->fhir_server, next)))
         why = "the next page lies outside the fhirServer";
+    else if (why == NULL && !next_permitted(pf, tmpl, next))
+        why = PREFETCH_NOT_IN_SCOPE;
     if (why != NULL)
         mark_state(req, tmpl, 412, key, KEY_PARTIAL, true, why);
     else
@@ -337,13 +369,15 @@ static bool med_planned(const struct pf_batch *pf, const char *id)
 
 /* Plans the read of the Medication ref names: "Medication/<id>" for a relative
  * reference, the reference itself for an absolute one under the fhirServer; nothing for
- * any other, one already planned, or past the cap. */
+ * any other, one already planned, past the cap, or when the scope permits no Medication
+ * read. */
 static void plan_med(struct med_scan *s, const struct fhir_ref *ref)
 {
     struct pf_batch *pf = s->pf;
     bool absolute = ref->kind == FHIR_REF_ABSOLUTE;
     if ((ref->kind != FHIR_REF_RELATIVE && !absolute) || strcmp(ref->type, "Medication") != 0 ||
-        pf->n_meds == PREFETCH_MEDS_MAX || med_planned(pf, ref->id))
+        pf->n_meds == PREFETCH_MEDS_MAX || med_planned(pf, ref->id) ||
+        (pf->scoped && !scope_permits(&pf->scopes, "Medication", false, NULL)))
         return;
     if (absolute &&
         (strlen(ref->text) >= FHIR_URL_MAX || !fhir_url_under(s->req->fhir_server, ref->text)))
@@ -522,6 +556,9 @@ int cds_request_resolve(struct cds_request *req, const struct cds_service *svc,
     int rc = 0;
     if (pf == NULL)
         return myocds_err_set(err, 500, "out of memory");
+    pf->scoped = req->access_token != NULL;
+    if (pf->scoped)
+        scope_parse(&pf->scopes, req->scope);
     plan_keys(req, svc, pf, no_fetch);
     if (no_fetch == NULL && req->access_token != NULL && plan_meds(req, pf) != 0)
         rc = myocds_err_set(err, 500, "out of memory");

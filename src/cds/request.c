@@ -41,6 +41,7 @@ static int check_auth(struct cds_request *req, struct myocds_err *err)
     if (json_get(auth, "expires_in", json_type_int) == NULL)
         return myocds_err_set(err, 400, "fhirAuthorization.expires_in must be an integer");
     req->access_token = json_get_str(auth, "access_token");
+    req->scope = json_get_str(auth, "scope");
     req->expires_in = json_object_get_int64(json_get(auth, "expires_in", json_type_int));
     return 0;
 }

@@ -13,6 +13,7 @@ struct cds_request {
     const char *hook_instance; /* borrowed from root, like every pointer below */
     const char *fhir_server;   /* NULL when absent */
     const char *access_token;  /* fhirAuthorization.access_token, NULL when absent */
+    const char *scope;         /* fhirAuthorization.scope, set whenever access_token is */
     const char *patient_id;
     const char *user_id;
     json_object *context;
@@ -35,15 +36,17 @@ void cds_request_free(struct cds_request *req);
 #define CDS_PREFETCH_MEDS "_medications"
 
 /* Gives every prefetch key of svc data where it can, in one batch through opts->fetch from
- * the request's fhirServer: an absent key, one holding an OperationOutcome, or a Bundle
+ * the request's fhirServer. With an access token only what its scope permits is asked for
+ * (fhir/scope.h: a read needs r, a search and its next pages s; a key not permitted is
+ * missing without any request). An absent key, one holding an OperationOutcome, or a Bundle
  * with an error or fatal OperationOutcome entry is fetched whole; a Bundle with a next
  * link gets the rest of its pages appended (the next link must lie under fhirServer).
  * With an access token, the Medications that the MedicationRequests of the draft orders
  * and the prefetch point at and the request does not hold (relative, or absolute under
- * fhirServer; at most 16) are read too, into prefetch[CDS_PREFETCH_MEDS]; a failed read
- * marks nothing missing. A key that stays without (all its) data sets its data kind in
- * req->missing and req->missing_err says why (412: not obtainable; 503: the FHIR server
- * failed). Returns 0, or negative only on the service's own failure. */
+ * fhirServer; at most 16; when the scope permits Medication reads) are read too, into
+ * prefetch[CDS_PREFETCH_MEDS]; a failed read marks nothing missing. A key that stays without (all
+ * its) data sets its data kind in req->missing and req->missing_err says why (412: not obtainable;
+ * 503: the FHIR server failed). Returns 0, or negative only on the service's own failure. */
 int cds_request_resolve(struct cds_request *req, const struct cds_service *svc,
                         const struct myocds_eval_opts *opts, struct myocds_err *err);
 

@@ -34,8 +34,8 @@ static bool valid_id(const char *s, size_t n)
     return true;
 }
 
-/* A resource type name: an upper-case letter, then letters. */
-static bool valid_type(const char *s, size_t n)
+/* A resource type name (ref.h): an upper-case letter, then letters. */
+bool fhir_type_valid(const char *s, size_t n)
 {
     if (n == 0 || n >= FHIR_TYPE_MAX || s[0] < 'A' || s[0] > 'Z')
         return false;
@@ -152,7 +152,7 @@ bool fhir_ref_parse(const char *ref, struct fhir_ref *out)
                      : 0;                       /* a version: the type and id come before it */
         bool whole = scheme > 0 || k == at + 2; /* a relative reference is only Type/id[/_h/v] */
         if (k < at + 2 || !whole || (scheme == 0 && p[at + 1] != ref) || !valid_id(p[at], n[at]) ||
-            !valid_type(p[at + 1], n[at + 1]))
+            !fhir_type_valid(p[at + 1], n[at + 1]))
             return false;
         memcpy(out->type, p[at + 1], n[at + 1]);
         out->type[n[at + 1]] = '\0';
@@ -225,7 +225,7 @@ int fhir_index_add(struct fhir_index *ix, json_object *res, const char *type, co
         return -1;
     size_t nt = type != NULL ? strlen(type) : 0;
     size_t ni = id != NULL ? strlen(id) : 0;
-    if (!valid_type(type, nt) || !valid_id(id, ni))
+    if (!fhir_type_valid(type, nt) || !valid_id(id, ni))
         return 0; /* no reference could name it by type and id */
     memcpy(r.type, type, nt + 1);
     memcpy(r.id, id, ni + 1);

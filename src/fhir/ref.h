@@ -41,6 +41,10 @@ struct fhir_ref {
  * ref is none of the forms above. */
 bool fhir_ref_parse(const char *ref, struct fhir_ref *out);
 
+/* True when s[0..n) is a resource type name: an upper-case letter, then letters, shorter
+ * than FHIR_TYPE_MAX. s is borrowed and need not be NUL-terminated. */
+bool fhir_type_valid(const char *s, size_t n);
+
 /* "Type/id" of a RELATIVE or ABSOLUTE reference into buf (cap >= FHIR_TYPE_ID_MAX);
  * false for the other kinds. */
 bool fhir_ref_type_id(const struct fhir_ref *ref, char *buf, size_t cap);
