@@ -17,6 +17,8 @@ struct conn_guard {
     unsigned deadline_s;
     bool stop;
     pthread_t thread;
+    conn_guard_tick_fn tick;
+    void *tick_ctx;
 };
 
 static bool past(const struct timespec *now, const struct timespec *due)
@@ -54,18 +56,26 @@ static void *sweeper(void *arg)
         int rc = pthread_cond_timedwait(&g->wake, &g->lock, &until);
         if (rc == ETIMEDOUT && !g->stop)
             sweep(g);
+        if (rc == ETIMEDOUT && !g->stop && g->tick != NULL) {
+            pthread_mutex_unlock(&g->lock);
+            g->tick(g->tick_ctx);
+            pthread_mutex_lock(&g->lock);
+        }
     }
     pthread_mutex_unlock(&g->lock);
     return NULL;
 }
 
-int conn_guard_start(unsigned deadline_s, struct conn_guard **out)
+int conn_guard_start(unsigned deadline_s, conn_guard_tick_fn tick, void *tick_ctx,
+                     struct conn_guard **out)
 {
     struct conn_guard *g = calloc(1, sizeof *g);
     *out = NULL;
     if (g == NULL)
         return -1;
     g->deadline_s = deadline_s > 0 ? deadline_s : 1;
+    g->tick = tick;
+    g->tick_ctx = tick_ctx;
     pthread_mutex_init(&g->lock, NULL);
     pthread_cond_init(&g->wake, NULL);
     if (pthread_create(&g->thread, NULL, sweeper, g) != 0) {

@@ -30,9 +30,14 @@ struct conn_watch {
     struct timespec due; /* CLOCK_MONOTONIC, when armed */
 };
 
-/* Starts the sweeper (deadline_s >= 1). 0, or -1 (nothing started). *out owned:
- * conn_guard_free(). */
-int conn_guard_start(unsigned deadline_s, struct conn_guard **out);
+/* Called by the sweeper on every round (about every 250 ms), without the guard's lock: the
+ * server's periodic chores (memory given back when idle). */
+typedef void (*conn_guard_tick_fn)(void *ctx);
+
+/* Starts the sweeper (deadline_s >= 1), calling tick (when not NULL) with tick_ctx on every
+ * round. 0, or -1 (nothing started). *out owned: conn_guard_free(). */
+int conn_guard_start(unsigned deadline_s, conn_guard_tick_fn tick, void *tick_ctx,
+                     struct conn_guard **out);
 
 /* Stops the sweeper and frees g; every watch must be closed first. NULL: no-op. */
 void conn_guard_free(struct conn_guard *g);

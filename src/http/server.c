@@ -69,7 +69,8 @@ struct http_server {
     atomic_long in_flight;
     atomic_long busy;            /* jobs handed to the pool and not yet answered */
     atomic_long unsent;          /* answered by the pool, not yet completed */
-    time_t last_trim;            /* polling thread only */
+    atomic_llong last_trim;      /* when memory was last given back (seconds) */
+    atomic_bool trim_due;        /* freed since: give it back once idle */
     struct http_snapshots snaps; /* cfg + engine, replaced whole by http_server_swap */
     struct workers *pool;        /* http.threads threads: route and answer each request */
     struct conn_guard *guard;    /* the request deadline */
@@ -311,6 +312,22 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
     }
     free(ctx);
     *socket_context = NULL;
+    atomic_store(&srv->trim_due, true); /* its buffers are free now */
+}
+
+/* The sweeper's chore (conn_guard_tick_fn): once nothing is in flight, what bursts freed
+ * goes back to the system (malloc_trim), at most every HTTP_TRIM_EVERY_S. */
+static void idle_tick(void *arg)
+{
+    struct http_server *srv = arg;
+    long long now = (long long)time(NULL);
+    long long last = atomic_load(&srv->last_trim);
+    if (!atomic_load(&srv->trim_due) || atomic_load(&srv->in_flight) != 0 ||
+        (now - last < HTTP_TRIM_EVERY_S && now >= last))
+        return;
+    atomic_store(&srv->trim_due, false);
+    atomic_store(&srv->last_trim, now);
+    malloc_trim(0);
 }
 
 /* The request's head and body are in (armed false), or the connection waits for its next
@@ -640,13 +657,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     free(cs->resp.body); /* an answer the client left before it was sent */
     free(cs);
     *req_cls = NULL;
-    if (atomic_fetch_sub(&srv->in_flight, 1) == 1) {
-        time_t now = time(NULL);
-        if (now - srv->last_trim >= HTTP_TRIM_EVERY_S || now < srv->last_trim) {
-            srv->last_trim = now;
-            malloc_trim(0); /* idle: a burst's memory goes back to the system */
-        }
-    }
+    if (atomic_fetch_sub(&srv->in_flight, 1) == 1)
+        atomic_store(&srv->trim_due, true); /* idle_tick gives it back */
 }
 
 __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -751,6 +763,8 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
                                  .repeat = opts->repeat,
                                  .dev = opts->dev};
     atomic_init(&srv->in_flight, 0);
+    atomic_init(&srv->last_trim, 0);
+    atomic_init(&srv->trim_due, false);
     atomic_init(&srv->busy, 0);
     atomic_init(&srv->unsent, 0);
     if ((rc = resolve_bind(srv, opts->bind, opts->port, err)) != 0)
@@ -759,7 +773,7 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
         goto fail;
     if ((rc = http_snapshots_init(&srv->snaps, opts->cfg, opts->engine, err)) != 0)
         goto fail;
-    if (conn_guard_start(opts->cfg->http_request_deadline_s, &srv->guard) != 0 ||
+    if (conn_guard_start(opts->cfg->http_request_deadline_s, idle_tick, srv, &srv->guard) != 0 ||
         linger_start(opts->cfg->http_request_deadline_s * 1000U, &srv->linger) != 0 ||
         workers_start(opts->cfg->http_threads, opts->cfg->http_queue_max, run_request, srv,
                       &srv->pool) != 0) {
