@@ -104,8 +104,9 @@ def line_of(text, pos):
     return text.count("\n", 0, pos) + 1
 
 
-def strip_code(md):
-    """Markdown with fenced blocks and inline code blanked (newlines kept)."""
+def strip_code(md, inline=True):
+    """Markdown with fenced blocks blanked and, when inline, inline code too (newlines
+    kept)."""
     out, fence = [], None
     for line in md.split("\n"):
         m = re.match(r"^\s*(```|~~~)", line)
@@ -118,7 +119,7 @@ def strip_code(md):
             fence = m.group(1)
             out.append("")
             continue
-        out.append(re.sub(r"`[^`]*`", lambda c: " " * len(c.group(0)), line))
+        out.append(re.sub(r"`[^`]*`", lambda c: " " * len(c.group(0)), line) if inline else line)
     return "\n".join(out)
 
 
@@ -134,7 +135,7 @@ def slug(heading):
 def headings(md):
     """(titles, anchors) of a Markdown text, code blocks left out."""
     titles, anchors, seen = set(), set(), {}
-    for line in strip_code_keep_ticks(md).split("\n"):
+    for line in strip_code(md, inline=False).split("\n"):
         m = re.match(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$", line)
         if not m:
             continue
@@ -145,22 +146,6 @@ def headings(md):
         seen[s] = n + 1
         anchors.add(s if n == 0 else f"{s}-{n}")
     return titles, anchors
-
-
-def strip_code_keep_ticks(md):
-    out, fence = [], None
-    for line in md.split("\n"):
-        m = re.match(r"^\s*(```|~~~)", line)
-        if fence:
-            if m and m.group(1) == fence:
-                fence = None
-            out.append("")
-        elif m:
-            fence = m.group(1)
-            out.append("")
-        else:
-            out.append(line)
-    return "\n".join(out)
 
 
 class Repo:
