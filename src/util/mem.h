@@ -2,9 +2,9 @@
 #ifndef MYOCDS_UTIL_MEM_H
 #define MYOCDS_UTIL_MEM_H
 
-#define MEM_MMAP_THRESHOLD ((int)32 << 20)  /* blocks below this come from the heap */
+#define MEM_MMAP_THRESHOLD ((int)32 << 20) /* blocks below this come from the heap */
 #define MEM_TRIM_THRESHOLD ((int)32 << 20) /* free heap kept before giving it back */
-#define MEM_TOP_PAD ((int)16 << 20)         /* the heap grows in steps of at least this */
+#define MEM_TOP_PAD ((int)16 << 20)        /* the heap grows in steps of at least this */
 
 /* Lets glibc keep freed memory for the next request instead of returning it to the
  * kernel after each one. A request's JSON tree is thousands of small blocks (about 16
