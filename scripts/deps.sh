@@ -16,6 +16,8 @@ if [ "$mode" = test ]; then
     pkgs+=(nginx)
     # Fuzzing: clang with its libFuzzer, ASan and UBSan runtimes.
     pkgs+=(clang libclang-rt-14-dev)
+    # Every C file as clang-format writes it (ctest format).
+    pkgs+=(clang-format)
     # The compose file check needs the compose client only, not a Docker engine.
     norec+=(docker-compose)
     command -v npm >/dev/null 2>&1 || pkgs+=(npm)
