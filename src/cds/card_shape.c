@@ -72,8 +72,8 @@ static json_object *part(json_object *s, json_object *actions, size_t from, size
     return o;
 }
 
-/* The label of the part [from, to) of the n actions: an action's own description when alone;
- * when split, the suggestion's label with "(part k of m)"; when cut, the kept actions'
+/* The label of the part [from, to) of the n actions: when split, the suggestion's label with
+ * the action's description (one action) or "(part k of m)"; when cut, the kept actions'
  * descriptions; else the label. Borrowed from s, or written into buf. */
 static const char *part_label(json_object *s, json_object *actions, size_t from, size_t to,
                               size_t n, size_t max, bool split, char *buf, size_t cap)
@@ -82,6 +82,14 @@ static const char *part_label(json_object *s, json_object *actions, size_t from,
     size_t len = 0;
     if (to - from == n)
         return label;
+    if (split && to - from == 1) { /* "<the suggestion>: <its action>", so a test says
+                                      which agent it goes with */
+        json_object *desc =
+            json_object_object_get(json_object_array_get_idx(actions, from), "description");
+        snprintf(buf, cap, "%s: %s", label != NULL ? label : "",
+                 desc != NULL ? json_object_get_string(desc) : "");
+        return buf;
+    }
     if (split && to - from > 1) {
         snprintf(buf, cap, "%s (part %zu of %zu)", label != NULL ? label : "", from / max + 1,
                  (n + max - 1) / max);
