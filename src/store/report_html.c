@@ -61,15 +61,32 @@ static void put_legend_item(FILE *f, const char *colour, const char *name)
     fputs("</li>", f);
 }
 
+/* ts (a store time stamp) as a <time>, or the words when there is none. */
+static void put_time(FILE *f, const char *ts, const char *none, const char *id)
+{
+    if (ts[0] == '\0') {
+        fputs(none, f);
+        return;
+    }
+    fputs(id != NULL ? "<time id=\"" : "<time", f);
+    if (id != NULL) {
+        fputs(id, f);
+        fputc('"', f);
+    }
+    fputc('>', f);
+    html_put(f, ts);
+    fputs("</time>", f);
+}
+
 static void put_range(FILE *f, const struct store_report *rep)
 {
-    fputs("<p class=\"meta\" id=\"range\">Cards issued from <time>", f);
-    html_put(f, rep->range.since[0] != '\0' ? rep->range.since : "the start");
-    fputs("</time> to <time>", f);
-    html_put(f, rep->range.until[0] != '\0' ? rep->range.until : "now");
-    fputs("</time> (UTC). Page made <time id=\"made\">", f);
-    html_put(f, rep->made_at);
-    fputs("</time> by <code>myocds report --html</code>.</p>\n", f);
+    fputs("<p class=\"meta\" id=\"range\">Cards issued from ", f);
+    put_time(f, rep->range.since, "the start", NULL);
+    fputs(" to ", f);
+    put_time(f, rep->range.until, "now", NULL);
+    fputs(" (UTC). Page made ", f);
+    put_time(f, rep->made_at, "now", "made");
+    fputs(" by <code>myocds report --html</code>.</p>\n", f);
 }
 
 /* The most frequent reason of r whose category is cat (NULL: unknown), or NULL. */
