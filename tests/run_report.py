@@ -8,9 +8,12 @@ feedback (accepted with a suggestion, overridden with one of the card's own reas
 or nothing; every fifth entry resent; two entries for cards never issued), check the
 /metrics families, stop with SIGTERM (the queued cards are written), then check that
 `myocds report` prints the table and that --json and --csv hold exactly the counts this
-runner made. Prints "N passed, M failed".
+runner made, and that the --html page shows those numbers (tests/report_page.py: its
+tables and chart tooltips; on SQLite also drawn by headless Chromium, the screenshot
+saved at --screenshot). Prints "N passed, M failed".
 
     run_report.py --bin build/myocds --fixtures fixtures/cases [--pg-url-file F]
+                  [--screenshot OUT.png]
 """
 import argparse
 import csv
@@ -24,6 +27,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Results, Serve, cases, metric_values, scratch, write_config  # noqa: E402
 from ops_common import PgDatabase, feedback_body  # noqa: E402
+import report_page  # noqa: E402
 
 MAX_CASES = 40
 TOP_REASONS = 3
@@ -169,7 +173,32 @@ def report(args, config, *extra):
     return p.returncode, p.stdout, p.stderr
 
 
-def check_report(res, name, args, config, plan):
+def check_html(res, name, args, config, plan, doc, tmp):
+    """The --html page of the same store against the --json report and the plan."""
+    path = os.path.join(tmp, f"{name}-report.html")
+    rc, _, err = report(args, config, "--html", path)
+    if not res.check(f"{name}: report --html FILE exits 0", rc == 0 and os.path.exists(path),
+                     err):
+        return
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    report_page.check_page(res, name, text, doc, {k: r["reasons"] for k, r in plan.rules.items()},
+                           reason_categories(os.environ["MYOCDS_HOOKS"]), len(plan.entries))
+    rc, out, err = report(args, config, "--html", "-")
+    res.check(f"{name}: report --html - writes the page on stdout",
+              rc == 0 and out.startswith("<!DOCTYPE html>") and out.endswith("</html>\n"), err)
+    rc, out, _ = report(args, config, "--html", "-", "--since", "2999-01-01")
+    res.check(f"{name}: --html of an empty range says so",
+              rc == 0 and "No cards issued in this range." in out)
+    rc, _, err = report(args, config, "--html", path, "--json")
+    res.check(f"{name}: --html with --json exits 2", rc == 2 and "exclude" in err, err)
+    rc, _, err = report(args, config, "--html", os.path.join(tmp, "no", "such", "dir.html"))
+    res.check(f"{name}: --html to a path it cannot write exits 1", rc == 1, err)
+    if name == "sqlite":
+        report_page.check_browser(res, path, args.screenshot or os.path.join(tmp, "page.png"))
+
+
+def check_report(res, name, args, config, plan, tmp):
     rc, out, err = report(args, config)
     print(out)
     res.check(f"{name}: report exits 0", rc == 0, err)
@@ -181,7 +210,8 @@ def check_report(res, name, args, config, plan):
                   == [r["issued"], r["accepted"], r["overridden"]], row.group(0) if row else out)
     rc, out, err = report(args, config, "--json")
     doc = json.loads(out) if rc == 0 else {}
-    got = [{k: v for k, v in r.items() if k != "acceptance_rate"} for r in doc.get("rules", [])]
+    derived = ("acceptance_rate", "acceptance_ci_low", "acceptance_ci_high", "no_feedback")
+    got = [{k: v for k, v in r.items() if k not in derived} for r in doc.get("rules", [])]
     want = plan.expected_json_rules(reason_categories(os.environ["MYOCDS_HOOKS"]))
     res.check(f"{name}: --json rules match the counts sent", got == want,
               f"\n got {got}\nwant {want}")
@@ -196,8 +226,17 @@ def check_report(res, name, args, config, plan):
     res.check(f"{name}: --json acceptance_rate = accepted / issued",
               all(abs(r["acceptance_rate"] - r["accepted"] / r["issued"]) < 1e-4
                   for r in doc.get("rules", []) if r["issued"]))
+    res.check(f"{name}: --json the 95 % interval is Wilson's",
+              all(abs(r["acceptance_ci_low"] - report_page.wilson(r["accepted"], r["issued"])[0])
+                  < 1e-4 and abs(r["acceptance_ci_high"] -
+                                 report_page.wilson(r["accepted"], r["issued"])[1]) < 1e-4
+                  for r in doc.get("rules", [])), str(doc.get("rules")))
     rc, out, err = report(args, config, "--csv")
     rows = list(csv.DictReader(io.StringIO(out))) if rc == 0 else []
+    res.check(f"{name}: --csv no_feedback and interval as --json", [
+        (int(r["no_feedback"]), float(r["acceptance_ci_low"]), float(r["acceptance_ci_high"]))
+        for r in rows] == [(r["no_feedback"], r["acceptance_ci_low"], r["acceptance_ci_high"])
+                           for r in doc.get("rules", [])], out)
     res.check(f"{name}: --csv rows match", [(r["rule"], int(r["issued"]), int(r["accepted"]),
                                              int(r["overridden"])) for r in rows] ==
               [(r["rule"], r["issued"], r["accepted"], r["overridden"])
@@ -216,9 +255,10 @@ def check_report(res, name, args, config, plan):
     res.check(f"{name}: a bad --since exits 2 and says why", rc == 2 and "--since" in err, err)
     rc, _, err = report(args, config, "--json", "--csv")
     res.check(f"{name}: --json with --csv exits 2", rc == 2, err)
+    check_html(res, name, args, config, plan, doc, tmp)
 
 
-def one_backend(res, args, name, config, cases):
+def one_backend(res, args, name, config, cases, tmp):
     server = Serve(args.bin, config)
     if not res.check(f"{name}: server starts", server.start(), server.log()[-2000:]):
         return
@@ -228,7 +268,7 @@ def one_backend(res, args, name, config, cases):
     finally:
         rc = server.stop()
     res.check(f"{name}: SIGTERM exits 0", rc == 0, str(rc))
-    check_report(res, name, args, config, plan)
+    check_report(res, name, args, config, plan, tmp)
 
 
 def main():
@@ -236,6 +276,7 @@ def main():
     ap.add_argument("--bin", required=True)
     ap.add_argument("--fixtures", required=True)
     ap.add_argument("--pg-url-file")
+    ap.add_argument("--screenshot", help="where Chromium's picture of the page goes")
     args = ap.parse_args()
     args.bin = os.path.abspath(args.bin)
     res = Results()
@@ -245,7 +286,7 @@ def main():
         # The counts sent are the counts issued: no card held back as a repeat.
         cfg = write_config(os.path.join(tmp, "sqlite.json"), log_level="warn",
                            data_dir=os.path.join(tmp, "data"), cards={"repeat_window_min": 0})
-        one_backend(res, args, "sqlite", cfg, firing)
+        one_backend(res, args, "sqlite", cfg, firing, tmp)
         if args.pg_url_file:
             db = PgDatabase(args.pg_url_file, "report")
             try:
@@ -253,7 +294,7 @@ def main():
                                    data_dir=os.path.join(tmp, "unused"),
                                    feedback={"postgres_url": db.url},
                                    cards={"repeat_window_min": 0})
-                one_backend(res, args, "postgres", cfg, firing)
+                one_backend(res, args, "postgres", cfg, firing, tmp)
             finally:
                 db.drop()
     return res.finish()

@@ -307,6 +307,7 @@ static void test_report_render(void **state)
     struct store_report rep = {
         .rules = rules, .n = 2, .feedback_total = 5, .feedback_unmatched = 1};
     size_t len = 0;
+    store_report_derive(&rep);
     char *text = store_report_render(&rep, REPORT_TEXT, &len);
     assert_non_null(text);
     assert_int_equal(strlen(text), len);
@@ -319,21 +320,152 @@ static void test_report_render(void **state)
     char *csv = store_report_render(&rep, REPORT_CSV, &len);
     assert_non_null(csv);
     assert_non_null(strstr(csv, "rule,issued,accepted,overridden,acceptance_rate,"
-                                "top_override_reasons,override_categories\r\n"));
-    assert_non_null(strstr(csv, "\"ibm-steroid\",0,0,0,,\"\",\"\"\r\n"));
+                                "top_override_reasons,override_categories,no_feedback,"
+                                "acceptance_ci_low,acceptance_ci_high\r\n"));
+    assert_non_null(strstr(csv, "\"ibm-steroid\",0,0,0,,\"\",\"\",0,,\r\n"));
     assert_non_null(strstr(csv, "\"pjp-prophylaxis\",4,1,3,0.25,"
                                 "\"'=HYPERLINK(\"\"x\"\")=2;line\nbreak=1\","
-                                "\"cds-not-applicable=2;unknown=1\"\r\n"));
+                                "\"cds-not-applicable=2;unknown=1\",0,0.0456,0.6994\r\n"));
     free(csv);
     char *json = store_report_render(&rep, REPORT_JSON, &len);
     assert_non_null(json);
     assert_non_null(strstr(json, "\"acceptance_rate\":null"));
-    assert_non_null(strstr(json, "\"acceptance_rate\":0.25"));
+    assert_non_null(strstr(json, "\"acceptance_rate\":0.25,\"acceptance_ci_low\":0.0456,"
+                                 "\"acceptance_ci_high\":0.6994,\"no_feedback\":0"));
+    assert_non_null(strstr(json, "\"acceptance_rate\":null,\"acceptance_ci_low\":null,"
+                                 "\"acceptance_ci_high\":null,\"no_feedback\":0"));
     assert_non_null(strstr(json, "{\"system\":null,\"code\":\"=HYPERLINK(\\\"x\\\")\","
                                  "\"category\":\"cds-not-applicable\",\"count\":2}"));
     assert_non_null(strstr(json, "\"override_categories\":[{\"category\":\"cds-not-applicable\","
                                  "\"count\":2},{\"category\":null,\"count\":1}]"));
     free(json);
+}
+
+/* The 95 % Wilson score interval against figures worked by hand (z = 1.96). */
+static void test_report_wilson(void **state)
+{
+    (void)state;
+    double lo = -1;
+    double hi = -1;
+    assert_true(report_wilson(1, 4, &lo, &hi));
+    assert_float_equal(lo, 0.04558, 1e-5);
+    assert_float_equal(hi, 0.69936, 1e-5);
+    assert_false(report_wilson(0, 0, &lo, &hi)); /* no cards: no interval */
+    assert_true(lo == 0.0 && hi == 0.0);
+    assert_true(report_wilson(10, 10, &lo, &hi));
+    assert_float_equal(lo, 0.72246, 1e-5);
+    assert_true(hi == 1.0); /* exactly, not 0.9999... */
+    assert_true(report_wilson(0, 10, &lo, &hi));
+    assert_true(lo == 0.0);
+    assert_float_equal(hi, 0.27754, 1e-5);
+    assert_true(report_wilson(50, 100, &lo, &hi));
+    assert_float_equal(lo, 0.40383, 1e-5);
+    assert_float_equal(hi, 0.59617, 1e-5);
+    assert_false(report_wilson(5, 4, &lo, &hi));
+    assert_false(report_wilson(-1, 4, &lo, &hi));
+}
+
+/* One rule's counts, derived figures filled by store_report_derive(). */
+#define RULE(id, i, a, o)                                                                          \
+    {                                                                                              \
+        .rule = id, .issued = i, .accepted = a, .overridden = o                                    \
+    }
+
+/* The headline names the lowest acceptance among rules with enough cards. */
+static void test_report_most_ignored(void **state)
+{
+    (void)state;
+    struct report_rule rules[] = {
+        RULE("few-cards", 3, 0, 3),      /* lowest rate, but too few cards */
+        RULE("half", 20, 10, 5),         /* 50 % */
+        RULE("tenth", 10, 1, 9),         /* 10 %: the one */
+        RULE("tenth-of-more", 30, 3, 2), /* 10 % too, more cards: wins the tie */
+        RULE("all", 12, 12, 0),
+    };
+    struct store_report rep = {.rules = rules, .n = 4};
+    store_report_derive(&rep);
+    assert_ptr_equal(store_report_most_ignored(&rep), &rules[3]);
+    rep.n = 3;
+    assert_ptr_equal(store_report_most_ignored(&rep), &rules[2]);
+    rep.n = 1;
+    assert_null(store_report_most_ignored(&rep));
+    assert_int_equal(rules[3].no_feedback, 25);
+    struct report_rule over = RULE("more-feedback-than-cards", 2, 2, 1);
+    struct store_report one = {.rules = &over, .n = 1};
+    store_report_derive(&one);
+    assert_int_equal(over.no_feedback, 0); /* never negative */
+    assert_true(over.has_ci && over.ci_high == 1.0);
+}
+
+/* The page: valid HTML5 head, hostile codes escaped, the headline's rule, the numbers. */
+static void test_report_html(void **state)
+{
+    (void)state;
+    struct report_reason reasons[] = {
+        {"urn:x\"><script>alert(1)</script>", "<script>alert('x')</script>", "cds-not-applicable",
+         6},
+        {"", "a&b \"q\" 'q'", "cds-not-applicable", 2},
+        {"", "bad\x01\xff", NULL, 1},
+    };
+    struct report_rule rules[] = {
+        {.rule = "<b>rule</b>",
+         .issued = 40,
+         .accepted = 4,
+         .overridden = 10,
+         .reasons = reasons,
+         .n_reasons = 3,
+         .categories = {{"cds-not-applicable", 8}, {NULL, 1}},
+         .n_categories = 2},
+        RULE("pjp-prophylaxis", 4, 1, 3),
+        RULE("quiet", 0, 0, 0),
+    };
+    struct store_report rep = {.rules = rules,
+                               .n = 3,
+                               .feedback_total = 17,
+                               .feedback_unmatched = 2,
+                               .range = {"2025-01-01T00:00:00.000Z", ""},
+                               .made_at = "2025-04-01T08:00:00.000Z"};
+    size_t len = 0;
+    store_report_derive(&rep);
+    char *html = store_report_render(&rep, REPORT_HTML, &len);
+    assert_non_null(html);
+    assert_int_equal(strlen(html), len);
+    assert_true(
+        strncmp(html, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">",
+                strlen("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">")) ==
+        0);
+    assert_non_null(strstr(html, "<title>"));
+    assert_null(strstr(html, "<script")); /* nothing from the store runs */
+    assert_null(strstr(html, "<b>rule"));
+    assert_null(strstr(html, "href=")); /* nothing fetched, nothing linked */
+    assert_null(strstr(html, "src="));
+    assert_null(strstr(html, "url("));
+    assert_null(strstr(html, "@import"));
+    assert_non_null(strstr(html, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
+    assert_non_null(strstr(html, "title=\"urn:x&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;\""));
+    assert_non_null(strstr(html, "a&amp;b &quot;q&quot; &#39;q&#39;"));
+    assert_non_null(strstr(html, "bad\xef\xbf\xbd\xef\xbf\xbd</code> (1)"));
+    assert_non_null(strstr(html, "Ignored most: <code id=\"headline-rule\">&lt;b&gt;rule&lt;/b&gt;"
+                                 "</code>"));
+    assert_non_null(strstr(html, "4 of 40 cards accepted (10.0 %; 95 % interval 4.0 % to 23.1 %)"
+                                 ", 10 overridden, 26 with no feedback."));
+    assert_non_null(strstr(html, "<strong>cds-not-applicable</strong>"));
+    assert_non_null(strstr(html, "<td class=\"n\">25.0 %</td><td class=\"n\">4.6 %</td>"
+                                 "<td class=\"n\">69.9 %</td>"));
+    assert_non_null(strstr(html, "<td class=\"n\">-</td><td class=\"n\">-</td>"));
+    assert_non_null(strstr(html, "<td>no reason given</td><td class=\"n\">1</td>"));
+    assert_non_null(strstr(html, "<td class=\"n\">17</td>"));
+    assert_non_null(strstr(html, "2025-04-01T08:00:00.000Z"));
+    assert_non_null(strstr(html, "@media print"));
+    assert_non_null(strstr(html, "<svg "));
+    assert_non_null(strstr(html, "</html>\n"));
+    free(html);
+    rep.n = 0; /* an empty range still makes a page */
+    html = store_report_render(&rep, REPORT_HTML, &len);
+    assert_non_null(html);
+    assert_non_null(strstr(html, "No rule had 10 or more cards"));
+    assert_non_null(strstr(html, "No cards issued in this range."));
+    free(html);
 }
 
 int main(int argc, char **argv)
@@ -345,6 +477,9 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_feedback_syncs_cards_do_not, setup, teardown),
         cmocka_unit_test(test_report_range),
         cmocka_unit_test(test_report_render),
+        cmocka_unit_test(test_report_wilson),
+        cmocka_unit_test(test_report_most_ignored),
+        cmocka_unit_test(test_report_html),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);

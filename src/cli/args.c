@@ -19,7 +19,8 @@
 #define USAGE_SERVE "myocds serve [--bind ADDR] [--port N] [--config FILE] [--dev]\n"
 #define USAGE_EVAL "myocds eval --service ID [--config FILE] [--fetch] [FILE|-]\n"
 #define USAGE_SERVICES "myocds services [--config FILE]\n"
-#define USAGE_REPORT "myocds report [--config FILE] [--json|--csv] [--since DATE] [--until DATE]\n"
+#define USAGE_REPORT                                                                               \
+    "myocds report [--config FILE] [--json|--csv|--html FILE] [--since DATE] [--until DATE]\n"
 #define USAGE_CALL                                                                                 \
     "myocds call --url URL --key KEY.pem --iss ISS [--kid KID] [--alg ALG] [--aud AUD] FILE|-\n"
 
@@ -32,9 +33,12 @@
     "            listed in the config's fhir.allowed_servers)\n"
 #define HELP_SERVICES "  services  print the discovery document\n"
 #define HELP_REPORT                                                                                \
-    "  report    per rule: cards issued, accepted, overridden, acceptance rate, top override\n"    \
-    "            reasons, from the feedback store; a table, or --json / --csv. DATE is\n"          \
-    "            YYYY-MM-DD (--until includes that day) or YYYY-MM-DDTHH:MM:SSZ\n"
+    "  report    per rule: cards issued, accepted, overridden, no feedback, acceptance rate\n"     \
+    "            and its 95 % Wilson interval, top override reasons and their categories,\n"       \
+    "            from the feedback store; a table, or --json / --csv. --html FILE\n"               \
+    "            (- for stdout) writes the governance committee's page: one HTML file\n"           \
+    "            with charts, no script. DATE is YYYY-MM-DD (--until includes that day)\n"         \
+    "            or YYYY-MM-DDTHH:MM:SSZ\n"
 #define HELP_CALL                                                                                  \
     "  call      sign a JWT with KEY.pem as issuer ISS (alg from the key, kid its RFC 7638\n"      \
     "            thumbprint, aud URL without /feedback) and POST FILE to URL as an EHR\n"          \
@@ -47,15 +51,25 @@ const char cli_usage[] =
 
 /* Every option of every command: getopt_long's table; the short codes name them. */
 static const struct option cli_options[] = {
-    {"bind", required_argument, NULL, 'b'},    {"port", required_argument, NULL, 'p'},
-    {"config", required_argument, NULL, 'c'},  {"dev", no_argument, NULL, 'd'},
-    {"service", required_argument, NULL, 's'}, {"fetch", no_argument, NULL, 'f'},
-    {"json", no_argument, NULL, 'j'},          {"csv", no_argument, NULL, 'v'},
-    {"since", required_argument, NULL, 'S'},   {"until", required_argument, NULL, 'U'},
-    {"url", required_argument, NULL, 'u'},     {"key", required_argument, NULL, 'k'},
-    {"iss", required_argument, NULL, 'i'},     {"kid", required_argument, NULL, 'K'},
-    {"alg", required_argument, NULL, 'a'},     {"aud", required_argument, NULL, 'A'},
-    {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+    {"bind", required_argument, NULL, 'b'},
+    {"port", required_argument, NULL, 'p'},
+    {"config", required_argument, NULL, 'c'},
+    {"dev", no_argument, NULL, 'd'},
+    {"service", required_argument, NULL, 's'},
+    {"fetch", no_argument, NULL, 'f'},
+    {"json", no_argument, NULL, 'j'},
+    {"csv", no_argument, NULL, 'v'},
+    {"since", required_argument, NULL, 'S'},
+    {"until", required_argument, NULL, 'U'},
+    {"url", required_argument, NULL, 'u'},
+    {"key", required_argument, NULL, 'k'},
+    {"iss", required_argument, NULL, 'i'},
+    {"kid", required_argument, NULL, 'K'},
+    {"alg", required_argument, NULL, 'a'},
+    {"aud", required_argument, NULL, 'A'},
+    {"html", required_argument, NULL, 'H'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 /* What each command takes: its option codes, whether it reads a FILE, its usage. */
@@ -68,7 +82,7 @@ static const struct cli_spec {
     {"serve", "bpcdh", false, "usage: " USAGE_SERVE "\n" HELP_SERVE CLI_EXIT_CODES},
     {"eval", "scfh", true, "usage: " USAGE_EVAL "\n" HELP_EVAL CLI_EXIT_CODES},
     {"services", "ch", false, "usage: " USAGE_SERVICES "\n" HELP_SERVICES CLI_EXIT_CODES},
-    {"report", "cjvSUh", false, "usage: " USAGE_REPORT "\n" HELP_REPORT CLI_EXIT_CODES},
+    {"report", "cjvHSUh", false, "usage: " USAGE_REPORT "\n" HELP_REPORT CLI_EXIT_CODES},
     {"call", "ukiKaAh", true, "usage: " USAGE_CALL "\n" HELP_CALL CLI_EXIT_CODES},
 };
 
@@ -135,6 +149,9 @@ static int store_opt(const char *cmd, int c, const char *v, struct args *a)
         break;
     case 's':
         dst = &a->service;
+        break;
+    case 'H':
+        dst = &a->html;
         break;
     case 'S':
         dst = &a->since;

@@ -31,7 +31,8 @@ struct args {
     bool fetch;
     bool json;
     bool csv;
-    const char *url; /* call */
+    const char *html; /* report --html FILE ("-": stdout) */
+    const char *url;  /* call */
     const char *key;
     const char *iss;
     const char *kid;

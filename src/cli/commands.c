@@ -5,9 +5,11 @@
 #include "store/store.h"
 #include "util/log.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int cmd_eval(int argc, char **argv)
 {
@@ -78,6 +80,18 @@ static const char *reason_category(void *ctx, const char *rule, const char *syst
     return myocds_reason_category(ctx, rule, system, code);
 }
 
+/* Where the report goes: stdout, or --html's FILE opened for writing (the caller closes
+ * it). NULL, the reason printed, when it cannot be opened. */
+static FILE *report_out(const struct args *a)
+{
+    if (a->html == NULL || strcmp(a->html, "-") == 0)
+        return stdout;
+    FILE *f = fopen(a->html, "w");
+    if (f == NULL)
+        fprintf(stderr, "myocds report: cannot write %s: %s\n", a->html, strerror(errno));
+    return f;
+}
+
 int cmd_report(int argc, char **argv)
 {
     struct args a = {0};
@@ -85,23 +99,35 @@ int cmd_report(int argc, char **argv)
     struct myocds_engine *engine = NULL;
     struct store *store = NULL;
     struct myocds_err err = {0};
+    FILE *out = NULL;
     int rc = cli_parse_args("report", argc, argv, &a);
     if (rc != 0)
         return rc == CLI_HELP ? EXIT_SUCCESS : rc;
-    if (a.json && a.csv)
-        return cli_usage_error("report", "--json and --csv exclude each other", NULL);
+    if ((int)a.json + (int)a.csv + (int)(a.html != NULL) > 1)
+        return cli_usage_error("report", "--json, --csv and --html exclude each other", NULL);
     if ((rc = cli_load("report", &a, &cfg, &engine)) != 0) /* the reasons' categories */
         return rc;
+    enum report_format fmt = a.json   ? REPORT_JSON
+                             : a.csv  ? REPORT_CSV
+                             : a.html ? REPORT_HTML
+                                      : REPORT_TEXT;
     if (store_open(&cfg, &store, &err) != 0) {
         fprintf(stderr, "myocds report: feedback store: %s\n", err.msg);
         rc = EXIT_FAILURE;
-    } else if (store_report_print(store, a.since, a.until,
-                                  a.json  ? REPORT_JSON
-                                  : a.csv ? REPORT_CSV
-                                          : REPORT_TEXT,
-                                  reason_category, engine, stdout, &err) != 0) {
+    } else if ((out = report_out(&a)) == NULL) {
+        rc = EXIT_FAILURE;
+    } else if (store_report_print(store, a.since, a.until, fmt, reason_category, engine, out,
+                                  &err) != 0) {
         fprintf(stderr, "myocds report: %s\n", err.msg);
         rc = err.http_status == 400 ? CLI_EXIT_USAGE : EXIT_FAILURE;
+    }
+    if (out != NULL && out != stdout) {
+        if (fclose(out) != 0 && rc == 0) {
+            fprintf(stderr, "myocds report: cannot write %s: %s\n", a.html, strerror(errno));
+            rc = EXIT_FAILURE;
+        }
+        if (rc != 0)
+            unlink(a.html); /* no half-written page left behind */
     }
     store_close(store);
     myocds_engine_free(engine);

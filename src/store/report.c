@@ -247,6 +247,8 @@ int store_report(struct store *st, const struct store_range *range, report_categ
         categorize_reasons(r, categorize, cat_ctx);
         qsort(r->categories, r->n_categories, sizeof *r->categories, by_category_count);
     }
+    store_report_derive(out);
+    format_ts(time(NULL), out->made_at);
     return 0;
 }
 

@@ -1,5 +1,6 @@
 /* report.h - what the CDS governance committee asks: per rule, cards issued, accepted,
- * overridden, acceptance rate and top override reasons, over a date range.
+ * overridden, acceptance rate with its 95 % Wilson interval and top override reasons,
+ * over a date range.
  *
  * The range selects cards by the time they were issued; accepted and overridden count
  * the feedback on those cards, so acceptance_rate = accepted / issued is the share of the
@@ -12,6 +13,7 @@
 
 #include "store/store.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -21,7 +23,10 @@ enum report_format {
     REPORT_TEXT = 0,
     REPORT_JSON,
     REPORT_CSV,
+    REPORT_HTML, /* the committee's page: report_html.c */
 };
+
+#define REPORT_HEADLINE_MIN_ISSUED 10 /* cards a rule needs to be named most ignored */
 
 /* The category of the HL7 Non-Adherence Reason Codes a reason (system, code) given for a
  * card of rule counts in, or NULL when unknown; borrowed, outliving the report. */
@@ -47,6 +52,10 @@ struct report_rule {
     long long issued;
     long long accepted;
     long long overridden;
+    long long no_feedback; /* issued - accepted - overridden, never negative */
+    bool has_ci;           /* issued > 0: the interval below means something */
+    double ci_low;         /* 95 % Wilson score interval of accepted / issued */
+    double ci_high;
     struct report_reason *reasons; /* owned, sorted by count (desc) then code */
     size_t n_reasons;
     struct report_category categories[REPORT_CATEGORIES_MAX]; /* by count (desc) */
@@ -59,6 +68,7 @@ struct store_report {
     size_t n;
     long long feedback_total;
     long long feedback_unmatched;
+    char made_at[STORE_TS_MAX]; /* when the report was read from the store (UTC) */
 };
 
 /* since/until (NULL: unbounded) -> range. A DATE is YYYY-MM-DD (until includes that whole
@@ -72,12 +82,29 @@ int store_report_range(const char *since, const char *until, struct store_range 
 int store_report(struct store *st, const struct store_range *range, report_category_fn categorize,
                  void *ctx, struct store_report *out, struct myocds_err *err);
 
+/* The 95 % Wilson score interval of k successes in n trials, in [0, 1]; false (and 0, 0)
+ * when n is 0 or k is not in 0..n. */
+bool report_wilson(long long k, long long n, double *low, double *high);
+
+/* Fills each rule's derived figures (no_feedback, the Wilson interval) from its counts;
+ * store_report() calls it, a hand-made report needs it once before rendering. */
+void store_report_derive(struct store_report *rep);
+
+/* The rule the committee's headline names: the lowest acceptance rate among rules with at
+ * least REPORT_HEADLINE_MIN_ISSUED cards (ties: more issued, then the first by id);
+ * borrowed from rep, NULL when no rule has enough cards. */
+const struct report_rule *store_report_most_ignored(const struct store_report *rep);
+
 /* Frees what rep owns and zeroes it. */
 void store_report_free(struct store_report *rep);
 
-/* The report as text (a table), JSON or CSV: malloc'd, NUL-terminated, caller frees.
- * NULL when out of memory. */
+/* The report as text (a table), JSON, CSV or the HTML page: malloc'd, NUL-terminated,
+ * caller frees. NULL when out of memory. */
 char *store_report_render(const struct store_report *rep, enum report_format fmt, size_t *len);
+
+/* The committee's page (one self-contained HTML5 file, inline SVG charts, no script):
+ * malloc'd, NUL-terminated, caller frees; NULL when out of memory. rep is only read. */
+char *store_report_html(const struct store_report *rep, size_t *len);
 
 /* The whole `myocds report`: range from since/until (see store_report_range), report,
  * render, write to out. 0, or -400 (bad date) / -500 with err set. */

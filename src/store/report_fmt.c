@@ -1,4 +1,4 @@
-/* report_fmt.c - a report as a text table, JSON or CSV.
+/* report_fmt.c - a report as a text table, JSON or CSV (the HTML page: report_html.c).
  *
  * Override reason codes come from clients: the table shows them printable-only and cut,
  * the CSV quotes every field and defuses spreadsheet formulas.
@@ -15,16 +15,27 @@
 #define TABLE_CODE_MAX 40 /* a reason code as shown in the table */
 #define RULE_COL_WIDTH 24
 
-/* The rate as text ("0.4" style, 4 decimals at most), or NULL when nothing was issued. */
-static const char *rate_text(const struct report_rule *r, char *buf, size_t cap)
+/* v as text ("0.4" style, 4 decimals at most) in buf. */
+static const char *num_text(double v, char *buf, size_t cap)
 {
-    if (r->issued <= 0)
-        return NULL;
-    snprintf(buf, cap, "%.4f", (double)r->accepted / (double)r->issued);
+    snprintf(buf, cap, "%.4f", v);
     size_t n = strlen(buf);
     while (n > 1 && buf[n - 1] == '0' && buf[n - 2] != '.')
         buf[--n] = '\0';
     return buf;
+}
+
+/* The rate as text, or NULL when nothing was issued. */
+static const char *rate_text(const struct report_rule *r, char *buf, size_t cap)
+{
+    return r->issued > 0 ? num_text((double)r->accepted / (double)r->issued, buf, cap) : NULL;
+}
+
+/* A number of the report as JSON: 4 decimals at most, as the CSV shows it. */
+static json_object *json_num(double v)
+{
+    char buf[RATE_TEXT_MAX];
+    return json_object_new_double_s(v, num_text(v, buf, sizeof buf));
 }
 
 static json_object *rule_json(const struct report_rule *r)
@@ -44,6 +55,9 @@ static json_object *rule_json(const struct report_rule *r)
     json_object_object_add(o, "overridden", json_object_new_int64(r->overridden));
     json_object_object_add(o, "acceptance_rate",
                            rt != NULL ? json_object_new_double_s(strtod(rt, NULL), rt) : NULL);
+    json_object_object_add(o, "acceptance_ci_low", r->has_ci ? json_num(r->ci_low) : NULL);
+    json_object_object_add(o, "acceptance_ci_high", r->has_ci ? json_num(r->ci_high) : NULL);
+    json_object_object_add(o, "no_feedback", json_object_new_int64(r->no_feedback));
     for (size_t k = 0; k < r->n_reasons && k < STORE_TOP_REASONS; k++) {
         json_object *e = json_object_new_object();
         if (e == NULL)
@@ -196,7 +210,7 @@ static char *reasons_text(const struct report_rule *r, bool categories)
 static int render_csv(FILE *f, const struct store_report *rep)
 {
     fputs("rule,issued,accepted,overridden,acceptance_rate,top_override_reasons,"
-          "override_categories\r\n",
+          "override_categories,no_feedback,acceptance_ci_low,acceptance_ci_high\r\n",
           f);
     for (size_t i = 0; i < rep->n; i++) {
         const struct report_rule *r = &rep->rules[i];
@@ -215,6 +229,15 @@ static int render_csv(FILE *f, const struct store_report *rep)
         csv_field(f, reasons);
         fputc(',', f);
         csv_field(f, cats);
+        fprintf(f, ",%lld,", r->no_feedback);
+        if (r->has_ci) {
+            char lo[RATE_TEXT_MAX];
+            char hi[RATE_TEXT_MAX];
+            fprintf(f, "%s,%s", num_text(r->ci_low, lo, sizeof lo),
+                    num_text(r->ci_high, hi, sizeof hi));
+        } else {
+            fputc(',', f);
+        }
         fputs("\r\n", f);
         free(reasons);
         free(cats);
@@ -228,6 +251,8 @@ char *store_report_render(const struct store_report *rep, enum report_format fmt
     size_t n = 0;
     if (fmt == REPORT_JSON)
         return render_json(rep, len);
+    if (fmt == REPORT_HTML)
+        return store_report_html(rep, len);
     FILE *f = open_memstream(&buf, &n);
     if (f == NULL)
         return NULL;
