@@ -160,6 +160,15 @@ static const struct bad_case bad_cases[] = {
      "auth.issuers[0].jwks_uri must be a non-empty string"},
     {"{\"auth\":{\"issuers\":[{\"iss\":\"a\",\"jwks_uri\":\"http://a/j\"}]}}",
      "auth.issuers[0].jwks_uri must be an https URL"},
+    {"{\"clients\":{\"default\":{\"maxActionsPerSugestion\":1}}}",
+     "unknown key clients.default.maxActionsPerSugestion"},
+    {"{\"clients\":{\"default\":{\"selectionBehavior\":[\"any\",\"all\"]}}}",
+     "clients.default.selectionBehavior"},
+    {"{\"clients\":{\"default\":{\"selectionBehavior\":[]}}}", "clients.default.selectionBehavior"},
+    {"{\"clients\":{\"x\":{\"maxActionsPerSuggestion\":0}}}", "clients.x.maxActionsPerSuggestion"},
+    {"{\"clients\":{\"x\":{\"actionSelectionBehavior\":\"yes\"}}}",
+     "clients.x.actionSelectionBehavior"},
+    {"{\"clients\":[]}", "clients must be an object"},
 };
 
 static void test_bad(void **state)
@@ -174,6 +183,32 @@ static void test_bad(void **state)
         assert_non_null(strstr(err.msg, bad_cases[i].msg_has));
         assert_null(c.data_dir); /* nothing left to free */
     }
+}
+
+/* clients: each issuer's profile, the default for the others and for calls without a JWT. */
+static void test_clients(void **state)
+{
+    (void)state;
+    struct cfg c;
+    struct myocds_err err;
+    assert_int_equal(parse("{\"clients\":{\"https://epic.example\":{\"selectionBehavior\":"
+                           "[\"any\"],\"maxActionsPerSuggestion\":1,\"topicCodeAlphanumeric\":"
+                           "true},\"default\":{\"actionSelectionBehavior\":true}}}",
+                           &c, &err),
+                     0);
+    const struct myocds_client_profile *epic = cfg_client(&c, "https://epic.example");
+    const struct myocds_client_profile *other = cfg_client(&c, "https://other.example");
+    assert_non_null(epic);
+    assert_true(epic->select_any && !epic->select_at_most_one);
+    assert_int_equal(epic->max_actions, 1);
+    assert_true(epic->topic_alphanumeric && !epic->action_selection);
+    assert_ptr_equal(cfg_client(&c, NULL), other); /* no JWT: the default */
+    assert_true(other->action_selection && other->select_any && other->select_at_most_one);
+    assert_int_equal(other->max_actions, 0);
+    cfg_free(&c);
+    assert_int_equal(parse("{}", &c, &err), 0);
+    assert_null(cfg_client(&c, "https://epic.example")); /* no entry: the engine's default */
+    cfg_free(&c);
 }
 
 static void test_file(void **state)
@@ -200,7 +235,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults), cmocka_unit_test(test_hooks_dir_env),
         cmocka_unit_test(test_full),     cmocka_unit_test(test_bad),
-        cmocka_unit_test(test_file),
+        cmocka_unit_test(test_file),     cmocka_unit_test(test_clients),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);

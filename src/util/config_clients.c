@@ -20,32 +20,31 @@ static const char *const client_keys[] = {"actionSelectionBehavior", "selectionB
 /* The defaults: a CDS Hooks 2.0 client. */
 static const struct myocds_client_profile client_default = {false, true, true, 0, false};
 
-static int bad(struct myocds_err *err, const char *iss, const char *key, const char *what)
+static int bad_key(struct myocds_err *err, const char *iss, const char *key, const char *what)
 {
     return myocds_err_set(err, 400, "config: clients.%.128s%s%s: %s", iss, key[0] ? "." : "", key,
                           what);
 }
 
-/* selectionBehavior: a non-empty list of "any" and "at-most-one". */
+/* selectionBehavior: a non-empty list of "any" and "at-most-one", nothing else. */
 static int load_selection(json_object *v, const char *iss, struct myocds_client_profile *p,
                           struct myocds_err *err)
 {
     size_t n = json_object_is_type(v, json_type_array) ? json_object_array_length(v) : 0;
+    bool bad = n == 0;
     p->select_any = p->select_at_most_one = false;
-    for (size_t i = 0; i < n; i++) {
-        const char *s = json_object_get_string(json_object_array_get_idx(v, i));
-        if (!json_object_is_type(json_object_array_get_idx(v, i), json_type_string))
-            s = NULL;
-        if (s != NULL && strcmp(s, "any") == 0)
+    for (size_t i = 0; i < n && !bad; i++) {
+        json_object *e = json_object_array_get_idx(v, i);
+        const char *s = json_object_is_type(e, json_type_string) ? json_object_get_string(e) : "";
+        if (strcmp(s, "any") == 0)
             p->select_any = true;
-        else if (s != NULL && strcmp(s, "at-most-one") == 0)
+        else if (strcmp(s, "at-most-one") == 0)
             p->select_at_most_one = true;
         else
-            n = 0;
+            bad = true;
     }
-    return p->select_any || p->select_at_most_one
-               ? 0
-               : bad(err, iss, "selectionBehavior", "a list of \"any\" and \"at-most-one\"");
+    return bad ? bad_key(err, iss, "selectionBehavior", "a list of \"any\" and \"at-most-one\"")
+               : 0;
 }
 
 /* One entry into *p. */
@@ -54,7 +53,7 @@ static int load_profile(json_object *o, const char *iss, struct myocds_client_pr
 {
     *p = client_default;
     if (!json_object_is_type(o, json_type_object))
-        return bad(err, iss, "", "must be an object");
+        return bad_key(err, iss, "", "must be an object");
     json_object_object_foreach(o, key, v)
     {
         size_t k = 0;
@@ -63,7 +62,7 @@ static int load_profile(json_object *o, const char *iss, struct myocds_client_pr
         if (k == sizeof client_keys / sizeof client_keys[0])
             return myocds_err_set(err, 400, "config: unknown key clients.%.128s.%.64s", iss, key);
         if ((k == 0 || k == 3) && !json_object_is_type(v, json_type_boolean))
-            return bad(err, iss, key, "must be true or false");
+            return bad_key(err, iss, key, "must be true or false");
         if (k == 0)
             p->action_selection = json_object_get_boolean(v);
         else if (k == 3)
@@ -73,7 +72,7 @@ static int load_profile(json_object *o, const char *iss, struct myocds_client_pr
         else if (k == 2) {
             int64_t n = json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : 0;
             if (n < 1 || n > CLIENT_MAX_ACTIONS)
-                return bad(err, iss, key, "must be an integer from 1 to 100");
+                return bad_key(err, iss, key, "must be an integer from 1 to 100");
             p->max_actions = (int)n;
         }
     }
@@ -97,7 +96,7 @@ int cfg_load_clients(struct cfg *c, json_object *root, struct myocds_err *err)
     {
         struct cfg_client *cl = &c->clients[c->n_clients];
         if (iss[0] == '\0')
-            return bad(err, iss, "", "an empty issuer");
+            return bad_key(err, iss, "", "an empty issuer");
         if ((cl->iss = strdup(iss)) == NULL)
             return myocds_err_set(err, 500, "out of memory");
         c->n_clients++; /* so cfg_free releases what is filled so far */
