@@ -4,8 +4,9 @@
  * Every function is thread-safe. Feedback returns only after a durable commit. Cards issued are
  * stamped with the time of issue and queued in memory; a background thread writes them
  * in batches (every STORE_FLUSH_MS or STORE_FLUSH_ROWS rows) and store_close() writes
- * what is left, so counting a card costs no disk write on the request path. Nothing
- * stored identifies a patient, and no free-text comment is kept.
+ * what is left, so counting a card costs no disk write on the request path. The calls each
+ * service answered are summed per hour in the same queue and written with the cards.
+ * Nothing stored identifies a patient, and no free-text comment is kept.
  *
  * The layers point one way: store.c (store_open, the dispatch) -> the backends
  * (store_sqlite.c, store_pg*.c) -> store_backend.h (struct store, its ops and the card
@@ -87,7 +88,8 @@ int store_cards_issued(struct store *st, const char *service_id, const struct st
 int store_call_counted(struct store *st, const char *service_id, size_t n_cards,
                        struct myocds_err *err);
 
-/* Writes every card queued before the call; returns once they are committed (or failed). */
+/* Writes every card (and call count) queued before the call; returns once they are committed (or
+ * failed). */
 void store_flush(struct store *st);
 
 /* Cards issued that never reached the store (queue full, store down at close). */

@@ -4,9 +4,10 @@
  * them); one thread uses a connection at a time. Every write is one transaction with
  * synchronous_commit on, so COMMIT has reached the server's disk before the call
  * returns. Writes are idempotent (ON CONFLICT DO NOTHING), so a transaction cut by a lost
- * connection is simply run again on a fresh one. The schema is created or migrated at
- * open under an advisory lock, so replicas starting together do not race. The URL may
- * hold a password: it is never logged.
+ * connection is simply run again on a fresh one (the call counts' upsert excepted: see
+ * sql_add_calls). The schema is created or migrated at open under an advisory lock, so
+ * replicas starting together do not race. The URL may hold a password: it is never
+ * logged.
  */
 #include "store/store_pg_int.h"
 #include "util/log.h"
@@ -47,7 +48,9 @@ static const char *const migrations[] = {
     " cards bigint NOT NULL, PRIMARY KEY (service_id, hour));",
 };
 
-/* Adds a (service, hour)'s calls and cards to its row (store_sqlite.c's statement too). */
+/* Adds a (service, hour)'s calls and cards to its row (store_sqlite.c's statement too).
+ * Not idempotent: a batch whose COMMIT was cut by a lost connection and run again may
+ * count its calls twice (counts for a ratio; cards and feedback are exact). */
 static const char sql_add_calls[] =
     "INSERT INTO calls (service_id, hour, calls, cards) VALUES ($1, $2, $3, $4)"
     " ON CONFLICT (service_id, hour) DO UPDATE SET calls = calls.calls + excluded.calls,"
