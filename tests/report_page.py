@@ -183,6 +183,29 @@ def check_tooltips(res, name, page, doc):
               f"{n} tooltips, wrong: {bad[:5]}")
 
 
+def check_burden(res, name, page, doc):
+    """The alert burden's tables and tooltips against the --json report."""
+    def per(cell):
+        return None if cell == "-" else float(cell)
+    rows = page.tables.get("burden-services", [])[1:]
+    res.check(f"{name}: --html burden: calls, cards and cards per 100 calls per service",
+              [(r[0], int(r[1]), int(r[2]), per(r[3])) for r in rows] ==
+              [(s["service"], s["calls"], s["cards"], s["cards_per_100_calls"])
+               for s in doc["services"]] and rows, str(rows))
+    rows = page.tables.get("burden-rules", [])[1:]
+    res.check(f"{name}: --html burden: cards per 100 calls per rule",
+              [(r[0], int(r[1]), per(r[2])) for r in rows] ==
+              [(r["rule"], r["issued"], r["cards_per_100_calls"]) for r in doc["rules"]]
+              and rows, str(rows))
+    by_service = {s["service"]: s for s in doc["services"]}
+    tips = [re.fullmatch(r"(.+): (\d+) cards in (\d+) calls", t)
+            for t in page.titles.get("burden", [])]
+    res.check(f"{name}: --html burden chart tooltips are the report's",
+              tips and all(m is not None and by_service[m.group(1)]["cards"] == int(m.group(2))
+                           and by_service[m.group(1)]["calls"] == int(m.group(3))
+                           for m in tips), str(page.titles.get("burden")))
+
+
 def check_page(res, name, text, doc, sent, categories, feedback_entries):
     """text: the page; doc: the --json report of the same range."""
     res.check(f"{name}: --html is an HTML5 page with lang, charset and title",
@@ -199,6 +222,7 @@ def check_page(res, name, text, doc, sent, categories, feedback_entries):
     check_outcomes(res, name, page, doc)
     check_reasons(res, name, page, doc, sent, categories)
     check_tooltips(res, name, page, doc)
+    check_burden(res, name, page, doc)
     totals = {r[0]: int(r[1]) for r in page.tables.get("totals-table", []) if len(r) == 2}
     res.check(f"{name}: --html totals", totals == {
         "Cards issued": sum(r["issued"] for r in doc["rules"]),
@@ -226,7 +250,8 @@ def check_browser(res, path, screenshot):
     url = "file://" + os.path.abspath(path)
     p = chromium("--dump-dom", url)
     dom = parse(p.stdout)
-    for sec, tag in (("outcomes", "rect"), ("outcomes", "path"), ("reasons", "rect")):
+    for sec, tag in (("outcomes", "rect"), ("outcomes", "path"), ("reasons", "rect"),
+                     ("burden", "rect")):
         shapes = [a for t, a in dom.shapes.get(sec, []) if t == tag]
         sized = [a for a in shapes if float(a.get("width", "1")) > 0 and a.get("d", "M") != ""]
         res.check(f"chromium: the {sec} chart has {tag} elements, none empty",

@@ -10,7 +10,9 @@ or nothing; every fifth entry resent; two entries for cards never issued), check
 `myocds report` prints the table and that --json and --csv hold exactly the counts this
 runner made, and that the --html page shows those numbers (tests/report_page.py: its
 tables and chart tooltips; on SQLite also drawn by headless Chromium, the screenshot
-saved at --screenshot). Prints "N passed, M failed".
+saved at --screenshot), and that the calls counted per service (a few answered without a
+card count, those answered with an error do not) and the cards per 100 calls are the
+calls this runner made. Prints "N passed, M failed".
 
     run_report.py --bin build/myocds --fixtures fixtures/cases [--pg-url-file F]
                   [--screenshot OUT.png]
@@ -30,6 +32,7 @@ from ops_common import PgDatabase, feedback_body  # noqa: E402
 import report_page  # noqa: E402
 
 MAX_CASES = 40
+MAX_OTHER = 3  # cases that answer 200 without a card, and cases answered with an error
 TOP_REASONS = 3
 RUN_TIMEOUT_S = 60
 STANDARD_SYSTEM = "http://terminology.hl7.org/CodeSystem/non-adherence-reason-codes"
@@ -46,6 +49,20 @@ def firing_cases(fixtures):
     return out[:MAX_CASES]
 
 
+def other_cases(fixtures):
+    """(service, request bytes, status) of a few cases answered 200 without a card and a
+    few answered with an error: the first count as calls, the others do not."""
+    quiet, errors = [], []
+    for _, exp, path in cases(fixtures):
+        status = exp.get("status", 200)
+        pick = quiet if status == 200 and not exp.get("fire") else errors if status != 200 \
+            else None
+        if pick is not None and len(pick) < MAX_OTHER and exp.get("service"):
+            with open(path, "rb") as f:
+                pick.append((exp["service"], f.read(), status))
+    return quiet + errors
+
+
 class Plan:
     """The feedback this runner sends, and the report it expects back."""
 
@@ -53,6 +70,7 @@ class Plan:
         self.rules = {}  # rule -> {"issued", "accepted", "overridden",
         #                           "reasons": {(system, code): n}}
         self.entries = set()  # distinct (uuid, outcome) stored
+        self.calls = {}  # service -> [calls answered 200, cards they gave]
 
     def rule(self, rid):
         return self.rules.setdefault(rid, {"issued": 0, "accepted": 0, "overridden": 0,
@@ -81,6 +99,15 @@ class Plan:
                                                                  kv[0] or ""))]})
         return out
 
+    def expected_services(self):
+        """The report's services: [{service, calls, cards, cards_per_100_calls}]."""
+        return [{"service": s, "calls": c, "cards": k,
+                 "cards_per_100_calls": round(100.0 * k / c, 4)}
+                for s, (c, k) in sorted(self.calls.items())]
+
+    def calls_total(self):
+        return sum(c for c, _ in self.calls.values())
+
 
 def reason_categories(hooks):
     """(rule, system, code) -> category of every override reason in hooks/rules.json: a
@@ -101,15 +128,27 @@ def reason_categories(hooks):
     return out
 
 
-def fill(res, server, cases):
+def fill(res, server, cases, others):
     """Calls the services, answers the cards; returns the plan."""
     plan = Plan()
     k = 0
+    for service, body, want in others:  # a call without a card counts, an error does not
+        status, doc = server.request("POST", f"/cds-services/{service}", body,
+                                     {"Content-Type": "application/json"})
+        res.check(f"POST {service} answers {want}", status == want, str(status)[:200])
+        if status == 200:
+            counted = plan.calls.setdefault(service, [0, 0])
+            counted[0] += 1
+            counted[1] += len(doc["cards"])
+            res.check(f"POST {service} without a card gives none", doc["cards"] == [])
     for service, body in cases:
         status, doc = server.request("POST", f"/cds-services/{service}", body,
                                      {"Content-Type": "application/json"})
         if not res.check(f"POST {service} answers 200", status == 200, str(status)[:200]):
             continue
+        counted = plan.calls.setdefault(service, [0, 0])
+        counted[0] += 1
+        counted[1] += len(doc["cards"])
         for card in doc["cards"]:
             rid = card["source"]["topic"]["code"]
             plan.rule(rid)["issued"] += 1
@@ -210,7 +249,8 @@ def check_report(res, name, args, config, plan, tmp):
                   == [r["issued"], r["accepted"], r["overridden"]], row.group(0) if row else out)
     rc, out, err = report(args, config, "--json")
     doc = json.loads(out) if rc == 0 else {}
-    derived = ("acceptance_rate", "acceptance_ci_low", "acceptance_ci_high", "no_feedback")
+    derived = ("acceptance_rate", "acceptance_ci_low", "acceptance_ci_high", "no_feedback",
+               "cards_per_100_calls")
     got = [{k: v for k, v in r.items() if k not in derived} for r in doc.get("rules", [])]
     want = plan.expected_json_rules(reason_categories(os.environ["MYOCDS_HOOKS"]))
     res.check(f"{name}: --json rules match the counts sent", got == want,
@@ -255,7 +295,37 @@ def check_report(res, name, args, config, plan, tmp):
     res.check(f"{name}: a bad --since exits 2 and says why", rc == 2 and "--since" in err, err)
     rc, _, err = report(args, config, "--json", "--csv")
     res.check(f"{name}: --json with --csv exits 2", rc == 2, err)
+    check_burden(res, name, args, config, plan, doc, rows)
     check_html(res, name, args, config, plan, doc, tmp)
+
+
+def check_burden(res, name, args, config, plan, doc, rows):
+    """The calls counted and the cards per 100 calls in --json, --csv and the table."""
+    want = plan.expected_services()
+    total = plan.calls_total()
+    res.check(f"{name}: --json services: the calls answered and cards given per service",
+              doc.get("services") == want and doc.get("calls_total") == total,
+              f"\n got {doc.get('services')} {doc.get('calls_total')}\nwant {want} {total}")
+    res.check(f"{name}: the calls' cards are the cards issued",
+              sum(s["cards"] for s in want) == sum(r["issued"] for r in plan.rules.values()))
+    res.check(f"{name}: --json per rule cards_per_100_calls = issued * 100 / all calls",
+              total > 0 and all(abs(r["cards_per_100_calls"] - 100.0 * r["issued"] / total)
+                                < 1e-4 for r in doc.get("rules", [])), str(doc.get("rules")))
+    res.check(f"{name}: --csv cards_per_100_calls as --json (the last column)",
+              [float(r["cards_per_100_calls"]) for r in rows] ==
+              [r["cards_per_100_calls"] for r in doc.get("rules", [])]
+              and all(list(r)[-1] == "cards_per_100_calls" for r in rows), str(rows[:2]))
+    rc, out, _ = report(args, config)
+    got = re.findall(r"^(\S+) +(\d+) +(\d+) +([\d.]+)$",
+                     out.split("Calls per service", 1)[-1], re.M)
+    res.check(f"{name}: table: calls per service",
+              [(g[0], int(g[1]), int(g[2]), round(float(g[3]), 1)) for g in got] ==
+              [(s["service"], s["calls"], s["cards"], round(s["cards_per_100_calls"], 1))
+               for s in want], str(got))
+    rc, out, _ = report(args, config, "--json", "--since", "2999-01-01")
+    later = json.loads(out) if rc == 0 else {}
+    res.check(f"{name}: --since in the future: no calls",
+              later.get("services") == [] and later.get("calls_total") == 0, out)
 
 
 def one_backend(res, args, name, config, cases, tmp):
@@ -263,7 +333,7 @@ def one_backend(res, args, name, config, cases, tmp):
     if not res.check(f"{name}: server starts", server.start(), server.log()[-2000:]):
         return
     try:
-        plan = fill(res, server, cases)
+        plan = fill(res, server, cases, other_cases(args.fixtures))
         check_metrics(res, name, server, plan)
     finally:
         rc = server.stop()

@@ -304,10 +304,20 @@ static void test_report_render(void **state)
          .categories = {{"cds-not-applicable", 2}, {NULL, 1}},
          .n_categories = 2},
     };
-    struct store_report rep = {
-        .rules = rules, .n = 2, .feedback_total = 5, .feedback_unmatched = 1};
+    struct report_service services[] = {{.service = "drug-order", .calls = 8, .cards = 4},
+                                        {.service = "idle", .calls = 0, .cards = 0}};
+    struct store_report rep = {.rules = rules,
+                               .n = 2,
+                               .feedback_total = 5,
+                               .feedback_unmatched = 1,
+                               .services = services,
+                               .n_services = 2};
     size_t len = 0;
     store_report_derive(&rep);
+    assert_int_equal(rep.calls_total, 8);
+    assert_true(services[0].has_per_100 && services[0].cards_per_100_calls == 50.0);
+    assert_false(services[1].has_per_100); /* no calls: no figure */
+    assert_true(rules[1].has_per_100 && rules[1].cards_per_100_calls == 50.0); /* 4 / 8 calls */
     char *text = store_report_render(&rep, REPORT_TEXT, &len);
     assert_non_null(text);
     assert_int_equal(strlen(text), len);
@@ -316,16 +326,21 @@ static void test_report_render(void **state)
     assert_non_null(strstr(text, "Feedback entries received: 5 (1 "));
     assert_non_null(strstr(text, "Override reasons by category"));
     assert_non_null(strstr(text, "cds-not-applicable (2), unknown (1)"));
+    assert_non_null(strstr(text, "Calls per service\n"));
+    assert_non_null(
+        strstr(text, "drug-order                      8        4                50.0\n"));
+    assert_non_null(
+        strstr(text, "idle                            0        0                   -\n"));
     free(text);
     char *csv = store_report_render(&rep, REPORT_CSV, &len);
     assert_non_null(csv);
     assert_non_null(strstr(csv, "rule,issued,accepted,overridden,acceptance_rate,"
                                 "top_override_reasons,override_categories,no_feedback,"
-                                "acceptance_ci_low,acceptance_ci_high\r\n"));
-    assert_non_null(strstr(csv, "\"ibm-steroid\",0,0,0,,\"\",\"\",0,,\r\n"));
+                                "acceptance_ci_low,acceptance_ci_high,cards_per_100_calls\r\n"));
+    assert_non_null(strstr(csv, "\"ibm-steroid\",0,0,0,,\"\",\"\",0,,,0.0\r\n"));
     assert_non_null(strstr(csv, "\"pjp-prophylaxis\",4,1,3,0.25,"
                                 "\"'=HYPERLINK(\"\"x\"\")=2;line\nbreak=1\","
-                                "\"cds-not-applicable=2;unknown=1\",0,0.0456,0.6994\r\n"));
+                                "\"cds-not-applicable=2;unknown=1\",0,0.0456,0.6994,50.0\r\n"));
     free(csv);
     char *json = store_report_render(&rep, REPORT_JSON, &len);
     assert_non_null(json);
@@ -338,7 +353,18 @@ static void test_report_render(void **state)
                                  "\"category\":\"cds-not-applicable\",\"count\":2}"));
     assert_non_null(strstr(json, "\"override_categories\":[{\"category\":\"cds-not-applicable\","
                                  "\"count\":2},{\"category\":null,\"count\":1}]"));
+    assert_non_null(strstr(json, "\"cards_per_100_calls\":50.0}"));
+    assert_non_null(strstr(json, "\"services\":[{\"service\":\"drug-order\",\"calls\":8,"
+                                 "\"cards\":4,\"cards_per_100_calls\":50.0},{\"service\":\"idle\","
+                                 "\"calls\":0,\"cards\":0,\"cards_per_100_calls\":null}],"
+                                 "\"calls_total\":8"));
     free(json);
+    rep.n_services = 0; /* no calls counted: no rule has a figure either */
+    store_report_derive(&rep);
+    assert_false(rules[1].has_per_100);
+    csv = store_report_render(&rep, REPORT_CSV, &len);
+    assert_non_null(strstr(csv, ",0,0.0456,0.6994,\r\n"));
+    free(csv);
 }
 
 /* The 95 % Wilson score interval against figures worked by hand (z = 1.96). */
@@ -425,6 +451,9 @@ static void test_report_html(void **state)
                                .feedback_unmatched = 2,
                                .range = {"2025-01-01T00:00:00.000Z", ""},
                                .made_at = "2025-04-01T08:00:00.000Z"};
+    struct report_service services[] = {{.service = "<i>svc</i>", .calls = 200, .cards = 3}};
+    rep.services = services;
+    rep.n_services = 1;
     size_t len = 0;
     store_report_derive(&rep);
     char *html = store_report_render(&rep, REPORT_HTML, &len);
@@ -459,12 +488,21 @@ static void test_report_html(void **state)
     assert_non_null(strstr(html, "@media print"));
     assert_non_null(strstr(html, "<svg "));
     assert_non_null(strstr(html, "</html>\n"));
+    assert_non_null(strstr(html, "<h2>Alert burden</h2>"));
+    assert_null(strstr(html, "<i>svc"));
+    assert_non_null(strstr(html, "<code>&lt;i&gt;svc&lt;/i&gt;</code></th><td class=\"n\">200</td>"
+                                 "<td class=\"n\">3</td><td class=\"n\">1.5</td>"));
+    assert_non_null(strstr(html, "<code>pjp-prophylaxis</code></th><td class=\"n\">4</td>"
+                                 "<td class=\"n\">2.0</td></tr>")); /* 4 cards in 200 calls */
+    assert_non_null(strstr(html, "&lt;i&gt;svc&lt;/i&gt;: 3 cards in 200 calls</title>"));
     free(html);
+    rep.n_services = 0;
     rep.n = 0; /* an empty range still makes a page */
     html = store_report_render(&rep, REPORT_HTML, &len);
     assert_non_null(html);
     assert_non_null(strstr(html, "No rule had 10 or more cards"));
     assert_non_null(strstr(html, "No cards issued in this range."));
+    assert_non_null(strstr(html, "No calls counted in this range."));
     free(html);
 }
 

@@ -266,11 +266,67 @@ static void test_migrate_from_v1(void **state)
     struct fixture *f = *state;
     store_close(open_ok(f));
     f->be->exec(f, "DROP INDEX feedback_received");
-    f->be->exec(f, "DELETE FROM schema_version WHERE version = 2");
+    f->be->exec(f, "DROP TABLE calls");
+    f->be->exec(f, "DELETE FROM schema_version WHERE version >= 2");
     assert_int_equal(f->be->count(f, f->be->index_sql), 0);
     store_close(open_ok(f));
-    assert_int_equal(f->be->count(f, "SELECT max(version) FROM schema_version"), 2);
+    assert_int_equal(f->be->count(f, "SELECT max(version) FROM schema_version"),
+                     STORE_SCHEMA_VERSION);
     assert_int_equal(f->be->count(f, f->be->index_sql), 1);
+    assert_int_equal(f->be->count(f, "SELECT count(*) FROM calls"), 0);
+}
+
+/* A store of version 2 (no table calls) gets it when opened, its cards kept. */
+static void test_migrate_from_v2(void **state)
+{
+    struct fixture *f = *state;
+    struct myocds_err err = {0};
+    const struct store_card card = {"card-1", "pjp-prophylaxis"};
+    struct store *st = open_ok(f);
+    assert_int_equal(store_cards_issued(st, "svc", &card, 1, &err), 0);
+    store_close(st);
+    f->be->exec(f, "DROP TABLE calls");
+    f->be->exec(f, "DELETE FROM schema_version WHERE version = 3");
+    assert_int_equal(f->be->count(f, "SELECT max(version) FROM schema_version"), 2);
+    st = open_ok(f);
+    assert_int_equal(store_call_counted(st, "svc", 1, &err), 0);
+    store_close(st);
+    assert_int_equal(f->be->count(f, "SELECT max(version) FROM schema_version"), 3);
+    assert_int_equal(f->be->count(f, "SELECT count(*) FROM cards_issued"), 1);
+    assert_int_equal(f->be->count(f, "SELECT sum(calls) FROM calls"), 1);
+}
+
+/* Calls are summed per (service, hour) in the queue and added to the row in the store. */
+static void test_calls_counted(void **state)
+{
+    struct fixture *f = *state;
+    struct myocds_err err = {0};
+    char long_id[STORE_SERVICE_MAX + 1];
+    memset(long_id, 's', sizeof long_id - 1);
+    long_id[sizeof long_id - 1] = '\0';
+    struct store *st = open_ok(f);
+    assert_int_equal(store_call_counted(st, "svc-a", 2, &err), 0);
+    assert_int_equal(store_call_counted(st, "svc-a", 0, &err), 0); /* no card: a call too */
+    assert_int_equal(store_call_counted(st, "svc-b", 1, &err), 0);
+    assert_int_equal(store_call_counted(st, long_id, 1, &err), -503);
+    assert_int_equal(store_call_counted(st, NULL, 1, &err), -503);
+    store_flush(st);
+    assert_int_equal(f->be->count(f, "SELECT sum(calls) FROM calls WHERE service_id = 'svc-a'"), 2);
+    assert_int_equal(f->be->count(f, "SELECT sum(cards) FROM calls WHERE service_id = 'svc-a'"), 2);
+    assert_int_equal(f->be->count(f, "SELECT sum(calls) FROM calls WHERE service_id = 'svc-b'"), 1);
+    /* A later batch adds to the same hour's row (an hour may just have begun: two rows). */
+    assert_int_equal(store_call_counted(st, "svc-a", 3, &err), 0);
+    store_close(st); /* what is queued is written on close */
+    assert_int_equal(f->be->count(f, "SELECT sum(calls) FROM calls WHERE service_id = 'svc-a'"), 3);
+    assert_int_equal(f->be->count(f, "SELECT sum(cards) FROM calls WHERE service_id = 'svc-a'"), 5);
+    assert_true(f->be->count(f, "SELECT count(*) FROM calls WHERE service_id = 'svc-a'") <= 2);
+    /* Each row's hour is an hour's start, UTC. */
+    const char *hour_sql =
+        strcmp(f->be->name, "sqlite") == 0
+            ? "SELECT count(*) FROM calls WHERE hour NOT GLOB"
+              " '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:00:00.000Z'"
+            : "SELECT count(*) FROM calls WHERE hour <> date_trunc('hour', hour)";
+    assert_int_equal(f->be->count(f, hour_sql), 0);
 }
 
 static void test_newer_schema_refused(void **state)
@@ -408,6 +464,10 @@ static void fill(struct store *st)
     put_one(st, "c3", "overridden", "pt-preference");
     put_one(st, "p1", "overridden", "other-agent");
     put_one(st, "x1", "accepted", NULL);
+    assert_int_equal(store_call_counted(st, "svc", 3, &err), 0);
+    assert_int_equal(store_call_counted(st, "svc", 2, &err), 0);
+    assert_int_equal(store_call_counted(st, "svc", 0, &err), 0);
+    assert_int_equal(store_call_counted(st, "other", 0, &err), 0);
 }
 
 static void test_report(void **state)
@@ -434,10 +494,27 @@ static void test_report(void **state)
     assert_int_equal(rep.rules[1].reasons[0].count, 2);
     assert_int_equal(rep.feedback_total, 5);
     assert_int_equal(rep.feedback_unmatched, 1);
+    /* The burden: svc 3 calls with 5 cards, other 1 call without. */
+    assert_int_equal(rep.n_services, 2);
+    assert_string_equal(rep.services[0].service, "other");
+    assert_int_equal(rep.services[0].calls, 1);
+    assert_int_equal(rep.services[0].cards, 0);
+    assert_true(rep.services[0].has_per_100);
+    assert_string_equal(rep.services[1].service, "svc");
+    assert_int_equal(rep.services[1].calls, 3);
+    assert_int_equal(rep.services[1].cards, 5);
+    assert_true(rep.services[1].cards_per_100_calls > 166.66 &&
+                rep.services[1].cards_per_100_calls < 166.67);
+    assert_int_equal(rep.calls_total, 4);
+    assert_true(rep.rules[0].has_per_100);
+    assert_true(rep.rules[0].cards_per_100_calls == 50.0); /* 2 cards, 4 calls */
+    assert_true(rep.rules[1].cards_per_100_calls == 75.0);
     size_t len = 0;
     char *json = store_report_render(&rep, REPORT_JSON, &len);
     assert_non_null(strstr(json, "\"acceptance_rate\":0.3333"));
     assert_non_null(strstr(json, "\"feedback_total\":5"));
+    assert_non_null(strstr(json, "{\"service\":\"svc\",\"calls\":3,\"cards\":5,"
+                                 "\"cards_per_100_calls\":166.6667}"));
     free(json);
     store_report_free(&rep);
 
@@ -447,6 +524,8 @@ static void test_report(void **state)
     assert_int_equal(store_report(st, &later, NULL, NULL, &rep, &err), 0);
     assert_int_equal(rep.n, 0);
     assert_int_equal(rep.feedback_total, 0);
+    assert_int_equal(rep.n_services, 0);
+    assert_int_equal(rep.calls_total, 0);
     store_report_free(&rep);
     store_close(st);
 }
@@ -527,6 +606,8 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         BOTH(test_migrate_empty),
         BOTH(test_migrate_from_v1),
+        BOTH(test_migrate_from_v2),
+        BOTH(test_calls_counted),
         BOTH(test_newer_schema_refused),
         BOTH(test_feedback_idempotent),
         BOTH(test_cards_issued_and_reopen),

@@ -35,6 +35,7 @@
 #define HELP_REPORT                                                                                \
     "  report    per rule: cards issued, accepted, overridden, no feedback, acceptance rate\n"     \
     "            and its 95 % Wilson interval, top override reasons and their categories,\n"       \
+    "            cards per 100 calls; per service calls, cards and cards per 100 calls;\n"         \
     "            from the feedback store; a table, or --json / --csv. --html FILE\n"               \
     "            (- for stdout) writes the governance committee's page: one HTML file\n"           \
     "            with charts, no script. DATE is YYYY-MM-DD (--until includes that day)\n"         \

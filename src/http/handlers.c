@@ -26,6 +26,7 @@ struct card_log {
     struct store_card *v;
     size_t n;
     size_t cap;
+    size_t given; /* every card the call gave, recorded or not */
     bool dropped; /* out of memory or over CARD_LOG_MAX */
 };
 
@@ -40,6 +41,7 @@ static void on_card(void *ctx, const char *service_id, const char *card_uuid, co
     struct card_log *cl = ctx;
     (void)service_id; /* the request's own id, already known */
     metrics_card(rule_id, indicator);
+    cl->given++;
     if (card_uuid == NULL || rule_id == NULL || cl->n == CARD_LOG_MAX) {
         cl->dropped = true;
         return;
@@ -193,6 +195,9 @@ void http_handle_service(const struct http_app *app, const struct http_req *req,
     }
     if (cards.dropped)
         log_fields(LOG_LEVEL_WARN, req->req_id, "some cards not recorded", NULL, 0);
+    /* The alert burden's denominator: every answered call, with the cards it gave. */
+    if (store_call_counted(app->store, id, cards.given, &err) != 0)
+        log_fields(LOG_LEVEL_WARN, req->req_id, "call not counted", NULL, 0);
     free(resp->body);
     resp->body = out;
     resp->len = len;

@@ -37,6 +37,11 @@ static const char sql_totals[] =
     " FROM feedback f LEFT JOIN cards_issued c ON c.card_uuid = f.card_uuid"
     " WHERE f.received_at >= $1 AND f.received_at < $2";
 
+/* (NULL, service, calls, cards): the hours whose start is in the range. */
+static const char sql_calls[] =
+    "SELECT NULL, service_id, sum(calls), sum(cards) FROM calls"
+    " WHERE hour >= $1 AND hour < $2 GROUP BY service_id ORDER BY service_id";
+
 /* "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ" -> seconds since the epoch; false when not a
  * real date-time of that shape (the date read by util/civil.h, as everywhere). */
 static bool parse_when(const char *s, bool *date_only, time_t *out)
@@ -152,10 +157,31 @@ static bool parse_count(const char *s, long long *out)
     return s != NULL && errno == 0 && end != s && *end == '\0' && *out >= 0;
 }
 
+/* A service's row of sql_calls, appended (the query sorts them). */
+static int on_calls(struct store_report *rep, const char *const col[STORE_ROW_COLS])
+{
+    long long calls = 0;
+    long long cards = 0;
+    if (col[1] == NULL || !parse_count(col[2], &calls) || !parse_count(col[3], &cards))
+        return MYOCDS_E_INTERNAL;
+    struct report_service *v = realloc(rep->services, (rep->n_services + 1) * sizeof *v);
+    if (v == NULL)
+        return MYOCDS_E_INTERNAL;
+    rep->services = v;
+    v += rep->n_services++;
+    memset(v, 0, sizeof *v);
+    snprintf(v->service, sizeof v->service, "%s", col[1]);
+    v->calls = calls;
+    v->cards = cards;
+    return 0;
+}
+
 static int on_row(void *arg, const char *const col[STORE_ROW_COLS])
 {
     struct row_ctx *c = arg;
     long long n = 0;
+    if (c->sql == sql_calls)
+        return on_calls(c->rep, col);
     if (!parse_count(col[2], &n))
         return MYOCDS_E_INTERNAL;
     if (c->sql == sql_totals) {
@@ -224,7 +250,8 @@ static int by_category_count(const void *a, const void *b)
 int store_report(struct store *st, const struct store_range *range, report_category_fn categorize,
                  void *cat_ctx, struct store_report *out, struct myocds_err *err)
 {
-    static const char *const queries[] = {sql_issued, sql_outcomes, sql_reasons, sql_totals};
+    static const char *const queries[] = {sql_issued, sql_outcomes, sql_reasons, sql_totals,
+                                          sql_calls};
     struct row_ctx ctx = {out, NULL};
     const char *since = range->since[0] != '\0' ? range->since : RANGE_MIN;
     const char *until = range->until[0] != '\0' ? range->until : RANGE_MAX;
@@ -262,5 +289,6 @@ void store_report_free(struct store_report *rep)
         free(rep->rules[i].reasons);
     }
     free(rep->rules);
+    free(rep->services);
     memset(rep, 0, sizeof *rep);
 }

@@ -7,6 +7,12 @@
  * cards issued in the range that were accepted. feedback_total counts every feedback
  * entry received in the range, including entries for cards this store never issued
  * (feedback_unmatched).
+ *
+ * Alert burden: the calls each service answered (table calls, per hour; an hour counts
+ * when its start is in the range) and the cards they gave; a service's
+ * cards_per_100_calls = its cards * 100 / its calls, and a rule's = the rule's cards issued
+ * in the range * 100 / the calls of all services in the range (every call could have
+ * given the rule's card).
  */
 #ifndef MYOCDS_STORE_REPORT_H
 #define MYOCDS_STORE_REPORT_H
@@ -60,6 +66,16 @@ struct report_rule {
     size_t n_reasons;
     struct report_category categories[REPORT_CATEGORIES_MAX]; /* by count (desc) */
     size_t n_categories;
+    bool has_per_100;           /* the range has calls: the figure below means something */
+    double cards_per_100_calls; /* issued * 100 / store_report.calls_total */
+};
+
+struct report_service {
+    char service[STORE_SERVICE_MAX];
+    long long calls;
+    long long cards;            /* cards given in those calls */
+    bool has_per_100;           /* calls > 0 */
+    double cards_per_100_calls; /* cards * 100 / calls */
 };
 
 struct store_report {
@@ -68,6 +84,9 @@ struct store_report {
     size_t n;
     long long feedback_total;
     long long feedback_unmatched;
+    struct report_service *services; /* owned, sorted by service id */
+    size_t n_services;
+    long long calls_total;      /* calls of all services in the range */
     char made_at[STORE_TS_MAX]; /* when the report was read from the store (UTC) */
 };
 
@@ -86,7 +105,8 @@ int store_report(struct store *st, const struct store_range *range, report_categ
  * when n is 0 or k is not in 0..n. */
 bool report_wilson(long long k, long long n, double *low, double *high);
 
-/* Fills each rule's derived figures (no_feedback, the Wilson interval) from its counts;
+/* Fills each rule's derived figures (no_feedback, the Wilson interval, cards per 100
+ * calls) and each service's cards per 100 calls from the counts;
  * store_report() calls it, a hand-made report needs it once before rendering. */
 void store_report_derive(struct store_report *rep);
 
@@ -94,6 +114,12 @@ void store_report_derive(struct store_report *rep);
  * least REPORT_HEADLINE_MIN_ISSUED cards (ties: more issued, then the first by id);
  * borrowed from rep, NULL when no rule has enough cards. */
 const struct report_rule *store_report_most_ignored(const struct store_report *rep);
+
+#define REPORT_NUM_MAX 32 /* a figure as text */
+
+/* v as every format shows a figure ("0.4" style, 4 decimals at most) in buf[cap]; returns
+ * buf. */
+const char *store_report_num(double v, char *buf, size_t cap);
 
 /* Frees what rep owns and zeroes it. */
 void store_report_free(struct store_report *rep);

@@ -11,12 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RATE_TEXT_MAX 32
+#define RATE_TEXT_MAX REPORT_NUM_MAX
 #define TABLE_CODE_MAX 40 /* a reason code as shown in the table */
 #define RULE_COL_WIDTH 24
 
-/* v as text ("0.4" style, 4 decimals at most) in buf. */
-static const char *num_text(double v, char *buf, size_t cap)
+const char *store_report_num(double v, char *buf, size_t cap)
 {
     snprintf(buf, cap, "%.4f", v);
     size_t n = strlen(buf);
@@ -28,14 +27,15 @@ static const char *num_text(double v, char *buf, size_t cap)
 /* The rate as text, or NULL when nothing was issued. */
 static const char *rate_text(const struct report_rule *r, char *buf, size_t cap)
 {
-    return r->issued > 0 ? num_text((double)r->accepted / (double)r->issued, buf, cap) : NULL;
+    return r->issued > 0 ? store_report_num((double)r->accepted / (double)r->issued, buf, cap)
+                         : NULL;
 }
 
 /* A number of the report as JSON: 4 decimals at most, as the CSV shows it. */
 static json_object *json_num(double v)
 {
     char buf[RATE_TEXT_MAX];
-    return json_object_new_double_s(v, num_text(v, buf, sizeof buf));
+    return json_object_new_double_s(v, store_report_num(v, buf, sizeof buf));
 }
 
 static json_object *rule_json(const struct report_rule *r)
@@ -85,7 +85,28 @@ static json_object *rule_json(const struct report_rule *r)
         json_object_array_add(cats, e);
     }
     json_object_object_add(o, "override_categories", cats);
+    json_object_object_add(o, "cards_per_100_calls",
+                           r->has_per_100 ? json_num(r->cards_per_100_calls) : NULL);
     return o;
+}
+
+/* services: [{service, calls, cards, cards_per_100_calls}]; NULL when out of memory. */
+static json_object *services_json(const struct store_report *rep)
+{
+    json_object *a = json_object_new_array();
+    for (size_t i = 0; a != NULL && i < rep->n_services; i++) {
+        const struct report_service *v = &rep->services[i];
+        json_object *e = json_object_new_object();
+        if (e == NULL)
+            continue;
+        json_object_object_add(e, "service", json_object_new_string(v->service));
+        json_object_object_add(e, "calls", json_object_new_int64(v->calls));
+        json_object_object_add(e, "cards", json_object_new_int64(v->cards));
+        json_object_object_add(e, "cards_per_100_calls",
+                               v->has_per_100 ? json_num(v->cards_per_100_calls) : NULL);
+        json_object_array_add(a, e);
+    }
+    return a;
 }
 
 static char *render_json(const struct store_report *rep, size_t *len)
@@ -109,6 +130,8 @@ static char *render_json(const struct store_report *rep, size_t *len)
     json_object_object_add(doc, "feedback_total", json_object_new_int64(rep->feedback_total));
     json_object_object_add(doc, "feedback_unmatched",
                            json_object_new_int64(rep->feedback_unmatched));
+    json_object_object_add(doc, "services", services_json(rep));
+    json_object_object_add(doc, "calls_total", json_object_new_int64(rep->calls_total));
     rules = range = NULL;
     out = json_dump(doc, len);
 out:
@@ -141,6 +164,26 @@ static void table_row(FILE *f, const struct report_rule *r)
     fputs(r->n_reasons == 0 ? "-\n" : "\n", f);
 }
 
+/* The alert burden: calls and cards per service, cards per 100 calls. */
+static void render_calls(FILE *f, const struct store_report *rep)
+{
+    fputs("\nCalls per service\n", f);
+    fprintf(f, "%-*s %8s %8s %19s\n", RULE_COL_WIDTH, "service", "calls", "cards",
+            "cards per 100 calls");
+    for (size_t i = 0; i < rep->n_services; i++) {
+        const struct report_service *v = &rep->services[i];
+        char per[RATE_TEXT_MAX] = "-";
+        if (v->has_per_100)
+            snprintf(per, sizeof per, "%.1f", v->cards_per_100_calls);
+        size_t w = strlen(v->service);
+        put_printable(f, v->service, RULE_COL_WIDTH + 1);
+        fprintf(f, "%*s %8lld %8lld %19s\n", w < RULE_COL_WIDTH ? (int)(RULE_COL_WIDTH - w) : 0, "",
+                v->calls, v->cards, per);
+    }
+    if (rep->n_services == 0)
+        fputs("(no calls counted in this range)\n", f);
+}
+
 static void render_table(FILE *f, const struct store_report *rep)
 {
     fprintf(f, "Cards issued from %s to %s (UTC)\n\n",
@@ -169,6 +212,7 @@ static void render_table(FILE *f, const struct store_report *rep)
     }
     fprintf(f, "\nFeedback entries received: %lld (%lld for cards this store did not issue)\n",
             rep->feedback_total, rep->feedback_unmatched);
+    render_calls(f, rep);
 }
 
 /* One CSV field, always quoted; a leading = + - @ is defused with a quote mark. */
@@ -210,7 +254,8 @@ static char *reasons_text(const struct report_rule *r, bool categories)
 static int render_csv(FILE *f, const struct store_report *rep)
 {
     fputs("rule,issued,accepted,overridden,acceptance_rate,top_override_reasons,"
-          "override_categories,no_feedback,acceptance_ci_low,acceptance_ci_high\r\n",
+          "override_categories,no_feedback,acceptance_ci_low,acceptance_ci_high,"
+          "cards_per_100_calls\r\n",
           f);
     for (size_t i = 0; i < rep->n; i++) {
         const struct report_rule *r = &rep->rules[i];
@@ -233,10 +278,15 @@ static int render_csv(FILE *f, const struct store_report *rep)
         if (r->has_ci) {
             char lo[RATE_TEXT_MAX];
             char hi[RATE_TEXT_MAX];
-            fprintf(f, "%s,%s", num_text(r->ci_low, lo, sizeof lo),
-                    num_text(r->ci_high, hi, sizeof hi));
+            fprintf(f, "%s,%s", store_report_num(r->ci_low, lo, sizeof lo),
+                    store_report_num(r->ci_high, hi, sizeof hi));
         } else {
             fputc(',', f);
+        }
+        fputc(',', f);
+        if (r->has_per_100) {
+            char per[RATE_TEXT_MAX];
+            fputs(store_report_num(r->cards_per_100_calls, per, sizeof per), f);
         }
         fputs("\r\n", f);
         free(reasons);

@@ -2,7 +2,8 @@
  * script, no network: style and charts inline), readable on screen and on paper.
  *
  * First the answer to "which alert is ignored most, and why?", then per rule what became
- * of its cards and why they were overridden, each chart with the table of its numbers.
+ * of its cards and why they were overridden, then the alert burden (cards per 100 calls),
+ * each chart with the table of its numbers.
  * Everything from the store (rule ids, codes, systems: they come from clients) goes
  * through html_put().
  */
@@ -277,6 +278,57 @@ static void put_reasons(FILE *f, const struct store_report *rep)
     fputs("</tbody>\n</table>\n</section>\n", f);
 }
 
+/* n as the JSON and the CSV give it (store_report_num); "-" when !has. */
+static void put_num(FILE *f, bool has, double n)
+{
+    char buf[REPORT_NUM_MAX];
+    fputs(has ? store_report_num(n, buf, sizeof buf) : "-", f);
+}
+
+/* The alert burden: cards per 100 calls per service (chart and table) and per rule. */
+static void put_burden(FILE *f, const struct store_report *rep)
+{
+    fputs("<section id=\"burden\">\n<h2>Alert burden</h2>\n", f);
+    page_chart_burden(f, rep);
+    fputs("<table id=\"burden-services\">\n<caption>Calls per service</caption>\n<thead><tr>"
+          "<th scope=\"col\">Service</th><th scope=\"col\">Calls</th>"
+          "<th scope=\"col\">Cards</th><th scope=\"col\">Cards per 100 calls</th>"
+          "</tr></thead>\n<tbody>\n",
+          f);
+    for (size_t i = 0; i < rep->n_services; i++) {
+        const struct report_service *v = &rep->services[i];
+        fputs("<tr><th scope=\"row\"><code>", f);
+        html_put(f, v->service);
+        fprintf(f, "</code></th><td class=\"n\">%lld</td><td class=\"n\">%lld</td><td class=\"n\">",
+                v->calls, v->cards);
+        put_num(f, v->has_per_100, v->cards_per_100_calls);
+        fputs("</td></tr>\n", f);
+    }
+    if (rep->n_services == 0)
+        fputs("<tr><td colspan=\"4\">No calls counted in this range.</td></tr>\n", f);
+    fputs("</tbody>\n</table>\n<table id=\"burden-rules\">\n<caption>Cards per 100 calls per "
+          "rule</caption>\n<thead><tr><th scope=\"col\">Rule</th><th scope=\"col\">Issued</th>"
+          "<th scope=\"col\">Cards per 100 calls</th></tr></thead>\n<tbody>\n",
+          f);
+    for (size_t i = 0; i < rep->n; i++) {
+        const struct report_rule *r = &rep->rules[i];
+        fputs("<tr><th scope=\"row\"><code>", f);
+        html_put(f, r->rule);
+        fprintf(f, "</code></th><td class=\"n\">%lld</td><td class=\"n\">", r->issued);
+        put_num(f, r->has_per_100, r->cards_per_100_calls);
+        fputs("</td></tr>\n", f);
+    }
+    if (rep->n == 0)
+        fputs("<tr><td colspan=\"3\">No cards issued in this range.</td></tr>\n", f);
+    fprintf(
+        f,
+        "</tbody>\n</table>\n<p class=\"how\">A service's figure is its cards given &times; 100 / "
+        "its calls answered; a rule's is its cards issued &times; 100 / the calls of all "
+        "services (%lld), since any call could have given its card. Calls are counted "
+        "per hour: an hour counts when it starts in the range.</p>\n</section>\n",
+        rep->calls_total);
+}
+
 static void put_totals(FILE *f, const struct store_report *rep)
 {
     long long issued = 0;
@@ -312,6 +364,7 @@ char *store_report_html(const struct store_report *rep, size_t *len)
     put_headline(f, rep);
     put_outcomes(f, rep);
     put_reasons(f, rep);
+    put_burden(f, rep);
     put_totals(f, rep);
     fputs("</main>\n</body>\n</html>\n", f);
     if (fclose(f) != 0) {

@@ -35,4 +35,7 @@ void page_chart_outcomes(FILE *f, const struct store_report *rep);
  * read. */
 void page_chart_categories(FILE *f, const struct store_report *rep);
 
+/* Writes the inline SVG chart of each service's cards per 100 calls; rep is only read. */
+void page_chart_burden(FILE *f, const struct store_report *rep);
+
 #endif

@@ -1,6 +1,6 @@
 /* report_stats.c - what a report derives from its counts, once for every format: cards
- * with no feedback, the 95 % Wilson score interval of the acceptance rate, and the rule
- * the committee's headline names.
+ * with no feedback, the 95 % Wilson score interval of the acceptance rate, the cards per
+ * 100 calls (report.h defines them), and the rule the committee's headline names.
  */
 #include "store/report.h"
 
@@ -25,14 +25,26 @@ bool report_wilson(long long k, long long n, double *low, double *high)
     return true;
 }
 
+#define PER_100 100.0
+
 void store_report_derive(struct store_report *rep)
 {
+    rep->calls_total = 0;
+    for (size_t i = 0; i < rep->n_services; i++) {
+        struct report_service *v = &rep->services[i];
+        rep->calls_total += v->calls;
+        v->has_per_100 = v->calls > 0;
+        v->cards_per_100_calls = v->has_per_100 ? PER_100 * (double)v->cards / (double)v->calls : 0;
+    }
     for (size_t i = 0; i < rep->n; i++) {
         struct report_rule *r = &rep->rules[i];
         long long rest = r->issued - r->accepted - r->overridden;
         r->no_feedback = rest > 0 ? rest : 0;
         r->has_ci = report_wilson(r->accepted < r->issued ? r->accepted : r->issued, r->issued,
                                   &r->ci_low, &r->ci_high);
+        r->has_per_100 = rep->calls_total > 0;
+        r->cards_per_100_calls =
+            r->has_per_100 ? PER_100 * (double)r->issued / (double)rep->calls_total : 0;
     }
 }
 

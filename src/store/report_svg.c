@@ -15,7 +15,8 @@
 #define SVG_ROW 30
 #define SVG_BAR_H 18
 #define SVG_TICKS 4
-#define SVG_WHISKER 6 /* half the height of the interval's end marks */
+#define SVG_WHISKER 6   /* half the height of the interval's end marks */
+#define SVG_TEXT_MAX 64 /* a bar's tooltip or note */
 
 const char *const page_categories[PAGE_CATEGORIES] = {
     "cds-not-applicable",      "cds-suboptimal-context",      "does-not-align-preferences",
@@ -176,6 +177,29 @@ void page_chart_categories(FILE *f, const struct store_report *rep)
         svg_segment(f, i, &x, per * (double)none, PAGE_NO_REASON, r->rule, none,
                     PAGE_NO_REASON_LABEL);
         svg_note(f, i, x + 8, "overridden", r->overridden);
+    }
+    fputs("</svg>\n", f);
+}
+
+void page_chart_burden(FILE *f, const struct store_report *rep)
+{
+    double max = 1.0;
+    for (size_t i = 0; i < rep->n_services; i++)
+        if (rep->services[i].cards_per_100_calls > max)
+            max = rep->services[i].cards_per_100_calls;
+    long long step = ((long long)max + SVG_TICKS) / SVG_TICKS; /* ends past the longest bar */
+    double per = (double)SVG_BAR_W / (double)(step * SVG_TICKS);
+    svg_open(f, rep->n_services, "Cards per 100 calls of each service", step, false);
+    for (size_t i = 0; i < rep->n_services; i++) {
+        const struct report_service *v = &rep->services[i];
+        char what[SVG_TEXT_MAX];
+        double x = SVG_BAR_X;
+        svg_label(f, i, v->service);
+        snprintf(what, sizeof what, "cards in %lld calls", v->calls);
+        svg_segment(f, i, &x, per * v->cards_per_100_calls, PAGE_ACCEPTED, v->service, v->cards,
+                    what);
+        snprintf(what, sizeof what, "%.1f per 100 calls", v->cards_per_100_calls);
+        svg_note(f, i, x + 8, v->cards > 0 ? what : "no cards", -1);
     }
     fputs("</svg>\n", f);
 }

@@ -4,8 +4,9 @@
  * Every function is thread-safe. Feedback returns only after a durable commit. Cards issued are
  * stamped with the time of issue and queued in memory; a background thread writes them
  * in batches (every STORE_FLUSH_MS or STORE_FLUSH_ROWS rows) and store_close() writes
- * what is left, so counting a card costs no disk write on the request path. Nothing
- * stored identifies a patient, and no free-text comment is kept.
+ * what is left, so counting a card costs no disk write on the request path. The calls each
+ * service answered are summed per hour in the same queue and written with the cards.
+ * Nothing stored identifies a patient, and no free-text comment is kept.
  *
  * The layers point one way: store.c (store_open, the dispatch) -> the backends
  * (store_sqlite.c, store_pg*.c) -> store_backend.h (struct store, its ops and the card
@@ -21,14 +22,16 @@
 #include <stddef.h>
 
 #define STORE_SQLITE_FILE "myocds.sqlite"
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_UUID_MAX 64     /* a card uuid we record (longer ones are not ours) */
 #define STORE_RULE_MAX 64     /* a rule id */
 #define STORE_SERVICE_MAX 128 /* a service id */
 #define STORE_TS_MAX 32       /* "YYYY-MM-DDTHH:MM:SS.mmmZ" */
+#define STORE_HOUR_LEN 13     /* "YYYY-MM-DDTHH", the hour of a time stamp */
 #define STORE_FLUSH_MS 1000   /* queued cards reach the store at least this often */
 #define STORE_FLUSH_ROWS 4096 /* ... or as soon as this many are queued */
 #define STORE_QUEUE_MAX 16384 /* queued cards beyond this are dropped (and counted) */
+#define STORE_CALLS_SLOTS 64  /* (service, hour) call counts summed between two writes */
 #define STORE_TOP_REASONS 3   /* override reasons listed per rule in a report */
 
 struct cfg;
@@ -78,7 +81,15 @@ int store_put_feedback(struct store *st, const char *service_id,
 int store_cards_issued(struct store *st, const char *service_id, const struct store_card *cards,
                        size_t n, struct myocds_err *err);
 
-/* Writes every card queued before the call; returns once they are committed (or failed). */
+/* Counts one successful call of service_id now, which gave n_cards cards: added to the
+ * queue's sum for (service, hour) and written with the next batch (no disk write here).
+ * No patient data. 0, or -503 when not counted (the id does not fit, or more than
+ * STORE_CALLS_SLOTS (service, hour) pairs wait). Borrowed. */
+int store_call_counted(struct store *st, const char *service_id, size_t n_cards,
+                       struct myocds_err *err);
+
+/* Writes every card (and call count) queued before the call; returns once they are committed (or
+ * failed). */
 void store_flush(struct store *st);
 
 /* Cards issued that never reached the store (queue full, store down at close). */

@@ -15,6 +15,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The calls of one service in one hour, summed in the queue until written (table calls). */
+struct store_calls {
+    char service_id[STORE_SERVICE_MAX];
+    char hour[STORE_TS_MAX]; /* the hour's start, UTC: "YYYY-MM-DDTHH:00:00.000Z" */
+    long long calls;
+    long long cards; /* cards given in those calls */
+};
+
 /* One queued card issue, a self-contained copy. */
 struct store_issue {
     char service_id[STORE_SERVICE_MAX];
@@ -27,9 +35,10 @@ struct store_ops {
     int (*put_feedback)(struct store *st, const char *service_id,
                         const struct myocds_feedback *items, size_t n, const char *iss,
                         const char *tenant, struct myocds_err *err);
-    /* Writes n queued issues in one durable transaction; a known uuid is kept as is. */
+    /* Writes n queued issues and n_calls call counts in one durable transaction; a known
+     * uuid is kept as is, a known (service, hour) has the counts added. */
     int (*put_issues)(struct store *st, const struct store_issue *rows, size_t n,
-                      struct myocds_err *err);
+                      const struct store_calls *calls, size_t n_calls, struct myocds_err *err);
     /* Runs one read-only query of report.c whose parameters $1 and $2 are bound to p1
      * and p2, calling fn for each row (columns as text, NULL for SQL NULL). */
     int (*query)(struct store *st, const char *sql, const char *p1, const char *p2, store_row_fn fn,
@@ -52,6 +61,11 @@ struct store_queue {
     struct store_issue *writing; /* the batch being written (owned by the flusher) */
     size_t n_writing;
     unsigned long long dropped; /* issues lost: queue full, or the store failed on close */
+    struct store_calls calls[STORE_CALLS_SLOTS]; /* summed calls not taken yet */
+    size_t n_calls;
+    struct store_calls calls_writing[STORE_CALLS_SLOTS]; /* the batch's (the flusher's) */
+    size_t n_calls_writing;
+    unsigned long long calls_dropped; /* calls not counted: no slot free, or lost on close */
     bool stop;
     bool flush_now;
     bool running;

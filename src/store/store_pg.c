@@ -4,9 +4,10 @@
  * them); one thread uses a connection at a time. Every write is one transaction with
  * synchronous_commit on, so COMMIT has reached the server's disk before the call
  * returns. Writes are idempotent (ON CONFLICT DO NOTHING), so a transaction cut by a lost
- * connection is simply run again on a fresh one. The schema is created or migrated at
- * open under an advisory lock, so replicas starting together do not race. The URL may
- * hold a password: it is never logged.
+ * connection is simply run again on a fresh one (the call counts' upsert excepted: see
+ * sql_add_calls). The schema is created or migrated at open under an advisory lock, so
+ * replicas starting together do not race. The URL may hold a password: it is never
+ * logged.
  */
 #include "store/store_pg_int.h"
 #include "util/log.h"
@@ -21,7 +22,8 @@
 #define PG_CARD_CHUNK 100           /* rows of one multi-row INSERT of cards issued */
 #define PG_CARD_COLS 4
 #define PG_SQL_MAX 8192
-#define PG_ATTEMPTS 2 /* a write cut by a lost connection runs once more */
+#define PG_ATTEMPTS 2   /* a write cut by a lost connection runs once more */
+#define PG_COUNT_MAX 24 /* a long long as text */
 
 static const char session_sql[] = "SET synchronous_commit = on; SET statement_timeout = '10s';"
                                   " SET client_min_messages = warning";
@@ -41,7 +43,18 @@ static const char *const migrations[] = {
     " received_at timestamptz NOT NULL DEFAULT now());"
     "CREATE UNIQUE INDEX feedback_card_outcome ON feedback(card_uuid, outcome);",
     "CREATE INDEX feedback_received ON feedback(received_at);",
+    "CREATE TABLE calls ("
+    " service_id text NOT NULL, hour timestamptz NOT NULL, calls bigint NOT NULL,"
+    " cards bigint NOT NULL, PRIMARY KEY (service_id, hour));",
 };
+
+/* Adds a (service, hour)'s calls and cards to its row (store_sqlite.c's statement too).
+ * Not idempotent: a batch whose COMMIT was cut by a lost connection and run again may
+ * count its calls twice (counts for a ratio; cards and feedback are exact). */
+static const char sql_add_calls[] =
+    "INSERT INTO calls (service_id, hour, calls, cards) VALUES ($1, $2, $3, $4)"
+    " ON CONFLICT (service_id, hour) DO UPDATE SET calls = calls.calls + excluded.calls,"
+    " cards = calls.cards + excluded.cards";
 
 static const char sql_ins_feedback[] =
     "INSERT INTO feedback (service_id, card_uuid, outcome, accepted_suggestions,"
@@ -198,6 +211,8 @@ static int pg_put_feedback(struct store *base, const char *service_id,
 struct issue_args {
     const struct store_issue *rows;
     size_t n;
+    const struct store_calls *calls;
+    size_t n_calls;
 };
 
 /* INSERT of rows[0..n) (n <= PG_CARD_CHUNK) as one multi-row statement. */
@@ -235,14 +250,24 @@ static int tx_issues(PGconn *c, const void *arg, struct myocds_err *err)
     PQclear(r);
     for (size_t i = 0; i < a->n && rc == 0; i += PG_CARD_CHUNK)
         rc = insert_chunk(c, a->rows + i, a->n - i < PG_CARD_CHUNK ? a->n - i : PG_CARD_CHUNK, err);
+    for (size_t i = 0; i < a->n_calls && rc == 0; i++) {
+        char calls[PG_COUNT_MAX];
+        char cards[PG_COUNT_MAX];
+        snprintf(calls, sizeof calls, "%lld", a->calls[i].calls);
+        snprintf(cards, sizeof cards, "%lld", a->calls[i].cards);
+        const char *p[] = {a->calls[i].service_id, a->calls[i].hour, calls, cards};
+        PGresult *res = PQexecParams(c, sql_add_calls, 4, NULL, p, NULL, NULL, 0);
+        rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : pg_fail(c, "count calls", err);
+        PQclear(res);
+    }
     return rc;
 }
 
 static int pg_put_issues(struct store *base, const struct store_issue *rows, size_t n,
-                         struct myocds_err *err)
+                         const struct store_calls *calls, size_t n_calls, struct myocds_err *err)
 {
-    const struct issue_args a = {rows, n};
-    return n == 0 ? 0 : pg_run_tx((struct pg_store *)base, tx_issues, &a, err);
+    const struct issue_args a = {rows, n, calls, n_calls};
+    return n == 0 && n_calls == 0 ? 0 : pg_run_tx((struct pg_store *)base, tx_issues, &a, err);
 }
 
 struct query_args {

@@ -1,9 +1,11 @@
-/* store_queue.c - the queue of cards issued, and its flusher thread (store_backend.h).
+/* store_queue.c - the queue of cards issued and of calls counted, and its flusher thread
+ * (store_backend.h).
  *
  * Request threads stamp and copy each card into q.pending under q.lock (a memcpy, no
  * I/O); the flusher thread swaps pending for an empty buffer and writes the batch in one
  * transaction outside the lock. A batch the store refused is kept and retried on the next
- * round; while it waits, new cards still queue up to STORE_QUEUE_MAX.
+ * round; while it waits, new cards still queue up to STORE_QUEUE_MAX. Calls are summed
+ * per (service, hour) in q.calls (a few slots) and written in the same transaction.
  */
 #include "store/store_backend.h"
 #include "util/log.h"
@@ -66,6 +68,59 @@ int store_cards_issued(struct store *st, const char *service_id, const struct st
     return lost == 0 ? 0 : myocds_err_set(err, 503, "%zu card(s) not recorded", lost);
 }
 
+/* Adds calls and cards to the slot of (service_id, hour) in v[*n], taking a new slot when
+ * needed; false when all STORE_CALLS_SLOTS are taken by other pairs. */
+static bool add_calls(struct store_calls *v, size_t *n, const char *service_id, const char *hour,
+                      long long calls, long long cards)
+{
+    size_t i = 0;
+    while (i < *n && (strcmp(v[i].hour, hour) != 0 || strcmp(v[i].service_id, service_id) != 0))
+        i++;
+    if (i == *n) {
+        if (*n == STORE_CALLS_SLOTS)
+            return false;
+        memset(&v[i], 0, sizeof v[i]);
+        memcpy(v[i].service_id, service_id, strlen(service_id) + 1);
+        memcpy(v[i].hour, hour, strlen(hour) + 1);
+        (*n)++;
+    }
+    v[i].calls += calls;
+    v[i].cards += cards;
+    return true;
+}
+
+int store_call_counted(struct store *st, const char *service_id, size_t n_cards,
+                       struct myocds_err *err)
+{
+    struct store_queue *q = &st->q;
+    char hour[STORE_TS_MAX];
+    size_t n = service_id != NULL ? strlen(service_id) : 0;
+    if (n == 0 || n >= STORE_SERVICE_MAX)
+        return myocds_err_set(err, 503, "call not counted");
+    store_now(hour);
+    memcpy(hour + STORE_HOUR_LEN, ":00:00.000Z", sizeof ":00:00.000Z"); /* the hour's start */
+    pthread_mutex_lock(&q->lock);
+    bool ok = add_calls(q->calls, &q->n_calls, service_id, hour, 1, (long long)n_cards);
+    if (!ok)
+        q->calls_dropped++;
+    pthread_mutex_unlock(&q->lock);
+    return ok ? 0 : myocds_err_set(err, 503, "call not counted");
+}
+
+/* Moves the summed calls into the batch's (merged with a failed batch's); a pair that finds
+ * no slot there stays for the next round. Under q->lock. */
+static void take_calls(struct store_queue *q)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < q->n_calls; i++) {
+        const struct store_calls *c = &q->calls[i];
+        if (!add_calls(q->calls_writing, &q->n_calls_writing, c->service_id, c->hour, c->calls,
+                       c->cards))
+            q->calls[kept++] = *c;
+    }
+    q->n_calls = kept;
+}
+
 /* Moves pending into writing (appending when a failed batch waits there). Under q->lock. */
 static void take_pending(struct store_queue *q)
 {
@@ -85,17 +140,24 @@ static bool flush_round(struct store *st, bool last)
     struct myocds_err err = {0};
     pthread_mutex_lock(&q->lock);
     take_pending(q);
+    take_calls(q);
     size_t n = q->n_writing;
+    size_t n_calls = q->n_calls_writing;
     pthread_mutex_unlock(&q->lock);
-    if (n > 0 && st->ops->put_issues(st, q->writing, n, &err) != 0) {
-        log_error("store: %zu card(s) issued not written yet: %s", n, err.msg);
+    if ((n > 0 || n_calls > 0) &&
+        st->ops->put_issues(st, q->writing, n, q->calls_writing, n_calls, &err) != 0) {
+        log_error("store: %zu card(s) issued, %zu call count(s) not written yet: %s", n, n_calls,
+                  err.msg);
         if (!last)
             return false; /* kept for the next round */
         pthread_mutex_lock(&q->lock);
         q->dropped += n;
+        for (size_t i = 0; i < n_calls; i++)
+            q->calls_dropped += (unsigned long long)q->calls_writing[i].calls;
         pthread_mutex_unlock(&q->lock);
     }
     q->n_writing = 0;
+    q->n_calls_writing = 0;
     return true;
 }
 
@@ -175,6 +237,8 @@ void store_base_close(struct store *st)
     if (q->n > 0 || q->dropped > 0)
         log_error("store: %llu card(s) issued were never written",
                   q->dropped + (unsigned long long)q->n);
+    if (q->n_calls > 0 || q->calls_dropped > 0)
+        log_error("store: some calls were never counted (%llu known)", q->calls_dropped);
     pthread_cond_destroy(&q->done);
     pthread_cond_destroy(&q->wake);
     pthread_mutex_destroy(&q->lock);

@@ -6,7 +6,7 @@
  * committed with synchronous=NORMAL: a batch survives the process being killed, and only
  * a power loss may take the last ones. They are counts; not waiting for the disk there
  * keeps the fsyncs (and the file system's journal, which the access log shares) off the
- * requests' way.
+ * requests' way. The calls counted per service and hour ride in the same transaction.
  */
 #include "store/store_backend.h"
 #include "util/log.h"
@@ -33,6 +33,7 @@ struct sqlite_store {
     pthread_mutex_t lock;
     sqlite3_stmt *ins_feedback;
     sqlite3_stmt *ins_card;
+    sqlite3_stmt *add_calls;
 };
 
 /* migrations[k] takes the schema from version k to k + 1. */
@@ -50,6 +51,10 @@ static const char *const migrations[] = {
     "CREATE UNIQUE INDEX feedback_card_outcome ON feedback(card_uuid, outcome);",
     /* 1 -> 2: the report selects feedback by the time it was received. */
     "CREATE INDEX feedback_received ON feedback(received_at);",
+    /* 2 -> 3: the calls of each service per hour, for the alert burden (no patient data). */
+    "CREATE TABLE calls ("
+    " service_id TEXT NOT NULL, hour TEXT NOT NULL, calls INTEGER NOT NULL,"
+    " cards INTEGER NOT NULL, PRIMARY KEY (service_id, hour));",
 };
 
 static const char sql_ins_feedback[] =
@@ -60,6 +65,11 @@ static const char sql_ins_feedback[] =
 static const char sql_ins_card[] =
     "INSERT OR IGNORE INTO cards_issued (service_id, card_uuid, rule_id, issued_at)"
     " VALUES (?1, ?2, ?3, ?4)";
+
+static const char sql_add_calls[] =
+    "INSERT INTO calls (service_id, hour, calls, cards) VALUES (?1, ?2, ?3, ?4)"
+    " ON CONFLICT (service_id, hour) DO UPDATE SET calls = calls + excluded.calls,"
+    " cards = cards + excluded.cards";
 
 /* Logs the SQLite error once and answers the client with a message free of details. */
 static int db_fail(sqlite3 *db, const char *what, struct myocds_err *err)
@@ -173,6 +183,7 @@ static void sqlite_close(struct store *base)
     struct sqlite_store *st = (struct sqlite_store *)base;
     sqlite3_finalize(st->ins_feedback);
     sqlite3_finalize(st->ins_card);
+    sqlite3_finalize(st->add_calls);
     sqlite3_close(st->db);
     pthread_mutex_destroy(&st->lock);
     free(st);
@@ -234,10 +245,11 @@ static int sqlite_put_feedback(struct store *base, const char *service_id,
 }
 
 static int sqlite_put_issues(struct store *base, const struct store_issue *rows, size_t n,
+                             const struct store_calls *calls, size_t n_calls,
                              struct myocds_err *err)
 {
     struct sqlite_store *st = (struct sqlite_store *)base;
-    if (n == 0)
+    if (n == 0 && n_calls == 0)
         return 0;
     pthread_mutex_lock(&st->lock);
     int rc = db_exec(st->db, "PRAGMA synchronous=NORMAL", err);
@@ -249,6 +261,13 @@ static int sqlite_put_issues(struct store *base, const struct store_issue *rows,
         bind_text(st->ins_card, 3, rows[i].rule_id);
         bind_text(st->ins_card, 4, rows[i].issued_at);
         rc = step_insert(st, st->ins_card, err);
+    }
+    for (size_t i = 0; i < n_calls && rc == 0; i++) {
+        bind_text(st->add_calls, 1, calls[i].service_id);
+        bind_text(st->add_calls, 2, calls[i].hour);
+        sqlite3_bind_int64(st->add_calls, 3, calls[i].calls);
+        sqlite3_bind_int64(st->add_calls, 4, calls[i].cards);
+        rc = step_insert(st, st->add_calls, err);
     }
     return finish(st, rc, err);
 }
@@ -303,7 +322,8 @@ int store_sqlite_open(const char *data_dir, struct store **out, struct myocds_er
         rc = migrate(st->db, err);
     if (rc == 0 &&
         (sqlite3_prepare_v2(st->db, sql_ins_feedback, -1, &st->ins_feedback, NULL) != SQLITE_OK ||
-         sqlite3_prepare_v2(st->db, sql_ins_card, -1, &st->ins_card, NULL) != SQLITE_OK))
+         sqlite3_prepare_v2(st->db, sql_ins_card, -1, &st->ins_card, NULL) != SQLITE_OK ||
+         sqlite3_prepare_v2(st->db, sql_add_calls, -1, &st->add_calls, NULL) != SQLITE_OK))
         rc = db_fail(st->db, "prepare", err);
     if (rc == 0)
         rc = store_base_init(&st->base, &sqlite_ops, err);
