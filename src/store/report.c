@@ -216,6 +216,11 @@ static int by_count(const void *a, const void *b)
     return c != 0 ? c : strcmp(x->system, y->system);
 }
 
+bool report_same_category(const char *a, const char *b)
+{
+    return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
 /* Each reason's category (categorize, when given), and the counts per category. */
 static void categorize_reasons(struct report_rule *r, report_category_fn categorize, void *ctx)
 {
@@ -224,10 +229,7 @@ static void categorize_reasons(struct report_rule *r, report_category_fn categor
         const char *cat = categorize != NULL ? categorize(ctx, r->rule, x->system, x->code) : NULL;
         x->category = cat;
         size_t c = 0;
-        while (c < r->n_categories &&
-               !(cat == NULL ? r->categories[c].category == NULL
-                             : r->categories[c].category != NULL &&
-                                   strcmp(r->categories[c].category, cat) == 0))
+        while (c < r->n_categories && !report_same_category(r->categories[c].category, cat))
             c++;
         if (c == r->n_categories && c < REPORT_CATEGORIES_MAX)
             r->categories[r->n_categories++] = (struct report_category){cat, 0};

@@ -53,6 +53,9 @@ struct report_category {
     long long count;
 };
 
+/* True when categories a and b are the same (NULL, unknown, equals only NULL). */
+bool report_same_category(const char *a, const char *b);
+
 struct report_rule {
     char rule[STORE_RULE_MAX];
     long long issued;

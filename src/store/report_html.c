@@ -94,8 +94,7 @@ static void put_range(FILE *f, const struct store_report *rep)
 static const struct report_reason *top_reason_of(const struct report_rule *r, const char *cat)
 {
     for (size_t k = 0; k < r->n_reasons; k++) {
-        const char *c = r->reasons[k].category;
-        if (cat == NULL ? c == NULL : c != NULL && strcmp(c, cat) == 0)
+        if (report_same_category(r->reasons[k].category, cat))
             return &r->reasons[k];
     }
     return NULL;
@@ -214,8 +213,7 @@ static void put_top_codes(FILE *f, const struct report_rule *r, const char *cat)
     size_t shown = 0;
     for (size_t k = 0; k < r->n_reasons && shown < STORE_TOP_REASONS; k++) {
         const struct report_reason *x = &r->reasons[k];
-        if (!(cat == NULL ? x->category == NULL
-                          : x->category != NULL && strcmp(x->category, cat) == 0))
+        if (!report_same_category(x->category, cat))
             continue;
         fputs(shown > 0 ? ", <code" : "<code", f);
         if (x->system[0] != '\0') {
