@@ -113,7 +113,7 @@ static void test_queue_refuses_foreign_rows(void **state)
     const struct store_card cards[] = {
         {"card-ok", "pjp-prophylaxis"}, {long_uuid, "pjp-prophylaxis"}, {"card-no-rule", NULL}};
     assert_int_equal(store_sqlite_open(f->data_dir, &st, &err), 0);
-    assert_int_equal(store_cards_issued(st, "svc", cards, 3, &err), -503);
+    assert_int_equal(store_cards_issued(st, "svc", NULL, cards, 3, &err), -503);
     assert_int_equal(store_dropped(st), 2);
     store_flush(st);
     assert_int_equal(query_int(f, "SELECT count(*) FROM cards_issued"), 1);
@@ -234,7 +234,7 @@ static void test_feedback_syncs_cards_do_not(void **state)
                                            .outcome = "accepted",
                                            .outcome_timestamp = "2026-01-01T00:00:00Z"};
         long before = syncs;
-        assert_int_equal(store_cards_issued(st, "svc", &card[i], 1, &err), 0);
+        assert_int_equal(store_cards_issued(st, "svc", NULL, &card[i], 1, &err), 0);
         store_flush(st);
         assert_int_equal(syncs, before); /* committed without a sync */
         assert_int_equal(store_put_feedback(st, "svc", &fb, 1, NULL, NULL, &err), 0);

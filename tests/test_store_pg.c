@@ -261,10 +261,33 @@ static void test_migrate_empty(void **state)
     assert_int_equal(f->be->count(f, "SELECT count(*) FROM schema_version"), STORE_SCHEMA_VERSION);
 }
 
+/* Takes a store of the latest version back to version 3 (as a build before 4 made it). */
+static void undo_v4(struct fixture *f)
+{
+    static const char *const sql[] = {
+        "DROP INDEX IF EXISTS cards_issued_report", /* SQLite's */
+        "DROP INDEX IF EXISTS cards_issued_at",     /* PostgreSQL's */
+        "DROP INDEX feedback_unlinked",
+        "ALTER TABLE cards_issued DROP COLUMN iss",
+        "ALTER TABLE cards_issued DROP COLUMN tenant",
+        "ALTER TABLE feedback DROP COLUMN card_rule",
+        "ALTER TABLE feedback DROP COLUMN card_service",
+        "ALTER TABLE feedback DROP COLUMN card_iss",
+        "ALTER TABLE feedback DROP COLUMN card_tenant",
+        "ALTER TABLE feedback DROP COLUMN card_issued_at",
+        "CREATE INDEX cards_issued_rule ON cards_issued(rule_id, issued_at)",
+        "DELETE FROM schema_version WHERE version = 4",
+    };
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++)
+        f->be->exec(f, sql[i]);
+    assert_int_equal(f->be->count(f, "SELECT max(version) FROM schema_version"), 3);
+}
+
 static void test_migrate_from_v1(void **state)
 {
     struct fixture *f = *state;
     store_close(open_ok(f));
+    undo_v4(f);
     f->be->exec(f, "DROP INDEX feedback_received");
     f->be->exec(f, "DROP TABLE calls");
     f->be->exec(f, "DELETE FROM schema_version WHERE version >= 2");
@@ -283,17 +306,43 @@ static void test_migrate_from_v2(void **state)
     struct myocds_err err = {0};
     const struct store_card card = {"card-1", "pjp-prophylaxis"};
     struct store *st = open_ok(f);
-    assert_int_equal(store_cards_issued(st, "svc", &card, 1, &err), 0);
+    assert_int_equal(store_cards_issued(st, "svc", NULL, &card, 1, &err), 0);
     store_close(st);
+    undo_v4(f);
     f->be->exec(f, "DROP TABLE calls");
     f->be->exec(f, "DELETE FROM schema_version WHERE version = 3");
     assert_int_equal(f->be->count(f, "SELECT max(version) FROM schema_version"), 2);
     st = open_ok(f);
     assert_int_equal(store_call_counted(st, "svc", 1, &err), 0);
     store_close(st);
-    assert_int_equal(f->be->count(f, "SELECT max(version) FROM schema_version"), 3);
+    assert_int_equal(f->be->count(f, "SELECT max(version) FROM schema_version"),
+                     STORE_SCHEMA_VERSION);
     assert_int_equal(f->be->count(f, "SELECT count(*) FROM cards_issued"), 1);
     assert_int_equal(f->be->count(f, "SELECT sum(calls) FROM calls"), 1);
+}
+
+/* A store of version 3 gets each card's EHR columns and each feedback entry its card's
+ * facts, those of its earlier entries filled in from their cards. */
+static void test_migrate_from_v3(void **state)
+{
+    struct fixture *f = *state;
+    struct myocds_err err = {0};
+    const struct store_card card = {"card-1", "pjp-prophylaxis"};
+    struct store *st = open_ok(f);
+    assert_int_equal(store_cards_issued(st, "svc", NULL, &card, 1, &err), 0);
+    store_close(st);
+    undo_v4(f);
+    f->be->exec(f, "INSERT INTO feedback (service_id, card_uuid, outcome, outcome_timestamp,"
+                   " received_at) VALUES ('svc', 'card-1', 'accepted', '2026-01-01T00:00:00Z',"
+                   " '2026-01-02T00:00:00.000Z')");
+    st = open_ok(f);
+    store_close(st);
+    assert_int_equal(f->be->count(f, "SELECT max(version) FROM schema_version"), 4);
+    assert_int_equal(f->be->count(f, "SELECT count(*) FROM feedback WHERE card_rule ="
+                                     " 'pjp-prophylaxis' AND card_service = 'svc'"
+                                     " AND card_issued_at IS NOT NULL"),
+                     1);
+    assert_int_equal(f->be->count(f, "SELECT count(*) FROM cards_issued WHERE iss IS NULL"), 1);
 }
 
 /* Calls are summed per (service, hour) in the queue and added to the row in the store. */
@@ -369,9 +418,9 @@ static void test_cards_issued_and_reopen(void **state)
     const struct store_card cards[] = {{"card-1", "steroid-monotherapy"},
                                        {"card-2", "pjp-prophylaxis"}};
     struct store *st = open_ok(f);
-    assert_int_equal(store_cards_issued(st, "svc", cards, 2, &err), 0);
-    assert_int_equal(store_cards_issued(st, "svc", cards, 1, &err), 0); /* known uuid */
-    assert_int_equal(store_cards_issued(st, "svc", NULL, 0, &err), 0);
+    assert_int_equal(store_cards_issued(st, "svc", NULL, cards, 2, &err), 0);
+    assert_int_equal(store_cards_issued(st, "svc", NULL, cards, 1, &err), 0); /* known uuid */
+    assert_int_equal(store_cards_issued(st, "svc", NULL, NULL, 0, &err), 0);
     store_flush(st);
     assert_int_equal(f->be->count(f, "SELECT count(*) FROM cards_issued"), 2);
     store_close(st);
@@ -458,7 +507,7 @@ static void fill(struct store *st)
                                        {"c3", "steroid-monotherapy"},
                                        {"p1", "pjp-prophylaxis"},
                                        {"p2", "pjp-prophylaxis"}};
-    assert_int_equal(store_cards_issued(st, "svc", cards, 5, &err), 0);
+    assert_int_equal(store_cards_issued(st, "svc", NULL, cards, 5, &err), 0);
     put_one(st, "c1", "accepted", NULL);
     put_one(st, "c2", "overridden", "pt-preference");
     put_one(st, "c3", "overridden", "pt-preference");
@@ -530,6 +579,65 @@ static void test_report(void **state)
     store_close(st);
 }
 
+/* Per EHR, per service and per week; feedback that carries its card's facts (the card was
+ * written first) and feedback that came before its card (joined when the report reads). */
+static void test_report_ehrs(void **state)
+{
+    struct fixture *f = *state;
+    struct myocds_err err = {0};
+    struct store_range all;
+    struct store_report rep;
+    const struct store_who a = {"https://a.example", "t1"};
+    const struct store_who b = {"https://b.example", NULL};
+    const struct store_card on_a[] = {{"a1", "pjp-prophylaxis"}, {"a2", "pjp-prophylaxis"}};
+    const struct store_card on_b = {"b1", "pjp-prophylaxis"};
+    const struct store_card late = {"a3", "steroid-monotherapy"};
+    struct store *st = open_ok(f);
+    assert_int_equal(store_cards_issued(st, "sign", &a, on_a, 2, &err), 0);
+    assert_int_equal(store_cards_issued(st, "select", &b, &on_b, 1, &err), 0);
+    store_flush(st);
+    put_one(st, "a1", "accepted", NULL);
+    put_one(st, "b1", "overridden", "pt-preference");
+    put_one(st, "a3", "overridden", "other-agent"); /* before its card */
+    assert_int_equal(store_cards_issued(st, "sign", &a, &late, 1, &err), 0);
+    assert_int_equal(f->be->count(f, "SELECT count(*) FROM feedback WHERE card_rule IS NOT NULL"),
+                     2);
+    assert_int_equal(store_report_range(NULL, NULL, &all, &err), 0);
+    assert_int_equal(store_report(st, &all, NULL, NULL, &rep, &err), 0);
+    assert_int_equal(rep.n_ehrs, 2);
+    assert_string_equal(rep.ehrs[0].iss, "https://a.example");
+    assert_string_equal(rep.ehrs[0].tenant, "t1");
+    assert_int_equal(rep.ehrs[0].out.issued, 3);
+    assert_int_equal(rep.ehrs[0].out.accepted, 1);
+    assert_int_equal(rep.ehrs[0].out.overridden, 1);
+    assert_int_equal(rep.ehrs[0].out.no_feedback, 1);
+    assert_true(rep.ehrs[0].out.has_ci);
+    assert_string_equal(rep.ehrs[1].iss, "https://b.example");
+    assert_null(rep.ehrs[1].tenant);
+    assert_int_equal(rep.ehrs[1].out.issued, 1);
+    assert_int_equal(rep.ehrs[1].out.overridden, 1);
+    assert_int_equal(rep.n_services, 2);
+    assert_string_equal(rep.services[0].service, "select");
+    assert_int_equal(rep.services[0].out.issued, 1);
+    assert_int_equal(rep.services[0].out.overridden, 1);
+    assert_string_equal(rep.services[1].service, "sign");
+    assert_int_equal(rep.services[1].out.issued, 3);
+    assert_int_equal(rep.services[1].out.accepted, 1);
+    assert_int_equal(rep.services[1].out.overridden, 1);
+    assert_int_equal(rep.n, 2);
+    assert_string_equal(rep.rules[1].rule, "steroid-monotherapy");
+    assert_int_equal(rep.rules[1].overridden, 1);
+    assert_string_equal(rep.rules[1].reasons[0].code, "other-agent");
+    assert_int_equal(rep.rules[0].n_weeks, 1); /* all of it today */
+    assert_int_equal(rep.rules[0].weeks[0].issued, 3);
+    assert_int_equal(rep.rules[0].weeks[0].accepted, 1);
+    assert_int_equal(rep.rules[0].weeks[0].overridden, 1);
+    assert_int_equal(rep.feedback_total, 3);
+    assert_int_equal(rep.feedback_unmatched, 0);
+    store_report_free(&rep);
+    store_close(st);
+}
+
 #define THREADS 4
 #define PER_THREAD 40
 
@@ -549,7 +657,7 @@ static void *put_many(void *arg)
         struct store_card card = {uuid, "pjp-prophylaxis"};
         snprintf(uuid, sizeof uuid, "card-%d-%d", w->id, i);
         fb.card_uuid = uuid;
-        if (store_cards_issued(w->st, "svc", &card, 1, &err) != 0 ||
+        if (store_cards_issued(w->st, "svc", NULL, &card, 1, &err) != 0 ||
             store_put_feedback(w->st, "svc", &fb, 1, NULL, NULL, &err) != 0)
             w->failures++;
     }
@@ -588,7 +696,7 @@ static void test_pg_reconnect(void **state)
     pg_admin(f, sql);
     put_one(st, "r2", "accepted", NULL);
     const struct store_card card = {"r2", "ibm-steroid"};
-    assert_int_equal(store_cards_issued(st, "svc", &card, 1, &err), 0);
+    assert_int_equal(store_cards_issued(st, "svc", NULL, &card, 1, &err), 0);
     store_close(st);
     assert_int_equal(f->be->count(f, "SELECT count(*) FROM feedback"), 2);
     assert_int_equal(f->be->count(f, "SELECT count(*) FROM cards_issued"), 1);
@@ -607,6 +715,8 @@ int main(int argc, char **argv)
         BOTH(test_migrate_empty),
         BOTH(test_migrate_from_v1),
         BOTH(test_migrate_from_v2),
+        BOTH(test_migrate_from_v3),
+        BOTH(test_report_ehrs),
         BOTH(test_calls_counted),
         BOTH(test_newer_schema_refused),
         BOTH(test_feedback_idempotent),

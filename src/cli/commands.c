@@ -116,7 +116,7 @@ int cmd_report(int argc, char **argv)
         rc = EXIT_FAILURE;
     } else if ((out = report_out(&a)) == NULL) {
         rc = EXIT_FAILURE;
-    } else if (store_report_print(store, a.since, a.until, fmt, reason_category, engine, out,
+    } else if (store_report_print(store, a.since, a.until, fmt, reason_category, engine, NULL, out,
                                   &err) != 0) {
         fprintf(stderr, "myocds report: %s\n", err.msg);
         rc = err.http_status == 400 ? CLI_EXIT_USAGE : EXIT_FAILURE;

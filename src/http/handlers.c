@@ -189,7 +189,9 @@ void http_handle_service(const struct http_app *app, const struct http_req *req,
         goto out;
     }
     /* Cards are guidance the clinician needs now: a store failure is logged, not fatal. */
-    if (cards.n > 0 && store_cards_issued(app->store, id, cards.v, cards.n, &err) != 0) {
+    const struct store_who ehr = {who.iss[0] != '\0' ? who.iss : NULL,
+                                  who.tenant[0] != '\0' ? who.tenant : NULL};
+    if (cards.n > 0 && store_cards_issued(app->store, id, &ehr, cards.v, cards.n, &err) != 0) {
         log_fields(LOG_LEVEL_ERROR, req->req_id, "cards not recorded", NULL, 0);
         metrics_cards_unrecorded(cards.n);
     }

@@ -1,5 +1,5 @@
-/* report.c - the report's queries (one SQL text for both backends: SQLite reads $1/$2 as
- * parameters 1 and 2, PostgreSQL infers their type from the column) and its date range.
+/* report.c - the report's queries (SQLite reads $1/$2 as parameters 1 and 2, PostgreSQL
+ * infers their type from the column) and its date range.
  */
 #include "store/report.h"
 
@@ -19,28 +19,82 @@
 #define YEAR_MAX 9998
 #define SECONDS_PER_DAY 86400
 
-/* Every query answers (rule, key, count, system): system only for the reasons. */
-static const char sql_issued[] = "SELECT rule_id, NULL, count(*), NULL FROM cards_issued"
-                                 " WHERE issued_at >= $1 AND issued_at < $2 GROUP BY rule_id";
-static const char sql_outcomes[] =
-    "SELECT c.rule_id, f.outcome, count(*), NULL FROM feedback f"
-    " JOIN cards_issued c ON c.card_uuid = f.card_uuid"
-    " WHERE c.issued_at >= $1 AND c.issued_at < $2 GROUP BY c.rule_id, f.outcome";
-static const char sql_reasons[] =
-    "SELECT c.rule_id, f.reason_code, count(*), f.reason_system FROM feedback f"
-    " JOIN cards_issued c ON c.card_uuid = f.card_uuid"
-    " WHERE c.issued_at >= $1 AND c.issued_at < $2 AND f.outcome = 'overridden'"
-    " AND f.reason_code IS NOT NULL GROUP BY c.rule_id, f.reason_system, f.reason_code";
-static const char sql_totals[] =
-    "SELECT NULL, coalesce(sum(CASE WHEN c.card_uuid IS NULL THEN 1 ELSE 0 END), 0), count(*),"
-    " NULL"
-    " FROM feedback f LEFT JOIN cards_issued c ON c.card_uuid = f.card_uuid"
-    " WHERE f.received_at >= $1 AND f.received_at < $2";
+/* The report reads the store in four passes, each one scan (report.h): the cards, the
+ * feedback entries that carry their card's facts, those that do not (joined to their card
+ * here: entries that came before their card was written), and the calls. Every row of the
+ * first three has the columns of enum col. SQLite streams the feedback rows ungrouped (its
+ * sort for a GROUP BY costs more than the rows), PostgreSQL groups them; either way the
+ * tally adds each row's count. The dialects differ only in the day of a time stamp. */
+enum col {
+    C_RULE,
+    C_SERVICE,
+    C_ISS,
+    C_TENANT,
+    C_DAY,     /* the card's day of issue, "YYYY-MM-DD" (UTC) */
+    C_COUNT,   /* the rows this row stands for */
+    C_OUTCOME, /* feedback only, as the rest */
+    C_SYSTEM,
+    C_CODE,
+    C_IN_ISSUE,  /* "1" when the card was issued in the range */
+    C_IN_RECEIPT /* "1" when the feedback was received in the range */
+};
+
+#define DAY_SQLITE(col) "substr(" col ", 1, 10)"
+#define DAY_PG(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+#define IN_RANGE(col) "CASE WHEN " col " >= $1 AND " col " < $2 THEN 1 ELSE 0 END"
+
+/* SQLite groups by the index cards_issued_report, in one scan; PostgreSQL by hashing. */
+#define SQL_CARDS(DAY)                                                                             \
+    "SELECT rule_id, service_id, iss, tenant, " DAY(                                               \
+        "issued_at") ", count(*) FROM cards_issued"                                                \
+                     " WHERE issued_at >= $1 AND issued_at < $2"                                   \
+                     " GROUP BY rule_id, service_id, iss, tenant, " DAY("issued_at")
+
+#define SQL_LINKED(DAY, COUNT, GROUP)                                                              \
+    "SELECT card_rule, card_service, card_iss, card_tenant, " DAY(                                 \
+        "card_issued_at") ", " COUNT                                                               \
+                          ", outcome, reason_system, reason_code, " IN_RANGE(                      \
+                              "card_issued_at") ", " IN_RANGE("received_at") " FROM feedback "     \
+                                                                             "WHERE card_rule IS " \
+                                                                             "NOT NULL AND"        \
+                                                                             " ((card_issued_at "  \
+                                                                             ">= $1 AND "          \
+                                                                             "card_issued_at < "   \
+                                                                             "$2) OR"              \
+                                                                             " (received_at >= "   \
+                                                                             "$1 AND received_at " \
+                                                                             "< $2))" GROUP
+
+#define SQL_UNLINKED(DAY, COUNT, GROUP)                                                            \
+    "SELECT c.rule_id, c.service_id, c.iss, c.tenant, " DAY(                                       \
+        "c.issued_at") ", " COUNT                                                                  \
+                       ", f.outcome, f.reason_system, f.reason_code, " IN_RANGE(                   \
+                           "c.issued_at") ", " IN_RANGE("f.received_at") " FROM feedback f LEFT "  \
+                                                                         "JOIN cards_issued c"     \
+                                                                         " ON c.card_uuid = "      \
+                                                                         "f.card_uuid WHERE "      \
+                                                                         "f.card_rule IS NULL AND" \
+                                                                         " ((c.issued_at >= $1 "   \
+                                                                         "AND c.issued_at < $2) "  \
+                                                                         "OR (f.received_at >= "   \
+                                                                         "$1 AND f.received_at < " \
+                                                                         "$2))" GROUP
+
+#define GROUP_FEEDBACK " GROUP BY 1, 2, 3, 4, 5, 7, 8, 9, 10, 11"
 
 /* (NULL, service, calls, cards): the hours whose start is in the range. */
 static const char sql_calls[] =
     "SELECT NULL, service_id, sum(calls), sum(cards) FROM calls"
     " WHERE hour >= $1 AND hour < $2 GROUP BY service_id ORDER BY service_id";
+
+enum pass { PASS_CARDS, PASS_LINKED, PASS_UNLINKED, PASS_CALLS, PASS_COUNT };
+
+static const char *const passes[2][PASS_COUNT] = {
+    [STORE_DIALECT_SQLITE] = {SQL_CARDS(DAY_SQLITE), SQL_LINKED(DAY_SQLITE, "1", ""),
+                              SQL_UNLINKED(DAY_SQLITE, "1", ""), sql_calls},
+    [STORE_DIALECT_PG] = {SQL_CARDS(DAY_PG), SQL_LINKED(DAY_PG, "count(*)", GROUP_FEEDBACK),
+                          SQL_UNLINKED(DAY_PG, "count(*)", GROUP_FEEDBACK), sql_calls},
+};
 
 /* "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ" -> seconds since the epoch; false when not a
  * real date-time of that shape (the date read by util/civil.h, as everywhere). */
@@ -110,43 +164,9 @@ int store_report_range(const char *since, const char *until, struct store_range 
     return 0;
 }
 
-/* The rule's entry in rep, added (in sorted place) when new; NULL when out of memory. */
-static struct report_rule *rule_entry(struct store_report *rep, const char *rule)
-{
-    size_t i = 0;
-    for (; i < rep->n; i++) {
-        int c = strcmp(rep->rules[i].rule, rule);
-        if (c == 0)
-            return &rep->rules[i];
-        if (c > 0)
-            break;
-    }
-    struct report_rule *v = realloc(rep->rules, (rep->n + 1) * sizeof *v);
-    if (v == NULL)
-        return NULL;
-    rep->rules = v;
-    memmove(&v[i + 1], &v[i], (rep->n - i) * sizeof *v);
-    memset(&v[i], 0, sizeof *v);
-    snprintf(v[i].rule, sizeof v[i].rule, "%s", rule);
-    rep->n++;
-    return &v[i];
-}
-
-static int add_reason(struct report_rule *r, const char *system, const char *code, long long count)
-{
-    struct report_reason *v = realloc(r->reasons, (r->n_reasons + 1) * sizeof *v);
-    if (v == NULL)
-        return -1;
-    r->reasons = v;
-    v[r->n_reasons] =
-        (struct report_reason){strdup(system != NULL ? system : ""), strdup(code), NULL, count};
-    r->n_reasons++;
-    return v[r->n_reasons - 1].system != NULL && v[r->n_reasons - 1].code != NULL ? 0 : -1;
-}
-
 struct row_ctx {
     struct store_report *rep;
-    const char *sql; /* which query the rows answer */
+    enum pass pass; /* which query the rows answer */
 };
 
 static bool parse_count(const char *s, long long *out)
@@ -157,53 +177,83 @@ static bool parse_count(const char *s, long long *out)
     return s != NULL && errno == 0 && end != s && *end == '\0' && *out >= 0;
 }
 
-/* A service's row of sql_calls, appended (the query sorts them). */
+/* A service's row of sql_calls. */
 static int on_calls(struct store_report *rep, const char *const col[STORE_ROW_COLS])
 {
     long long calls = 0;
     long long cards = 0;
-    if (col[1] == NULL || !parse_count(col[2], &calls) || !parse_count(col[3], &cards))
+    struct report_service *v = NULL;
+    if (col[1] == NULL || !parse_count(col[2], &calls) || !parse_count(col[3], &cards) ||
+        (v = report_service_entry(rep, col[1])) == NULL)
         return MYOCDS_E_INTERNAL;
-    struct report_service *v = realloc(rep->services, (rep->n_services + 1) * sizeof *v);
-    if (v == NULL)
-        return MYOCDS_E_INTERNAL;
-    rep->services = v;
-    v += rep->n_services++;
-    memset(v, 0, sizeof *v);
-    snprintf(v->service, sizeof v->service, "%s", col[1]);
-    v->calls = calls;
-    v->cards = cards;
+    v->calls += calls;
+    v->cards += cards;
     return 0;
+}
+
+static void add_outcome(struct report_outcomes *o, const char *outcome, long long n)
+{
+    if (outcome == NULL)
+        o->issued += n;
+    else if (strcmp(outcome, "accepted") == 0)
+        o->accepted += n;
+    else if (strcmp(outcome, "overridden") == 0)
+        o->overridden += n;
+}
+
+/* n cards of the row's rule, service, EHR and week issued in the range (outcome NULL), or
+ * n feedback entries of that outcome on such cards. */
+static int tally(struct store_report *rep, const char *const col[STORE_ROW_COLS],
+                 const char *outcome, long long n)
+{
+    struct report_rule *r = report_rule_entry(rep, col[C_RULE]);
+    struct report_service *s =
+        col[C_SERVICE] != NULL ? report_service_entry(rep, col[C_SERVICE]) : NULL;
+    struct report_ehr *e = report_ehr_entry(rep, col[C_ISS], col[C_TENANT]);
+    struct report_week *w = r != NULL ? report_week_entry(r, col[C_DAY]) : NULL;
+    if (r == NULL || s == NULL || e == NULL || w == NULL)
+        return MYOCDS_E_INTERNAL;
+    struct report_outcomes o = {0};
+    add_outcome(&o, outcome, n);
+    r->issued += o.issued;
+    r->accepted += o.accepted;
+    r->overridden += o.overridden;
+    w->issued += o.issued;
+    w->accepted += o.accepted;
+    w->overridden += o.overridden;
+    add_outcome(&s->out, outcome, n);
+    add_outcome(&e->out, outcome, n);
+    if (o.overridden > 0 && col[C_CODE] != NULL &&
+        report_reason_add(r, col[C_SYSTEM], col[C_CODE], n) != 0)
+        return MYOCDS_E_INTERNAL;
+    return 0;
+}
+
+static bool is_one(const char *s)
+{
+    return s != NULL && strcmp(s, "1") == 0;
 }
 
 static int on_row(void *arg, const char *const col[STORE_ROW_COLS])
 {
     struct row_ctx *c = arg;
     long long n = 0;
-    if (c->sql == sql_calls)
+    if (c->pass == PASS_CALLS)
         return on_calls(c->rep, col);
-    if (!parse_count(col[2], &n))
+    if (!parse_count(col[C_COUNT], &n))
         return MYOCDS_E_INTERNAL;
-    if (c->sql == sql_totals) {
-        long long unmatched = 0;
-        if (!parse_count(col[1], &unmatched))
-            return MYOCDS_E_INTERNAL;
-        c->rep->feedback_total = n;
-        c->rep->feedback_unmatched = unmatched;
-        return 0;
+    if (c->pass == PASS_CARDS)
+        return col[C_RULE] != NULL ? tally(c->rep, col, NULL, n) : MYOCDS_E_INTERNAL;
+    if (col[C_OUTCOME] == NULL)
+        return MYOCDS_E_INTERNAL;
+    if (is_one(col[C_IN_RECEIPT])) {
+        c->rep->feedback_total += n;
+        if (col[C_RULE] == NULL)
+            c->rep->feedback_unmatched += n; /* no such card in the store */
     }
-    struct report_rule *r = col[0] != NULL ? rule_entry(c->rep, col[0]) : NULL;
-    if (r == NULL)
-        return MYOCDS_E_INTERNAL;
-    if (c->sql == sql_issued)
-        r->issued += n;
-    else if (c->sql == sql_reasons)
-        return col[1] != NULL && add_reason(r, col[3], col[1], n) == 0 ? 0 : MYOCDS_E_INTERNAL;
-    else if (col[1] != NULL && strcmp(col[1], "accepted") == 0)
-        r->accepted += n;
-    else if (col[1] != NULL && strcmp(col[1], "overridden") == 0)
-        r->overridden += n;
-    return 0;
+    if (col[C_RULE] == NULL || !is_one(col[C_IN_ISSUE]))
+        return 0;
+    return tally(c->rep, col, col[C_OUTCOME], n);
 }
 
 static int by_count(const void *a, const void *b)
@@ -236,6 +286,15 @@ static void categorize_reasons(struct report_rule *r, report_category_fn categor
         if (c < REPORT_CATEGORIES_MAX)
             r->categories[c].count += x->count;
     }
+    if (r->reasons_other == 0)
+        return;
+    size_t c = 0; /* the codes beyond REPORT_REASONS_MAX: unknown */
+    while (c < r->n_categories && r->categories[c].category != NULL)
+        c++;
+    if (c == r->n_categories && c < REPORT_CATEGORIES_MAX)
+        r->categories[r->n_categories++] = (struct report_category){NULL, 0};
+    if (c < REPORT_CATEGORIES_MAX)
+        r->categories[c].count += r->reasons_other;
 }
 
 static int by_category_count(const void *a, const void *b)
@@ -252,19 +311,20 @@ static int by_category_count(const void *a, const void *b)
 int store_report(struct store *st, const struct store_range *range, report_category_fn categorize,
                  void *cat_ctx, struct store_report *out, struct myocds_err *err)
 {
-    static const char *const queries[] = {sql_issued, sql_outcomes, sql_reasons, sql_totals,
-                                          sql_calls};
-    struct row_ctx ctx = {out, NULL};
+    const char *const *queries = passes[store_dialect(st) == STORE_DIALECT_PG];
+    struct row_ctx ctx = {out, PASS_CARDS};
     const char *since = range->since[0] != '\0' ? range->since : RANGE_MIN;
     const char *until = range->until[0] != '\0' ? range->until : RANGE_MAX;
     int rc = 0;
     memset(out, 0, sizeof *out);
     out->range = *range;
     store_flush(st); /* cards issued until now count */
-    for (size_t i = 0; i < sizeof queries / sizeof queries[0] && rc == 0; i++) {
-        ctx.sql = queries[i];
+    for (int i = 0; i < PASS_COUNT && rc == 0; i++) {
+        ctx.pass = (enum pass)i;
         rc = store_query(st, queries[i], since, until, on_row, &ctx, err);
     }
+    if (rc == 0)
+        rc = report_weeks_fill(out);
     if (rc != 0) {
         store_report_free(out);
         return myocds_err_set(err, 500, "cannot read the feedback store");
@@ -289,8 +349,14 @@ void store_report_free(struct store_report *rep)
             free(rep->rules[i].reasons[k].system);
         }
         free(rep->rules[i].reasons);
+        free(rep->rules[i].weeks);
     }
     free(rep->rules);
     free(rep->services);
+    for (size_t i = 0; i < rep->n_ehrs; i++) {
+        free(rep->ehrs[i].iss);
+        free(rep->ehrs[i].tenant);
+    }
+    free(rep->ehrs);
     memset(rep, 0, sizeof *rep);
 }

@@ -33,6 +33,10 @@ enum report_format {
 };
 
 #define REPORT_HEADLINE_MIN_ISSUED 10 /* cards a rule needs to be named most ignored */
+#define REPORT_WEEK_LEN 11            /* "YYYY-MM-DD" and its NUL */
+#define REPORT_WEEKS_MAX 1100         /* weeks a report fills in (about 21 years) */
+#define REPORT_EHRS_MAX 1000          /* EHRs broken down; the rest are one "other" entry */
+#define REPORT_REASONS_MAX 1000       /* distinct reasons kept per rule; the rest "other" */
 
 /* The category of the HL7 Non-Adherence Reason Codes a reason (system, code) given for a
  * card of rule counts in, or NULL when unknown; borrowed, outliving the report. */
@@ -56,6 +60,28 @@ struct report_category {
 /* True when categories a and b are the same (NULL, unknown, equals only NULL). */
 bool report_same_category(const char *a, const char *b);
 
+/* The cards of one rule issued in one week (Monday to Sunday, UTC), and the feedback on
+ * them. */
+struct report_week {
+    long monday;                 /* the week's Monday, days since 1970-01-01 */
+    char start[REPORT_WEEK_LEN]; /* that Monday, "YYYY-MM-DD" */
+    long long issued;
+    long long accepted;
+    long long overridden;
+};
+
+/* Outcomes of a group of cards (a service's, an EHR's): issued in the range, and the
+ * feedback on them. */
+struct report_outcomes {
+    long long issued;
+    long long accepted;
+    long long overridden;
+    long long no_feedback; /* issued - accepted - overridden, never negative */
+    bool has_ci;           /* issued > 0 */
+    double ci_low;         /* 95 % Wilson interval of accepted / issued */
+    double ci_high;
+};
+
 struct report_rule {
     char rule[STORE_RULE_MAX];
     long long issued;
@@ -67,8 +93,12 @@ struct report_rule {
     double ci_high;
     struct report_reason *reasons; /* owned, sorted by count (desc) then code */
     size_t n_reasons;
+    long long reasons_other; /* overrides whose code came beyond REPORT_REASONS_MAX */
     struct report_category categories[REPORT_CATEGORIES_MAX]; /* by count (desc) */
     size_t n_categories;
+    struct report_week *weeks; /* owned, by week; every week from the report's first to
+                                * its last (zeros between) when they are few enough */
+    size_t n_weeks;
     bool has_per_100;           /* the range has calls: the figure below means something */
     double cards_per_100_calls; /* issued * 100 / store_report.calls_total */
 };
@@ -79,6 +109,34 @@ struct report_service {
     long long cards;            /* cards given in those calls */
     bool has_per_100;           /* calls > 0 */
     double cards_per_100_calls; /* cards * 100 / calls */
+    struct report_outcomes out; /* the cards of this service recorded as issued */
+};
+
+/* One EHR: the iss and tenant of the JWTs of the calls that got the cards. */
+struct report_ehr {
+    char *iss;    /* owned; NULL: none (a --dev call) */
+    char *tenant; /* owned; NULL: none */
+    bool other;   /* every EHR beyond REPORT_EHRS_MAX, together (iss, tenant NULL) */
+    struct report_outcomes out;
+};
+
+/* What was in force when the report was made, from the hooks loaded with it: the rules
+ * switched off for a service, and every threshold of hooks/rules.json. Borrowed. */
+struct report_switch {
+    const char *service;
+    const char *rule;
+};
+struct report_threshold {
+    const char *name;
+    double value;
+};
+struct report_in_force {
+    const char *hooks_dir;
+    struct report_switch *off; /* by service, then rule */
+    size_t n_off;
+    size_t n_rules;                      /* rules loaded */
+    struct report_threshold *thresholds; /* by name */
+    size_t n_thresholds;
 };
 
 struct store_report {
@@ -89,8 +147,11 @@ struct store_report {
     long long feedback_unmatched;
     struct report_service *services; /* owned, sorted by service id */
     size_t n_services;
-    long long calls_total;      /* calls of all services in the range */
-    char made_at[STORE_TS_MAX]; /* when the report was read from the store (UTC) */
+    long long calls_total;   /* calls of all services in the range */
+    struct report_ehr *ehrs; /* owned, by iss then tenant (none first), "other" last */
+    size_t n_ehrs;
+    char made_at[STORE_TS_MAX];             /* when the report was read from the store (UTC) */
+    const struct report_in_force *in_force; /* borrowed, NULL: not known */
 };
 
 /* since/until (NULL: unbounded) -> range. A DATE is YYYY-MM-DD (until includes that whole
@@ -138,7 +199,22 @@ char *store_report_html(const struct store_report *rep, size_t *len);
 /* The whole `myocds report`: range from since/until (see store_report_range), report,
  * render, write to out. 0, or -400 (bad date) / -500 with err set. */
 int store_report_print(struct store *st, const char *since, const char *until,
-                       enum report_format fmt, report_category_fn categorize, void *ctx, FILE *out,
-                       struct myocds_err *err);
+                       enum report_format fmt, report_category_fn categorize, void *ctx,
+                       const struct report_in_force *in_force, FILE *out, struct myocds_err *err);
+
+/* ---- The tally (report_tally.c): the report's entries, found or added in sorted place.
+ * Each returns NULL when out of memory. */
+struct report_rule *report_rule_entry(struct store_report *rep, const char *rule);
+struct report_service *report_service_entry(struct store_report *rep, const char *service);
+/* iss and tenant may be NULL; beyond REPORT_EHRS_MAX EHRs, the "other" entry. */
+struct report_ehr *report_ehr_entry(struct store_report *rep, const char *iss, const char *tenant);
+/* The week of day (a "YYYY-MM-DD" date; NULL when not one) in r->weeks. */
+struct report_week *report_week_entry(struct report_rule *r, const char *day);
+/* Adds count overrides for reason (system, code) to r (system "" when none); beyond
+ * REPORT_REASONS_MAX distinct reasons, to r->reasons_other. -1 when out of memory. */
+int report_reason_add(struct report_rule *r, const char *system, const char *code, long long count);
+/* Fills every rule's weeks from the report's first week to its last (zeros between), when
+ * the span is at most REPORT_WEEKS_MAX weeks. -1 when out of memory. */
+int report_weeks_fill(struct store_report *rep);
 
 #endif

@@ -320,8 +320,8 @@ char *store_report_render(const struct store_report *rep, enum report_format fmt
 }
 
 int store_report_print(struct store *st, const char *since, const char *until,
-                       enum report_format fmt, report_category_fn categorize, void *ctx, FILE *out,
-                       struct myocds_err *err)
+                       enum report_format fmt, report_category_fn categorize, void *ctx,
+                       const struct report_in_force *in_force, FILE *out, struct myocds_err *err)
 {
     struct store_range range;
     struct store_report rep;
@@ -329,6 +329,7 @@ int store_report_print(struct store *st, const char *since, const char *until,
     int rc = store_report_range(since, until, &range, err);
     if (rc != 0 || (rc = store_report(st, &range, categorize, ctx, &rep, err)) != 0)
         return rc;
+    rep.in_force = in_force;
     char *text = store_report_render(&rep, fmt, &len);
     store_report_free(&rep);
     if (text == NULL)

@@ -27,14 +27,25 @@ bool report_wilson(long long k, long long n, double *low, double *high)
 
 #define PER_100 100.0
 
+static void derive_outcomes(struct report_outcomes *o)
+{
+    long long rest = o->issued - o->accepted - o->overridden;
+    o->no_feedback = rest > 0 ? rest : 0;
+    o->has_ci = report_wilson(o->accepted < o->issued ? o->accepted : o->issued, o->issued,
+                              &o->ci_low, &o->ci_high);
+}
+
 void store_report_derive(struct store_report *rep)
 {
     rep->calls_total = 0;
+    for (size_t i = 0; i < rep->n_ehrs; i++)
+        derive_outcomes(&rep->ehrs[i].out);
     for (size_t i = 0; i < rep->n_services; i++) {
         struct report_service *v = &rep->services[i];
         rep->calls_total += v->calls;
         v->has_per_100 = v->calls > 0;
         v->cards_per_100_calls = v->has_per_100 ? PER_100 * (double)v->cards / (double)v->calls : 0;
+        derive_outcomes(&v->out);
     }
     for (size_t i = 0; i < rep->n; i++) {
         struct report_rule *r = &rep->rules[i];

@@ -47,6 +47,11 @@ int store_query(struct store *st, const char *sql, const char *p1, const char *p
     return st->ops->query(st, sql, p1, p2, fn, ctx, err);
 }
 
+enum store_dialect store_dialect(const struct store *st)
+{
+    return st->ops->dialect;
+}
+
 void store_close(struct store *st)
 {
     if (st == NULL)

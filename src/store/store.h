@@ -22,11 +22,13 @@
 #include <stddef.h>
 
 #define STORE_SQLITE_FILE "myocds.sqlite"
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 #define STORE_UUID_MAX 64     /* a card uuid we record (longer ones are not ours) */
 #define STORE_RULE_MAX 64     /* a rule id */
 #define STORE_SERVICE_MAX 128 /* a service id */
 #define STORE_TS_MAX 32       /* "YYYY-MM-DDTHH:MM:SS.mmmZ" */
+#define STORE_ISS_MAX 256     /* the issuer of the call's JWT (as http_auth.h keeps it) */
+#define STORE_TENANT_MAX 128  /* the JWT's tenant claim */
 #define STORE_HOUR_LEN 13     /* "YYYY-MM-DDTHH", the hour of a time stamp */
 #define STORE_FLUSH_MS 1000   /* queued cards reach the store at least this often */
 #define STORE_FLUSH_ROWS 4096 /* ... or as soon as this many are queued */
@@ -42,6 +44,13 @@ struct store_card {
     const char *rule_id;
 };
 
+/* Which EHR a call came from: its JWT's iss and tenant claim, each NULL when absent (a
+ * --dev call has neither). Borrowed. */
+struct store_who {
+    const char *iss;
+    const char *tenant;
+};
+
 /* A report's time range: [since, until) as UTC timestamps; "" is unbounded (report.h). */
 struct store_range {
     char since[STORE_TS_MAX];
@@ -50,7 +59,7 @@ struct store_range {
 
 struct store;
 
-#define STORE_ROW_COLS 4 /* columns of a report query row */
+#define STORE_ROW_COLS 11 /* columns of a report query row (fewer: the rest are NULL) */
 
 /* One row of a report query; 0 to go on, negative to stop with that status. */
 typedef int (*store_row_fn)(void *ctx, const char *const col[STORE_ROW_COLS]);
@@ -75,11 +84,12 @@ int store_put_feedback(struct store *st, const char *service_id,
                        const struct myocds_feedback *items, size_t n, const char *iss,
                        const char *tenant, struct myocds_err *err);
 
-/* Counts n cards issued by service_id now: stamps and queues them (no disk write here).
- * Returns 0, or -503 when cards were dropped: all n when the queue is full, else those
- * whose uuid, rule id or service id does not fit the store's columns. Borrowed. */
-int store_cards_issued(struct store *st, const char *service_id, const struct store_card *cards,
-                       size_t n, struct myocds_err *err);
+/* Counts n cards issued by service_id now, for the EHR who (NULL: none named): stamps and
+ * queues them (no disk write here). Returns 0, or -503 when cards were dropped: all n when
+ * the queue is full, else those whose uuid, rule id or service id does not fit the store's
+ * columns (an iss or tenant that does not fit is stored as absent). Borrowed. */
+int store_cards_issued(struct store *st, const char *service_id, const struct store_who *who,
+                       const struct store_card *cards, size_t n, struct myocds_err *err);
 
 /* Counts one successful call of service_id now, which gave n_cards cards: added to the
  * queue's sum for (service, hour) and written with the next batch (no disk write here).
@@ -115,6 +125,10 @@ int store_shown_secret(struct store *st, unsigned char *out, size_t len);
  * negative with err set (or fn's status). */
 int store_query(struct store *st, const char *sql, const char *p1, const char *p2, store_row_fn fn,
                 void *ctx, struct myocds_err *err);
+
+/* The SQL dialect of the backend, for the few expressions report.c writes twice. */
+enum store_dialect { STORE_DIALECT_SQLITE = 0, STORE_DIALECT_PG };
+enum store_dialect store_dialect(const struct store *st);
 
 /* Flushes the queue, closes and frees; store_close(NULL) is a no-op. */
 void store_close(struct store *st);

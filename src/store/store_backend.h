@@ -28,10 +28,13 @@ struct store_issue {
     char service_id[STORE_SERVICE_MAX];
     char card_uuid[STORE_UUID_MAX];
     char rule_id[STORE_RULE_MAX];
-    char issued_at[STORE_TS_MAX]; /* UTC, stamped when the card was issued */
+    char issued_at[STORE_TS_MAX];  /* UTC, stamped when the card was issued */
+    char iss[STORE_ISS_MAX];       /* "": none */
+    char tenant[STORE_TENANT_MAX]; /* "": none */
 };
 
 struct store_ops {
+    enum store_dialect dialect;
     int (*put_feedback)(struct store *st, const char *service_id,
                         const struct myocds_feedback *items, size_t n, const char *iss,
                         const char *tenant, struct myocds_err *err);

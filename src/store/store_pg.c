@@ -20,7 +20,7 @@
 #define PG_APP_NAME "myocds"
 #define PG_MIGRATION_LOCK 727360001 /* pg_advisory_xact_lock key of the schema migration */
 #define PG_CARD_CHUNK 100           /* rows of one multi-row INSERT of cards issued */
-#define PG_CARD_COLS 4
+#define PG_CARD_COLS 6
 #define PG_SQL_MAX 8192
 #define PG_ATTEMPTS 2   /* a write cut by a lost connection runs once more */
 #define PG_COUNT_MAX 24 /* a long long as text */
@@ -46,6 +46,17 @@ static const char *const migrations[] = {
     "CREATE TABLE calls ("
     " service_id text NOT NULL, hour timestamptz NOT NULL, calls bigint NOT NULL,"
     " cards bigint NOT NULL, PRIMARY KEY (service_id, hour));",
+    /* 3 -> 4: as in store_sqlite.c (the report's EHRs, and each feedback entry's card facts),
+     * without its index for grouping: PostgreSQL groups the cards by hashing. */
+    "ALTER TABLE cards_issued ADD COLUMN iss text, ADD COLUMN tenant text;"
+    "ALTER TABLE feedback ADD COLUMN card_rule text, ADD COLUMN card_service text,"
+    " ADD COLUMN card_iss text, ADD COLUMN card_tenant text,"
+    " ADD COLUMN card_issued_at timestamptz;"
+    "UPDATE feedback f SET card_rule = c.rule_id, card_service = c.service_id,"
+    " card_issued_at = c.issued_at FROM cards_issued c WHERE c.card_uuid = f.card_uuid;"
+    "DROP INDEX cards_issued_rule;"
+    "CREATE INDEX cards_issued_at ON cards_issued(issued_at);"
+    "CREATE INDEX feedback_unlinked ON feedback(card_uuid) WHERE card_rule IS NULL;",
 };
 
 /* Adds a (service, hour)'s calls and cards to its row (store_sqlite.c's statement too).
@@ -56,10 +67,15 @@ static const char sql_add_calls[] =
     " ON CONFLICT (service_id, hour) DO UPDATE SET calls = calls.calls + excluded.calls,"
     " cards = calls.cards + excluded.cards";
 
+/* The card's facts come along when the card is already stored (store_sqlite.c's too). */
 static const char sql_ins_feedback[] =
     "INSERT INTO feedback (service_id, card_uuid, outcome, accepted_suggestions,"
-    " reason_system, reason_code, outcome_timestamp, iss, tenant)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (card_uuid, outcome) DO NOTHING";
+    " reason_system, reason_code, outcome_timestamp, iss, tenant,"
+    " card_rule, card_service, card_iss, card_tenant, card_issued_at)"
+    " SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text,"
+    " $9::text, c.rule_id, c.service_id, c.iss, c.tenant, c.issued_at"
+    " FROM (SELECT 1) AS one LEFT JOIN cards_issued c ON c.card_uuid = $2::text"
+    " ON CONFLICT (card_uuid, outcome) DO NOTHING";
 
 /* Logs libpq's message (first line only) and answers the client without details:
  * 503 when the server cannot be reached, else 500. */
@@ -222,15 +238,17 @@ static int insert_chunk(PGconn *c, const struct store_issue *rows, size_t n, str
     const char *p[PG_CARD_CHUNK * PG_CARD_COLS];
     int len = snprintf(sql, sizeof sql,
                        "INSERT INTO cards_issued"
-                       " (service_id, card_uuid, rule_id, issued_at) VALUES ");
+                       " (service_id, card_uuid, rule_id, issued_at, iss, tenant) VALUES ");
     for (size_t i = 0; i < n; i++) {
         int k = (int)i * PG_CARD_COLS;
-        len += snprintf(sql + len, sizeof sql - (size_t)len, "%s($%d, $%d, $%d, $%d)",
-                        i > 0 ? ", " : "", k + 1, k + 2, k + 3, k + 4);
+        len += snprintf(sql + len, sizeof sql - (size_t)len, "%s($%d, $%d, $%d, $%d, $%d, $%d)",
+                        i > 0 ? ", " : "", k + 1, k + 2, k + 3, k + 4, k + 5, k + 6);
         p[k] = rows[i].service_id;
         p[k + 1] = rows[i].card_uuid;
         p[k + 2] = rows[i].rule_id;
         p[k + 3] = rows[i].issued_at;
+        p[k + 4] = rows[i].iss[0] != '\0' ? rows[i].iss : NULL;
+        p[k + 5] = rows[i].tenant[0] != '\0' ? rows[i].tenant : NULL;
     }
     snprintf(sql + len, sizeof sql - (size_t)len, " ON CONFLICT (card_uuid) DO NOTHING");
     PGresult *r = PQexecParams(c, sql, (int)n * PG_CARD_COLS, NULL, p, NULL, NULL, 0);
@@ -282,13 +300,14 @@ static int tx_query(PGconn *c, const void *arg, struct myocds_err *err)
     const struct query_args *a = arg;
     int rc = 0;
     PGresult *r = PQexecParams(c, a->sql, 2, NULL, a->params, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQnfields(r) < STORE_ROW_COLS) {
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQnfields(r) > STORE_ROW_COLS) {
         PQclear(r);
         return pg_fail(c, "report", err);
     }
+    int nf = PQnfields(r);
     for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
-        const char *col[STORE_ROW_COLS];
-        for (int k = 0; k < STORE_ROW_COLS; k++)
+        const char *col[STORE_ROW_COLS] = {NULL};
+        for (int k = 0; k < nf; k++)
             col[k] = PQgetisnull(r, i, k) ? NULL : PQgetvalue(r, i, k);
         rc = a->fn(a->ctx, col);
     }
@@ -345,6 +364,7 @@ static void pg_close(struct store *base)
 }
 
 static const struct store_ops pg_ops = {
+    .dialect = STORE_DIALECT_PG,
     .put_feedback = pg_put_feedback,
     .put_issues = pg_put_issues,
     .query = pg_query,

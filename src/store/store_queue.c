@@ -39,8 +39,15 @@ static bool copy_field(char *dst, size_t cap, const char *src)
     return true;
 }
 
-int store_cards_issued(struct store *st, const char *service_id, const struct store_card *cards,
-                       size_t n, struct myocds_err *err)
+/* Copies an optional src into dst[cap]: "" when absent or too long. */
+static void copy_optional(char *dst, size_t cap, const char *src)
+{
+    if (src == NULL || !copy_field(dst, cap, src))
+        dst[0] = '\0';
+}
+
+int store_cards_issued(struct store *st, const char *service_id, const struct store_who *who,
+                       const struct store_card *cards, size_t n, struct myocds_err *err)
 {
     struct store_queue *q = &st->q;
     char now[STORE_TS_MAX];
@@ -59,6 +66,8 @@ int store_cards_issued(struct store *st, const char *service_id, const struct st
             continue;
         }
         memcpy(r->issued_at, now, sizeof now);
+        copy_optional(r->iss, sizeof r->iss, who != NULL ? who->iss : NULL);
+        copy_optional(r->tenant, sizeof r->tenant, who != NULL ? who->tenant : NULL);
         q->n++;
     }
     q->dropped += lost;

@@ -55,16 +55,38 @@ static const char *const migrations[] = {
     "CREATE TABLE calls ("
     " service_id TEXT NOT NULL, hour TEXT NOT NULL, calls INTEGER NOT NULL,"
     " cards INTEGER NOT NULL, PRIMARY KEY (service_id, hour));",
+    /* 3 -> 4: the EHR of each card (for the report per EHR), and on each feedback entry the
+     * facts of its card, copied when it is stored, so the report reads feedback without a
+     * join (entries that came before their card, or before this version, are joined at
+     * report time: index feedback_unlinked). cards_issued_report lets the report group the
+     * cards by rule, service, EHR and day in one scan of an index. */
+    "ALTER TABLE cards_issued ADD COLUMN iss TEXT;"
+    "ALTER TABLE cards_issued ADD COLUMN tenant TEXT;"
+    "ALTER TABLE feedback ADD COLUMN card_rule TEXT;"
+    "ALTER TABLE feedback ADD COLUMN card_service TEXT;"
+    "ALTER TABLE feedback ADD COLUMN card_iss TEXT;"
+    "ALTER TABLE feedback ADD COLUMN card_tenant TEXT;"
+    "ALTER TABLE feedback ADD COLUMN card_issued_at TEXT;"
+    "UPDATE feedback SET card_rule = c.rule_id, card_service = c.service_id,"
+    " card_issued_at = c.issued_at FROM cards_issued c WHERE c.card_uuid = feedback.card_uuid;"
+    "DROP INDEX cards_issued_rule;"
+    "CREATE INDEX cards_issued_report ON cards_issued"
+    "(rule_id, service_id, iss, tenant, substr(issued_at, 1, 10), issued_at);"
+    "CREATE INDEX feedback_unlinked ON feedback(card_uuid) WHERE card_rule IS NULL;",
 };
 
+/* The card's facts come along when the card is already stored (store_pg.c's too). */
 static const char sql_ins_feedback[] =
     "INSERT OR IGNORE INTO feedback (service_id, card_uuid, outcome, accepted_suggestions,"
-    " reason_system, reason_code, outcome_timestamp, iss, tenant, received_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, " NOW_SQL ")";
+    " reason_system, reason_code, outcome_timestamp, iss, tenant, received_at,"
+    " card_rule, card_service, card_iss, card_tenant, card_issued_at)"
+    " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, " NOW_SQL ","
+    " c.rule_id, c.service_id, c.iss, c.tenant, c.issued_at"
+    " FROM (SELECT 1) LEFT JOIN cards_issued c ON c.card_uuid = ?2";
 
 static const char sql_ins_card[] =
-    "INSERT OR IGNORE INTO cards_issued (service_id, card_uuid, rule_id, issued_at)"
-    " VALUES (?1, ?2, ?3, ?4)";
+    "INSERT OR IGNORE INTO cards_issued (service_id, card_uuid, rule_id, issued_at, iss, tenant)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
 static const char sql_add_calls[] =
     "INSERT INTO calls (service_id, hour, calls, cards) VALUES (?1, ?2, ?3, ?4)"
@@ -260,6 +282,8 @@ static int sqlite_put_issues(struct store *base, const struct store_issue *rows,
         bind_text(st->ins_card, 2, rows[i].card_uuid);
         bind_text(st->ins_card, 3, rows[i].rule_id);
         bind_text(st->ins_card, 4, rows[i].issued_at);
+        bind_text(st->ins_card, 5, rows[i].iss[0] != '\0' ? rows[i].iss : NULL);
+        bind_text(st->ins_card, 6, rows[i].tenant[0] != '\0' ? rows[i].tenant : NULL);
         rc = step_insert(st, st->ins_card, err);
     }
     for (size_t i = 0; i < n_calls && rc == 0; i++) {
@@ -286,9 +310,14 @@ static int sqlite_query(struct store *base, const char *sql, const char *p1, con
     }
     bind_text(q, 1, p1);
     bind_text(q, 2, p2);
+    int n_cols = sqlite3_column_count(q);
+    if (n_cols > STORE_ROW_COLS) {
+        rc = db_fail(st->db, "report columns", err);
+        goto out;
+    }
     while (rc == 0 && (step = sqlite3_step(q)) == SQLITE_ROW) {
-        const char *col[STORE_ROW_COLS];
-        for (int k = 0; k < STORE_ROW_COLS; k++)
+        const char *col[STORE_ROW_COLS] = {NULL};
+        for (int k = 0; k < n_cols; k++)
             col[k] = (const char *)sqlite3_column_text(q, k);
         rc = fn(ctx, col);
     }
@@ -301,6 +330,7 @@ out:
 }
 
 static const struct store_ops sqlite_ops = {
+    .dialect = STORE_DIALECT_SQLITE,
     .put_feedback = sqlite_put_feedback,
     .put_issues = sqlite_put_issues,
     .query = sqlite_query,
