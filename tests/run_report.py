@@ -12,22 +12,30 @@ runner made, and that the --html page shows those numbers (tests/report_page.py:
 tables and chart tooltips; on SQLite also drawn by headless Chromium, the screenshot
 saved at --screenshot), and that the calls counted per service (a few answered without a
 card count, those answered with an error do not) and the cards per 100 calls are the
-calls this runner made. Prints "N passed, M failed".
+calls this runner made.
+
+The calls come from three EHRs (two issuers, one with two tenants), each with its own
+JWT, and the hooks are a copy with one rule switched off for one service: the report's
+per-EHR and per-service outcomes, its weeks and what it says was in force are checked
+against what was sent and loaded. Prints "N passed, M failed".
 
     run_report.py --bin build/myocds --fixtures fixtures/cases [--pg-url-file F]
                   [--screenshot OUT.png]
 """
 import argparse
 import csv
+import datetime
 import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Results, Serve, cases, metric_values, scratch, write_config  # noqa: E402
+from harness import (Results, Serve, cases, gen_key, jwk_of, jwt_claims,  # noqa: E402
+                     make_token, metric_values, scratch, write_config)
 from ops_common import PgDatabase, feedback_body  # noqa: E402
 import report_page  # noqa: E402
 
@@ -36,6 +44,38 @@ MAX_OTHER = 3  # cases that answer 200 without a card, and cases answered with a
 TOP_REASONS = 3
 RUN_TIMEOUT_S = 60
 STANDARD_SYSTEM = "http://terminology.hl7.org/CodeSystem/non-adherence-reason-codes"
+BASE = "https://cds.report.test"
+ISS_A = "https://ehr-a.report.test"
+ISS_B = "https://ehr-b.report.test"
+EHRS = [(ISS_A, "north"), (ISS_A, "south"), (ISS_B, None)]  # (iss, tenant) of the calls
+SWITCHED_OFF = ("myositis-patient-view", "anti-tnf-myositis")  # (service, rule)
+
+
+class Ehr:
+    """Signs each call of one EHR (its iss and tenant) with the runner's key."""
+
+    def __init__(self, key, iss, tenant):
+        self.key, self.iss, self.tenant = key, iss, tenant
+
+    def headers(self, path):
+        token = make_token({"alg": "ES384", "typ": "JWT", "kid": "k1"},
+                           jwt_claims(self.iss, BASE + path, tenant=self.tenant), self.key)
+        return {"Content-Type": "application/json", "Authorization": "Bearer " + token}
+
+
+def outcomes():
+    return {"issued": 0, "accepted": 0, "overridden": 0}
+
+
+def with_derived(o):
+    """The counts and what the report derives of them (no_feedback, the rate and its
+    Wilson interval)."""
+    n, k = o["issued"], o["accepted"]
+    lo, hi = report_page.wilson(k, n) if n else (None, None)
+    return dict(o, no_feedback=max(n - k - o["overridden"], 0),
+                acceptance_rate=round(k / n, 4) if n else None,
+                acceptance_ci_low=round(lo, 4) if n else None,
+                acceptance_ci_high=round(hi, 4) if n else None)
 
 
 def firing_cases(fixtures):
@@ -71,6 +111,14 @@ class Plan:
         #                           "reasons": {(system, code): n}}
         self.entries = set()  # distinct (uuid, outcome) stored
         self.calls = {}  # service -> [calls answered 200, cards they gave]
+        self.ehrs = {}  # (iss, tenant) -> outcomes()
+        self.services = {}  # service -> outcomes() of its cards
+
+    def count(self, service, ehr, what):
+        """One card issued (what "issued") or one feedback entry on it, for its service
+        and EHR."""
+        self.services.setdefault(service, outcomes())[what] += 1
+        self.ehrs.setdefault((ehr.iss, ehr.tenant), outcomes())[what] += 1
 
     def rule(self, rid):
         return self.rules.setdefault(rid, {"issued": 0, "accepted": 0, "overridden": 0,
@@ -100,10 +148,26 @@ class Plan:
         return out
 
     def expected_services(self):
-        """The report's services: [{service, calls, cards, cards_per_100_calls}]."""
-        return [{"service": s, "calls": c, "cards": k,
-                 "cards_per_100_calls": round(100.0 * k / c, 4)}
+        """The report's services: [{service, calls, cards, cards_per_100_calls, issued,
+        accepted, ...}]."""
+        return [dict({"service": s, "calls": c, "cards": k,
+                      "cards_per_100_calls": round(100.0 * k / c, 4)},
+                     **with_derived(self.services.get(s, outcomes())))
                 for s, (c, k) in sorted(self.calls.items())]
+
+    def expected_ehrs(self):
+        """The report's EHRs, by iss then tenant (none first)."""
+        return [dict({"iss": i, "tenant": t}, **with_derived(o))
+                for (i, t), o in sorted(self.ehrs.items(),
+                                        key=lambda kv: (kv[0][0] or "", kv[0][1] is not None,
+                                                        kv[0][1] or ""))]
+
+    def expected_weeks(self):
+        """rule -> [its one week]: every card was issued this week (UTC)."""
+        today = datetime.datetime.now(datetime.timezone.utc).date()
+        monday = (today - datetime.timedelta(days=today.weekday())).isoformat()
+        return {rid: [{"week": monday, "issued": r["issued"], "accepted": r["accepted"],
+                       "overridden": r["overridden"]}] for rid, r in self.rules.items()}
 
     def calls_total(self):
         return sum(c for c, _ in self.calls.values())
@@ -128,22 +192,24 @@ def reason_categories(hooks):
     return out
 
 
-def fill(res, server, cases, others):
-    """Calls the services, answers the cards; returns the plan."""
+def fill(res, server, cases, others, ehrs):
+    """Calls the services, answers the cards, each call and its feedback from one of the
+    EHRs in turn; returns the plan."""
     plan = Plan()
     k = 0
     for service, body, want in others:  # a call without a card counts, an error does not
-        status, doc = server.request("POST", f"/cds-services/{service}", body,
-                                     {"Content-Type": "application/json"})
+        path = f"/cds-services/{service}"
+        status, doc = server.request("POST", path, body, ehrs[0].headers(path))
         res.check(f"POST {service} answers {want}", status == want, str(status)[:200])
         if status == 200:
             counted = plan.calls.setdefault(service, [0, 0])
             counted[0] += 1
             counted[1] += len(doc["cards"])
             res.check(f"POST {service} without a card gives none", doc["cards"] == [])
-    for service, body in cases:
-        status, doc = server.request("POST", f"/cds-services/{service}", body,
-                                     {"Content-Type": "application/json"})
+    for n, (service, body) in enumerate(cases):
+        ehr = ehrs[n % len(ehrs)]
+        path = f"/cds-services/{service}"
+        status, doc = server.request("POST", path, body, ehr.headers(path))
         if not res.check(f"POST {service} answers 200", status == 200, str(status)[:200]):
             continue
         counted = plan.calls.setdefault(service, [0, 0])
@@ -151,7 +217,10 @@ def fill(res, server, cases, others):
         counted[1] += len(doc["cards"])
         for card in doc["cards"]:
             rid = card["source"]["topic"]["code"]
+            res.check(f"{rid} not given by {service} when switched off there",
+                      (service, rid) != SWITCHED_OFF)
             plan.rule(rid)["issued"] += 1
+            plan.count(service, ehr, "issued")
             send = None
             if k % 3 == 0:
                 sugg = [s["uuid"] for s in card.get("suggestions", [])][:1] or ["none"]
@@ -168,13 +237,16 @@ def fill(res, server, cases, others):
                     plan.rule(rid)["reasons"][pick] = plan.rule(rid)["reasons"].get(pick, 0) + 1
             if send is not None:
                 plan.entries.add((card["uuid"], send["feedback"][0]["outcome"]))
+                plan.count(service, ehr, send["feedback"][0]["outcome"])
+                fpath = f"/cds-services/{service}/feedback"
                 for _ in range(2 if k % 5 == 0 else 1):  # a resend is the same entry
-                    status, _ = server.request("POST", f"/cds-services/{service}/feedback", send)
+                    status, _ = server.request("POST", fpath, send, ehr.headers(fpath))
                     res.check(f"feedback on {rid} stored", status == 200, str(status))
             k += 1
     for i in range(2):  # feedback on cards this store never issued
-        status, _ = server.request("POST", "/cds-services/myositis-order-sign/feedback",
-                                   feedback_body(f"not-issued-{i}", "accepted"))
+        fpath = "/cds-services/myositis-order-sign/feedback"
+        status, _ = server.request("POST", fpath, feedback_body(f"not-issued-{i}", "accepted"),
+                                   ehrs[1].headers(fpath))
         plan.entries.add((f"not-issued-{i}", "accepted"))
         res.check("feedback on an unknown card stored", status == 200, str(status))
     return plan
@@ -250,7 +322,7 @@ def check_report(res, name, args, config, plan, tmp):
     rc, out, err = report(args, config, "--json")
     doc = json.loads(out) if rc == 0 else {}
     derived = ("acceptance_rate", "acceptance_ci_low", "acceptance_ci_high", "no_feedback",
-               "cards_per_100_calls")
+               "cards_per_100_calls", "weeks")
     got = [{k: v for k, v in r.items() if k not in derived} for r in doc.get("rules", [])]
     want = plan.expected_json_rules(reason_categories(os.environ["MYOCDS_HOOKS"]))
     res.check(f"{name}: --json rules match the counts sent", got == want,
@@ -271,8 +343,27 @@ def check_report(res, name, args, config, plan, tmp):
                   < 1e-4 and abs(r["acceptance_ci_high"] -
                                  report_page.wilson(r["accepted"], r["issued"])[1]) < 1e-4
                   for r in doc.get("rules", [])), str(doc.get("rules")))
+    res.check(f"{name}: --json weeks: this week's cards and feedback per rule",
+              {r["rule"]: r["weeks"] for r in doc.get("rules", [])} == plan.expected_weeks(),
+              str([(r["rule"], r["weeks"]) for r in doc.get("rules", [])])[:600])
+    res.check(f"{name}: --json ehrs: cards and feedback per EHR (iss, tenant)",
+              doc.get("ehrs") == plan.expected_ehrs(),
+              f"\n got {doc.get('ehrs')}\nwant {plan.expected_ehrs()}")
+    res.check(f"{name}: --json the three EHRs are there", len(doc.get("ehrs", [])) == 3)
+    check_in_force(res, name, doc.get("in_force"))
     rc, out, err = report(args, config, "--csv")
-    rows = list(csv.DictReader(io.StringIO(out))) if rc == 0 else []
+    sections = csv_sections(out) if rc == 0 else {}
+    rows = sections.get("rule", [])
+    check_csv_sections(res, name, sections, doc)
+    rc, table, _ = report(args, config)
+    for e in plan.expected_ehrs():
+        label = e["iss"] + (f", {e['tenant']}" if e["tenant"] else "")
+        res.check(f"{name}: table: the EHR {label}",
+                  re.search(rf"^ +{e['issued']} +{e['accepted']} +{e['overridden']} +\S+ +"
+                            + re.escape(label) + "$", table, re.M) is not None,
+                  table.split("Cards per EHR", 1)[-1][:400])
+    res.check(f"{name}: table: the rule switched off",
+              f"switched off: {SWITCHED_OFF[1]} on {SWITCHED_OFF[0]}" in table, table[-800:])
     res.check(f"{name}: --csv no_feedback and interval as --json", [
         (int(r["no_feedback"]), float(r["acceptance_ci_low"]), float(r["acceptance_ci_high"]))
         for r in rows] == [(r["no_feedback"], r["acceptance_ci_low"], r["acceptance_ci_high"])
@@ -297,6 +388,75 @@ def check_report(res, name, args, config, plan, tmp):
     res.check(f"{name}: --json with --csv exits 2", rc == 2, err)
     check_burden(res, name, args, config, plan, doc, rows)
     check_html(res, name, args, config, plan, doc, tmp)
+
+
+def csv_sections(text):
+    """--csv's tables (the rules first, then each after an empty line), by the first
+    column of each header row."""
+    out = {}
+    for block in text.replace("\r\n", "\n").split("\n\n"):
+        rows = list(csv.DictReader(io.StringIO(block)))
+        head = block.split(",", 1)[0]
+        out[head] = rows
+    return out
+
+
+def flat_thresholds(hooks):
+    """hooks/rules.json's thresholds, a map's members as name.member."""
+    with open(os.path.join(hooks, "rules.json"), encoding="utf-8") as f:
+        th = json.load(f)["thresholds"]
+    out = {}
+    for k, v in th.items():
+        if isinstance(v, dict):
+            out.update({f"{k}.{m}": x for m, x in v.items()})
+        else:
+            out[k] = v
+    return out
+
+
+def check_in_force(res, name, got):
+    hooks = os.environ["MYOCDS_HOOKS"]
+    with open(os.path.join(hooks, "rules.json"), encoding="utf-8") as f:
+        n_rules = len(json.load(f)["rules"])
+    got = got or {}
+    res.check(f"{name}: --json in_force: the rule switched off for its service",
+              got.get("switched_off") == [{"service": SWITCHED_OFF[0], "rule": SWITCHED_OFF[1]}],
+              str(got.get("switched_off")))
+    res.check(f"{name}: --json in_force: every threshold as loaded",
+              got.get("thresholds") == flat_thresholds(hooks), str(got.get("thresholds")))
+    res.check(f"{name}: --json in_force: the rules loaded and the hooks",
+              got.get("rules_loaded") == n_rules and got.get("hooks") == hooks, str(got)[:300])
+
+
+def check_csv_sections(res, name, sections, doc):
+    """--csv's services, EHRs, weeks and what was in force, as --json has them."""
+    def num(v):
+        return None if v == "" else float(v) if "." in v else int(v)
+
+    keys = ("issued", "accepted", "overridden", "no_feedback", "acceptance_rate",
+            "acceptance_ci_low", "acceptance_ci_high")
+    res.check(f"{name}: --csv services as --json",
+              [(r["service"], int(r["calls"]), int(r["cards"]), *[num(r[k]) for k in keys])
+               for r in sections.get("service", [])] ==
+              [(s["service"], s["calls"], s["cards"], *[s[k] for k in keys])
+               for s in doc.get("services", [])], str(sections.get("service"))[:400])
+    res.check(f"{name}: --csv EHRs as --json",
+              [(r["iss"] or None, r["tenant"] or None, *[num(r[k]) for k in keys])
+               for r in sections.get("iss", [])] ==
+              [(e["iss"], e["tenant"], *[e[k] for k in keys]) for e in doc.get("ehrs", [])],
+              str(sections.get("iss"))[:400])
+    res.check(f"{name}: --csv weeks as --json",
+              [(r["week"], r["rule"], int(r["issued"]), int(r["accepted"]), int(r["overridden"]))
+               for r in sections.get("week", [])] ==
+              [(w["week"], r["rule"], w["issued"], w["accepted"], w["overridden"])
+               for r in doc.get("rules", []) for w in r["weeks"]], str(sections.get("week"))[:400])
+    f = doc.get("in_force") or {}
+    res.check(f"{name}: --csv in force as --json",
+              [(r["switched_off_service"], r["rule"])
+               for r in sections.get("switched_off_service", [])] ==
+              [(o["service"], o["rule"]) for o in f.get("switched_off", [])] and
+              {r["threshold"]: num(r["value"]) for r in sections.get("threshold", [])} ==
+              f.get("thresholds"), str(sections.get("threshold"))[:300])
 
 
 def check_burden(res, name, args, config, plan, doc, rows):
@@ -328,12 +488,12 @@ def check_burden(res, name, args, config, plan, doc, rows):
               later.get("services") == [] and later.get("calls_total") == 0, out)
 
 
-def one_backend(res, args, name, config, cases, tmp):
-    server = Serve(args.bin, config)
+def one_backend(res, args, name, config, cases, tmp, ehrs):
+    server = Serve(args.bin, config, dev=False)
     if not res.check(f"{name}: server starts", server.start(), server.log()[-2000:]):
         return
     try:
-        plan = fill(res, server, cases, other_cases(args.fixtures))
+        plan = fill(res, server, cases, other_cases(args.fixtures), ehrs)
         check_metrics(res, name, server, plan)
     finally:
         rc = server.stop()
@@ -353,18 +513,33 @@ def main():
     firing = firing_cases(args.fixtures)
     res.check("fixtures that fire cards found", len(firing) >= 5, str(len(firing)))
     with scratch("report") as tmp:
+        hooks = os.path.join(tmp, "hooks")  # a copy with one rule switched off for a service
+        shutil.copytree(os.environ["MYOCDS_HOOKS"], hooks)
+        with open(os.path.join(hooks, "rules.json"), encoding="utf-8") as f:
+            rules = json.load(f)
+        rules["rules"][SWITCHED_OFF[1]]["services"] = {SWITCHED_OFF[0]: {"enabled": False}}
+        with open(os.path.join(hooks, "rules.json"), "w", encoding="utf-8") as f:
+            json.dump(rules, f, indent=1, ensure_ascii=False)
+        os.environ["MYOCDS_HOOKS"] = hooks
+        key = gen_key(os.path.join(tmp, "ec.pem"), "P-384")
+        jwks = os.path.join(tmp, "jwks.json")
+        with open(jwks, "w") as f:
+            json.dump({"keys": [jwk_of(key, "k1", "ES384")]}, f)
+        ehrs = [Ehr(key, iss, tenant) for iss, tenant in EHRS]
         # The counts sent are the counts issued: no card held back as a repeat.
-        cfg = write_config(os.path.join(tmp, "sqlite.json"), log_level="warn",
-                           data_dir=os.path.join(tmp, "data"), cards={"repeat_window_min": 0})
-        one_backend(res, args, "sqlite", cfg, firing, tmp)
+        common = dict(public_base_url=BASE, log_level="warn", cards={"repeat_window_min": 0},
+                      auth={"issuers": [{"iss": ISS_A, "jwks_file": jwks},
+                                        {"iss": ISS_B, "jwks_file": jwks}]})
+        cfg = write_config(os.path.join(tmp, "sqlite.json"), data_dir=os.path.join(tmp, "data"),
+                           **common)
+        one_backend(res, args, "sqlite", cfg, firing, tmp, ehrs)
         if args.pg_url_file:
             db = PgDatabase(args.pg_url_file, "report")
             try:
-                cfg = write_config(os.path.join(tmp, "pg.json"), log_level="warn",
+                cfg = write_config(os.path.join(tmp, "pg.json"),
                                    data_dir=os.path.join(tmp, "unused"),
-                                   feedback={"postgres_url": db.url},
-                                   cards={"repeat_window_min": 0})
-                one_backend(res, args, "postgres", cfg, firing, tmp)
+                                   feedback={"postgres_url": db.url}, **common)
+                one_backend(res, args, "postgres", cfg, firing, tmp, ehrs)
             finally:
                 db.drop()
     return res.finish()

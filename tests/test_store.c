@@ -353,11 +353,14 @@ static void test_report_render(void **state)
                                  "\"category\":\"cds-not-applicable\",\"count\":2}"));
     assert_non_null(strstr(json, "\"override_categories\":[{\"category\":\"cds-not-applicable\","
                                  "\"count\":2},{\"category\":null,\"count\":1}]"));
-    assert_non_null(strstr(json, "\"cards_per_100_calls\":50.0}"));
+    assert_non_null(strstr(json, "\"cards_per_100_calls\":50.0,\"weeks\":[]}"));
     assert_non_null(strstr(json, "\"services\":[{\"service\":\"drug-order\",\"calls\":8,"
-                                 "\"cards\":4,\"cards_per_100_calls\":50.0},{\"service\":\"idle\","
-                                 "\"calls\":0,\"cards\":0,\"cards_per_100_calls\":null}],"
-                                 "\"calls_total\":8"));
+                                 "\"cards\":4,\"cards_per_100_calls\":50.0,\"issued\":0,"));
+    assert_non_null(strstr(json, "{\"service\":\"idle\",\"calls\":0,\"cards\":0,"
+                                 "\"cards_per_100_calls\":null,\"issued\":0,\"accepted\":0,"
+                                 "\"overridden\":0,\"no_feedback\":0,\"acceptance_rate\":null,"
+                                 "\"acceptance_ci_low\":null,\"acceptance_ci_high\":null}],"
+                                 "\"calls_total\":8,\"ehrs\":[],\"in_force\":null"));
     free(json);
     rep.n_services = 0; /* no calls counted: no rule has a figure either */
     store_report_derive(&rep);
@@ -368,6 +371,59 @@ static void test_report_render(void **state)
 }
 
 /* The 95 % Wilson score interval against figures worked by hand (z = 1.96). */
+/* The tally: weeks from Monday, filled in between; EHRs and reasons past their caps. */
+static void test_report_tally(void **state)
+{
+    (void)state;
+    struct store_report rep = {0};
+    struct report_rule *a = report_rule_entry(&rep, "pjp-prophylaxis");
+    assert_non_null(a);
+    assert_ptr_equal(report_rule_entry(&rep, "pjp-prophylaxis"), a);
+    assert_non_null(report_rule_entry(&rep, "aza-tpmt")); /* sorted in before */
+    a = report_rule_entry(&rep, "pjp-prophylaxis");
+    assert_string_equal(rep.rules[0].rule, "aza-tpmt");
+    struct report_week *w = report_week_entry(a, "2026-12-03"); /* a Thursday */
+    assert_non_null(w);
+    assert_string_equal(w->start, "2026-11-30");
+    w->issued = 2;
+    assert_ptr_equal(report_week_entry(a, "2026-12-06"), w); /* Sunday: the same week */
+    w = report_week_entry(a, "2026-11-09");
+    assert_string_equal(w->start, "2026-11-09");
+    w->issued = 1;
+    assert_null(report_week_entry(a, "2026-13-01"));
+    assert_null(report_week_entry(a, NULL));
+    assert_int_equal(report_weeks_fill(&rep), 0);
+    assert_int_equal(a->n_weeks, 4); /* 11-09, 11-16, 11-23, 11-30 */
+    assert_string_equal(a->weeks[1].start, "2026-11-16");
+    assert_int_equal(a->weeks[1].issued, 0);
+    assert_int_equal(a->weeks[3].issued, 2);
+    assert_int_equal(rep.rules[0].n_weeks, 4); /* every rule on the same weeks */
+
+    char name[32];
+    for (int i = 0; i < REPORT_EHRS_MAX + 5; i++) {
+        snprintf(name, sizeof name, "t%04d", i);
+        struct report_ehr *e = report_ehr_entry(&rep, "https://ehr", name);
+        assert_non_null(e);
+        e->out.issued++;
+    }
+    assert_non_null(report_ehr_entry(&rep, NULL, NULL)); /* beyond the cap too */
+    assert_int_equal(rep.n_ehrs, REPORT_EHRS_MAX + 1);
+    assert_true(rep.ehrs[REPORT_EHRS_MAX].other);
+    assert_int_equal(rep.ehrs[REPORT_EHRS_MAX].out.issued, 5);
+    assert_string_equal(rep.ehrs[0].tenant, "t0000");
+    assert_ptr_equal(report_ehr_entry(&rep, "https://ehr", "t0000"), &rep.ehrs[0]);
+
+    for (int i = 0; i < REPORT_REASONS_MAX + 3; i++) {
+        snprintf(name, sizeof name, "code-%04d", i);
+        assert_int_equal(report_reason_add(a, "urn:x", name, 2), 0);
+    }
+    assert_int_equal(report_reason_add(a, "urn:x", "code-0000", 1), 0);
+    assert_int_equal(a->n_reasons, REPORT_REASONS_MAX);
+    assert_int_equal(a->reasons[0].count, 3);
+    assert_int_equal(a->reasons_other, 6);
+    store_report_free(&rep);
+}
+
 static void test_report_wilson(void **state)
 {
     (void)state;
@@ -515,6 +571,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_feedback_syncs_cards_do_not, setup, teardown),
         cmocka_unit_test(test_report_range),
         cmocka_unit_test(test_report_render),
+        cmocka_unit_test(test_report_tally),
         cmocka_unit_test(test_report_wilson),
         cmocka_unit_test(test_report_most_ignored),
         cmocka_unit_test(test_report_html),

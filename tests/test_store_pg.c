@@ -563,7 +563,7 @@ static void test_report(void **state)
     assert_non_null(strstr(json, "\"acceptance_rate\":0.3333"));
     assert_non_null(strstr(json, "\"feedback_total\":5"));
     assert_non_null(strstr(json, "{\"service\":\"svc\",\"calls\":3,\"cards\":5,"
-                                 "\"cards_per_100_calls\":166.6667}"));
+                                 "\"cards_per_100_calls\":166.6667,\"issued\":5,"));
     free(json);
     store_report_free(&rep);
 

@@ -50,6 +50,16 @@ int myocds_service_exists(const struct myocds_engine *engine, const char *servic
 const char *myocds_reason_category(const struct myocds_engine *engine, const char *rule_id,
                                    const char *system, const char *code);
 
+/* What the loaded rules put in force, for the governance report: off(ctx, service, rule)
+ * for each rule switched off for a service whose hook it runs on (strings borrowed from
+ * engine), then th(ctx, name, value) for each threshold of hooks/rules.json in the file's
+ * order, a map's members as "name.member" (name valid during the call only). Returns the
+ * number of rules loaded. */
+typedef void (*myocds_off_fn)(void *ctx, const char *service_id, const char *rule_id);
+typedef void (*myocds_threshold_fn)(void *ctx, const char *name, double value);
+int myocds_in_force(const struct myocds_engine *engine, myocds_off_fn off, myocds_threshold_fn th,
+                    void *ctx);
+
 /* One prefetch key the EHR did not send (or sent as an OperationOutcome). */
 struct json_object;
 struct myocds_fetch_item {

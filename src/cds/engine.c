@@ -111,6 +111,38 @@ const char *myocds_reason_category(const struct myocds_engine *e, const char *ru
     return rules_conf_reason_category(e->rules, rule_id, system, code);
 }
 
+int myocds_in_force(const struct myocds_engine *e, myocds_off_fn off, myocds_threshold_fn th,
+                    void *ctx)
+{
+    for (int s = 0; s < e->services->n; s++) {
+        const struct cds_service *svc = &e->services->v[s];
+        for (int r = 0; r < rules_count; r++)
+            if ((rules_table[r].hooks & (1u << svc->hook)) != 0 && !e->plan[s * rules_count + r].on)
+                off(ctx, svc->id, rules_table[r].id);
+    }
+    json_object *t = json_get_obj(e->rules->root, "thresholds"); /* checked at load */
+    if (t == NULL)
+        return rules_count;
+    json_object_object_foreach(t, name, v)
+    {
+        if (json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int)) {
+            th(ctx, name, json_object_get_double(v));
+            continue;
+        }
+        if (!json_object_is_type(v, json_type_object))
+            continue;
+        json_object_object_foreach(v, member, mv) /* a map: "name.member" */
+        {
+            char full[ENGINE_PATH_MAX];
+            if ((json_object_is_type(mv, json_type_double) ||
+                 json_object_is_type(mv, json_type_int)) &&
+                snprintf(full, sizeof full, "%s.%s", name, member) < (int)sizeof full)
+                th(ctx, full, json_object_get_double(mv));
+        }
+    }
+    return rules_count;
+}
+
 int myocds_service_exists(const struct myocds_engine *e, const char *service_id)
 {
     return services_find(e->services, service_id) != NULL;

@@ -9,6 +9,7 @@
 
 #include "fhir/client.h"
 #include "myocds/myocds.h"
+#include "store/report.h"
 #include "util/config.h"
 
 #include <stdbool.h>
@@ -66,5 +67,12 @@ int cmd_eval(int argc, char **argv);
 int cmd_services(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_call(int argc, char **argv);
+
+/* Fills *out with what engine (loaded from hooks_dir, borrowed) puts in force: the rules
+ * switched off and the thresholds; its strings are borrowed from engine. 0, or -1 when out
+ * of memory. Free with cli_in_force_free(). */
+int cli_in_force(const struct myocds_engine *engine, const char *hooks_dir,
+                 struct report_in_force *out);
+void cli_in_force_free(struct report_in_force *f);
 
 #endif

@@ -111,13 +111,17 @@ int cmd_report(int argc, char **argv)
                              : a.csv  ? REPORT_CSV
                              : a.html ? REPORT_HTML
                                       : REPORT_TEXT;
-    if (store_open(&cfg, &store, &err) != 0) {
+    struct report_in_force in_force = {0};
+    if (cli_in_force(engine, cfg.hooks_dir, &in_force) != 0) {
+        fprintf(stderr, "myocds report: out of memory\n");
+        rc = EXIT_FAILURE;
+    } else if (store_open(&cfg, &store, &err) != 0) {
         fprintf(stderr, "myocds report: feedback store: %s\n", err.msg);
         rc = EXIT_FAILURE;
     } else if ((out = report_out(&a)) == NULL) {
         rc = EXIT_FAILURE;
-    } else if (store_report_print(store, a.since, a.until, fmt, reason_category, engine, NULL, out,
-                                  &err) != 0) {
+    } else if (store_report_print(store, a.since, a.until, fmt, reason_category, engine, &in_force,
+                                  out, &err) != 0) {
         fprintf(stderr, "myocds report: %s\n", err.msg);
         rc = err.http_status == 400 ? CLI_EXIT_USAGE : EXIT_FAILURE;
     }
@@ -130,6 +134,7 @@ int cmd_report(int argc, char **argv)
             unlink(a.html); /* no half-written page left behind */
     }
     store_close(store);
+    cli_in_force_free(&in_force);
     myocds_engine_free(engine);
     cfg_free(&cfg);
     return rc;

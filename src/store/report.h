@@ -121,13 +121,14 @@ struct report_ehr {
 };
 
 /* What was in force when the report was made, from the hooks loaded with it: the rules
- * switched off for a service, and every threshold of hooks/rules.json. Borrowed. */
+ * switched off for a service, and every threshold of hooks/rules.json. Owned by whoever
+ * made it (src/cli/in_force.c); the report only reads it. */
 struct report_switch {
     const char *service;
     const char *rule;
 };
 struct report_threshold {
-    const char *name;
+    const char *name; /* "name", or "name.member" of a map */
     double value;
 };
 struct report_in_force {
@@ -135,7 +136,7 @@ struct report_in_force {
     struct report_switch *off; /* by service, then rule */
     size_t n_off;
     size_t n_rules;                      /* rules loaded */
-    struct report_threshold *thresholds; /* by name */
+    struct report_threshold *thresholds; /* in the file's order */
     size_t n_thresholds;
 };
 

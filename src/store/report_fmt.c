@@ -87,10 +87,93 @@ static json_object *rule_json(const struct report_rule *r)
     json_object_object_add(o, "override_categories", cats);
     json_object_object_add(o, "cards_per_100_calls",
                            r->has_per_100 ? json_num(r->cards_per_100_calls) : NULL);
+    json_object *weeks = json_object_new_array();
+    for (size_t k = 0; weeks != NULL && k < r->n_weeks; k++) {
+        const struct report_week *w = &r->weeks[k];
+        json_object *e = json_object_new_object();
+        if (e == NULL)
+            continue;
+        json_object_object_add(e, "week", json_object_new_string(w->start));
+        json_object_object_add(e, "issued", json_object_new_int64(w->issued));
+        json_object_object_add(e, "accepted", json_object_new_int64(w->accepted));
+        json_object_object_add(e, "overridden", json_object_new_int64(w->overridden));
+        json_object_array_add(weeks, e);
+    }
+    json_object_object_add(o, "weeks", weeks);
     return o;
 }
 
-/* services: [{service, calls, cards, cards_per_100_calls}]; NULL when out of memory. */
+/* issued, accepted, overridden, no_feedback, acceptance_rate and its interval, into o. */
+static void outcomes_json(json_object *o, const struct report_outcomes *v)
+{
+    json_object_object_add(o, "issued", json_object_new_int64(v->issued));
+    json_object_object_add(o, "accepted", json_object_new_int64(v->accepted));
+    json_object_object_add(o, "overridden", json_object_new_int64(v->overridden));
+    json_object_object_add(o, "no_feedback", json_object_new_int64(v->no_feedback));
+    json_object_object_add(
+        o, "acceptance_rate",
+        v->issued > 0 ? json_num((double)(v->accepted < v->issued ? v->accepted : v->issued) /
+                                 (double)v->issued)
+                      : NULL);
+    json_object_object_add(o, "acceptance_ci_low", v->has_ci ? json_num(v->ci_low) : NULL);
+    json_object_object_add(o, "acceptance_ci_high", v->has_ci ? json_num(v->ci_high) : NULL);
+}
+
+static json_object *opt_string(const char *s)
+{
+    return s != NULL ? json_object_new_string(s) : NULL;
+}
+
+/* ehrs: [{iss, tenant, other, issued, ...}]; NULL when out of memory. */
+static json_object *ehrs_json(const struct store_report *rep)
+{
+    json_object *a = json_object_new_array();
+    for (size_t i = 0; a != NULL && i < rep->n_ehrs; i++) {
+        const struct report_ehr *v = &rep->ehrs[i];
+        json_object *e = json_object_new_object();
+        if (e == NULL)
+            continue;
+        json_object_object_add(e, "iss", opt_string(v->iss));
+        json_object_object_add(e, "tenant", opt_string(v->tenant));
+        if (v->other)
+            json_object_object_add(e, "other", json_object_new_boolean(1));
+        outcomes_json(e, &v->out);
+        json_object_array_add(a, e);
+    }
+    return a;
+}
+
+/* in_force: {hooks, rules_loaded, switched_off: [{service, rule}], thresholds: {name: v}}. */
+static json_object *in_force_json(const struct report_in_force *f)
+{
+    json_object *o = json_object_new_object();
+    json_object *off = json_object_new_array();
+    json_object *th = json_object_new_object();
+    if (o == NULL || off == NULL || th == NULL) {
+        json_object_put(o);
+        json_object_put(off);
+        json_object_put(th);
+        return NULL;
+    }
+    for (size_t i = 0; i < f->n_off; i++) {
+        json_object *e = json_object_new_object();
+        if (e == NULL)
+            continue;
+        json_object_object_add(e, "service", json_object_new_string(f->off[i].service));
+        json_object_object_add(e, "rule", json_object_new_string(f->off[i].rule));
+        json_object_array_add(off, e);
+    }
+    for (size_t i = 0; i < f->n_thresholds; i++)
+        json_object_object_add(th, f->thresholds[i].name, json_num(f->thresholds[i].value));
+    json_object_object_add(o, "hooks", opt_string(f->hooks_dir));
+    json_object_object_add(o, "rules_loaded", json_object_new_int64((int64_t)f->n_rules));
+    json_object_object_add(o, "switched_off", off);
+    json_object_object_add(o, "thresholds", th);
+    return o;
+}
+
+/* services: [{service, calls, cards, cards_per_100_calls, issued, ...}]; NULL when out of
+ * memory. */
 static json_object *services_json(const struct store_report *rep)
 {
     json_object *a = json_object_new_array();
@@ -104,6 +187,7 @@ static json_object *services_json(const struct store_report *rep)
         json_object_object_add(e, "cards", json_object_new_int64(v->cards));
         json_object_object_add(e, "cards_per_100_calls",
                                v->has_per_100 ? json_num(v->cards_per_100_calls) : NULL);
+        outcomes_json(e, &v->out);
         json_object_array_add(a, e);
     }
     return a;
@@ -132,6 +216,9 @@ static char *render_json(const struct store_report *rep, size_t *len)
                            json_object_new_int64(rep->feedback_unmatched));
     json_object_object_add(doc, "services", services_json(rep));
     json_object_object_add(doc, "calls_total", json_object_new_int64(rep->calls_total));
+    json_object_object_add(doc, "ehrs", ehrs_json(rep));
+    json_object_object_add(doc, "in_force",
+                           rep->in_force != NULL ? in_force_json(rep->in_force) : NULL);
     rules = range = NULL;
     out = json_dump(doc, len);
 out:
@@ -184,6 +271,52 @@ static void render_calls(FILE *f, const struct store_report *rep)
         fputs("(no calls counted in this range)\n", f);
 }
 
+/* Cards and their feedback per EHR (the iss and tenant of the calls' JWTs). */
+static void render_ehrs(FILE *f, const struct store_report *rep)
+{
+    fputs("\nCards per EHR\n", f);
+    fprintf(f, "%8s %9s %11s %11s  %s\n", "issued", "accepted", "overridden", "acceptance",
+            "EHR (iss, tenant)");
+    for (size_t i = 0; i < rep->n_ehrs; i++) {
+        const struct report_ehr *v = &rep->ehrs[i];
+        char pct[RATE_TEXT_MAX] = "-";
+        if (v->out.issued > 0)
+            snprintf(pct, sizeof pct, "%.1f%%",
+                     100.0 * (double)v->out.accepted / (double)v->out.issued);
+        fprintf(f, "%8lld %9lld %11lld %11s  ", v->out.issued, v->out.accepted, v->out.overridden,
+                pct);
+        if (v->other)
+            fprintf(f, "(every EHR beyond the first %d)", REPORT_EHRS_MAX);
+        else
+            put_printable(f, v->iss != NULL ? v->iss : "(none: a call without a JWT)", 200);
+        if (v->tenant != NULL) {
+            fputs(", ", f);
+            put_printable(f, v->tenant, 130);
+        }
+        fputc('\n', f);
+    }
+    if (rep->n_ehrs == 0)
+        fputs("(no cards issued in this range)\n", f);
+}
+
+/* The rules switched off and the thresholds the report was made with. */
+static void render_in_force(FILE *f, const struct report_in_force *in)
+{
+    if (in == NULL)
+        return;
+    fprintf(f, "\nIn force (hooks %s): %zu rules loaded\n",
+            in->hooks_dir != NULL ? in->hooks_dir : "?", in->n_rules);
+    for (size_t i = 0; i < in->n_off; i++)
+        fprintf(f, "switched off: %s on %s\n", in->off[i].rule, in->off[i].service);
+    if (in->n_off == 0)
+        fputs("switched off: none\n", f);
+    for (size_t i = 0; i < in->n_thresholds; i++) {
+        char num[RATE_TEXT_MAX];
+        fprintf(f, "threshold %s = %s\n", in->thresholds[i].name,
+                store_report_num(in->thresholds[i].value, num, sizeof num));
+    }
+}
+
 static void render_table(FILE *f, const struct store_report *rep)
 {
     fprintf(f, "Cards issued from %s to %s (UTC)\n\n",
@@ -213,6 +346,8 @@ static void render_table(FILE *f, const struct store_report *rep)
     fprintf(f, "\nFeedback entries received: %lld (%lld for cards this store did not issue)\n",
             rep->feedback_total, rep->feedback_unmatched);
     render_calls(f, rep);
+    render_ehrs(f, rep);
+    render_in_force(f, rep->in_force);
 }
 
 /* One CSV field, always quoted; a leading = + - @ is defused with a quote mark. */
@@ -249,6 +384,77 @@ static char *reasons_text(const struct report_rule *r, bool categories)
         return NULL;
     }
     return buf;
+}
+
+/* ,issued,accepted,overridden,no_feedback,acceptance_rate,ci_low,ci_high (empty: none) */
+static void csv_outcomes(FILE *f, const struct report_outcomes *v)
+{
+    char a[RATE_TEXT_MAX] = "";
+    char lo[RATE_TEXT_MAX] = "";
+    char hi[RATE_TEXT_MAX] = "";
+    if (v->issued > 0)
+        store_report_num((double)(v->accepted < v->issued ? v->accepted : v->issued) /
+                             (double)v->issued,
+                         a, sizeof a);
+    if (v->has_ci) {
+        store_report_num(v->ci_low, lo, sizeof lo);
+        store_report_num(v->ci_high, hi, sizeof hi);
+    }
+    fprintf(f, ",%lld,%lld,%lld,%lld,%s,%s,%s", v->issued, v->accepted, v->overridden,
+            v->no_feedback, a, lo, hi);
+}
+
+#define CSV_OUTCOMES                                                                               \
+    "issued,accepted,overridden,no_feedback,acceptance_rate,acceptance_ci_low,acceptance_ci_high"
+
+/* After the rules, one table per section, each after an empty line and its own header
+ * row, whose first column names it: service, iss (the EHRs), week, switched_off_service,
+ * threshold. */
+static void csv_sections(FILE *f, const struct store_report *rep)
+{
+    char num[RATE_TEXT_MAX];
+    fputs("\r\nservice,calls,cards,cards_per_100_calls," CSV_OUTCOMES "\r\n", f);
+    for (size_t i = 0; i < rep->n_services; i++) {
+        const struct report_service *v = &rep->services[i];
+        csv_field(f, v->service);
+        fprintf(f, ",%lld,%lld,%s", v->calls, v->cards,
+                v->has_per_100 ? store_report_num(v->cards_per_100_calls, num, sizeof num) : "");
+        csv_outcomes(f, &v->out);
+        fputs("\r\n", f);
+    }
+    fputs("\r\niss,tenant,other," CSV_OUTCOMES "\r\n", f);
+    for (size_t i = 0; i < rep->n_ehrs; i++) {
+        const struct report_ehr *v = &rep->ehrs[i];
+        csv_field(f, v->iss != NULL ? v->iss : "");
+        fputc(',', f);
+        csv_field(f, v->tenant != NULL ? v->tenant : "");
+        fputs(v->other ? ",true" : ",false", f);
+        csv_outcomes(f, &v->out);
+        fputs("\r\n", f);
+    }
+    fputs("\r\nweek,rule,issued,accepted,overridden\r\n", f);
+    for (size_t i = 0; i < rep->n; i++)
+        for (size_t k = 0; k < rep->rules[i].n_weeks; k++) {
+            const struct report_week *w = &rep->rules[i].weeks[k];
+            fprintf(f, "%s,", w->start);
+            csv_field(f, rep->rules[i].rule);
+            fprintf(f, ",%lld,%lld,%lld\r\n", w->issued, w->accepted, w->overridden);
+        }
+    if (rep->in_force == NULL)
+        return;
+    fputs("\r\nswitched_off_service,rule\r\n", f);
+    for (size_t i = 0; i < rep->in_force->n_off; i++) {
+        csv_field(f, rep->in_force->off[i].service);
+        fputc(',', f);
+        csv_field(f, rep->in_force->off[i].rule);
+        fputs("\r\n", f);
+    }
+    fputs("\r\nthreshold,value\r\n", f);
+    for (size_t i = 0; i < rep->in_force->n_thresholds; i++) {
+        csv_field(f, rep->in_force->thresholds[i].name);
+        fprintf(f, ",%s\r\n",
+                store_report_num(rep->in_force->thresholds[i].value, num, sizeof num));
+    }
 }
 
 static int render_csv(FILE *f, const struct store_report *rep)
@@ -292,6 +498,7 @@ static int render_csv(FILE *f, const struct store_report *rep)
         free(reasons);
         free(cats);
     }
+    csv_sections(f, rep);
     return 0;
 }
 
