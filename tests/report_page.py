@@ -206,6 +206,74 @@ def check_burden(res, name, page, doc):
                            for m in tips), str(page.titles.get("burden")))
 
 
+def outcome_cells(o):
+    """An outcomes row's cells as the page writes them (report_groups.c)."""
+    if not o["issued"]:
+        rate = ["-", "-", "-"]
+    else:
+        rate = [f"{100 * min(o['accepted'], o['issued']) / o['issued']:.1f} %"] + \
+            [f"{100 * w:.1f} %" for w in wilson(min(o["accepted"], o["issued"]), o["issued"])]
+    return [str(o["issued"]), str(o["accepted"]), str(o["overridden"]), str(o["no_feedback"])] \
+        + rate
+
+
+def check_weeks(res, name, page, doc):
+    """The trend's table (weeks with any card) and every week column's tooltip."""
+    want = [[r["rule"], w["week"], str(w["issued"]), str(w["accepted"]), str(w["overridden"])]
+            for r in doc["rules"] for w in r["weeks"]
+            if w["issued"] or w["accepted"] or w["overridden"]]
+    rows = page.tables.get("weeks-table", [])[1:]
+    res.check(f"{name}: --html weeks table: every week with cards, as --json",
+              rows == want and rows, f"\n got {rows[:4]}\nwant {want[:4]}")
+    tips = []
+    for t in page.titles.get("weeks", []):
+        m = re.fullmatch(r"(.+), week of (\S+): (\d+) issued, (\d+) accepted, (\d+) overridden",
+                         t)
+        if m:
+            tips.append([m.group(1), m.group(2), m.group(3), m.group(4), m.group(5)])
+    every = [[r["rule"], w["week"], str(w["issued"]), str(w["accepted"]), str(w["overridden"])]
+             for r in doc["rules"] if r["issued"] for w in r["weeks"]]
+    res.check(f"{name}: --html weeks chart: a tooltip per rule and week, as --json",
+              tips == every and tips, f"{tips[:3]} vs {every[:3]}")
+
+
+def check_groups(res, name, page, doc):
+    """Per EHR and per service (tables and the EHR chart's tooltips), and what was in
+    force."""
+    rows = page.tables.get("ehrs-table", [])[1:]
+    want = [[e["iss"] or "no issuer (a call without a JWT)", e["tenant"] or "-",
+             *outcome_cells(e)] for e in doc["ehrs"]]
+    res.check(f"{name}: --html EHR table as --json", rows == want and rows,
+              f"\n got {rows}\nwant {want}")
+    rows = page.tables.get("services-table", [])[1:]
+    want = [[s["service"], *outcome_cells(s)] for s in doc["services"]
+            if s["issued"] or s["accepted"] or s["overridden"]]
+    res.check(f"{name}: --html service table as --json", rows == want and rows,
+              f"\n got {rows}\nwant {want}")
+    by_ehr = {(e["iss"] + (f", {e['tenant']}" if e["tenant"] else "")): e for e in doc["ehrs"]
+              if e["iss"]}
+    bad, n = [], 0
+    for t in page.titles.get("groups", []):
+        m = re.fullmatch(r"(.+): (\d+) (accepted|overridden|no feedback)", t)
+        if m:
+            n += 1
+            e = by_ehr.get(m.group(1))
+            if e is None or e[m.group(3).replace(" ", "_")] != int(m.group(2)):
+                bad.append(t)
+    res.check(f"{name}: --html EHR chart tooltips are the report's", n > 0 and not bad,
+              f"{n} tooltips, wrong: {bad[:4]}")
+    f = doc.get("in_force") or {}
+    rows = page.tables.get("off-table", [])[1:]
+    res.check(f"{name}: --html the rules switched off",
+              rows == [[o["service"], o["rule"]] for o in f.get("switched_off", [])] and rows,
+              str(rows))
+    rows = page.tables.get("thresholds-table", [])[1:]
+    res.check(f"{name}: --html the thresholds as loaded",
+              {r[0]: float(r[1]) for r in rows} == {k: float(v) for k, v in
+                                                   f.get("thresholds", {}).items()} and rows,
+              str(rows)[:300])
+
+
 def check_page(res, name, text, doc, sent, categories, feedback_entries):
     """text: the page; doc: the --json report of the same range."""
     res.check(f"{name}: --html is an HTML5 page with lang, charset and title",
@@ -223,6 +291,8 @@ def check_page(res, name, text, doc, sent, categories, feedback_entries):
     check_reasons(res, name, page, doc, sent, categories)
     check_tooltips(res, name, page, doc)
     check_burden(res, name, page, doc)
+    check_weeks(res, name, page, doc)
+    check_groups(res, name, page, doc)
     totals = {r[0]: int(r[1]) for r in page.tables.get("totals-table", []) if len(r) == 2}
     res.check(f"{name}: --html totals", totals == {
         "Cards issued": sum(r["issued"] for r in doc["rules"]),
@@ -251,7 +321,8 @@ def check_browser(res, path, screenshot):
     p = chromium("--dump-dom", url)
     dom = parse(p.stdout)
     for sec, tag in (("outcomes", "rect"), ("outcomes", "path"), ("reasons", "rect"),
-                     ("burden", "rect")):
+                     ("burden", "rect"), ("weeks", "path"), ("weeks", "rect"),
+                     ("groups", "rect")):
         shapes = [a for t, a in dom.shapes.get(sec, []) if t == tag]
         sized = [a for a in shapes if float(a.get("width", "1")) > 0 and a.get("d", "M") != ""]
         res.check(f"chromium: the {sec} chart has {tag} elements, none empty",

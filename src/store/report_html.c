@@ -2,8 +2,9 @@
  * script, no network: style and charts inline), readable on screen and on paper.
  *
  * First the answer to "which alert is ignored most, and why?", then per rule what became
- * of its cards and why they were overridden, then the alert burden (cards per 100 calls),
- * each chart with the table of its numbers.
+ * of its cards and why they were overridden, the trend by week, per service and per EHR,
+ * the alert burden (cards per 100 calls), the totals and what was in force, each chart
+ * with the table of its numbers.
  * Everything from the store (rule ids, codes, systems: they come from clients) goes
  * through html_put().
  */
@@ -40,19 +41,20 @@ static const char page_style[] =
     "th code{white-space:nowrap}\n"
     "thead th{background:#eee}\n"
     "code{font-family:ui-monospace,\"DejaVu Sans Mono\",monospace;font-size:.95em}\n"
+    "summary{cursor:pointer;margin:.6em 0;color:#0072B2}\n"
     "@page{size:A4;margin:14mm}\n"
     "@media print{body{max-width:none;margin:0;padding:0;font-size:10pt}"
     "section{break-inside:avoid-page}tr{break-inside:avoid}"
-    ".headline{border:1px solid #000;border-left:6px solid " PAGE_OVERRIDDEN "}}\n"
+    ".headline{border:1px solid #000;border-left:6px solid " PAGE_OVERRIDDEN "}"
+    "details::details-content{content-visibility:visible;display:block}}\n"
     "</style>\n";
 
-/* 100 * v with one decimal, as the page shows a share. */
-static void put_pct(FILE *f, double v)
+void page_pct(FILE *f, double v)
 {
     fprintf(f, "%.1f %%", 100.0 * v);
 }
 
-static void put_legend_item(FILE *f, const char *colour, const char *name)
+void page_legend_item(FILE *f, const char *colour, const char *name)
 {
     fprintf(f,
             "<li><svg width=\"14\" height=\"14\" aria-hidden=\"true\"><rect x=\"0.5\" "
@@ -113,11 +115,11 @@ static void put_headline(FILE *f, const struct store_report *rep)
         fputs("<p class=\"big\">Ignored most: <code id=\"headline-rule\">", f);
         html_put(f, r->rule);
         fprintf(f, "</code></p>\n<p>%lld of %lld cards accepted (", r->accepted, r->issued);
-        put_pct(f, (double)r->accepted / (double)r->issued);
+        page_pct(f, (double)r->accepted / (double)r->issued);
         fputs("; 95 % interval ", f);
-        put_pct(f, r->ci_low);
+        page_pct(f, r->ci_low);
         fputs(" to ", f);
-        put_pct(f, r->ci_high);
+        page_pct(f, r->ci_high);
         fprintf(f, "), %lld overridden, %lld with no feedback.", r->overridden, r->no_feedback);
         if (r->n_categories > 0) {
             const char *cat = r->categories[0].category;
@@ -169,11 +171,11 @@ static void put_outcomes_table(FILE *f, const struct store_report *rep)
                 r->issued, r->accepted, r->overridden, r->no_feedback);
         if (r->has_ci) {
             fputs("<td class=\"n\">", f);
-            put_pct(f, (double)r->accepted / (double)r->issued);
+            page_pct(f, (double)r->accepted / (double)r->issued);
             fputs("</td><td class=\"n\">", f);
-            put_pct(f, r->ci_low);
+            page_pct(f, r->ci_low);
             fputs("</td><td class=\"n\">", f);
-            put_pct(f, r->ci_high);
+            page_pct(f, r->ci_high);
             fputs("</td></tr>\n", f);
         } else {
             fputs("<td class=\"n\">-</td><td class=\"n\">-</td><td class=\"n\">-</td></tr>\n", f);
@@ -189,9 +191,9 @@ static void put_outcomes(FILE *f, const struct store_report *rep)
     fputs("<section id=\"outcomes\">\n<h2>What became of each rule's cards</h2>\n"
           "<ul class=\"legend\">",
           f);
-    put_legend_item(f, PAGE_ACCEPTED, "accepted");
-    put_legend_item(f, PAGE_OVERRIDDEN, "overridden");
-    put_legend_item(f, PAGE_NO_FEEDBACK, "no feedback");
+    page_legend_item(f, PAGE_ACCEPTED, "accepted");
+    page_legend_item(f, PAGE_OVERRIDDEN, "overridden");
+    page_legend_item(f, PAGE_NO_FEEDBACK, "no feedback");
     fputs("<li><svg width=\"22\" height=\"14\" aria-hidden=\"true\"><path d=\"M2 7 H20 M2 2 V12 "
           "M20 2 V12\" stroke=\"#000\" stroke-width=\"2\" fill=\"none\"/></svg>"
           "95 % interval of the acceptance rate</li></ul>\n",
@@ -245,9 +247,9 @@ static void put_reasons(FILE *f, const struct store_report *rep)
 {
     fputs("<section id=\"reasons\">\n<h2>Why cards were overridden</h2>\n<ul class=\"legend\">", f);
     for (size_t i = 0; i < PAGE_CATEGORIES; i++)
-        put_legend_item(f, page_category_colour(page_categories[i]), page_categories[i]);
-    put_legend_item(f, PAGE_UNKNOWN, "unknown");
-    put_legend_item(f, PAGE_NO_REASON, PAGE_NO_REASON_LABEL);
+        page_legend_item(f, page_category_colour(page_categories[i]), page_categories[i]);
+    page_legend_item(f, PAGE_UNKNOWN, "unknown");
+    page_legend_item(f, PAGE_NO_REASON, PAGE_NO_REASON_LABEL);
     fputs("</ul>\n", f);
     page_chart_categories(f, rep);
     fputs("<p class=\"how\">Each override's reason counts in its category of the HL7 "
@@ -362,8 +364,11 @@ char *store_report_html(const struct store_report *rep, size_t *len)
     put_headline(f, rep);
     put_outcomes(f, rep);
     put_reasons(f, rep);
+    page_section_weeks(f, rep);
+    page_section_groups(f, rep);
     put_burden(f, rep);
     put_totals(f, rep);
+    page_section_in_force(f, rep);
     fputs("</main>\n</body>\n</html>\n", f);
     if (fclose(f) != 0) {
         free(buf);

@@ -5,6 +5,7 @@
 #include "store/report_page.h"
 #include "util/html.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define SVG_WIDTH 900
@@ -105,7 +106,7 @@ static void svg_segment(FILE *f, size_t i, double *x, double w, const char *fill
 }
 
 /* The 95 % interval of row i's rate: a line between two end marks, on a white halo. */
-static void svg_interval(FILE *f, size_t i, const struct report_rule *r)
+static void svg_interval(FILE *f, size_t i, const struct page_share *r)
 {
     double x1 = SVG_BAR_X + SVG_BAR_W * r->ci_low;
     double x2 = SVG_BAR_X + SVG_BAR_W * r->ci_high;
@@ -116,7 +117,7 @@ static void svg_interval(FILE *f, size_t i, const struct report_rule *r)
                 halo ? "halo" : "ci");
         if (!halo) {
             fputs("<title>", f);
-            html_put(f, r->rule);
+            html_put(f, r->label);
             fprintf(f, ": 95 %% interval %.1f %% to %.1f %%</title>", 100 * r->ci_low,
                     100 * r->ci_high);
         }
@@ -124,32 +125,47 @@ static void svg_interval(FILE *f, size_t i, const struct report_rule *r)
     }
 }
 
-void page_chart_outcomes(FILE *f, const struct store_report *rep)
+void page_chart_shares(FILE *f, const char *name, const struct page_share *rows, size_t n)
 {
-    svg_open(f, rep->n,
-             "Accepted, overridden and no feedback per rule, as shares of the cards"
-             " issued, with the 95 % interval of the acceptance rate",
-             0, true);
-    for (size_t i = 0; i < rep->n; i++) {
-        const struct report_rule *r = &rep->rules[i];
-        svg_label(f, i, r->rule);
+    svg_open(f, n, name, 0, true);
+    for (size_t i = 0; i < n; i++) {
+        const struct page_share *r = &rows[i];
+        svg_label(f, i, r->short_label != NULL ? r->short_label : r->label);
         if (r->issued <= 0) {
             svg_note(f, i, SVG_BAR_X + 4, "no cards issued", -1);
             continue;
         }
         double x = SVG_BAR_X;
         double per = (double)SVG_BAR_W / (double)r->issued;
-        svg_segment(f, i, &x, per * (double)r->accepted, PAGE_ACCEPTED, r->rule, r->accepted,
+        svg_segment(f, i, &x, per * (double)r->accepted, PAGE_ACCEPTED, r->label, r->accepted,
                     "accepted");
-        svg_segment(f, i, &x, per * (double)r->overridden, PAGE_OVERRIDDEN, r->rule, r->overridden,
+        svg_segment(f, i, &x, per * (double)r->overridden, PAGE_OVERRIDDEN, r->label, r->overridden,
                     "overridden");
-        svg_segment(f, i, &x, per * (double)r->no_feedback, PAGE_NO_FEEDBACK, r->rule,
+        svg_segment(f, i, &x, per * (double)r->no_feedback, PAGE_NO_FEEDBACK, r->label,
                     r->no_feedback, "no feedback");
         if (r->has_ci)
             svg_interval(f, i, r);
         svg_note(f, i, SVG_BAR_X + SVG_BAR_W + 8, "issued", r->issued);
     }
     fputs("</svg>\n", f);
+}
+
+void page_chart_outcomes(FILE *f, const struct store_report *rep)
+{
+    struct page_share *rows = calloc(rep->n > 0 ? rep->n : 1, sizeof *rows);
+    if (rows == NULL)
+        return; /* the table under it still has every number */
+    for (size_t i = 0; i < rep->n; i++) {
+        const struct report_rule *r = &rep->rules[i];
+        rows[i] =
+            (struct page_share){r->rule,        NULL,      r->issued, r->accepted, r->overridden,
+                                r->no_feedback, r->has_ci, r->ci_low, r->ci_high};
+    }
+    page_chart_shares(f,
+                      "Accepted, overridden and no feedback per rule, as shares of the cards"
+                      " issued, with the 95 % interval of the acceptance rate",
+                      rows, rep->n);
+    free(rows);
 }
 
 void page_chart_categories(FILE *f, const struct store_report *rep)
