@@ -278,6 +278,10 @@ static void undo_v4(struct fixture *f)
         "CREATE INDEX cards_issued_rule ON cards_issued(rule_id, issued_at)",
         "DELETE FROM schema_version WHERE version = 4",
     };
+    if (strcmp(f->be->name, "postgres") == 0) { /* statistics hold columns of version 4 */
+        f->be->exec(f, "DROP STATISTICS cards_issued_day");
+        f->be->exec(f, "DROP STATISTICS feedback_day");
+    }
     for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++)
         f->be->exec(f, sql[i]);
     assert_int_equal(f->be->count(f, "SELECT max(version) FROM schema_version"), 3);

@@ -19,12 +19,13 @@
 #define YEAR_MAX 9998
 #define SECONDS_PER_DAY 86400
 
-/* The report reads the store in four passes, each one scan (report.h): the cards, the
- * feedback entries that carry their card's facts, those that do not (joined to their card
- * here: entries that came before their card was written), and the calls. Every row of the
+/* The report reads the store in five passes, each one scan (report.h): the cards; the
+ * feedback entries that carry their card's facts; those that do not (stored before their
+ * card was written: joined to it here); the feedback received; the calls. A row of the
  * first three has the columns of enum col. SQLite streams the feedback rows ungrouped (its
  * sort for a GROUP BY costs more than the rows), PostgreSQL groups them; either way the
- * tally adds each row's count. The dialects differ only in the day of a time stamp. */
+ * tally adds each row's count. The dialects differ only in the day of a time stamp
+ * (PostgreSQL's is a date, written YYYY-MM-DD under the DateStyle store_pg.c sets). */
 enum col {
     C_RULE,
     C_SERVICE,
@@ -35,15 +36,16 @@ enum col {
     C_OUTCOME, /* feedback only, as the rest */
     C_SYSTEM,
     C_CODE,
-    C_IN_ISSUE,  /* "1" when the card was issued in the range */
-    C_IN_RECEIPT /* "1" when the feedback was received in the range */
+    C_IN_ISSUE,  /* unlinked only: "1" when the card was issued in the range */
+    C_IN_RECEIPT /* unlinked only: "1" when the feedback was received in the range */
 };
 
 #define DAY_SQLITE(col) "substr(" col ", 1, 10)"
-#define DAY_PG(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+#define DAY_PG(col) "((" col " AT TIME ZONE 'UTC')::date)"
 #define IN_RANGE(col) "CASE WHEN " col " >= $1 AND " col " < $2 THEN 1 ELSE 0 END"
 
-/* SQLite groups by the index cards_issued_report, in one scan; PostgreSQL by hashing. */
+/* SQLite groups by the index cards_issued_report, in one scan; PostgreSQL by hashing (its
+ * statistics cards_issued_day tell the planner how few groups there are). */
 #define SQL_CARDS(DAY)                                                                             \
     "SELECT rule_id, service_id, iss, tenant, " DAY(                                               \
         "issued_at") ", count(*) FROM cards_issued"                                                \
@@ -52,48 +54,37 @@ enum col {
 
 #define SQL_LINKED(DAY, COUNT, GROUP)                                                              \
     "SELECT card_rule, card_service, card_iss, card_tenant, " DAY(                                 \
-        "card_issued_at") ", " COUNT                                                               \
-                          ", outcome, reason_system, reason_code, " IN_RANGE(                      \
-                              "card_issued_at") ", " IN_RANGE("received_at") " FROM feedback "     \
-                                                                             "WHERE card_rule IS " \
-                                                                             "NOT NULL AND"        \
-                                                                             " ((card_issued_at "  \
-                                                                             ">= $1 AND "          \
-                                                                             "card_issued_at < "   \
-                                                                             "$2) OR"              \
-                                                                             " (received_at >= "   \
-                                                                             "$1 AND received_at " \
-                                                                             "< $2))" GROUP
+        "card_issued_at") ", " COUNT ", outcome, reason_system, reason_code FROM feedback WHERE "  \
+                                     "card_rule IS NOT NULL"                                       \
+                          " AND card_issued_at >= $1 AND card_issued_at < $2" GROUP
 
-#define SQL_UNLINKED(DAY, COUNT, GROUP)                                                            \
+#define SQL_UNLINKED(DAY)                                                                          \
     "SELECT c.rule_id, c.service_id, c.iss, c.tenant, " DAY(                                       \
-        "c.issued_at") ", " COUNT                                                                  \
-                       ", f.outcome, f.reason_system, f.reason_code, " IN_RANGE(                   \
-                           "c.issued_at") ", " IN_RANGE("f.received_at") " FROM feedback f LEFT "  \
-                                                                         "JOIN cards_issued c"     \
-                                                                         " ON c.card_uuid = "      \
-                                                                         "f.card_uuid WHERE "      \
-                                                                         "f.card_rule IS NULL AND" \
-                                                                         " ((c.issued_at >= $1 "   \
-                                                                         "AND c.issued_at < $2) "  \
-                                                                         "OR (f.received_at >= "   \
-                                                                         "$1 AND f.received_at < " \
-                                                                         "$2))" GROUP
+        "c.issued_at") ", 1, f.outcome,"                                                           \
+                       " f.reason_system, f.reason_code, " IN_RANGE("c.issued_at") ", " IN_RANGE(  \
+                           "f.received_at") " FROM feedback f LEFT JOIN cards_issued c ON "        \
+                                            "c.card_uuid = f.card_uuid"                            \
+                                            " WHERE f.card_rule IS NULL AND"                       \
+                                            " ((c.issued_at >= $1 AND c.issued_at < $2) OR "       \
+                                            "(f.received_at >= $1 AND f.received_at < $2))"
 
-#define GROUP_FEEDBACK " GROUP BY 1, 2, 3, 4, 5, 7, 8, 9, 10, 11"
+/* (count): every feedback entry received in the range. */
+static const char sql_received[] =
+    "SELECT count(*) FROM feedback WHERE received_at >= $1 AND received_at < $2";
 
 /* (NULL, service, calls, cards): the hours whose start is in the range. */
 static const char sql_calls[] =
     "SELECT NULL, service_id, sum(calls), sum(cards) FROM calls"
     " WHERE hour >= $1 AND hour < $2 GROUP BY service_id ORDER BY service_id";
 
-enum pass { PASS_CARDS, PASS_LINKED, PASS_UNLINKED, PASS_CALLS, PASS_COUNT };
+enum pass { PASS_CARDS, PASS_LINKED, PASS_UNLINKED, PASS_RECEIVED, PASS_CALLS, PASS_COUNT };
 
 static const char *const passes[2][PASS_COUNT] = {
     [STORE_DIALECT_SQLITE] = {SQL_CARDS(DAY_SQLITE), SQL_LINKED(DAY_SQLITE, "1", ""),
-                              SQL_UNLINKED(DAY_SQLITE, "1", ""), sql_calls},
-    [STORE_DIALECT_PG] = {SQL_CARDS(DAY_PG), SQL_LINKED(DAY_PG, "count(*)", GROUP_FEEDBACK),
-                          SQL_UNLINKED(DAY_PG, "count(*)", GROUP_FEEDBACK), sql_calls},
+                              SQL_UNLINKED(DAY_SQLITE), sql_received, sql_calls},
+    [STORE_DIALECT_PG] = {SQL_CARDS(DAY_PG),
+                          SQL_LINKED(DAY_PG, "count(*)", " GROUP BY 1, 2, 3, 4, 5, 7, 8, 9"),
+                          SQL_UNLINKED(DAY_PG), sql_received, sql_calls},
 };
 
 /* "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ" -> seconds since the epoch; false when not a
@@ -240,18 +231,17 @@ static int on_row(void *arg, const char *const col[STORE_ROW_COLS])
     long long n = 0;
     if (c->pass == PASS_CALLS)
         return on_calls(c->rep, col);
+    if (c->pass == PASS_RECEIVED)
+        return parse_count(col[0], &c->rep->feedback_total) ? 0 : MYOCDS_E_INTERNAL;
     if (!parse_count(col[C_COUNT], &n))
         return MYOCDS_E_INTERNAL;
     if (c->pass == PASS_CARDS)
         return col[C_RULE] != NULL ? tally(c->rep, col, NULL, n) : MYOCDS_E_INTERNAL;
     if (col[C_OUTCOME] == NULL)
         return MYOCDS_E_INTERNAL;
-    if (is_one(col[C_IN_RECEIPT])) {
-        c->rep->feedback_total += n;
-        if (col[C_RULE] == NULL)
-            c->rep->feedback_unmatched += n; /* no such card in the store */
-    }
-    if (col[C_RULE] == NULL || !is_one(col[C_IN_ISSUE]))
+    if (c->pass == PASS_UNLINKED && col[C_RULE] == NULL && is_one(col[C_IN_RECEIPT]))
+        c->rep->feedback_unmatched += n; /* no such card in the store */
+    if (col[C_RULE] == NULL || (c->pass == PASS_UNLINKED && !is_one(col[C_IN_ISSUE])))
         return 0;
     return tally(c->rep, col, col[C_OUTCOME], n);
 }
