@@ -301,7 +301,7 @@ static int by_category_count(const void *a, const void *b)
 int store_report(struct store *st, const struct store_range *range, report_category_fn categorize,
                  void *cat_ctx, struct store_report *out, struct myocds_err *err)
 {
-    const char *const *queries = passes[store_dialect(st) == STORE_DIALECT_PG];
+    const char *const *queries = passes[store_dialect(st)];
     struct row_ctx ctx = {out, PASS_CARDS};
     const char *since = range->since[0] != '\0' ? range->since : RANGE_MIN;
     const char *until = range->until[0] != '\0' ? range->until : RANGE_MAX;
