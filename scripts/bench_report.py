@@ -13,7 +13,7 @@ are written straight into it, as the service would have written them. Prints one
 per run and a summary; exits 1 when a whole-store report takes LIMIT_S or more.
 
     scripts/bench_report.py --bin build/myocds [--cards 5000000] [--feedback 1000000]
-                            [--stores sqlite,postgres] [--keep DIR]
+                            [--stores sqlite,postgres] [--keep DIR] [--screenshot PNG]
 """
 import argparse
 import datetime
@@ -67,6 +67,8 @@ def rows(n_cards, n_feedback, facts, now):
     rnd = random.Random(SEED)
     start = now - 365 * 86400
     weights = [1 + (i * 7) % 11 for i in range(len(rules))]  # some rules fire more
+    accept = {r: 0.15 + 0.6 * ((i * 5) % 9) / 8 for i, r in enumerate(rules)}  # and are
+    # accepted more: from 15 % to 75 % of the feedback
     step = max(n_cards // max(n_feedback, 1), 1)
     calls = {}  # (service, hour) -> cards; each card's call, and CALLS_PER_CARD - 1 without
     for i in range(n_cards):
@@ -81,7 +83,7 @@ def rows(n_cards, n_feedback, facts, now):
         yield "card", card
         if i % step == 0 and i // step < n_feedback:
             roll = rnd.random()
-            outcome = "accepted" if roll < 0.3 else "overridden"
+            outcome = "accepted" if roll < accept[rule] else "overridden"
             system, code = (None, None)
             if outcome == "overridden" and reasons.get(rule) and roll < 0.9:
                 system, code = rnd.choice(reasons[rule])
@@ -192,6 +194,22 @@ def bench(args, name, config):
     return out
 
 
+SHOT_SIZE = "1200,2600"
+
+
+def screenshot(args, config, tmp):
+    """The page of the store, drawn by headless Chromium into args.screenshot."""
+    page = os.path.join(tmp, "report.html")
+    time_report(args, config, "--html", page)
+    p = subprocess.run(["chromium", "--headless", "--disable-gpu", "--no-sandbox",
+                        "--no-first-run", "--hide-scrollbars", f"--window-size={SHOT_SIZE}",
+                        f"--screenshot={os.path.abspath(args.screenshot)}", "file://" + page],
+                       capture_output=True, text=True, timeout=120)
+    if p.returncode != 0 or not os.path.exists(args.screenshot):
+        sys.exit(f"bench_report: chromium: {p.stderr[-300:]}")
+    print(f"sqlite: the page drawn into {args.screenshot}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
@@ -200,6 +218,8 @@ def main():
     ap.add_argument("--feedback", type=int, default=1000000)
     ap.add_argument("--stores", default="sqlite,postgres")
     ap.add_argument("--keep", help="make the stores here and leave them")
+    ap.add_argument("--screenshot", help="also draw the SQLite store's --html page with "
+                    "headless Chromium into this PNG (docs/report-page.png is made so)")
     args = ap.parse_args()
     args.bin = os.path.abspath(args.bin)
     facts = hooks_facts(args.hooks)
@@ -218,6 +238,8 @@ def main():
                         facts, now)
             print(f"sqlite: store filled in {time.monotonic() - t:.0f} s")
             results["sqlite"] = bench(args, "sqlite", config)
+            if args.screenshot:
+                screenshot(args, config, tmp)
         if "postgres" in args.stores:
             pg = os.path.join(tmp, "pg")
             subprocess.run([os.path.join(ROOT, "tests", "pg_cluster.sh"), "start", pg],
