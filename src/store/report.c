@@ -55,7 +55,7 @@ enum col {
 #define SQL_LINKED(DAY, COUNT, GROUP)                                                              \
     "SELECT card_rule, card_service, card_iss, card_tenant, " DAY(                                 \
         "card_issued_at") ", " COUNT ", outcome, reason_system, reason_code FROM feedback WHERE "  \
-                                     "card_rule IS NOT NULL"                                       \
+                          "card_rule IS NOT NULL"                                                  \
                           " AND card_issued_at >= $1 AND card_issued_at < $2" GROUP
 
 #define SQL_UNLINKED(DAY)                                                                          \
