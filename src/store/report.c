@@ -46,27 +46,25 @@ enum col {
 
 /* SQLite groups by the index cards_issued_report, in one scan; PostgreSQL by hashing (its
  * statistics cards_issued_day tell the planner how few groups there are). */
+/* clang-format off */
 #define SQL_CARDS(DAY)                                                                             \
-    "SELECT rule_id, service_id, iss, tenant, " DAY(                                               \
-        "issued_at") ", count(*) FROM cards_issued"                                                \
-                     " WHERE issued_at >= $1 AND issued_at < $2"                                   \
-                     " GROUP BY rule_id, service_id, iss, tenant, " DAY("issued_at")
+    "SELECT rule_id, service_id, iss, tenant, " DAY("issued_at") ", count(*)"                    \
+    " FROM cards_issued WHERE issued_at >= $1 AND issued_at < $2"                                  \
+    " GROUP BY rule_id, service_id, iss, tenant, " DAY("issued_at")
 
 #define SQL_LINKED(DAY, COUNT, GROUP)                                                              \
-    "SELECT card_rule, card_service, card_iss, card_tenant, " DAY(                                 \
-        "card_issued_at") ", " COUNT ", outcome, reason_system, reason_code FROM feedback WHERE "  \
-                          "card_rule IS NOT NULL"                                                  \
-                          " AND card_issued_at >= $1 AND card_issued_at < $2" GROUP
+    "SELECT card_rule, card_service, card_iss, card_tenant, " DAY("card_issued_at") ", "         \
+    COUNT ", outcome, reason_system, reason_code FROM feedback"                                    \
+    " WHERE card_rule IS NOT NULL AND card_issued_at >= $1 AND card_issued_at < $2" GROUP
 
 #define SQL_UNLINKED(DAY)                                                                          \
-    "SELECT c.rule_id, c.service_id, c.iss, c.tenant, " DAY(                                       \
-        "c.issued_at") ", 1, f.outcome,"                                                           \
-                       " f.reason_system, f.reason_code, " IN_RANGE("c.issued_at") ", " IN_RANGE(  \
-                           "f.received_at") " FROM feedback f LEFT JOIN cards_issued c ON "        \
-                                            "c.card_uuid = f.card_uuid"                            \
-                                            " WHERE f.card_rule IS NULL AND"                       \
-                                            " ((c.issued_at >= $1 AND c.issued_at < $2) OR "       \
-                                            "(f.received_at >= $1 AND f.received_at < $2))"
+    "SELECT c.rule_id, c.service_id, c.iss, c.tenant, " DAY("c.issued_at") ", 1,"                \
+    " f.outcome, f.reason_system, f.reason_code, "                                                 \
+    IN_RANGE("c.issued_at") ", " IN_RANGE("f.received_at")                                         \
+    " FROM feedback f LEFT JOIN cards_issued c ON c.card_uuid = f.card_uuid"                       \
+    " WHERE f.card_rule IS NULL AND"                                                               \
+    " ((c.issued_at >= $1 AND c.issued_at < $2) OR (f.received_at >= $1 AND f.received_at < $2))"
+/* clang-format on */
 
 /* (count): every feedback entry received in the range. */
 static const char sql_received[] =
