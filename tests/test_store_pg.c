@@ -12,6 +12,7 @@
 
 #include "store/report.h"
 #include "store/store.h"
+#include "store/store_pg_int.h"
 
 #include <libpq-fe.h>
 #include <pthread.h>
@@ -281,6 +282,7 @@ static void undo_v4(struct fixture *f)
     if (strcmp(f->be->name, "postgres") == 0) { /* statistics hold columns of version 4 */
         f->be->exec(f, "DROP STATISTICS cards_issued_day");
         f->be->exec(f, "DROP STATISTICS feedback_day");
+        f->be->exec(f, "DROP TABLE calls_batches");
     }
     for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++)
         f->be->exec(f, sql[i]);
@@ -380,6 +382,28 @@ static void test_calls_counted(void **state)
               " '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:00:00.000Z'"
             : "SELECT count(*) FROM calls WHERE hour <> date_trunc('hour', hour)";
     assert_int_equal(f->be->count(f, hour_sql), 0);
+}
+
+/* A batch run again after its COMMIT's answer was lost (pg_run_tx's retry) carries the
+ * same id: its cards are kept once, as ever, and now its calls too. */
+static void test_pg_batch_once(void **state)
+{
+    struct fixture *f = *state;
+    struct myocds_err err = {0};
+    struct store_issue card = {.service_id = "svc",
+                               .card_uuid = "card-b1",
+                               .rule_id = "pjp-prophylaxis",
+                               .issued_at = "2026-12-04T10:15:00.000Z"};
+    const struct store_calls calls = {"svc", "2026-12-04T10:00:00.000Z", 7, 1};
+    struct store *st = open_ok(f);
+    assert_int_equal(pg_put_batch(st, &card, 1, &calls, 1, "batch-1", &err), 0);
+    assert_int_equal(pg_put_batch(st, &card, 1, &calls, 1, "batch-1", &err), 0); /* again */
+    assert_int_equal(f->be->count(f, "SELECT sum(calls) FROM calls"), 7);
+    assert_int_equal(f->be->count(f, "SELECT count(*) FROM cards_issued"), 1);
+    assert_int_equal(pg_put_batch(st, NULL, 0, &calls, 1, "batch-2", &err), 0); /* a new one */
+    assert_int_equal(f->be->count(f, "SELECT sum(calls) FROM calls"), 14);
+    assert_int_equal(f->be->count(f, "SELECT count(*) FROM calls_batches"), 2);
+    store_close(st);
 }
 
 static void test_newer_schema_refused(void **state)
@@ -729,6 +753,7 @@ int main(int argc, char **argv)
         BOTH(test_report),
         BOTH(test_threads),
         {"postgres/test_pg_reconnect", test_pg_reconnect, setup, teardown, (void *)&pg_backend},
+        {"postgres/test_pg_batch_once", test_pg_batch_once, setup, teardown, (void *)&pg_backend},
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);

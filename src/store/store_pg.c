@@ -11,6 +11,7 @@
  */
 #include "store/store_pg_int.h"
 #include "util/log.h"
+#include "util/rand_uuid.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,12 +64,14 @@ static const char *const migrations[] = {
     " ((issued_at AT TIME ZONE 'UTC')::date) FROM cards_issued;"
     "CREATE STATISTICS feedback_day (ndistinct) ON card_rule, card_service, card_iss,"
     " card_tenant, ((card_issued_at AT TIME ZONE 'UTC')::date), outcome, reason_system,"
-    " reason_code FROM feedback;",
+    " reason_code FROM feedback;"
+    /* The batches of call counts written (ids kept a day): a batch whose COMMIT was
+     * answered by a lost connection is run again, and must not add its calls twice. */
+    "CREATE TABLE calls_batches (id text PRIMARY KEY, at timestamptz NOT NULL DEFAULT now());",
 };
 
 /* Adds a (service, hour)'s calls and cards to its row (store_sqlite.c's statement too).
- * Not idempotent: a batch whose COMMIT was cut by a lost connection and run again may
- * count its calls twice (counts for a ratio; cards and feedback are exact). */
+ * Not idempotent by itself: tx_issues runs it only for a batch not yet in calls_batches. */
 static const char sql_add_calls[] =
     "INSERT INTO calls (service_id, hour, calls, cards) VALUES ($1, $2, $3, $4)"
     " ON CONFLICT (service_id, hour) DO UPDATE SET calls = calls.calls + excluded.calls,"
@@ -236,7 +239,29 @@ struct issue_args {
     size_t n;
     const struct store_calls *calls;
     size_t n_calls;
+    char batch[RAND_UUID_TEXT]; /* the same for every attempt at this batch */
 };
+
+#define PG_BATCHES_PRUNE_EVERY 1000 /* batches between two prunings of calls_batches */
+
+/* The batch's id in calls_batches: *fresh when new (its calls are to be added), false
+ * when an earlier attempt committed it. Now and then forgets ids older than a day. */
+static int batch_once(PGconn *c, const char *batch, bool *fresh, struct myocds_err *err)
+{
+    static atomic_uint every;
+    const char *p[] = {batch};
+    PGresult *r =
+        PQexecParams(c, "INSERT INTO calls_batches (id) VALUES ($1) ON CONFLICT DO NOTHING", 1,
+                     NULL, p, NULL, NULL, 0);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    *fresh = ok && strcmp(PQcmdTuples(r), "1") == 0;
+    PQclear(r);
+    if (!ok)
+        return pg_fail(c, "calls batch", err);
+    if (atomic_fetch_add(&every, 1) % PG_BATCHES_PRUNE_EVERY != 0)
+        return 0;
+    return pg_exec(c, "DELETE FROM calls_batches WHERE at < now() - interval '1 day'", err);
+}
 
 /* INSERT of rows[0..n) (n <= PG_CARD_CHUNK) as one multi-row statement. */
 static int insert_chunk(PGconn *c, const struct store_issue *rows, size_t n, struct myocds_err *err)
@@ -275,6 +300,9 @@ static int tx_issues(PGconn *c, const void *arg, struct myocds_err *err)
     PQclear(r);
     for (size_t i = 0; i < a->n && rc == 0; i += PG_CARD_CHUNK)
         rc = insert_chunk(c, a->rows + i, a->n - i < PG_CARD_CHUNK ? a->n - i : PG_CARD_CHUNK, err);
+    bool fresh = false;
+    if (rc == 0 && a->n_calls > 0 && (rc = batch_once(c, a->batch, &fresh, err)) == 0 && !fresh)
+        return 0; /* this batch's calls are counted already */
     for (size_t i = 0; i < a->n_calls && rc == 0; i++) {
         char calls[PG_COUNT_MAX];
         char cards[PG_COUNT_MAX];
@@ -288,11 +316,23 @@ static int tx_issues(PGconn *c, const void *arg, struct myocds_err *err)
     return rc;
 }
 
+int pg_put_batch(struct store *base, const struct store_issue *rows, size_t n,
+                 const struct store_calls *calls, size_t n_calls, const char *batch,
+                 struct myocds_err *err)
+{
+    struct issue_args a = {rows, n, calls, n_calls, {0}};
+    if (n == 0 && n_calls == 0)
+        return 0;
+    snprintf(a.batch, sizeof a.batch, "%s", batch);
+    return pg_run_tx((struct pg_store *)base, tx_issues, &a, err);
+}
+
 static int pg_put_issues(struct store *base, const struct store_issue *rows, size_t n,
                          const struct store_calls *calls, size_t n_calls, struct myocds_err *err)
 {
-    const struct issue_args a = {rows, n, calls, n_calls};
-    return n == 0 && n_calls == 0 ? 0 : pg_run_tx((struct pg_store *)base, tx_issues, &a, err);
+    char batch[RAND_UUID_TEXT];
+    rand_uuid(batch);
+    return pg_put_batch(base, rows, n, calls, n_calls, batch, err);
 }
 
 struct query_args {

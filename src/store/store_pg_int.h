@@ -34,6 +34,13 @@ typedef int (*pg_tx_fn)(PGconn *c, const void *arg, struct myocds_err *err);
  * (every write here is idempotent). 0, or negative with err set. */
 int pg_run_tx(struct pg_store *st, pg_tx_fn fn, const void *arg, struct myocds_err *err);
 
+/* store_ops.put_issues with the batch's id given (pg_put_issues makes a random one): the
+ * calls of a batch whose id calls_batches already holds are not added again, so a batch
+ * run again after its COMMIT's answer was lost counts once. Borrowed. */
+int pg_put_batch(struct store *base, const struct store_issue *rows, size_t n,
+                 const struct store_calls *calls, size_t n_calls, const char *batch,
+                 struct myocds_err *err);
+
 /* Logs libpq's message (first line only) and answers the client without details:
  * 503 when the server cannot be reached, else 500. */
 int pg_fail(PGconn *c, const char *what, struct myocds_err *err);
