@@ -25,44 +25,64 @@ static bool insert_at(void **v, size_t *n, size_t sz, size_t at)
     return true;
 }
 
-struct report_rule *report_rule_entry(struct store_report *rep, const char *rule)
+/* An element compared with a key: < 0, 0 or > 0 as the element sorts before, with or
+ * after it. */
+typedef int (*cmp_fn)(const void *elem, const void *key);
+
+/* The index of key in v (n sorted elements of size sz), *found; else where it would go. */
+static size_t bisect(const void *v, size_t n, size_t sz, cmp_fn cmp, const void *key, bool *found)
 {
     size_t lo = 0;
-    size_t hi = rep->n;
+    size_t hi = n;
+    *found = false;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(rep->rules[mid].rule, rule);
-        if (c == 0)
-            return &rep->rules[mid];
+        int c = cmp((const char *)v + mid * sz, key);
+        if (c == 0) {
+            *found = true;
+            return mid;
+        }
         if (c < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
-    if (!insert_at((void **)&rep->rules, &rep->n, sizeof *rep->rules, lo))
+    return lo;
+}
+
+static int cmp_rule(const void *elem, const void *key)
+{
+    return strcmp(((const struct report_rule *)elem)->rule, key);
+}
+
+static int cmp_service(const void *elem, const void *key)
+{
+    return strcmp(((const struct report_service *)elem)->service, key);
+}
+
+struct report_rule *report_rule_entry(struct store_report *rep, const char *rule)
+{
+    bool found = false;
+    size_t at = bisect(rep->rules, rep->n, sizeof *rep->rules, cmp_rule, rule, &found);
+    if (found)
+        return &rep->rules[at];
+    if (!insert_at((void **)&rep->rules, &rep->n, sizeof *rep->rules, at))
         return NULL;
-    snprintf(rep->rules[lo].rule, sizeof rep->rules[lo].rule, "%s", rule);
-    return &rep->rules[lo];
+    snprintf(rep->rules[at].rule, sizeof rep->rules[at].rule, "%s", rule);
+    return &rep->rules[at];
 }
 
 struct report_service *report_service_entry(struct store_report *rep, const char *service)
 {
-    size_t lo = 0;
-    size_t hi = rep->n_services;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(rep->services[mid].service, service);
-        if (c == 0)
-            return &rep->services[mid];
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (!insert_at((void **)&rep->services, &rep->n_services, sizeof *rep->services, lo))
+    bool found = false;
+    size_t at =
+        bisect(rep->services, rep->n_services, sizeof *rep->services, cmp_service, service, &found);
+    if (found)
+        return &rep->services[at];
+    if (!insert_at((void **)&rep->services, &rep->n_services, sizeof *rep->services, at))
         return NULL;
-    snprintf(rep->services[lo].service, sizeof rep->services[lo].service, "%s", service);
-    return &rep->services[lo];
+    snprintf(rep->services[at].service, sizeof rep->services[at].service, "%s", service);
+    return &rep->services[at];
 }
 
 /* NULL (none) sorts first. */
@@ -73,12 +93,19 @@ static int cmp_opt(const char *a, const char *b)
     return strcmp(a, b);
 }
 
-static int cmp_ehr(const struct report_ehr *e, const char *iss, const char *tenant)
+struct ehr_key {
+    const char *iss;
+    const char *tenant;
+};
+
+static int cmp_ehr(const void *elem, const void *key)
 {
+    const struct report_ehr *e = elem;
+    const struct ehr_key *k = key;
     if (e->other)
         return 1; /* last */
-    int c = cmp_opt(e->iss, iss);
-    return c != 0 ? c : cmp_opt(e->tenant, tenant);
+    int c = cmp_opt(e->iss, k->iss);
+    return c != 0 ? c : cmp_opt(e->tenant, k->tenant);
 }
 
 static bool dup_opt(const char *s, char **out)
@@ -89,18 +116,11 @@ static bool dup_opt(const char *s, char **out)
 
 struct report_ehr *report_ehr_entry(struct store_report *rep, const char *iss, const char *tenant)
 {
-    size_t lo = 0;
-    size_t hi = rep->n_ehrs;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = cmp_ehr(&rep->ehrs[mid], iss, tenant);
-        if (c == 0)
-            return &rep->ehrs[mid];
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    const struct ehr_key key = {iss, tenant};
+    bool found = false;
+    size_t lo = bisect(rep->ehrs, rep->n_ehrs, sizeof *rep->ehrs, cmp_ehr, &key, &found);
+    if (found)
+        return &rep->ehrs[lo];
     bool full = rep->n_ehrs >= REPORT_EHRS_MAX;
     if (full && rep->n_ehrs > 0 && rep->ehrs[rep->n_ehrs - 1].other)
         return &rep->ehrs[rep->n_ehrs - 1];
@@ -135,24 +155,24 @@ static void week_init(struct report_week *w, long monday)
     snprintf(w->start, sizeof w->start, "%04ld-%02d-%02d", y, m, d);
 }
 
+static int cmp_week(const void *elem, const void *key)
+{
+    long a = ((const struct report_week *)elem)->monday;
+    long b = *(const long *)key;
+    return (a > b) - (a < b);
+}
+
 /* The week of monday in r->weeks, added in sorted place when new. */
 static struct report_week *week_at(struct report_rule *r, long monday)
 {
-    size_t lo = 0;
-    size_t hi = r->n_weeks;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (r->weeks[mid].monday == monday)
-            return &r->weeks[mid];
-        if (r->weeks[mid].monday < monday)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (!insert_at((void **)&r->weeks, &r->n_weeks, sizeof *r->weeks, lo))
+    bool found = false;
+    size_t at = bisect(r->weeks, r->n_weeks, sizeof *r->weeks, cmp_week, &monday, &found);
+    if (found)
+        return &r->weeks[at];
+    if (!insert_at((void **)&r->weeks, &r->n_weeks, sizeof *r->weeks, at))
         return NULL;
-    week_init(&r->weeks[lo], monday);
-    return &r->weeks[lo];
+    week_init(&r->weeks[at], monday);
+    return &r->weeks[at];
 }
 
 struct report_week *report_week_entry(struct report_rule *r, const char *day)
@@ -199,28 +219,27 @@ int report_weeks_fill(struct store_report *rep)
     return 0;
 }
 
-static int cmp_reason(const struct report_reason *x, const char *system, const char *code)
+struct reason_key {
+    const char *system;
+    const char *code;
+};
+
+static int cmp_reason(const void *elem, const void *key)
 {
-    int c = strcmp(x->system, system);
-    return c != 0 ? c : strcmp(x->code, code);
+    const struct report_reason *x = elem;
+    const struct reason_key *k = key;
+    int c = strcmp(x->system, k->system);
+    return c != 0 ? c : strcmp(x->code, k->code);
 }
 
 int report_reason_add(struct report_rule *r, const char *system, const char *code, long long count)
 {
-    const char *sys = system != NULL ? system : "";
-    size_t lo = 0;
-    size_t hi = r->n_reasons;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = cmp_reason(&r->reasons[mid], sys, code);
-        if (c == 0) {
-            r->reasons[mid].count += count;
-            return 0;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
+    const struct reason_key key = {system != NULL ? system : "", code};
+    bool found = false;
+    size_t lo = bisect(r->reasons, r->n_reasons, sizeof *r->reasons, cmp_reason, &key, &found);
+    if (found) {
+        r->reasons[lo].count += count;
+        return 0;
     }
     if (r->n_reasons >= REPORT_REASONS_MAX) {
         r->reasons_other += count;
@@ -229,7 +248,7 @@ int report_reason_add(struct report_rule *r, const char *system, const char *cod
     if (!insert_at((void **)&r->reasons, &r->n_reasons, sizeof *r->reasons, lo))
         return -1;
     struct report_reason *x = &r->reasons[lo];
-    x->system = strdup(sys);
+    x->system = strdup(key.system);
     x->code = strdup(code);
     x->count = count;
     return x->system != NULL && x->code != NULL ? 0 : -1;
