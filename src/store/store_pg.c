@@ -336,6 +336,7 @@ static int tx_migrate(PGconn *c, const void *arg, struct myocds_err *err)
 static void pg_close(struct store *base)
 {
     struct pg_store *st = (struct pg_store *)base;
+    pg_jti_close(st);
     for (size_t i = 0; i < PG_POOL_SIZE; i++)
         PQfinish(st->slots[i].conn);
     pthread_cond_destroy(&st->slot_free);
@@ -351,6 +352,7 @@ static const struct store_ops pg_ops = {
     .close = pg_close,
     .card_shown = pg_card_shown,
     .shown_secret = pg_shown_secret,
+    .jti_claim = pg_jti_claim,
 };
 
 int store_pg_open(const char *url, struct store **out, struct myocds_err *err)
@@ -368,6 +370,8 @@ int store_pg_open(const char *url, struct store **out, struct myocds_err *err)
         rc = pg_run_tx(st, tx_migrate, NULL, err);
     if (rc == 0)
         rc = pg_shown_open(st, err);
+    if (rc == 0)
+        rc = pg_jti_open(st, err);
     if (rc == 0)
         rc = store_base_init(&st->base, &pg_ops, err);
     if (rc != 0) {

@@ -1,5 +1,6 @@
 /* store_pg_int.h - what the PostgreSQL store's files share: the store, its pool, one
- * transaction with a retry, and the memory of cards shown (store_pg_shown.c). */
+ * transaction with a retry, the memory of cards shown (store_pg_shown.c) and of JWT ids
+ * (store_pg_jti.c). */
 #ifndef MYOCDS_STORE_STORE_PG_INT_H
 #define MYOCDS_STORE_STORE_PG_INT_H
 
@@ -25,6 +26,11 @@ struct pg_store {
     struct pg_slot slots[PG_POOL_SIZE];
     unsigned char shown_secret[PG_SHOWN_SECRET_BYTES]; /* read once at open */
     atomic_llong shown_swept_at; /* wall-clock second of the last sweep of cards_shown */
+    pthread_t jti_sweeper;       /* deletes expired rows of jwt_jtis (store_pg_jti.c) */
+    pthread_mutex_t jti_lock;    /* guards jti_stop */
+    pthread_cond_t jti_wake;
+    bool jti_stop;
+    bool jti_running; /* the sweeper was started: pg_jti_close joins it */
 };
 
 /* One transaction body: runs on c inside BEGIN .. COMMIT. */
@@ -47,5 +53,20 @@ int pg_shown_open(struct pg_store *st, struct myocds_err *err);
 int pg_card_shown(struct store *base, const unsigned char *key, size_t key_len, long window_s,
                   bool *seen, struct myocds_err *err);
 int pg_shown_secret(struct store *base, unsigned char *out, size_t len);
+
+/* Creates table jwt_jtis when absent (outside the versioned schema, like cards_shown) and
+ * starts the thread that sweeps its expired rows. 0, or negative. */
+int pg_jti_open(struct pg_store *st, struct myocds_err *err);
+
+/* Stops the sweeper (no-op when it was never started). Before the pool is closed. */
+void pg_jti_close(struct pg_store *st);
+
+/* Deletes every expired row of jwt_jtis, a batch at a time (the sweeper's round; tests).
+ * *deleted: rows removed. 0, or negative. */
+int pg_jti_sweep(struct pg_store *st, long *deleted, struct myocds_err *err);
+
+/* store_ops.jti_claim (store_backend.h). */
+int pg_jti_claim(struct store *base, const char *iss, const char *jti, long long forget_at,
+                 const char *retry_key, long window_s, bool *seen, struct myocds_err *err);
 
 #endif
