@@ -613,6 +613,8 @@ def main():
     ap.add_argument("--fixtures", required=True)
     ap.add_argument("--figures", action="store_true",
                     help="measure the shared replay check's cost too (not for make test)")
+    ap.add_argument("--ab-only", action="store_true",
+                    help="with --figures: only the replay check's cost")
     ap.add_argument("--ab-runs", type=int, default=3)
     ap.add_argument("--ab-seconds", type=int, default=5)
     ap.add_argument("--ab-tokens", type=int, default=40000)
@@ -651,6 +653,9 @@ def main():
             res.check("a mix of fixture calls answers 200 through nginx", len(kept) >= 20,
                       str(len(kept)))
             calls = kept
+            if a.figures and a.ab_only:
+                figures_ab(a, tmp, signer, calls, nginx, pg, hooks)
+                return res.finish()
             figures = {}
             for n in (1, 2, 3):
                 nginx.reload(reps.ports[:n])

@@ -153,17 +153,18 @@ static void release(struct pg_store *st, struct pg_slot *s, bool failed)
     pthread_mutex_unlock(&st->lock);
 }
 
-int pg_run_tx(struct pg_store *st, pg_tx_fn fn, const void *arg, struct myocds_err *err)
+/* pg_run_tx, or with tx false pg_run_one (fn's one statement commits by itself). */
+static int run(struct pg_store *st, pg_tx_fn fn, const void *arg, bool tx, struct myocds_err *err)
 {
     int rc = -1;
     for (int attempt = 0; attempt < PG_ATTEMPTS; attempt++) {
         struct pg_slot *s = acquire(st, &rc, err);
         if (s == NULL)
             return rc;
-        rc = pg_exec(s->conn, "BEGIN", err);
+        rc = tx ? pg_exec(s->conn, "BEGIN", err) : 0;
         if (rc == 0)
             rc = fn(s->conn, arg, err);
-        if (rc == 0)
+        if (rc == 0 && tx)
             rc = pg_exec(s->conn, "COMMIT", err);
         if (rc != 0 && PQstatus(s->conn) == CONNECTION_OK)
             PQclear(PQexec(s->conn, "ROLLBACK"));
@@ -173,6 +174,16 @@ int pg_run_tx(struct pg_store *st, pg_tx_fn fn, const void *arg, struct myocds_e
             break;
     }
     return rc;
+}
+
+int pg_run_tx(struct pg_store *st, pg_tx_fn fn, const void *arg, struct myocds_err *err)
+{
+    return run(st, fn, arg, true, err);
+}
+
+int pg_run_one(struct pg_store *st, pg_tx_fn fn, const void *arg, struct myocds_err *err)
+{
+    return run(st, fn, arg, false, err);
 }
 
 struct feedback_args {

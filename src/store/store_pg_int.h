@@ -40,6 +40,10 @@ typedef int (*pg_tx_fn)(PGconn *c, const void *arg, struct myocds_err *err);
  * (every write here is idempotent). 0, or negative with err set. */
 int pg_run_tx(struct pg_store *st, pg_tx_fn fn, const void *arg, struct myocds_err *err);
 
+/* Runs fn, one statement that commits by itself (no BEGIN .. COMMIT: one round trip), with
+ * the same retry. 0, or negative with err set. */
+int pg_run_one(struct pg_store *st, pg_tx_fn fn, const void *arg, struct myocds_err *err);
+
 /* Logs libpq's message (first line only) and answers the client without details:
  * 503 when the server cannot be reached, else 500. */
 int pg_fail(PGconn *c, const char *what, struct myocds_err *err);

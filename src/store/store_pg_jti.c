@@ -9,8 +9,9 @@
  * a replay. Replicas racing on one pair see one winner. Created at open outside the
  * versioned schema (as store_pg_shown.c), so a replica of an older build still opens the
  * database. A background thread of each replica deletes expired rows once a minute, a
- * bounded batch at a time. The check skips the wait for the WAL flush (a server crash may
- * forget the pairs of its last fraction of a second) and has a short timeout.
+ * bounded batch at a time. The check is one statement (one round trip) that skips the
+ * wait for the WAL flush: a crash of the server (not a clean stop) may forget the pairs
+ * of its last fraction of a second.
  */
 #include "store/store_pg_int.h"
 
@@ -35,9 +36,12 @@ static const char jti_schema_sql[] = "CREATE TABLE IF NOT EXISTS jwt_jtis ("
                                      "CREATE INDEX IF NOT EXISTS jwt_jtis_expires"
                                      " ON jwt_jtis(expires_at)";
 
+/* One statement, one round trip: its own transaction, which set_config(.., true) makes
+ * skip the wait for the WAL flush at its commit. */
 static const char claim_sql[] =
     "INSERT INTO jwt_jtis AS j (iss, jti, expires_at, retry_key, used_at)"
-    " VALUES ($1, $2, to_timestamp($3::bigint), $4, now())"
+    " SELECT $1::text, $2::bytea, to_timestamp($3::bigint), $4::text, now()"
+    " FROM (SELECT set_config('synchronous_commit', 'off', true)) AS s"
     " ON CONFLICT (iss, jti) DO UPDATE SET expires_at = excluded.expires_at,"
     " retry_key = excluded.retry_key,"
     " used_at = CASE WHEN j.expires_at <= now() THEN now() ELSE j.used_at END"
@@ -45,9 +49,6 @@ static const char claim_sql[] =
     " j.retry_key = excluded.retry_key AND"
     " j.used_at > now() - make_interval(secs => $5::integer))"
     " RETURNING 1";
-
-static const char claim_local_sql[] =
-    "SET LOCAL synchronous_commit = off; SET LOCAL statement_timeout = '2s'";
 
 static const char sweep_sql[] =
     "DELETE FROM jwt_jtis WHERE (iss, jti) IN (SELECT iss, jti FROM jwt_jtis"
@@ -160,15 +161,12 @@ struct claim_args {
     bool *seen;
 };
 
-static int tx_claim(PGconn *c, const void *arg, struct myocds_err *err)
+static int one_claim(PGconn *c, const void *arg, struct myocds_err *err)
 {
     const struct claim_args *a = arg;
     const char *p[] = {a->iss, (const char *)a->hash, a->forget_at, a->retry_key, a->window_s};
     const int lens[] = {0, PG_JTI_HASH, 0, 0, 0};
     const int fmts[] = {0, 1, 0, 0, 0};
-    int rc = exec_ok(c, claim_local_sql, "jwt_jtis settings", err);
-    if (rc != 0)
-        return rc;
     PGresult *r = PQexecParams(c, claim_sql, 5, NULL, p, lens, fmts, 0);
     bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
     if (ok)
@@ -192,5 +190,5 @@ int pg_jti_claim(struct store *base, const char *iss, const char *jti, long long
     snprintf(until, sizeof until, "%lld", forget_at);
     snprintf(secs, sizeof secs, "%ld", window_s > 0 ? window_s : 1);
     const struct claim_args a = {iss, hash, until, retry_key, secs, seen};
-    return pg_run_tx((struct pg_store *)base, tx_claim, &a, err);
+    return pg_run_one((struct pg_store *)base, one_claim, &a, err);
 }
