@@ -166,7 +166,7 @@ static int run(struct pg_store *st, pg_tx_fn fn, const void *arg, bool tx, struc
             rc = fn(s->conn, arg, err);
         if (rc == 0 && tx)
             rc = pg_exec(s->conn, "COMMIT", err);
-        if (rc != 0 && PQstatus(s->conn) == CONNECTION_OK)
+        if (rc != 0 && tx && PQstatus(s->conn) == CONNECTION_OK)
             PQclear(PQexec(s->conn, "ROLLBACK"));
         bool lost = rc != 0 && PQstatus(s->conn) != CONNECTION_OK;
         release(st, s, rc != 0);

@@ -33,7 +33,7 @@ struct pg_store {
     bool jti_running; /* the sweeper was started: pg_jti_close joins it */
 };
 
-/* One transaction body: runs on c inside BEGIN .. COMMIT. */
+/* One transaction body: runs on c inside BEGIN .. COMMIT (pg_run_one: one statement alone). */
 typedef int (*pg_tx_fn)(PGconn *c, const void *arg, struct myocds_err *err);
 
 /* Runs fn in a transaction, once more on a fresh connection when the first one was lost

@@ -36,8 +36,8 @@ static const char jti_schema_sql[] = "CREATE TABLE IF NOT EXISTS jwt_jtis ("
                                      "CREATE INDEX IF NOT EXISTS jwt_jtis_expires"
                                      " ON jwt_jtis(expires_at)";
 
-/* One statement, one round trip: its own transaction, which set_config(.., true) makes
- * skip the wait for the WAL flush at its commit. */
+/* One statement, one round trip, in a transaction of its own whose commit does not wait
+ * for the WAL flush (set_config(.., true): for this transaction only). */
 static const char claim_sql[] =
     "INSERT INTO jwt_jtis AS j (iss, jti, expires_at, retry_key, used_at)"
     " SELECT $1::text, $2::bytea, to_timestamp($3::bigint), $4::text, now()"
