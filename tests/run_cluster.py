@@ -63,12 +63,21 @@ REPLICAS = 3
 SERVICE_THREADS = 4
 FEEDBACK_THREADS = 2
 WRK_S = 3
-WRK_TOKENS = 15000  # one token per call: a run of WRK_S seconds must not use more
+WRK_TOKENS = 8000  # one token per call: a run of WRK_S seconds must not use more
 RULE_TEXT = "Myositis: {drug} {dose} with no steroid-sparing agent"
 NEW_TEXT = "Myositis (reloaded): {drug} {dose} with no steroid-sparing agent"
 NEW_SEEN = "Myositis (reloaded):"
 SUMMARY_CASE = "order-sign-pm-pred60-alone"
 DEADLINE_S = 10
+
+
+STARTED = time.monotonic()
+
+
+def stamp(what):
+    """A line with the seconds since the start, to see where the time goes."""
+    print(f"     [{time.monotonic() - STARTED:5.1f} s] {what}")
+    sys.stdout.flush()
 
 
 def b64u(raw):
@@ -631,6 +640,7 @@ def main():
         os.chmod(tmp, 0o755)
         signer = Signer(tmp)
         pg = PgServer(tmp)
+        stamp("PostgreSQL up")
         nginx = Nginx(tmp)
         hooks = os.path.join(tmp, "hooks")
         shutil.copytree(os.path.join(SRC, "hooks"), hooks)
@@ -649,10 +659,12 @@ def main():
                              nginx.errors()[-300:]):
                 return res.finish()
             calls = Calls(a.fixtures, f"http://127.0.0.1:{nginx.port}")
+            stamp("replicas and nginx up")
             kept = calls.keep_answered(nginx.port, signer)
             res.check("a mix of fixture calls answers 200 through nginx", len(kept) >= 20,
                       str(len(kept)))
             calls = kept
+            stamp(f"{len(kept)} fixture calls answer 200")
             if a.figures and a.ab_only:
                 figures_ab(a, tmp, signer, calls, nginx, pg, hooks)
                 return res.finish()
@@ -663,12 +675,13 @@ def main():
                 if figures[n]["requests"] > WRK_TOKENS:  # a fast machine: more tokens
                     figures[n] = run_wrk(tmp, nginx.port, signer, calls, f"n{n}",
                                          tokens=WRK_TOKENS * 4)
-                print(f"     wrk through nginx, {n} replica(s): {fmt_wrk(figures[n])}")
+                stamp(f"wrk through nginx, {n} replica(s): {fmt_wrk(figures[n])}")
             res.check("wrk: every call answered 2xx with 1, 2 and 3 replicas",
                       all(f["requests"] > 0 and f["non2xx"] == 0 and f["socket_errors"] == 0
                           for f in figures.values()),
                       str({n: (f["requests"], f["non2xx"], f["socket_errors"])
                            for n, f in figures.items()}))
+            stamp("figures done")
             check_replay(res, reps, nginx, signer, calls)
             dev_cfg = os.path.join(tmp, "dev.json")
             with open(dev_cfg, "w") as f:
@@ -680,10 +693,12 @@ def main():
             load = Load(nginx.port, signer, calls, fb_aud)
             load.start()
             time.sleep(1.0)
+            stamp("load started")
             check_kill(res, load, reps)
             check_pg_outage(res, load, reps, pg, dev, signer, calls)
             check_hup(res, load, reps, hooks, signer, calls, nginx)
             load.finish()
+            stamp("faults done, load stopped")
             acked, jtis = check_store(res, load, pg)
             no_secrets_logged(res, reps, signer, calls)
             errs = nginx.errors()
@@ -699,6 +714,7 @@ def main():
                 load.finish()
             nginx.stop()
             codes = reps.stop_all()
+            stamp("replicas stopped")
             if dev is not None:
                 dev.stop()
             pg.stop()
