@@ -704,6 +704,8 @@ def main():
             errs = nginx.errors()
             refused = len(re.findall(r"\(111: Connection refused\) while connecting", errs))
             cut = len(re.findall(r"while reading response header from upstream", errs))
+            res.check("kill: nginx retried calls on another replica (its error log)",
+                      refused + cut > 0, errs[-300:])
             print(f"     feedback acknowledged {acked}; jwt_jtis rows {jtis}; nginx retried "
                   f"{refused} calls refused at connect and {cut} cut after they were sent "
                   f"(each on another replica)")
