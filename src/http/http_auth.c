@@ -13,7 +13,6 @@
 #include "auth/auth.h"
 #include "http/metrics.h"
 #include "store/store.h"
-#include "util/config.h"
 #include "util/log.h"
 
 #include <stdio.h>
@@ -117,7 +116,7 @@ static int shared_replay(void *ctx, const char *iss, const char *jti, time_t for
     const struct http_app *app = ctx;
     struct myocds_err err = {0};
     return store_jti_claim(app->store, iss, jti, (long long)forget_at, retry_key,
-                           (long)app->cfg->http_request_deadline_s, seen, &err) == 0
+                           HTTP_AUTH_RETRY_WINDOW_S, seen, &err) == 0
                ? 0
                : -1;
 }

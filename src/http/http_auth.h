@@ -41,9 +41,15 @@ bool http_auth_missing(const struct http_app *app, const struct http_req *req,
 int http_auth_early(const struct http_app *app, const struct http_req *req, const char *id,
                     bool feedback, struct http_identity *who, struct myocds_err *err);
 
+/* How long after a token's first use a second one with the same X-Myocds-Retry-Key is
+ * taken for the proxy's retry of that request: deploy/nginx.conf gives up on a replica
+ * after proxy_connect_timeout (2 s) or proxy_read_timeout (30 s), so its retry comes
+ * sooner. */
+#define HTTP_AUTH_RETRY_WINDOW_S 60
+
 /* When app's store keeps the memory of JWT ids that replicas share (PostgreSQL), puts it
  * behind app->auth's own replay cache; a proxy's retry of one request (the same
- * X-Myocds-Retry-Key) within http.request_deadline_s is not a replay. app (borrowed) must
+ * X-Myocds-Retry-Key) within HTTP_AUTH_RETRY_WINDOW_S is not a replay. app (borrowed) must
  * outlive app->auth. No-op in --dev mode or with SQLite. */
 void http_auth_share_replay(struct http_app *app);
 
