@@ -22,7 +22,10 @@
 #define PG_CARD_CHUNK 100           /* rows of one multi-row INSERT of cards issued */
 #define PG_CARD_COLS 4
 #define PG_SQL_MAX 8192
-#define PG_ATTEMPTS 2   /* a write cut by a lost connection runs once more */
+/* A write cut by a lost connection runs again, on another: after a server restart every
+ * pooled connection is dead, each one found so is closed, and the last try opens a fresh
+ * one. A server that cannot be reached ends the tries at the first failed connect. */
+#define PG_ATTEMPTS (PG_POOL_SIZE + 1)
 #define PG_COUNT_MAX 24 /* a long long as text */
 
 static const char session_sql[] = "SET synchronous_commit = on; SET statement_timeout = '10s';"

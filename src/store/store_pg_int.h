@@ -36,8 +36,9 @@ struct pg_store {
 /* One transaction body: runs on c inside BEGIN .. COMMIT (pg_run_one: one statement alone). */
 typedef int (*pg_tx_fn)(PGconn *c, const void *arg, struct myocds_err *err);
 
-/* Runs fn in a transaction, once more on a fresh connection when the first one was lost
- * (every write here is idempotent). 0, or negative with err set. */
+/* Runs fn in a transaction, again on another connection when one was lost (after a server
+ * restart each dead one is closed in turn, then a fresh one opened; every write here is
+ * idempotent). 0, or negative with err set. */
 int pg_run_tx(struct pg_store *st, pg_tx_fn fn, const void *arg, struct myocds_err *err);
 
 /* Runs fn, one statement that commits by itself (no BEGIN .. COMMIT: one round trip), with
