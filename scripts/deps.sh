@@ -14,6 +14,8 @@ if [ "$mode" = test ]; then
     pkgs+=(postgresql wrk)
     # deploy/nginx.conf tried in front of the service (/metrics by any spelling).
     pkgs+=(nginx)
+    # The cluster test signs its JWTs in-process (tests/run_cluster.py).
+    pkgs+=(python3-cryptography)
     # The report's HTML page drawn by a headless browser (tests/report_page.py).
     pkgs+=(chromium)
     # Fuzzing: clang with its libFuzzer, ASan and UBSan runtimes.

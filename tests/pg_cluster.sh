@@ -2,14 +2,16 @@
 # A throw-away PostgreSQL cluster for the tests, on 127.0.0.1 and a free port.
 #   tests/pg_cluster.sh start DIR   initdb + start; writes DIR/url (postgresql://myocds@HOST:PORT)
 #   tests/pg_cluster.sh stop DIR    stop and delete the cluster
+#   tests/pg_cluster.sh pause DIR   stop the server only (its data stays: a database outage)
+#   tests/pg_cluster.sh resume DIR  start it again on the same port
 # The cluster's data lives in DIR/data (or, when the postgres user cannot reach DIR, in a
 # temporary directory named in DIR/datadir). As root, the server runs as the `postgres`
 # user (PostgreSQL refuses to run as root). Trust authentication, loopback TCP only, no
 # Unix socket: nothing but this machine's tests can reach it.
 set -euo pipefail
 
-cmd=${1:?usage: pg_cluster.sh start|stop DIR}
-dir=$(realpath -m "${2:?usage: pg_cluster.sh start|stop DIR}")
+cmd=${1:?usage: pg_cluster.sh start|stop|pause|resume DIR}
+dir=$(realpath -m "${2:?usage: pg_cluster.sh start|stop|pause|resume DIR}")
 bin=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
 [ -x "$bin/pg_ctl" ] || { echo "pg_cluster: no PostgreSQL server binaries (apt-get install postgresql)" >&2; exit 1; }
 
@@ -33,6 +35,21 @@ stop_cluster() {
     fi
     if [ -f "$dir/datadir" ]; then rm -rf "$(cat "$dir/datadir")"; fi
     rm -rf "$dir/data" "$dir/datadir" "$dir/url"
+}
+
+server_opts() {
+    echo "-c listen_addresses=127.0.0.1 -p $1 -c unix_socket_directories='' -c max_connections=50"
+}
+
+pause_server() {
+    "${run_as[@]}" "$bin/pg_ctl" -D "$(data_dir)" -m fast -w -t 30 stop >/dev/null
+}
+
+resume_server() {
+    local port
+    port=$(sed -e 's/.*://' "$dir/url")
+    "${run_as[@]}" "$bin/pg_ctl" -D "$(data_dir)" -l "$(data_dir)/server.log" -w -t 30 \
+        -o "$(server_opts "$port")" start >/dev/null
 }
 
 free_port() {
@@ -59,7 +76,7 @@ start_cluster() {
     while :; do
         port=$(free_port)
         if "${run_as[@]}" "$bin/pg_ctl" -D "$d" -l "$d/server.log" -w -t 30 \
-            -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='' -c max_connections=50" \
+            -o "$(server_opts "$port")" \
             start >/dev/null 2>&1; then
             break
         fi
@@ -77,5 +94,7 @@ start_cluster() {
 case "$cmd" in
 start) start_cluster ;;
 stop) stop_cluster; echo "pg_cluster: stopped" ;;
-*) echo "usage: pg_cluster.sh start|stop DIR" >&2; exit 2 ;;
+pause) pause_server ;;
+resume) resume_server ;;
+*) echo "usage: pg_cluster.sh start|stop|pause|resume DIR" >&2; exit 2 ;;
 esac

@@ -45,6 +45,62 @@ static void test_identity_and_replay(void **state)
     assert_int_equal(auth_count(v, AUTH_R_REPLAY), 2);
 }
 
+/* A stand-in for the replicas' shared check (the store's jwt_jtis). */
+struct fake_shared {
+    int rc;       /* what it answers: 0, or -1 (the server cannot be reached) */
+    bool seen;    /* ... and whether another replica used the pair */
+    int calls;    /* how often it was asked */
+    char key[64]; /* the retry key it was given */
+    time_t forget_at;
+};
+
+static int fake_shared_fn(void *ctx, const char *iss, const char *jti, time_t forget_at,
+                          const char *retry_key, bool *seen)
+{
+    struct fake_shared *f = ctx;
+    assert_string_equal(iss, ISS);
+    assert_non_null(jti);
+    f->calls++;
+    f->forget_at = forget_at;
+    snprintf(f->key, sizeof f->key, "%s", retry_key);
+    *seen = f->seen;
+    return f->rc;
+}
+
+/* The shared check comes after this process's cache: a replay here never reaches it, a
+ * replay elsewhere is refused, and a check that cannot be made refuses the token without
+ * spending it (the cache forgets it again). */
+static void test_shared_replay(void **state)
+{
+    struct auth_verifier *v = *state;
+    struct auth_identity who;
+    struct fake_shared f = {0};
+    static const char *const auds[] = {AUD};
+    char header[TOK_MAX + 16];
+    auth_verifier_share_replay(v, fake_shared_fn, &f);
+    char *tok = fx_token(&(struct spec){.jti = "\"shared-1\""}, fx.now);
+    snprintf(header, sizeof header, "Bearer %s", tok);
+    f.rc = -1;
+    assert_int_equal(auth_verify_ex(v, header, "try-1", auds, 1, fx.now, &who),
+                     AUTH_R_REPLAY_UNCHECKED);
+    assert_string_equal(who.iss, "");
+    assert_string_equal(f.key, "try-1");
+    assert_true(f.forget_at > fx.now);
+    f.rc = 0;
+    assert_int_equal(auth_verify_ex(v, header, NULL, auds, 1, fx.now, &who), AUTH_OK);
+    assert_string_equal(f.key, ""); /* no key: an empty one */
+    assert_int_equal(f.calls, 2);
+    assert_int_equal(fx_verify_tok(v, tok, 1, &who), AUTH_R_REPLAY);
+    assert_int_equal(f.calls, 2); /* refused by the cache in front */
+    free(tok);
+    f.seen = true; /* another replica used this one */
+    tok = fx_token(&(struct spec){.jti = "\"shared-2\""}, fx.now);
+    assert_int_equal(fx_verify_tok(v, tok, 1, &who), AUTH_R_REPLAY);
+    free(tok);
+    assert_int_equal(auth_count(v, AUTH_R_REPLAY_UNCHECKED), 1);
+    assert_string_equal(auth_reason_label(AUTH_R_REPLAY_UNCHECKED), "replay_unavailable");
+}
+
 static void test_es256_allowed(void **state)
 {
     (void)state;
@@ -229,6 +285,8 @@ int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_identity_and_replay, fx_verifier_setup,
+                                        fx_verifier_teardown),
+        cmocka_unit_test_setup_teardown(test_shared_replay, fx_verifier_setup,
                                         fx_verifier_teardown),
         cmocka_unit_test_setup_teardown(test_client_tokens, fx_verifier_setup,
                                         fx_verifier_teardown),

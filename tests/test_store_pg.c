@@ -12,7 +12,7 @@
 
 #include "store/report.h"
 #include "store/store.h"
-#include "store/store_pg_int.h"
+#include "store/store_pg_int.h" /* pg_jti_sweep: the sweeper's round, run here at once */
 
 #include <libpq-fe.h>
 #include <pthread.h>
@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define URL_MAX 512
@@ -712,6 +713,65 @@ static void test_threads(void **state)
 }
 
 /* PostgreSQL only: the server drops every session; the next write reconnects. */
+static void test_jti_claim(void **state)
+{
+    struct fixture *f = *state;
+    struct myocds_err err = {0};
+    bool seen = true;
+    long long later = (long long)time(NULL) + 300;
+    struct store *a = open_ok(f);
+    if (strcmp(f->be->name, "sqlite") == 0) {
+        assert_false(store_shares_jtis(a)); /* each process's cache is the only one */
+        assert_true(store_jti_claim(a, "iss", "j1", later, NULL, 10, &seen, &err) < 0);
+        assert_false(seen);
+        store_close(a);
+        return;
+    }
+    struct store *b = open_ok(f);
+    assert_true(store_shares_jtis(a));
+    assert_int_equal(store_jti_claim(a, "https://ehr", "j1", later, NULL, 10, &seen, &err), 0);
+    assert_false(seen); /* first use */
+    assert_int_equal(store_jti_claim(b, "https://ehr", "j1", later, NULL, 10, &seen, &err), 0);
+    assert_true(seen); /* the other replica refuses the replay */
+    assert_int_equal(store_jti_claim(b, "https://other", "j1", later, "", 10, &seen, &err), 0);
+    assert_false(seen); /* another issuer's jti of the same text */
+    /* The jti is kept as its SHA-256, never as it came. */
+    assert_int_equal(f->be->count(f, "SELECT count(*) FROM jwt_jtis WHERE length(jti) = 32"), 2);
+    assert_int_equal(f->be->count(f, "SELECT count(*) FROM jwt_jtis WHERE jti = 'j1'::bytea"), 0);
+    /* The proxy's retry of one request on another replica: the same key, within the
+     * window, passes; another key, or none, is a replay. */
+    assert_int_equal(store_jti_claim(a, "https://ehr", "j2", later, "req-1", 10, &seen, &err), 0);
+    assert_false(seen);
+    assert_int_equal(store_jti_claim(b, "https://ehr", "j2", later, "req-1", 10, &seen, &err), 0);
+    assert_false(seen);
+    assert_int_equal(store_jti_claim(b, "https://ehr", "j2", later, "req-2", 10, &seen, &err), 0);
+    assert_true(seen);
+    assert_int_equal(store_jti_claim(b, "https://ehr", "j2", later, NULL, 10, &seen, &err), 0);
+    assert_true(seen);
+    assert_int_equal(store_jti_claim(b, "https://ehr", "j1", later, "", 10, &seen, &err), 0);
+    assert_true(seen); /* no key on either use: never a retry */
+    f->be->exec(f, "UPDATE jwt_jtis SET used_at = now() - interval '1 minute'");
+    assert_int_equal(store_jti_claim(b, "https://ehr", "j2", later, "req-1", 10, &seen, &err), 0);
+    assert_true(seen); /* the window is over */
+    /* An expired row not swept yet is a fresh pair; the sweep deletes expired rows. */
+    f->be->exec(f, "UPDATE jwt_jtis SET expires_at = now() - interval '1 second'"
+                   " WHERE iss = 'https://ehr'");
+    assert_int_equal(store_jti_claim(b, "https://ehr", "j1", later, NULL, 10, &seen, &err), 0);
+    assert_false(seen);
+    f->be->exec(f, "UPDATE jwt_jtis SET expires_at = now() - interval '1 second'");
+    long deleted = 0;
+    assert_int_equal(pg_jti_sweep((struct pg_store *)a, &deleted, &err), 0);
+    assert_int_equal(deleted, 3);
+    assert_int_equal(f->be->count(f, "SELECT count(*) FROM jwt_jtis"), 0);
+    /* Without its table it fails, and says so: the caller refuses the token. */
+    f->be->exec(f, "DROP TABLE jwt_jtis");
+    assert_true(store_jti_claim(a, "https://ehr", "j4", later, NULL, 10, &seen, &err) < 0);
+    store_close(b);
+    store_close(a);
+    store_close(open_ok(f)); /* reopening makes the table again */
+    assert_int_equal(f->be->count(f, "SELECT count(*) FROM jwt_jtis"), 0);
+}
+
 static void test_pg_reconnect(void **state)
 {
     struct fixture *f = *state;
@@ -750,6 +810,7 @@ int main(int argc, char **argv)
         BOTH(test_feedback_idempotent),
         BOTH(test_cards_issued_and_reopen),
         BOTH(test_cards_shown),
+        BOTH(test_jti_claim),
         BOTH(test_report),
         BOTH(test_threads),
         {"postgres/test_pg_reconnect", test_pg_reconnect, setup, teardown, (void *)&pg_backend},

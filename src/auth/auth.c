@@ -1,5 +1,6 @@
 /* auth.c - the verifier: bearer token -> header checks -> issuer and key -> libjwt signature
- * check -> claims -> replay cache; one counter per outcome.
+ * check -> claims -> replay cache (then the replicas' shared check, when one is set); one
+ * counter per outcome.
  */
 #include "auth/auth.h"
 
@@ -29,6 +30,8 @@ struct auth_verifier {
     long skew_s;
     long max_lifetime_s;
     struct replay_cache *replay;
+    auth_shared_replay_fn shared; /* NULL: this process's cache alone */
+    void *shared_ctx;
     char *ca_file; /* owned copy of auth.jwks_ca_file, the real fetch's context */
     atomic_ulong counts[AUTH_REASON_COUNT];
 };
@@ -213,16 +216,40 @@ out:
     return r;
 }
 
+void auth_verifier_share_replay(struct auth_verifier *v, auth_shared_replay_fn fn, void *ctx)
+{
+    v->shared = fn;
+    v->shared_ctx = ctx;
+}
+
+/* The shared check of a pair this process's cache found new; on a failure the cache
+ * forgets the pair again, so the token is not spent by a check that was never made. */
+static enum auth_reason shared_jti(struct auth_verifier *v, const char *iss, const char *jti,
+                                   time_t forget_at, const char *retry_key)
+{
+    bool seen = false;
+    if (v->shared == NULL)
+        return AUTH_OK;
+    if (v->shared(v->shared_ctx, iss, jti, forget_at, retry_key != NULL ? retry_key : "", &seen) !=
+        0) {
+        replay_forget(v->replay, iss, jti);
+        return AUTH_R_REPLAY_UNCHECKED;
+    }
+    return seen ? AUTH_R_REPLAY : AUTH_OK;
+}
+
 static enum auth_reason remember_jti(struct auth_verifier *v, const char *iss,
-                                     const struct claim_values *cv, time_t now)
+                                     const struct claim_values *cv, const char *retry_key,
+                                     time_t now)
 {
     size_t part = v->n_issuers; /* the share of an issuer not in the list */
+    time_t forget_at = (time_t)(cv->exp + v->skew_s);
     for (size_t i = 0; i < v->n_issuers; i++)
         if (strcmp(v->issuers[i].iss, iss) == 0)
             part = i;
-    switch (replay_check_add(v->replay, part, iss, cv->jti, (time_t)(cv->exp + v->skew_s), now)) {
+    switch (replay_check_add(v->replay, part, iss, cv->jti, forget_at, now)) {
     case REPLAY_NEW:
-        return AUTH_OK;
+        return shared_jti(v, iss, cv->jti, forget_at, retry_key);
     case REPLAY_SEEN:
         return AUTH_R_REPLAY;
     case REPLAY_FULL:
@@ -233,7 +260,8 @@ static enum auth_reason remember_jti(struct auth_verifier *v, const char *iss,
 }
 
 static enum auth_reason verify(struct auth_verifier *v, const char *authorization,
-                               const struct claim_rules *rules, struct auth_identity *who)
+                               const char *retry_key, const struct claim_rules *rules,
+                               struct auth_identity *who)
 {
     char tok[AUTH_TOKEN_MAX + 1];
     struct token_head h;
@@ -254,7 +282,7 @@ static enum auth_reason verify(struct auth_verifier *v, const char *authorizatio
         res = token_claims(claims, &r, &cv);
     }
     if (res == AUTH_OK)
-        res = remember_jti(v, ai->iss, &cv, r.now);
+        res = remember_jti(v, ai->iss, &cv, retry_key, r.now);
     if (res == AUTH_OK) {
         memcpy(who->iss, ai->iss, strnlen(ai->iss, AUTH_ISS_MAX));
         memcpy(who->tenant, cv.tenant, sizeof who->tenant);
@@ -269,13 +297,20 @@ enum auth_reason auth_verify(struct auth_verifier *v, const char *authorization,
                              const char *const *auds, size_t n_auds, time_t now,
                              struct auth_identity *who)
 {
+    return auth_verify_ex(v, authorization, NULL, auds, n_auds, now, who);
+}
+
+enum auth_reason auth_verify_ex(struct auth_verifier *v, const char *authorization,
+                                const char *retry_key, const char *const *auds, size_t n_auds,
+                                time_t now, struct auth_identity *who)
+{
     struct claim_rules rules = {.auds = auds,
                                 .n_auds = n_auds,
                                 .now = now,
                                 .skew_s = v->skew_s,
                                 .max_lifetime_s = v->max_lifetime_s};
     memset(who, 0, sizeof *who);
-    enum auth_reason r = verify(v, authorization, &rules, who);
+    enum auth_reason r = verify(v, authorization, retry_key, &rules, who);
     atomic_fetch_add_explicit(&v->counts[r], 1, memory_order_relaxed);
     return r;
 }

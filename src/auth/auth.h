@@ -12,6 +12,7 @@
 #include "auth/jwks.h"
 #include "myocds/myocds.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -48,6 +49,7 @@
     X(AUTH_R_JTI, "jti", "jwt: jti missing")                                                       \
     X(AUTH_R_REPLAY, "replay", "jwt: jti replayed")                                                \
     X(AUTH_R_REPLAY_FULL, "replay_full", "jwt: too many live tokens")                              \
+    X(AUTH_R_REPLAY_UNCHECKED, "replay_unavailable", "jwt: the replay check is unavailable")       \
     X(AUTH_R_INTERNAL, "internal", "jwt: verification failed")
 
 #define AUTH_ENUM(name, label, text) name,
@@ -80,6 +82,24 @@ void auth_verifier_free(struct auth_verifier *v);
 enum auth_reason auth_verify(struct auth_verifier *v, const char *authorization,
                              const char *const *auds, size_t n_auds, time_t now,
                              struct auth_identity *who);
+
+/* The replay check every replica shares, asked after this process's own cache found the
+ * pair new: remembers (iss, jti) until forget_at unless another call used it, and sets
+ * *seen then. A second use carrying the first use's retry_key (non-empty, the proxy's id
+ * of one client request) within the retry window is its proxy's retry, not a replay. 0, or
+ * -1 when it cannot answer (the call is refused: AUTH_R_REPLAY_UNCHECKED). All borrowed. */
+typedef int (*auth_shared_replay_fn)(void *ctx, const char *iss, const char *jti, time_t forget_at,
+                                     const char *retry_key, bool *seen);
+
+/* Puts fn(ctx, ...) behind v's replay cache (ctx borrowed: it must outlive v). Call before
+ * any auth_verify. */
+void auth_verifier_share_replay(struct auth_verifier *v, auth_shared_replay_fn fn, void *ctx);
+
+/* auth_verify with the proxy's retry key of the request (NULL or "": none), given to the
+ * shared replay check. */
+enum auth_reason auth_verify_ex(struct auth_verifier *v, const char *authorization,
+                                const char *retry_key, const char *const *auds, size_t n_auds,
+                                time_t now, struct auth_identity *who);
 
 /* The fixed message and the metric label of a reason. */
 const char *auth_reason_text(enum auth_reason r);

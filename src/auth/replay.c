@@ -154,6 +154,18 @@ out:
     return res;
 }
 
+void replay_forget(struct replay_cache *rc, const char *iss, const char *jti)
+{
+    uint64_t h[2];
+    if (pair_hash(iss, jti, h) != 0)
+        return;
+    pthread_mutex_lock(&rc->lock);
+    size_t i = probe(rc->slots, rc->cap, h);
+    if (rc->slots[i].forget_at != 0)
+        rc->slots[i].forget_at = 1; /* expired: the slot stays (probes go on) until a sweep */
+    pthread_mutex_unlock(&rc->lock);
+}
+
 size_t replay_size(struct replay_cache *rc)
 {
     pthread_mutex_lock(&rc->lock);

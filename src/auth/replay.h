@@ -33,6 +33,10 @@ void replay_free(struct replay_cache *rc);
 enum replay_result replay_check_add(struct replay_cache *rc, size_t part, const char *iss,
                                     const char *jti, time_t forget_at, time_t now);
 
+/* Forgets (iss, jti) at once, so the token may be checked again (a shared check behind
+ * this cache could not be made). Borrowed strings. */
+void replay_forget(struct replay_cache *rc, const char *iss, const char *jti);
+
 /* Entries held (live or expired but not yet swept). */
 size_t replay_size(struct replay_cache *rc);
 

@@ -119,9 +119,10 @@ static int precheck(const struct http_app *app, const struct http_req *req, cons
         return -1;
     }
     if (http_auth_check(app, req, id, feedback, who, &err) != 0) {
-        http_resp_error(resp, 401, err.msg);
-        resp->www_authenticate = true;
-        resp->invalid_token = http_auth_presented(req);
+        int status = err.http_status == 503 ? 503 : 401; /* 503: the replay check is down */
+        http_resp_error(resp, status, err.msg);
+        resp->www_authenticate = status == 401;
+        resp->invalid_token = status == 401 && http_auth_presented(req);
         return -1;
     }
     if (!is_json_type(req->content_type)) {

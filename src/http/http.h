@@ -36,6 +36,7 @@ struct http_req {
     const char *path;          /* decoded, without the query */
     const char *content_type;  /* NULL when absent */
     const char *authorization; /* NULL when absent; never logged */
+    const char *retry_key;     /* the proxy's X-Myocds-Retry-Key when sane, else NULL */
     const char *body;          /* NUL-terminated; NULL when empty */
     size_t body_len;
     bool body_too_large; /* the body went over http.max_body_bytes and was dropped */

@@ -18,9 +18,9 @@ struct http_identity {
 
 /* The auth seam: may the caller of req use the endpoint of service id (its feedback
  * endpoint when feedback)? Returns 0 and fills *who, or -401 with err set to the check that
- * failed. Without --dev the bearer JWT must pass app->auth (src/auth/); a request whose
- * caller was verified before its body (req->verified) is not verified again (its jti is
- * already spent). */
+ * failed, or -503 when the replicas' shared replay check could not be made. Without --dev the
+ * bearer JWT must pass app->auth (src/auth/); a request whose caller was verified before its body
+ * (req->verified) is not verified again (its jti is already spent). */
 int http_auth_check(const struct http_app *app, const struct http_req *req, const char *id,
                     bool feedback, struct http_identity *who, struct myocds_err *err);
 
@@ -36,9 +36,21 @@ bool http_auth_missing(const struct http_app *app, const struct http_req *req,
 
 /* The same check on the head of the POST, before any body byte is read (req's body is not
  * used); it may wait for the issuer's JWKS fetch and costs a signature check, so it runs
- * on a request thread. 0: accepted, *who filled; -401: refused, err set (logged and
- * counted). */
+ * on a request thread. 0: accepted, *who filled; -401 (or -503: the shared replay check
+ * could not be made): refused, err set (logged and counted). */
 int http_auth_early(const struct http_app *app, const struct http_req *req, const char *id,
                     bool feedback, struct http_identity *who, struct myocds_err *err);
+
+/* How long after a token's first use a second one with the same X-Myocds-Retry-Key is
+ * taken for the proxy's retry of that request: deploy/nginx.conf gives up on a replica
+ * after proxy_connect_timeout (2 s) or proxy_read_timeout (30 s), so its retry comes
+ * sooner. */
+#define HTTP_AUTH_RETRY_WINDOW_S 60
+
+/* When app's store keeps the memory of JWT ids that replicas share (PostgreSQL), puts it
+ * behind app->auth's own replay cache; a proxy's retry of one request (the same
+ * X-Myocds-Retry-Key) within HTTP_AUTH_RETRY_WINDOW_S is not a replay. app (borrowed) must
+ * outlive app->auth. No-op in --dev mode or with SQLite. */
+void http_auth_share_replay(struct http_app *app);
 
 #endif

@@ -148,6 +148,20 @@ static void set_req_id(struct conn_state *cs, struct MHD_Connection *c)
     rand_uuid(cs->req_id);
 }
 
+/* The proxy's id of one client request, the same on each replica it tries
+ * (deploy/nginx.conf: $request_id): <= 64 chars of [A-Za-z0-9._-], else NULL. Borrowed
+ * from MHD's pool. */
+static const char *retry_key(struct MHD_Connection *c)
+{
+    const char *k = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Myocds-Retry-Key");
+    size_t n = k != NULL ? strlen(k) : 0;
+    return n > 0 && n <= HTTP_REQ_ID_MAX &&
+                   strspn(k, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
+                       n
+               ? k
+               : NULL;
+}
+
 static long elapsed_ms(const struct timespec *since)
 {
     struct timespec now;
@@ -431,6 +445,7 @@ static enum MHD_Result on_head(struct http_server *srv, struct conn_state *cs,
         .path = url,
         .authorization =
             MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+        .retry_key = retry_key(c),
         .req_id = cs->req_id,
     };
     struct http_snapshot *snap = http_snapshot_acquire(&srv->snaps);
@@ -771,6 +786,7 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
         goto fail;
     if (!opts->dev && (rc = auth_verifier_new(opts->cfg, &srv->app.auth, err)) != 0)
         goto fail;
+    http_auth_share_replay(&srv->app);
     if ((rc = http_snapshots_init(&srv->snaps, opts->cfg, opts->engine, err)) != 0)
         goto fail;
     if (conn_guard_start(opts->cfg->http_request_deadline_s, idle_tick, srv, &srv->guard) != 0 ||

@@ -41,6 +41,20 @@ int store_shown_secret(struct store *st, unsigned char *out, size_t len)
     return st->ops->shown_secret(st, out, len);
 }
 
+bool store_shares_jtis(const struct store *st)
+{
+    return st != NULL && st->ops->jti_claim != NULL;
+}
+
+int store_jti_claim(struct store *st, const char *iss, const char *jti, long long forget_at,
+                    const char *retry_key, long window_s, bool *seen, struct myocds_err *err)
+{
+    *seen = false;
+    if (!store_shares_jtis(st))
+        return myocds_err_set(err, 500, "the store keeps no memory of JWT ids");
+    return st->ops->jti_claim(st, iss, jti, forget_at, retry_key, window_s, seen, err);
+}
+
 int store_query(struct store *st, const char *sql, const char *p1, const char *p2, store_row_fn fn,
                 void *ctx, struct myocds_err *err)
 {

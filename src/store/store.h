@@ -120,6 +120,19 @@ int store_card_shown(struct store *st, const unsigned char *key, size_t key_len,
  * first replica to open the database) into out[len]. 0, or -1 without one. */
 int store_shown_secret(struct store *st, unsigned char *out, size_t len);
 
+/* True when the backend keeps a memory of JWT ids (iss, jti) that every replica shares
+ * (PostgreSQL: table jwt_jtis); SQLite keeps none (each process's cache is the only one). */
+bool store_shares_jtis(const struct store *st);
+
+/* Remembers the pair (iss, jti) (borrowed; the jti is kept as its SHA-256) until forget_at
+ * (seconds since the epoch) unless another call used it: *seen then. A second use whose
+ * retry_key (borrowed; NULL or "": none) is the first use's, within window_s seconds of it,
+ * is not seen: the proxy retried one client request on another replica. One statement, so
+ * replicas racing on one pair see one winner. 0, or negative with err set (-503: the
+ * server cannot be reached): the caller refuses the token. Only when store_shares_jtis(). */
+int store_jti_claim(struct store *st, const char *iss, const char *jti, long long forget_at,
+                    const char *retry_key, long window_s, bool *seen, struct myocds_err *err);
+
 /* Runs one read-only query of report.c whose parameters $1 and $2 are bound to p1 and p2
  * (borrowed), calling fn for each row (columns as text, NULL for SQL NULL). 0, or
  * negative with err set (or fn's status). */

@@ -52,6 +52,9 @@ struct store_ops {
                       bool *seen, struct myocds_err *err);
     /* The secret replicas key that memory with (NULL with card_shown). */
     int (*shown_secret)(struct store *st, unsigned char *out, size_t len);
+    /* The memory of JWT ids that replicas share (NULL: the backend keeps none). */
+    int (*jti_claim)(struct store *st, const char *iss, const char *jti, long long forget_at,
+                     const char *retry_key, long window_s, bool *seen, struct myocds_err *err);
 };
 
 /* The issue queue: filled by request threads, drained by the flusher thread. */

@@ -23,7 +23,10 @@
 #define PG_CARD_CHUNK 100           /* rows of one multi-row INSERT of cards issued */
 #define PG_CARD_COLS 6
 #define PG_SQL_MAX 8192
-#define PG_ATTEMPTS 2   /* a write cut by a lost connection runs once more */
+/* A write cut by a lost connection runs again, on another: after a server restart every
+ * pooled connection is dead, each one found so is closed, and the last try opens a fresh
+ * one. A server that cannot be reached ends the tries at the first failed connect. */
+#define PG_ATTEMPTS (PG_POOL_SIZE + 1)
 #define PG_COUNT_MAX 24 /* a long long as text */
 
 static const char session_sql[] = "SET synchronous_commit = on; SET statement_timeout = '10s';"
@@ -179,19 +182,20 @@ static void release(struct pg_store *st, struct pg_slot *s, bool failed)
     pthread_mutex_unlock(&st->lock);
 }
 
-int pg_run_tx(struct pg_store *st, pg_tx_fn fn, const void *arg, struct myocds_err *err)
+/* pg_run_tx, or with tx false pg_run_one (fn's one statement commits by itself). */
+static int run(struct pg_store *st, pg_tx_fn fn, const void *arg, bool tx, struct myocds_err *err)
 {
     int rc = -1;
     for (int attempt = 0; attempt < PG_ATTEMPTS; attempt++) {
         struct pg_slot *s = acquire(st, &rc, err);
         if (s == NULL)
             return rc;
-        rc = pg_exec(s->conn, "BEGIN", err);
+        rc = tx ? pg_exec(s->conn, "BEGIN", err) : 0;
         if (rc == 0)
             rc = fn(s->conn, arg, err);
-        if (rc == 0)
+        if (rc == 0 && tx)
             rc = pg_exec(s->conn, "COMMIT", err);
-        if (rc != 0 && PQstatus(s->conn) == CONNECTION_OK)
+        if (rc != 0 && tx && PQstatus(s->conn) == CONNECTION_OK)
             PQclear(PQexec(s->conn, "ROLLBACK"));
         bool lost = rc != 0 && PQstatus(s->conn) != CONNECTION_OK;
         release(st, s, rc != 0);
@@ -199,6 +203,16 @@ int pg_run_tx(struct pg_store *st, pg_tx_fn fn, const void *arg, struct myocds_e
             break;
     }
     return rc;
+}
+
+int pg_run_tx(struct pg_store *st, pg_tx_fn fn, const void *arg, struct myocds_err *err)
+{
+    return run(st, fn, arg, true, err);
+}
+
+int pg_run_one(struct pg_store *st, pg_tx_fn fn, const void *arg, struct myocds_err *err)
+{
+    return run(st, fn, arg, false, err);
 }
 
 struct feedback_args {
@@ -410,6 +424,7 @@ static int tx_migrate(PGconn *c, const void *arg, struct myocds_err *err)
 static void pg_close(struct store *base)
 {
     struct pg_store *st = (struct pg_store *)base;
+    pg_jti_close(st);
     for (size_t i = 0; i < PG_POOL_SIZE; i++)
         PQfinish(st->slots[i].conn);
     pthread_cond_destroy(&st->slot_free);
@@ -426,6 +441,7 @@ static const struct store_ops pg_ops = {
     .close = pg_close,
     .card_shown = pg_card_shown,
     .shown_secret = pg_shown_secret,
+    .jti_claim = pg_jti_claim,
 };
 
 int store_pg_open(const char *url, struct store **out, struct myocds_err *err)
@@ -443,6 +459,8 @@ int store_pg_open(const char *url, struct store **out, struct myocds_err *err)
         rc = pg_run_tx(st, tx_migrate, NULL, err);
     if (rc == 0)
         rc = pg_shown_open(st, err);
+    if (rc == 0)
+        rc = pg_jti_open(st, err);
     if (rc == 0)
         rc = store_base_init(&st->base, &pg_ops, err);
     if (rc != 0) {
