@@ -109,15 +109,14 @@ static void on_notice(void *arg, const char *message)
     (void)message; /* client_min_messages = warning: nothing worth a log line */
 }
 
-/* Runs sql (no parameters) expecting no rows or rows; 0 or negative with err set. */
-static int pg_exec(PGconn *c, const char *sql, struct myocds_err *err)
+int pg_exec(PGconn *c, const char *sql, const char *what, struct myocds_err *err)
 {
     PGresult *r = PQexec(c, sql);
     ExecStatusType s = PQresultStatus(r);
     PQclear(r);
     if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
         return 0;
-    return pg_fail(c, "exec", err);
+    return pg_fail(c, what, err);
 }
 
 /* A new session on url with our settings; NULL with *rc and err set on failure. */
@@ -133,7 +132,7 @@ static PGconn *pg_connect(const char *url, int *rc, struct myocds_err *err)
         return NULL;
     }
     PQsetNoticeProcessor(c, on_notice, NULL);
-    if ((*rc = pg_exec(c, session_sql, err)) != 0) {
+    if ((*rc = pg_exec(c, session_sql, "session settings", err)) != 0) {
         PQfinish(c);
         return NULL;
     }
@@ -190,11 +189,11 @@ static int run(struct pg_store *st, pg_tx_fn fn, const void *arg, bool tx, struc
         struct pg_slot *s = acquire(st, &rc, err);
         if (s == NULL)
             return rc;
-        rc = tx ? pg_exec(s->conn, "BEGIN", err) : 0;
+        rc = tx ? pg_exec(s->conn, "BEGIN", "begin", err) : 0;
         if (rc == 0)
             rc = fn(s->conn, arg, err);
         if (rc == 0 && tx)
-            rc = pg_exec(s->conn, "COMMIT", err);
+            rc = pg_exec(s->conn, "COMMIT", "commit", err);
         if (rc != 0 && tx && PQstatus(s->conn) == CONNECTION_OK)
             PQclear(PQexec(s->conn, "ROLLBACK"));
         bool lost = rc != 0 && PQstatus(s->conn) != CONNECTION_OK;
@@ -274,7 +273,8 @@ static int batch_once(PGconn *c, const char *batch, bool *fresh, struct myocds_e
         return pg_fail(c, "calls batch", err);
     if (atomic_fetch_add(&every, 1) % PG_BATCHES_PRUNE_EVERY != 0)
         return 0;
-    return pg_exec(c, "DELETE FROM calls_batches WHERE at < now() - interval '1 day'", err);
+    return pg_exec(c, "DELETE FROM calls_batches WHERE at < now() - interval '1 day'",
+                   "prune calls_batches", err);
 }
 
 /* INSERT of rows[0..n) (n <= PG_CARD_CHUNK) as one multi-row statement. */
@@ -365,7 +365,7 @@ static const char query_settings[] = "SET LOCAL work_mem = '256MB'; SET LOCAL ji
 static int tx_query(PGconn *c, const void *arg, struct myocds_err *err)
 {
     const struct query_args *a = arg;
-    int rc = pg_exec(c, query_settings, err);
+    int rc = pg_exec(c, query_settings, "report settings", err);
     if (rc != 0)
         return rc;
     PGresult *r = PQexecParams(c, a->sql, 2, NULL, a->params, NULL, NULL, 0);
@@ -400,7 +400,7 @@ static int tx_migrate(PGconn *c, const void *arg, struct myocds_err *err)
              "SELECT pg_advisory_xact_lock(%d);"
              " CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)",
              PG_MIGRATION_LOCK);
-    int rc = pg_exec(c, sql, err);
+    int rc = pg_exec(c, sql, "schema lock", err);
     if (rc != 0)
         return rc;
     PGresult *r = PQexec(c, "SELECT coalesce(max(version), 0) FROM schema_version");
@@ -414,9 +414,9 @@ static int tx_migrate(PGconn *c, const void *arg, struct myocds_err *err)
     }
     for (int k = version; k < latest && rc == 0; k++) {
         snprintf(sql, sizeof sql, "INSERT INTO schema_version VALUES (%d)", k + 1);
-        rc = pg_exec(c, migrations[k], err);
+        rc = pg_exec(c, migrations[k], "migrate", err);
         if (rc == 0)
-            rc = pg_exec(c, sql, err);
+            rc = pg_exec(c, sql, "schema version", err);
     }
     return rc;
 }

@@ -52,6 +52,10 @@ int pg_put_batch(struct store *base, const struct store_issue *rows, size_t n,
  * the same retry. 0, or negative with err set. */
 int pg_run_one(struct pg_store *st, pg_tx_fn fn, const void *arg, struct myocds_err *err);
 
+/* Runs sql (no parameters) expecting no rows or rows; 0, or negative with err set (what
+ * names the step in the log). */
+int pg_exec(PGconn *c, const char *sql, const char *what, struct myocds_err *err);
+
 /* Logs libpq's message (first line only) and answers the client without details:
  * 503 when the server cannot be reached, else 500. */
 int pg_fail(PGconn *c, const char *what, struct myocds_err *err);

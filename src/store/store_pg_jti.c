@@ -54,18 +54,10 @@ static const char sweep_sql[] =
     "DELETE FROM jwt_jtis WHERE (iss, jti) IN (SELECT iss, jti FROM jwt_jtis"
     " WHERE expires_at < now() LIMIT $1::integer)";
 
-static int exec_ok(PGconn *c, const char *sql, const char *what, struct myocds_err *err)
-{
-    PGresult *r = PQexec(c, sql);
-    ExecStatusType s = PQresultStatus(r);
-    PQclear(r);
-    return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK ? 0 : pg_fail(c, what, err);
-}
-
 static int tx_schema(PGconn *c, const void *arg, struct myocds_err *err)
 {
     (void)arg;
-    return exec_ok(c, jti_schema_sql, "create jwt_jtis", err);
+    return pg_exec(c, jti_schema_sql, "create jwt_jtis", err);
 }
 
 /* One DELETE of a batch; *n: rows deleted. */

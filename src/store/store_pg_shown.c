@@ -42,14 +42,6 @@ static const char sweep_sql[] =
 static const char shown_local_sql[] =
     "SET LOCAL synchronous_commit = off; SET LOCAL statement_timeout = '1s'";
 
-static int exec_ok(PGconn *c, const char *sql, const char *what, struct myocds_err *err)
-{
-    PGresult *r = PQexec(c, sql);
-    ExecStatusType s = PQresultStatus(r);
-    PQclear(r);
-    return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK ? 0 : pg_fail(c, what, err);
-}
-
 struct secret_args {
     struct pg_store *st;
     const unsigned char *fresh;
@@ -61,7 +53,7 @@ static int tx_secret(PGconn *c, const void *arg, struct myocds_err *err)
     const char *p[] = {(const char *)a->fresh};
     const int lens[] = {PG_SHOWN_SECRET_BYTES};
     const int fmts[] = {1};
-    int rc = exec_ok(c, shown_schema_sql, "create cards_shown", err);
+    int rc = pg_exec(c, shown_schema_sql, "create cards_shown", err);
     if (rc != 0)
         return rc;
     PGresult *r = PQexecParams(c,
@@ -132,7 +124,7 @@ static int tx_shown(PGconn *c, const void *arg, struct myocds_err *err)
     const char *p[] = {(const char *)a->key, secs};
     const int lens[] = {(int)a->key_len, 0};
     const int fmts[] = {1, 0};
-    int rc = exec_ok(c, shown_local_sql, "cards_shown settings", err);
+    int rc = pg_exec(c, shown_local_sql, "cards_shown settings", err);
     if (rc == 0 && a->sweep)
         rc = sweep(c, a->window_s, err);
     if (rc != 0)
