@@ -13,6 +13,11 @@
  * cards_per_100_calls = its cards * 100 / its calls, and a rule's = the rule's cards issued
  * in the range * 100 / the calls of all services in the range (every call could have
  * given the rule's card).
+ *
+ * The same outcomes per week of issue (per rule), per service and per EHR (the iss and
+ * tenant of the calls that got the cards), and what was in force when the report was
+ * made (given by the caller). One tally (report_tally.c) fills all of it from the store's
+ * rows, and every format renders that one struct.
  */
 #ifndef MYOCDS_STORE_REPORT_H
 #define MYOCDS_STORE_REPORT_H
