@@ -597,3 +597,65 @@ def jwt_claims(iss, aud, **over):
     c = {"iss": iss, "aud": aud, "exp": now + 300, "iat": now, "jti": str(uuid.uuid4())}
     c.update(over)
     return {k: v for k, v in c.items() if v is not None}
+
+
+NGINX_BIN = "/usr/sbin/nginx"
+
+
+class Nginx:
+    """Debian's nginx running deploy/nginx.conf itself (a symlink, under tmp), with a test's
+    own upstream and listen include files: upstream(ports), then start()."""
+
+    def __init__(self, tmp, src):
+        self.prefix = os.path.join(tmp, "nginx")
+        os.makedirs(os.path.join(self.prefix, "logs"), exist_ok=True)
+        self.conf = os.path.join(self.prefix, "nginx.conf")
+        os.symlink(os.path.join(src, "deploy", "nginx.conf"), self.conf)
+        self.port = free_port()
+        with open(os.path.join(self.prefix, "myocds-listen.conf"), "w") as f:
+            f.write(f"listen 127.0.0.1:{self.port};\n")
+        self.err_path = os.path.join(tmp, "nginx.err")
+        self.proc = None
+
+    def upstream(self, ports):
+        with open(os.path.join(self.prefix, "myocds-upstream.conf"), "w") as f:
+            f.write("upstream myocds {\n")
+            for p in ports:
+                f.write(f"    server 127.0.0.1:{p} max_fails=3 fail_timeout=10s;\n")
+            f.write("    keepalive 32;\n    keepalive_timeout 8s;\n}\n")
+
+    def start(self):
+        """True once it answers GET /cds-services with 200."""
+        self.err = open(self.err_path, "w")
+        self.proc = subprocess.Popen([NGINX_BIN, "-p", self.prefix, "-c", self.conf, "-g",
+                                      f"daemon off; pid {self.prefix}/nginx.pid; user root;"],
+                                     stdout=subprocess.DEVNULL, stderr=self.err)
+        for _ in range(100):
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                c.request("GET", "/cds-services")
+                ok = c.getresponse().status == 200
+                c.close()
+                if ok:
+                    return True
+            except OSError:
+                pass
+            if self.proc.poll() is not None:
+                return False
+            time.sleep(0.05)
+        return False
+
+    def reload(self, ports):
+        """A new upstream list, taken by new workers (SIGHUP); old ones finish their calls."""
+        self.upstream(ports)
+        self.proc.send_signal(signal.SIGHUP)
+        time.sleep(1.0)
+
+    def errors(self):
+        with open(self.err_path, errors="replace") as f:
+            return f.read()
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)

@@ -28,7 +28,6 @@ in-memory cache alone with SQLite) and exits (not part of `make test`).
     run_cluster.py --bin build/myocds --fixtures fixtures/cases [--figures]
 """
 import argparse
-import base64
 import glob
 import http.client
 import json
@@ -43,7 +42,8 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import JSON_CT, Results, Serve, free_port, metric_values, scratch  # noqa: E402
+from harness import (JSON_CT, NGINX_BIN, Nginx, Results, Serve, b64u,  # noqa: E402
+                     free_port, metric_values, scratch)
 from ops_common import PgDatabase, feedback_body  # noqa: E402
 
 try:
@@ -55,7 +55,6 @@ except ImportError:  # scripts/deps.sh test installs python3-cryptography
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(HERE)
-NGINX = "/usr/sbin/nginx"
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 ISS = "https://ehr.cluster.test"
 SIGN = "/cds-services/myositis-order-sign"
@@ -78,10 +77,6 @@ def stamp(what):
     """A line with the seconds since the start, to see where the time goes."""
     print(f"     [{time.monotonic() - STARTED:5.1f} s] {what}")
     sys.stdout.flush()
-
-
-def b64u(raw):
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 class Signer:
@@ -126,63 +121,6 @@ class PgServer:
 
     def stop(self):
         subprocess.run([self.script, "stop", self.dir], stdout=subprocess.DEVNULL, timeout=60)
-
-
-class Nginx:
-    """deploy/nginx.conf itself (a symlink), with this test's upstream and listen files."""
-
-    def __init__(self, tmp):
-        self.prefix = os.path.join(tmp, "nginx")
-        os.makedirs(os.path.join(self.prefix, "logs"), exist_ok=True)
-        self.conf = os.path.join(self.prefix, "nginx.conf")
-        os.symlink(os.path.join(SRC, "deploy", "nginx.conf"), self.conf)
-        self.port = free_port()
-        with open(os.path.join(self.prefix, "myocds-listen.conf"), "w") as f:
-            f.write(f"listen 127.0.0.1:{self.port};\n")
-        self.err_path = os.path.join(tmp, "nginx.err")
-        self.proc = None
-
-    def upstream(self, ports):
-        with open(os.path.join(self.prefix, "myocds-upstream.conf"), "w") as f:
-            f.write("upstream myocds {\n")
-            for p in ports:
-                f.write(f"    server 127.0.0.1:{p} max_fails=3 fail_timeout=10s;\n")
-            f.write("    keepalive 32;\n    keepalive_timeout 8s;\n}\n")
-
-    def start(self):
-        self.err = open(self.err_path, "w")
-        self.proc = subprocess.Popen([NGINX, "-p", self.prefix, "-c", self.conf, "-g",
-                                      f"daemon off; pid {self.prefix}/nginx.pid; user root;"],
-                                     stdout=subprocess.DEVNULL, stderr=self.err)
-        for _ in range(100):
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                c.request("GET", "/cds-services")
-                ok = c.getresponse().status == 200
-                c.close()
-                if ok:
-                    return True
-            except OSError:
-                pass
-            if self.proc.poll() is not None:
-                return False
-            time.sleep(0.05)
-        return False
-
-    def reload(self, ports):
-        """A new upstream list, taken by new workers (SIGHUP); old ones finish their calls."""
-        self.upstream(ports)
-        self.proc.send_signal(signal.SIGHUP)
-        time.sleep(1.0)
-
-    def errors(self):
-        with open(self.err_path, errors="replace") as f:
-            return f.read()
-
-    def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
 
 
 class Calls:
@@ -631,7 +569,7 @@ def main():
     a.bin = os.path.abspath(a.bin)
     res = Results()
     started = time.monotonic()
-    for what, path in (("nginx", NGINX), ("wrk", WRK)):
+    for what, path in (("nginx", NGINX_BIN), ("wrk", WRK)):
         if not res.check(f"{what} is installed (scripts/deps.sh test)", os.path.exists(path)):
             return res.finish()
     if not res.check("python3-cryptography is installed (scripts/deps.sh test)", ec is not None):
@@ -641,7 +579,7 @@ def main():
         signer = Signer(tmp)
         pg = PgServer(tmp)
         stamp("PostgreSQL up")
-        nginx = Nginx(tmp)
+        nginx = Nginx(tmp, SRC)
         hooks = os.path.join(tmp, "hooks")
         shutil.copytree(os.path.join(SRC, "hooks"), hooks)
         reps = Replicas(a.bin, tmp, replica_keys(tmp, signer, nginx, pg, hooks))

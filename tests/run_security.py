@@ -40,9 +40,9 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (JSON_CT, FhirServer, Results, Serve, check_outcome, free_port,  # noqa: E402
-                     gen_key, jwk_of, jwt_claims, load_schema, make_token, raw_exchange,
-                     without_prefetch)
+from harness import (JSON_CT, NGINX_BIN, FhirServer, Nginx, Results, Serve,  # noqa: E402
+                     check_outcome, free_port, gen_key, jwk_of, jwt_claims, load_schema,
+                     make_token, raw_exchange, without_prefetch)
 
 SIGN = "/cds-services/myositis-order-sign"
 ISS = "https://ehr.security.test"
@@ -325,8 +325,7 @@ def raw_get(port, path):
 def check_nginx(res, binary, src, tmp):
     """deploy/nginx.conf (the file itself, through a symlink so that its includes are
     ours) in front of one --dev replica."""
-    nginx = "/usr/sbin/nginx"
-    if not res.check("nginx is installed (scripts/deps.sh test)", os.path.exists(nginx)):
+    if not res.check("nginx is installed (scripts/deps.sh test)", os.path.exists(NGINX_BIN)):
         return
     conf = os.path.join(tmp, "nginx.json")
     with open(conf, "w") as f:
@@ -334,37 +333,18 @@ def check_nginx(res, binary, src, tmp):
     srv = Serve(binary, conf, timeout=30)
     if not res.check("serve (behind nginx) starts", srv.start(), srv.tail()):
         return
-    prefix = os.path.join(tmp, "nginx")
-    os.makedirs(os.path.join(prefix, "logs"), exist_ok=True)
-    os.symlink(os.path.join(src, "deploy", "nginx.conf"), os.path.join(prefix, "nginx.conf"))
-    port = free_port()
-    with open(os.path.join(prefix, "myocds-upstream.conf"), "w") as f:
-        f.write(f"upstream myocds {{ server 127.0.0.1:{srv.port}; keepalive 4; }}\n")
-    with open(os.path.join(prefix, "myocds-listen.conf"), "w") as f:
-        f.write(f"listen 127.0.0.1:{port};\n")
-    proc = subprocess.Popen([nginx, "-p", prefix, "-c", os.path.join(prefix, "nginx.conf"),
-                             "-g", f"daemon off; pid {prefix}/nginx.pid; user root;"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    nginx = Nginx(tmp, src)
+    nginx.upstream([srv.port])
     try:
-        up = None
-        for _ in range(100):
-            try:
-                up = raw_get(port, "/cds-services")
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    break
-                time.sleep(0.05)
-        if res.check("nginx with deploy/nginx.conf passes GET /cds-services (200)", up == 200,
-                     f"{up}; {proc.stderr.read().decode()[-300:] if proc.poll() is not None else ''}"):
-            got = {p: raw_get(port, p) for p in METRICS_SPELLINGS}
+        if res.check("nginx with deploy/nginx.conf passes GET /cds-services (200)",
+                     nginx.start(), nginx.errors()[-300:]):
+            got = {p: raw_get(nginx.port, p) for p in METRICS_SPELLINGS}
             res.check("through nginx, /metrics by no spelling reaches the service",
                       all(st in (400, 404) for st in got.values()), str(got))
             st = raw_get(srv.port, "/metrics")
             res.check("while the replica itself serves /metrics (200)", st == 200, str(st))
     finally:
-        proc.terminate()
-        proc.wait(10)
+        nginx.stop()
         srv.stop()
 
 
