@@ -82,8 +82,9 @@ struct report_outcomes {
     long long accepted;
     long long overridden;
     long long no_feedback; /* issued - accepted - overridden, never negative */
-    bool has_ci;           /* issued > 0 */
-    double ci_low;         /* 95 % Wilson interval of accepted / issued */
+    bool has_ci;           /* issued > 0: the rate and interval below mean something */
+    double rate;           /* accepted / issued (accepted counted up to issued) */
+    double ci_low;         /* its 95 % Wilson interval */
     double ci_high;
 };
 

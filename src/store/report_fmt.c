@@ -110,11 +110,7 @@ static void outcomes_json(json_object *o, const struct report_outcomes *v)
     json_object_object_add(o, "accepted", json_object_new_int64(v->accepted));
     json_object_object_add(o, "overridden", json_object_new_int64(v->overridden));
     json_object_object_add(o, "no_feedback", json_object_new_int64(v->no_feedback));
-    json_object_object_add(
-        o, "acceptance_rate",
-        v->issued > 0 ? json_num((double)(v->accepted < v->issued ? v->accepted : v->issued) /
-                                 (double)v->issued)
-                      : NULL);
+    json_object_object_add(o, "acceptance_rate", v->has_ci ? json_num(v->rate) : NULL);
     json_object_object_add(o, "acceptance_ci_low", v->has_ci ? json_num(v->ci_low) : NULL);
     json_object_object_add(o, "acceptance_ci_high", v->has_ci ? json_num(v->ci_high) : NULL);
 }
@@ -392,11 +388,8 @@ static void csv_outcomes(FILE *f, const struct report_outcomes *v)
     char a[RATE_TEXT_MAX] = "";
     char lo[RATE_TEXT_MAX] = "";
     char hi[RATE_TEXT_MAX] = "";
-    if (v->issued > 0)
-        store_report_num((double)(v->accepted < v->issued ? v->accepted : v->issued) /
-                             (double)v->issued,
-                         a, sizeof a);
     if (v->has_ci) {
+        store_report_num(v->rate, a, sizeof a);
         store_report_num(v->ci_low, lo, sizeof lo);
         store_report_num(v->ci_high, hi, sizeof hi);
     }

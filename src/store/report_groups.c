@@ -29,7 +29,7 @@ static void put_outcome_cells(FILE *f, const struct report_outcomes *o)
         return;
     }
     fputs("<td class=\"n\">", f);
-    page_pct(f, (double)(o->accepted < o->issued ? o->accepted : o->issued) / (double)o->issued);
+    page_pct(f, o->rate);
     fputs("</td><td class=\"n\">", f);
     page_pct(f, o->ci_low);
     fputs("</td><td class=\"n\">", f);

@@ -27,12 +27,22 @@ bool report_wilson(long long k, long long n, double *low, double *high)
 
 #define PER_100 100.0
 
+/* No feedback and the interval of issued / accepted / overridden (a rule's, a group's). */
+static void derive_counts(long long issued, long long accepted, long long overridden,
+                          long long *no_feedback, bool *has_ci, double *low, double *high)
+{
+    long long rest = issued - accepted - overridden;
+    *no_feedback = rest > 0 ? rest : 0;
+    *has_ci = report_wilson(accepted < issued ? accepted : issued, issued, low, high);
+}
+
 static void derive_outcomes(struct report_outcomes *o)
 {
-    long long rest = o->issued - o->accepted - o->overridden;
-    o->no_feedback = rest > 0 ? rest : 0;
-    o->has_ci = report_wilson(o->accepted < o->issued ? o->accepted : o->issued, o->issued,
-                              &o->ci_low, &o->ci_high);
+    derive_counts(o->issued, o->accepted, o->overridden, &o->no_feedback, &o->has_ci, &o->ci_low,
+                  &o->ci_high);
+    o->rate = o->has_ci
+                  ? (double)(o->accepted < o->issued ? o->accepted : o->issued) / (double)o->issued
+                  : 0;
 }
 
 void store_report_derive(struct store_report *rep)
@@ -49,10 +59,8 @@ void store_report_derive(struct store_report *rep)
     }
     for (size_t i = 0; i < rep->n; i++) {
         struct report_rule *r = &rep->rules[i];
-        long long rest = r->issued - r->accepted - r->overridden;
-        r->no_feedback = rest > 0 ? rest : 0;
-        r->has_ci = report_wilson(r->accepted < r->issued ? r->accepted : r->issued, r->issued,
-                                  &r->ci_low, &r->ci_high);
+        derive_counts(r->issued, r->accepted, r->overridden, &r->no_feedback, &r->has_ci,
+                      &r->ci_low, &r->ci_high);
         r->has_per_100 = rep->calls_total > 0;
         r->cards_per_100_calls =
             r->has_per_100 ? PER_100 * (double)r->issued / (double)rep->calls_total : 0;
